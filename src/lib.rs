@@ -1,0 +1,1 @@
+//! GoStore: an in-memory data store that speaks the Redis protocol.

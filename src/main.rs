@@ -1,0 +1,3 @@
+//! The `gostore` server binary.
+
+fn main() {}

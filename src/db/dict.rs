@@ -1,0 +1,778 @@
+//! The key table: Redis's dict, in Rust. A chained hash table of two tables
+//! with incremental rehashing, keyed by byte strings stored inside the node.
+//!
+//! What it gives the keyspace, and why it is built this way:
+//! - **No stop-the-world growth.** When the table fills, a second table of
+//!   twice the size is allocated and buckets move over a few at a time: one
+//!   bucket per insert/delete/`get_mut`, plus a millisecond at a time from the
+//!   cron while the server is idle. No operation ever moves the whole table.
+//! - **SCAN that misses nothing.** Sizes are powers of two and the cursor
+//!   walks bucket indexes in reverse-binary order (`scan`), so every key
+//!   present for the whole scan is returned at least once, across growth,
+//!   shrinking and rehashing, exactly as Redis's `dictScan`.
+//! - **O(1) random sampling** (`random`, `bucket`): pick a random non-empty
+//!   bucket, then a random node of its chain. RANDOMKEY, HRANDFIELD and the
+//!   active expiry cycle rely on it.
+//! - **Lean nodes.** One allocation per entry: the chain link, the value, a
+//!   32-bit `meta` word (LRU clock or LFU counter for eviction) and the key
+//!   bytes inline. A 16-byte key with a small string value costs one 64-byte
+//!   malloc chunk plus an 8-byte bucket slot.
+//!
+//! Invariant: a node pointer in a bucket is owned by exactly one bucket of one
+//! table; every node was allocated by `Node::alloc` with its own key length.
+
+use std::alloc::{self, Layout};
+use std::marker::PhantomData;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::util::hash::hash;
+use crate::util::rand::Rng;
+
+/// Smallest table size.
+const INITIAL_SIZE: usize = 4;
+/// Grow even when resizing is discouraged (a fork is running) past this load.
+const FORCE_RESIZE_RATIO: usize = 5;
+/// Shrink when fewer than this percentage of buckets are used.
+const MIN_FILL_PERCENT: usize = 10;
+
+/// Whether tables may grow at load 1. Cleared while a forked child shares our
+/// pages (growth then waits until the load reaches FORCE_RESIZE_RATIO), to
+/// keep copy-on-write small, as Redis's `dict_can_resize`.
+static RESIZE_ALLOWED: AtomicBool = AtomicBool::new(true);
+
+/// Allows or discourages table growth process-wide (see RESIZE_ALLOWED).
+pub fn set_resize_allowed(allowed: bool) {
+    RESIZE_ALLOWED.store(allowed, Ordering::Relaxed);
+}
+
+#[repr(C)]
+struct Node<V> {
+    next: *mut Node<V>,
+    value: V,
+    meta: u32,
+    klen: u32,
+    // key bytes follow
+}
+
+impl<V> Node<V> {
+    fn layout(klen: usize) -> Layout {
+        let size = std::mem::size_of::<Node<V>>() + klen;
+        // The size fits: klen is at most u32::MAX.
+        Layout::from_size_align(size, std::mem::align_of::<Node<V>>()).unwrap_or_else(|_| alloc::handle_alloc_error(Layout::new::<Node<V>>()))
+    }
+
+    /// Allocates a node holding a copy of `key`.
+    fn alloc(key: &[u8], value: V, meta: u32) -> *mut Node<V> {
+        let klen = u32::try_from(key.len()).expect("keys are limited to 4 GiB by the command layer");
+        let layout = Self::layout(key.len());
+        // SAFETY: layout has non-zero size; the header is written before any
+        // read and the key bytes are copied into the tail we allocated.
+        unsafe {
+            let p = alloc::alloc(layout) as *mut Node<V>;
+            if p.is_null() {
+                alloc::handle_alloc_error(layout);
+            }
+            ptr::write(p, Node { next: ptr::null_mut(), value, meta, klen });
+            ptr::copy_nonoverlapping(key.as_ptr(), (p as *mut u8).add(std::mem::size_of::<Node<V>>()), key.len());
+            p
+        }
+    }
+
+    /// The key of a live node.
+    ///
+    /// # Safety
+    /// `p` must point to a live node; the slice lives as long as the node.
+    unsafe fn key<'a>(p: *const Node<V>) -> &'a [u8] {
+        std::slice::from_raw_parts((p as *const u8).add(std::mem::size_of::<Node<V>>()), (*p).klen as usize)
+    }
+
+    /// Frees a node, returning its value.
+    ///
+    /// # Safety
+    /// `p` must be a live node no longer reachable from any bucket.
+    unsafe fn free(p: *mut Node<V>) -> V {
+        let layout = Self::layout((*p).klen as usize);
+        let value = ptr::read(&(*p).value);
+        alloc::dealloc(p as *mut u8, layout);
+        value
+    }
+}
+
+struct Table<V> {
+    buckets: Vec<*mut Node<V>>,
+    used: usize,
+}
+
+impl<V> Table<V> {
+    const fn empty() -> Table<V> {
+        Table { buckets: Vec::new(), used: 0 }
+    }
+
+    fn with_size(size: usize) -> Table<V> {
+        Table { buckets: vec![ptr::null_mut(); size], used: 0 }
+    }
+
+    fn size(&self) -> usize {
+        self.buckets.len()
+    }
+
+    fn mask(&self) -> usize {
+        self.buckets.len().wrapping_sub(1)
+    }
+}
+
+/// A hash table from byte-string keys to `V`, with incremental rehashing.
+pub struct Dict<V> {
+    t: [Table<V>; 2],
+    /// Next bucket of `t[0]` to move to `t[1]`, when rehashing.
+    rehash_idx: Option<usize>,
+    _owns: PhantomData<V>,
+}
+
+impl<V> Default for Dict<V> {
+    fn default() -> Self {
+        Dict::new()
+    }
+}
+
+impl<V> Dict<V> {
+    /// An empty dict; allocates nothing until the first insert.
+    pub const fn new() -> Dict<V> {
+        Dict { t: [Table::empty(), Table::empty()], rehash_idx: None, _owns: PhantomData }
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.t[0].used + self.t[1].used
+    }
+
+    /// Whether the dict is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of buckets in both tables (INFO, the expiry cycle's sparseness test).
+    pub fn slots(&self) -> usize {
+        self.t[0].size() + self.t[1].size()
+    }
+
+    /// Whether a rehash is in progress.
+    pub fn is_rehashing(&self) -> bool {
+        self.rehash_idx.is_some()
+    }
+
+    /// Bytes of bucket arrays (for memory reports).
+    pub fn bucket_bytes(&self) -> usize {
+        self.slots() * std::mem::size_of::<usize>()
+    }
+
+    /// Bytes one entry with a key of `klen` bytes asks the allocator for.
+    pub fn node_bytes(klen: usize) -> usize {
+        std::mem::size_of::<Node<V>>() + klen
+    }
+
+    fn find(&self, key: &[u8]) -> *mut Node<V> {
+        if self.len() == 0 {
+            return ptr::null_mut();
+        }
+        let h = hash(key) as usize;
+        for t in 0..2 {
+            let table = &self.t[t];
+            if table.size() == 0 {
+                break;
+            }
+            let mut n = table.buckets[h & table.mask()];
+            while !n.is_null() {
+                // SAFETY: n is a live node reachable from a bucket.
+                unsafe {
+                    if Node::key(n) == key {
+                        return n;
+                    }
+                    n = (*n).next;
+                }
+            }
+            if !self.is_rehashing() {
+                break;
+            }
+        }
+        ptr::null_mut()
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        let n = self.find(key);
+        // SAFETY: a found node is live while &self is borrowed.
+        (!n.is_null()).then(|| unsafe { &(*n).value })
+    }
+
+    /// The value of `key` and its meta word; moves one rehash step.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        self.get_full_mut(key).map(|(v, _)| v)
+    }
+
+    /// The value of `key` with its meta word, mutable; moves one rehash step.
+    pub fn get_full_mut(&mut self, key: &[u8]) -> Option<(&mut V, &mut u32)> {
+        self.rehash_step();
+        let n = self.find(key);
+        // SAFETY: a found node is live and uniquely borrowed through &mut self.
+        (!n.is_null()).then(|| unsafe { (&mut (*n).value, &mut (*n).meta) })
+    }
+
+    /// The meta word of `key`.
+    pub fn meta(&self, key: &[u8]) -> Option<u32> {
+        let n = self.find(key);
+        // SAFETY: as in get.
+        (!n.is_null()).then(|| unsafe { (*n).meta })
+    }
+
+    /// Whether `key` is present.
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        !self.find(key).is_null()
+    }
+
+    /// Inserts or replaces; returns the previous value.
+    pub fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
+        self.insert_with_meta(key, value, 0)
+    }
+
+    /// Inserts or replaces with a meta word; returns the previous value.
+    pub fn insert_with_meta(&mut self, key: &[u8], value: V, meta: u32) -> Option<V> {
+        self.rehash_step();
+        let n = self.find(key);
+        if !n.is_null() {
+            // SAFETY: n is live and uniquely borrowed through &mut self.
+            unsafe {
+                (*n).meta = meta;
+                return Some(std::mem::replace(&mut (*n).value, value));
+            }
+        }
+        self.add_new(key, value, meta);
+        None
+    }
+
+    /// Adds a key known to be absent (after a failed lookup) and returns its
+    /// value: one hash lookup instead of two.
+    pub fn insert_new(&mut self, key: &[u8], value: V, meta: u32) -> &mut V {
+        debug_assert!(!self.contains_key(key));
+        self.rehash_step();
+        let n = self.add_new(key, value, meta);
+        // SAFETY: n was just linked in and is uniquely borrowed via &mut self.
+        unsafe { &mut (*n).value }
+    }
+
+    fn add_new(&mut self, key: &[u8], value: V, meta: u32) -> *mut Node<V> {
+        self.expand_if_needed();
+        let t = if self.is_rehashing() { 1 } else { 0 };
+        let table = &mut self.t[t];
+        let idx = hash(key) as usize & table.mask();
+        let n = Node::alloc(key, value, meta);
+        // SAFETY: n is a fresh node; linking it at the head of the chain.
+        unsafe { (*n).next = table.buckets[idx] };
+        table.buckets[idx] = n;
+        table.used += 1;
+        n
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<V> {
+        if self.len() == 0 {
+            return None;
+        }
+        self.rehash_step();
+        let h = hash(key) as usize;
+        for t in 0..2 {
+            let table = &mut self.t[t];
+            if table.size() == 0 {
+                break;
+            }
+            let idx = h & table.mask();
+            let mut prev: *mut Node<V> = ptr::null_mut();
+            let mut n = table.buckets[idx];
+            while !n.is_null() {
+                // SAFETY: n is live; unlinking it from its chain before freeing.
+                unsafe {
+                    if Node::key(n) == key {
+                        if prev.is_null() {
+                            table.buckets[idx] = (*n).next;
+                        } else {
+                            (*prev).next = (*n).next;
+                        }
+                        table.used -= 1;
+                        return Some(Node::free(n));
+                    }
+                    prev = n;
+                    n = (*n).next;
+                }
+            }
+            if !self.is_rehashing() {
+                break;
+            }
+        }
+        None
+    }
+
+    /// Removes every entry and frees the tables.
+    pub fn clear(&mut self) {
+        for t in 0..2 {
+            let table = std::mem::replace(&mut self.t[t], Table::empty());
+            for mut n in table.buckets {
+                while !n.is_null() {
+                    // SAFETY: each node is reachable from exactly one bucket of
+                    // the table we now own; we free it once.
+                    unsafe {
+                        let next = (*n).next;
+                        drop(Node::free(n));
+                        n = next;
+                    }
+                }
+            }
+        }
+        self.rehash_idx = None;
+    }
+
+    fn expand_if_needed(&mut self) {
+        if self.is_rehashing() {
+            return;
+        }
+        let size = self.t[0].size();
+        if size == 0 {
+            self.t[0] = Table::with_size(INITIAL_SIZE);
+            return;
+        }
+        let used = self.t[0].used;
+        if used >= size && (RESIZE_ALLOWED.load(Ordering::Relaxed) || used / size > FORCE_RESIZE_RATIO) {
+            self.resize_to(used + 1);
+        }
+    }
+
+    fn resize_to(&mut self, min: usize) {
+        let size = min.max(INITIAL_SIZE).next_power_of_two();
+        if self.is_rehashing() || size == self.t[0].size() {
+            return;
+        }
+        let table = Table::with_size(size);
+        if self.t[0].size() == 0 {
+            self.t[0] = table;
+        } else {
+            self.t[1] = table;
+            self.rehash_idx = Some(0);
+        }
+    }
+
+    /// Shrinks the table when fewer than 10% of its buckets are used (the
+    /// cron calls this, as Redis's `tryResizeHashTables`). Returns whether a
+    /// resize started.
+    pub fn shrink_if_needed(&mut self) -> bool {
+        let size = self.t[0].size();
+        if self.is_rehashing() || size <= INITIAL_SIZE || !RESIZE_ALLOWED.load(Ordering::Relaxed) {
+            return false;
+        }
+        if self.t[0].used * 100 / size < MIN_FILL_PERCENT {
+            self.resize_to(self.t[0].used);
+            return true;
+        }
+        false
+    }
+
+    fn rehash_step(&mut self) {
+        if self.is_rehashing() {
+            self.rehash(1);
+        }
+    }
+
+    /// Moves up to `n` buckets to the new table (visiting at most 10n empty
+    /// ones). Returns true while more remain.
+    pub fn rehash(&mut self, n: usize) -> bool {
+        let Some(mut idx) = self.rehash_idx else { return false };
+        let mut empty_visits = n * 10;
+        let mut n = n;
+        while n > 0 && self.t[0].used != 0 {
+            n -= 1;
+            while self.t[0].buckets[idx].is_null() {
+                idx += 1;
+                empty_visits -= 1;
+                if empty_visits == 0 {
+                    self.rehash_idx = Some(idx);
+                    return true;
+                }
+            }
+            let mut node = std::mem::replace(&mut self.t[0].buckets[idx], ptr::null_mut());
+            let mask = self.t[1].mask();
+            while !node.is_null() {
+                // SAFETY: node is live and owned by the bucket we just emptied.
+                unsafe {
+                    let next = (*node).next;
+                    let h = hash(Node::key(node)) as usize & mask;
+                    (*node).next = self.t[1].buckets[h];
+                    self.t[1].buckets[h] = node;
+                    self.t[0].used -= 1;
+                    self.t[1].used += 1;
+                    node = next;
+                }
+            }
+            idx += 1;
+        }
+        if self.t[0].used == 0 {
+            self.t[0] = std::mem::replace(&mut self.t[1], Table::empty());
+            self.rehash_idx = None;
+            return false;
+        }
+        self.rehash_idx = Some(idx);
+        true
+    }
+
+    /// Rehashes in steps of 100 buckets until done or `deadline` passes.
+    /// Returns the number of steps made.
+    pub fn rehash_until(&mut self, deadline: std::time::Instant) -> usize {
+        let mut steps = 0;
+        while self.rehash(100) {
+            steps += 1;
+            if std::time::Instant::now() >= deadline {
+                break;
+            }
+        }
+        steps
+    }
+
+    /// Visits one SCAN step: the entries of the buckets the cursor names, in
+    /// both tables, and returns the next cursor (0 when done). Redis's
+    /// reverse-binary cursor: every key present during a full scan is
+    /// reported at least once, whatever resizing happens between calls.
+    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
+        if self.len() == 0 {
+            return 0;
+        }
+        let mut v = cursor;
+        let emit = |table: &Table<V>, idx: usize, f: &mut dyn FnMut(&[u8], &V)| {
+            let mut n = table.buckets[idx];
+            while !n.is_null() {
+                // SAFETY: n is live while &self is borrowed.
+                unsafe {
+                    f(Node::key(n), &(*n).value);
+                    n = (*n).next;
+                }
+            }
+        };
+        if !self.is_rehashing() {
+            let t0 = &self.t[0];
+            let m0 = t0.mask() as u64;
+            emit(t0, (v & m0) as usize, &mut f);
+            v |= !m0;
+            v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        } else {
+            let (small, big) = if self.t[0].size() <= self.t[1].size() { (&self.t[0], &self.t[1]) } else { (&self.t[1], &self.t[0]) };
+            let m0 = small.mask() as u64;
+            let m1 = big.mask() as u64;
+            emit(small, (v & m0) as usize, &mut f);
+            loop {
+                emit(big, (v & m1) as usize, &mut f);
+                v |= !m1;
+                v = v.reverse_bits().wrapping_add(1).reverse_bits();
+                if v & (m0 ^ m1) == 0 {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// A random entry: a random non-empty bucket, then a random node of its
+    /// chain (Redis's `dictGetRandomKey`).
+    pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], &V)> {
+        if self.len() == 0 {
+            return None;
+        }
+        let mut head;
+        loop {
+            head = match self.rehash_idx {
+                Some(ri) => {
+                    let s0 = self.t[0].size();
+                    let span = (s0 + self.t[1].size() - ri) as u64;
+                    let h = ri + rng.below(span) as usize;
+                    if h >= s0 {
+                        self.t[1].buckets[h - s0]
+                    } else {
+                        self.t[0].buckets[h]
+                    }
+                }
+                None => self.t[0].buckets[(rng.next_u64() as usize) & self.t[0].mask()],
+            };
+            if !head.is_null() {
+                break;
+            }
+        }
+        let mut len = 0u64;
+        let mut n = head;
+        while !n.is_null() {
+            len += 1;
+            // SAFETY: n is live while &self is borrowed.
+            n = unsafe { (*n).next };
+        }
+        let mut pick = rng.below(len);
+        let mut n = head;
+        // SAFETY: pick < len, so the walk stays on live nodes.
+        unsafe {
+            while pick > 0 {
+                n = (*n).next;
+                pick -= 1;
+            }
+            Some((Node::key(n), &(*n).value))
+        }
+    }
+
+    /// Visits the entries of bucket `idx` (masked to each table's size) in
+    /// both tables: the active expiry cycle walks buckets with a plain counter
+    /// this way (Redis 7's `expires_cursor`).
+    pub fn visit_bucket(&self, idx: u64, mut f: impl FnMut(&[u8], &V)) {
+        for t in 0..2 {
+            let table = &self.t[t];
+            if table.size() == 0 || (t == 1 && !self.is_rehashing()) {
+                break;
+            }
+            let mut n = table.buckets[(idx as usize) & table.mask()];
+            while !n.is_null() {
+                // SAFETY: n is live while &self is borrowed.
+                unsafe {
+                    f(Node::key(n), &(*n).value);
+                    n = (*n).next;
+                }
+            }
+        }
+    }
+
+    /// Iterates over all entries (order unspecified).
+    pub fn iter(&self) -> Iter<'_, V> {
+        Iter { dict: self, table: 0, bucket: 0, node: ptr::null_mut() }
+    }
+
+    /// Iterates mutably over all values with their keys.
+    pub fn for_each_mut(&mut self, mut f: impl FnMut(&[u8], &mut V)) {
+        for t in 0..2 {
+            for b in 0..self.t[t].size() {
+                let mut n = self.t[t].buckets[b];
+                while !n.is_null() {
+                    // SAFETY: n is live and uniquely borrowed through &mut self;
+                    // f cannot reach the dict's structure.
+                    unsafe {
+                        f(Node::key(n), &mut (*n).value);
+                        n = (*n).next;
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl<V: Clone> Clone for Dict<V> {
+    fn clone(&self) -> Self {
+        let mut d = Dict::new();
+        d.resize_to(self.len());
+        for t in 0..2 {
+            for &head in &self.t[t].buckets {
+                let mut n = head;
+                while !n.is_null() {
+                    // SAFETY: n is live while &self is borrowed.
+                    unsafe {
+                        d.insert_with_meta(Node::key(n), (*n).value.clone(), (*n).meta);
+                        n = (*n).next;
+                    }
+                }
+            }
+        }
+        d
+    }
+}
+
+impl<V> Drop for Dict<V> {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Iterator over a dict's entries.
+pub struct Iter<'a, V> {
+    dict: &'a Dict<V>,
+    table: usize,
+    bucket: usize,
+    node: *mut Node<V>,
+}
+
+impl<'a, V> Iterator for Iter<'a, V> {
+    type Item = (&'a [u8], &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if !self.node.is_null() {
+                let n = self.node;
+                // SAFETY: n is live for 'a, the dict being borrowed immutably.
+                unsafe {
+                    self.node = (*n).next;
+                    return Some((Node::key(n), &(*n).value));
+                }
+            }
+            if self.table >= 2 {
+                return None;
+            }
+            let t = &self.dict.t[self.table];
+            if self.bucket < t.size() {
+                self.node = t.buckets[self.bucket];
+                self.bucket += 1;
+            } else {
+                self.table += 1;
+                self.bucket = 0;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    fn key(i: usize) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn insert_get_remove_through_growth_and_shrink() {
+        let mut d = Dict::new();
+        for i in 0..10_000 {
+            assert!(d.insert(&key(i), i).is_none());
+        }
+        assert_eq!(d.len(), 10_000);
+        for i in 0..10_000 {
+            assert_eq!(d.get(&key(i)), Some(&i));
+        }
+        assert_eq!(d.insert(&key(5), 55), Some(5));
+        for i in 0..9_990 {
+            assert_eq!(d.remove(&key(i)), Some(if i == 5 { 55 } else { i }));
+        }
+        assert_eq!(d.remove(&key(1)), None);
+        while d.shrink_if_needed() || d.rehash(100) {}
+        assert!(d.slots() <= 64, "shrunk to {} slots", d.slots());
+        for i in 9_990..10_000 {
+            assert_eq!(d.get(&key(i)), Some(&i));
+        }
+        assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn rehash_moves_a_bounded_amount_per_operation() {
+        let mut d = Dict::new();
+        for i in 0..(1 << 16) {
+            d.insert(&key(i), ());
+        }
+        // The next insert starts a rehash of 65536 buckets; one insert must not finish it.
+        d.insert(b"one-more", ());
+        assert!(d.is_rehashing());
+        assert_eq!(d.len(), (1 << 16) + 1);
+        assert!(d.get(b"one-more").is_some() && d.get(&key(7)).is_some());
+    }
+
+    #[test]
+    fn scan_returns_every_key_across_growth() {
+        let mut d = Dict::new();
+        for i in 0..1000 {
+            d.insert(&key(i), i);
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut extra = 1000;
+        loop {
+            cursor = d.scan(cursor, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            // Grow the table mid-scan (to 8x), with rehashes in progress.
+            for _ in 0..8 {
+                if extra < 8000 {
+                    d.insert(&key(extra), extra);
+                    extra += 1;
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..1000 {
+            assert!(seen.contains(&key(i)), "missed key {i}");
+        }
+    }
+
+    #[test]
+    fn scan_returns_every_key_across_shrinking() {
+        let mut d = Dict::new();
+        for i in 0..4000 {
+            d.insert(&key(i), i);
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut next_del = 100;
+        loop {
+            cursor = d.scan(cursor, |k, _| {
+                seen.insert(k.to_vec());
+            });
+            for _ in 0..200 {
+                if next_del < 4000 {
+                    d.remove(&key(next_del));
+                    next_del += 1;
+                }
+            }
+            d.shrink_if_needed();
+            d.rehash(3);
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..100 {
+            assert!(seen.contains(&key(i)), "missed key {i}");
+        }
+    }
+
+    #[test]
+    fn random_reaches_every_entry() {
+        let mut d = Dict::new();
+        for i in 0..50 {
+            d.insert(&key(i), i);
+        }
+        let mut rng = Rng::with_seed(1);
+        let mut hits: HashMap<usize, u32> = HashMap::new();
+        for _ in 0..20_000 {
+            let (_, v) = d.random(&mut rng).unwrap();
+            *hits.entry(*v).or_default() += 1;
+        }
+        assert_eq!(hits.len(), 50);
+        assert!(Dict::<()>::new().random(&mut rng).is_none());
+    }
+
+    #[test]
+    fn values_are_dropped_once() {
+        use std::rc::Rc;
+        let tracker = Rc::new(());
+        {
+            let mut d = Dict::new();
+            for i in 0..100 {
+                d.insert(&key(i), Rc::clone(&tracker));
+            }
+            for i in 0..50 {
+                d.remove(&key(i));
+            }
+            d.insert(&key(60), Rc::clone(&tracker));
+            assert_eq!(Rc::strong_count(&tracker), 51);
+        }
+        assert_eq!(Rc::strong_count(&tracker), 1);
+    }
+
+    #[test]
+    fn empty_keys_and_long_keys_work() {
+        let mut d = Dict::new();
+        let long = vec![b'x'; 100_000];
+        d.insert(b"", 1);
+        d.insert(&long, 2);
+        assert_eq!(d.get(b""), Some(&1));
+        assert_eq!(d.get(&long), Some(&2));
+        let c = d.clone();
+        assert_eq!(c.get(&long), Some(&2));
+    }
+}

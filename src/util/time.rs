@@ -1,0 +1,39 @@
+//! Clocks: wall time in ms/µs (expiry times are Unix times, as in Redis) and a
+//! monotonic clock for timers and durations.
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Milliseconds since the Unix epoch.
+pub fn unix_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+/// Microseconds since the Unix epoch.
+pub fn unix_us() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+}
+
+/// A monotonic instant.
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// Formats the local time as Redis's log lines do: `23 Nov 2026 11:28:00.123`.
+pub fn log_timestamp() -> String {
+    let us = unix_us();
+    let secs = (us / 1_000_000) as libc::time_t;
+    // SAFETY: tm is plain old data; localtime_r fills it from secs.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::localtime_r(&secs, &mut tm) };
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    format!(
+        "{} {} {} {:02}:{:02}:{:02}.{:03}",
+        tm.tm_mday,
+        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        (us % 1_000_000) / 1000
+    )
+}

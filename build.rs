@@ -3,5 +3,8 @@
 
 fn main() {
     println!("cargo:rerun-if-changed=src/util/ldouble.c");
-    cc::Build::new().file("src/util/ldouble.c").flag_if_supported("-O2").compile("gostore_ldouble");
+    cc::Build::new()
+        .file("src/util/ldouble.c")
+        .flag_if_supported("-O2")
+        .compile("gostore_ldouble");
 }

@@ -58,7 +58,9 @@ impl CmdError {
 impl fmt::Display for CmdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::WrongType => f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value"),
+            Self::WrongType => {
+                f.write_str("WRONGTYPE Operation against a key holding the wrong kind of value")
+            }
             Self::NotInteger => f.write_str("ERR value is not an integer or out of range"),
             Self::NotFloat => f.write_str("ERR value is not a valid float"),
             Self::Syntax => f.write_str("ERR syntax error"),
@@ -67,10 +69,14 @@ impl fmt::Display for CmdError {
             Self::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             Self::InvalidDbIndex => f.write_str("ERR invalid DB index"),
             Self::NoAuth => f.write_str("NOAUTH Authentication required."),
-            Self::WrongPass => f.write_str("WRONGPASS invalid username-password pair or user is disabled."),
+            Self::WrongPass => {
+                f.write_str("WRONGPASS invalid username-password pair or user is disabled.")
+            }
             Self::Arity(cmd) => write!(f, "ERR wrong number of arguments for '{cmd}' command"),
             Self::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
-            Self::StringTooBig => f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)"),
+            Self::StringTooBig => {
+                f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
+            }
             Self::Static(s) => f.write_str(s),
             Self::Owned(s) => f.write_str(s),
         }
@@ -135,7 +141,9 @@ pub struct ConfigError {
 impl ConfigError {
     /// A config error with a reason.
     pub fn new(reason: impl Into<String>) -> ConfigError {
-        ConfigError { reason: reason.into() }
+        ConfigError {
+            reason: reason.into(),
+        }
     }
 }
 

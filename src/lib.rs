@@ -1,19 +1,37 @@
 //! GoStore: an in-memory data store that speaks the Redis protocol.
 //!
-//! A tour, in the order data flows through a tick (see docs/architecture.md):
-//! - `server` owns the `mio::Poll` loop, the listeners, the client slab and
-//!   the keyspace; `cron` holds its timers.
+//! A tour, in the order data flows through a tick (docs/architecture.md has
+//! the whole picture):
+//! - `server` owns the `mio::Poll` loop, the client slab and the keyspace,
+//!   and runs the tick: read → parse → execute → one AOF write → replies.
 //! - `client` is one connection: socket, query buffer (`resp::parser`),
 //!   reply buffer (`resp::reply`) and the state commands see.
-//! - `commands` is the command table and dispatch: arity, auth, then the
-//!   handler, then the AOF feed. One module per data type.
-//! - `db` is the keyspace: `Dict` (incrementally rehashed key table),
+//! - `commands` is the command table and dispatch (`execute`, `call`):
+//!   lookup, arity, auth, then the handler, then the AOF feed. One module per
+//!   data type.
+//! - `db` is the keyspace: `Dict` (the incrementally rehashed key table),
 //!   `Value` (the packed object), hashes, lazy and active expiry.
 //! - `aof` is durability: the per-tick write, fsync policies, the manifest,
-//!   loading at start-up.
-//! - `config` reads `gostore.conf` (Redis's syntax) and serves CONFIG.
+//!   replay at start-up.
+//! - `config` reads `gostore.conf` (Redis's syntax) and serves CONFIG;
+//!   `core` holds the rest of the loop's state.
+//! - Helper threads, which never touch data: `aof::fsync` (fsync, close) and
+//!   `lazyfree` (dropping flushed tables).
 
+pub mod aof;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod core;
 pub mod db;
 pub mod error;
+pub mod lazyfree;
+pub mod listeners;
+pub mod logging;
 pub mod resp;
+pub mod server;
+pub mod signals;
 pub mod util;
+
+/// The Redis version GoStore is compatible with, reported as `redis_version`.
+pub const REDIS_VERSION: &str = "7.0.15";

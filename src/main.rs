@@ -1,3 +1,126 @@
-//! The `gostore` server binary.
+//! The `gostore` server binary: `gostore [config-file] [--directive value ...]`,
+//! as `redis-server` takes them.
 
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use gostore::config::{parse_command_line, Config};
+use gostore::server::Server;
+
+const USAGE: &str = "Usage: ./gostore [/path/to/gostore.conf] [options] [-]
+       ./gostore - (read config from stdin)
+       ./gostore -v or --version
+       ./gostore -h or --help
+
+Examples:
+       ./gostore (run the server with default config)
+       ./gostore /etc/gostore/gostore.conf
+       ./gostore --port 7777
+       ./gostore gostore.conf --port 7000 --appendfsync always
+       ./gostore /etc/mygostore.conf --loglevel verbose -
+
+Every configuration directive can be given as --name value; see gostore.conf.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(first) = args.first() {
+        match first.as_str() {
+            "-v" | "--version" => {
+                println!(
+                    "GoStore server v={} redis_version={} bits=64",
+                    env!("CARGO_PKG_VERSION"),
+                    gostore::REDIS_VERSION
+                );
+                return ExitCode::SUCCESS;
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ => {}
+        }
+    }
+    let (file, options) = match parse_command_line(&args) {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("{e}\n\n{USAGE}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // `-` as the file reads the configuration from standard input.
+    let stdin_conf;
+    let file: Option<PathBuf> = match file {
+        Some(p) if p.as_os_str() == "-" => {
+            let mut text = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
+                eprintln!("Can't read the configuration from stdin: {e}");
+                return ExitCode::FAILURE;
+            }
+            let p = std::env::temp_dir().join(format!("gostore-stdin-{}.conf", std::process::id()));
+            if let Err(e) = std::fs::write(&p, text) {
+                eprintln!("Can't buffer the configuration from stdin: {e}");
+                return ExitCode::FAILURE;
+            }
+            stdin_conf = Some(p.clone());
+            Some(p)
+        }
+        other => {
+            stdin_conf = None;
+            other
+        }
+    };
+    let config = Config::load(file.as_deref(), &options);
+    if let Some(p) = &stdin_conf {
+        let _ = std::fs::remove_file(p);
+    }
+    let config = match config {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Absolute before chdir, for INFO config_file.
+    let config_file = file
+        .filter(|_| stdin_conf.is_none())
+        .map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    if let Err(e) = gostore::logging::init(&config) {
+        eprintln!("Can't open the log file '{}': {e}", config.logfile);
+        return ExitCode::FAILURE;
+    }
+    log::info!("oO0OoO0OoO0Oo GoStore is starting oO0OoO0OoO0Oo");
+    log::info!(
+        "GoStore version={}, redis_version={}, bits=64, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        gostore::REDIS_VERSION,
+        std::process::id()
+    );
+    match &config_file {
+        Some(p) => log::info!("Configuration loaded from {}", p.display()),
+        None => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./gostore /path/to/gostore.conf"),
+    }
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        log::warn!("Can't chdir to '{}': {e}", config.dir);
+        return ExitCode::FAILURE;
+    }
+    let server = match Server::new(config, config_file) {
+        Ok(s) => s,
+        Err(e) => {
+            log::warn!("Fatal error at start-up: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
+    log::info!(
+        "Running mode=standalone, listening on {}",
+        if addrs.is_empty() {
+            "no TCP port".to_string()
+        } else {
+            addrs.join(", ")
+        }
+    );
+    match server.run() {
+        0 => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    }
+}

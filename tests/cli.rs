@@ -29,7 +29,14 @@ fn server_under_test() -> ServerSpec {
         Ok("gostore") => ServerSpec {
             program: PathBuf::from(env!("CARGO_BIN_EXE_gostore")),
             args: |port, dir| {
-                vec!["--port".into(), port.to_string(), "--dir".into(), dir.display().to_string(), "--appendonly".into(), "no".into()]
+                vec![
+                    "--port".into(),
+                    port.to_string(),
+                    "--dir".into(),
+                    dir.display().to_string(),
+                    "--appendonly".into(),
+                    "no".into(),
+                ]
             },
         },
         _ => ServerSpec {
@@ -87,7 +94,9 @@ fn load_fixture(srv: &TestServer) {
     run(&[b"SET", b"str", b"hello"]);
     run(&[b"SET", b"bin", b"a\x00b\xff\n\t\"q\\ \x7f"]);
     run(&[b"SET", b"num", b"42"]);
-    run(&[b"RPUSH", b"list", b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j", b"k", b"l"]);
+    run(&[
+        b"RPUSH", b"list", b"a", b"b", b"c", b"d", b"e", b"f", b"g", b"h", b"i", b"j", b"k", b"l",
+    ]);
     run(&[b"HSET", b"h", b"f1", b"v1", b"f2", b"v2"]);
     run(&[b"SADD", b"si", b"1", b"2", b"3"]);
     run(&[b"ZADD", b"z", b"1", b"a", b"2.5", b"b"]);
@@ -142,7 +151,11 @@ const CORPUS: &[&[&str]] = &[
     &["EVAL", "return {map={a='b'}}", "0"],
     &["EVAL", "return {set={x=true}}", "0"],
     &["EVAL", "return {{map={}},{set={}},{}}", "0"],
-    &["EVAL", "return {verbatim_string={format='txt',string='hello\\nworld'}}", "0"],
+    &[
+        "EVAL",
+        "return {verbatim_string={format='txt',string='hello\\nworld'}}",
+        "0",
+    ],
     &["DEBUG", "PROTOCOL", "string"],
     &["DEBUG", "PROTOCOL", "integer"],
     &["DEBUG", "PROTOCOL", "double"],
@@ -179,7 +192,13 @@ fn base_args(srv: &TestServer, proto: &str, mode: &[&str]) -> Vec<Vec<u8>> {
 fn replies_match_redis_cli_byte_for_byte_when_piped() {
     let srv = TestServer::start(&server_under_test());
     load_fixture(&srv);
-    let modes: &[&[&str]] = &[&[], &["--no-raw"], &["--csv"], &["-e"], &["-d", "|", "-D", "##\n"]];
+    let modes: &[&[&str]] = &[
+        &[],
+        &["--no-raw"],
+        &["--csv"],
+        &["-e"],
+        &["-d", "|", "-D", "##\n"],
+    ];
     let mut failures = Vec::new();
     for proto in ["-2", "-3"] {
         for mode in modes {
@@ -203,7 +222,12 @@ fn replies_match_redis_cli_byte_for_byte_when_piped() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -229,7 +253,12 @@ fn replies_match_redis_cli_byte_for_byte_on_a_terminal() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -237,9 +266,24 @@ fn big_numbers_print_as_redis_cli_7_2_prints_them() {
     let srv = TestServer::start(&server_under_test());
     let port = srv.port.to_string();
     let script = "return {big_number='1234567890123456789012'}";
-    let (out, code) = run_on_pty(&cli(), &refs(&words(&["-p", &port, "-3", "EVAL", script, "0"])), &[]);
-    assert_eq!((show(&out), code), ("(big number) 1234567890123456789012\r\n".to_string(), Some(0)));
-    let raw = run_piped(&cli(), &refs(&words(&["-p", &port, "-3", "EVAL", script, "0"])), b"", &[]);
+    let (out, code) = run_on_pty(
+        &cli(),
+        &refs(&words(&["-p", &port, "-3", "EVAL", script, "0"])),
+        &[],
+    );
+    assert_eq!(
+        (show(&out), code),
+        (
+            "(big number) 1234567890123456789012\r\n".to_string(),
+            Some(0)
+        )
+    );
+    let raw = run_piped(
+        &cli(),
+        &refs(&words(&["-p", &port, "-3", "EVAL", script, "0"])),
+        b"",
+        &[],
+    );
     assert_eq!(raw.text(), "1234567890123456789012\n");
 }
 
@@ -247,7 +291,13 @@ fn big_numbers_print_as_redis_cli_7_2_prints_them() {
 fn help_from_command_docs_matches_redis_cli() {
     let srv = TestServer::start(&server_under_test());
     let port = srv.port.to_string();
-    for topic in [&["help", "@string"][..], &["help", "@hash"], &["help", "config"], &["help", "GET"], &["help", "@nosuchgroup"]] {
+    for topic in [
+        &["help", "@string"][..],
+        &["help", "@hash"],
+        &["help", "config"],
+        &["help", "GET"],
+        &["help", "@nosuchgroup"],
+    ] {
         let mut args = words(&["-p", &port]);
         args.extend(words(topic));
         let want = run_piped(&redis_cli(), &refs(&args), b"", &[]);
@@ -269,7 +319,7 @@ fn one_shot_errors_and_exit_codes_match_redis_cli() {
         vec!["-h", "nosuchhost.invalid", "PING"],
         vec!["-u", "http://127.0.0.1", "PING"],
         vec!["-u", "redis://:pw%@127.0.0.1", "PING"],
-        vec!["-p", &port, "-e", "INCR", "nokey-but-fine"],
+        vec!["-p", &port, "-e", "GET", "nokey"],
         vec!["-p", &port, "-e", "LPUSH"],
         vec!["-p", &port, "-n", "99", "PING"],
         vec!["-p", &port, "--quoted-input", "ECHO", "\"a\\x41\""],
@@ -281,7 +331,13 @@ fn one_shot_errors_and_exit_codes_match_redis_cli() {
         let args = words(&case);
         let want = run_piped(&redis_cli(), &refs(&args), b"", &[]);
         let got = run_piped(&cli(), &refs(&args), b"", &[]);
-        assert_eq!(got, want, "{case:?}: gostore-cli {:?} vs redis-cli {:?}", show(&got.stderr), show(&want.stderr));
+        assert_eq!(
+            got,
+            want,
+            "{case:?}: gostore-cli {:?} vs redis-cli {:?}",
+            show(&got.stderr),
+            show(&want.stderr)
+        );
     }
 }
 
@@ -298,10 +354,24 @@ impl TcpListenerPort {
 #[test]
 fn version_and_help_exit_zero() {
     let v = run_piped(&cli(), &[b"--version"], b"", &[]);
-    assert_eq!((v.text(), v.code), (format!("gostore-cli {}\n", env!("CARGO_PKG_VERSION")), Some(0)));
+    assert_eq!(
+        (v.text(), v.code),
+        (
+            format!("gostore-cli {}\n", env!("CARGO_PKG_VERSION")),
+            Some(0)
+        )
+    );
     let h = run_piped(&cli(), &[b"--help"], b"", &[]);
     assert_eq!(h.code, Some(0));
-    for flag in ["-h <hostname>", "--pipe", "--scan", "--count <count>", "--latency-history", "--stat", "-u <uri>"] {
+    for flag in [
+        "-h <hostname>",
+        "--pipe",
+        "--scan",
+        "--count <count>",
+        "--latency-history",
+        "--stat",
+        "-u <uri>",
+    ] {
         assert!(h.text().contains(flag), "--help lacks {flag}");
     }
 }
@@ -313,7 +383,14 @@ fn pipe_inserts_100k_commands_and_reports_like_redis_cli() {
     let mut input = Vec::new();
     for i in 0..100_000 {
         let (k, v) = (format!("key:{i}"), format!("value:{i}"));
-        input.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n", k.len(), v.len()).as_bytes());
+        input.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{k}\r\n${}\r\n{v}\r\n",
+                k.len(),
+                v.len()
+            )
+            .as_bytes(),
+        );
     }
     let got = run_piped(&cli(), &[b"-p", port.as_bytes(), b"--pipe"], &input, &[]);
     assert_eq!(
@@ -325,18 +402,33 @@ fn pipe_inserts_100k_commands_and_reports_like_redis_cli() {
             Some(0)
         )
     );
-    let n: i64 = redis::cmd("DBSIZE").query(&mut srv.client()).expect("dbsize");
+    let n: i64 = redis::cmd("DBSIZE")
+        .query(&mut srv.client())
+        .expect("dbsize");
     assert_eq!(n, 100_000);
-    let v: String = redis::cmd("GET").arg("key:99999").query(&mut srv.client()).expect("get");
+    let v: String = redis::cmd("GET")
+        .arg("key:99999")
+        .query(&mut srv.client())
+        .expect("get");
     assert_eq!(v, "value:99999");
 
     // Errors go to stderr and make the exit status 1, as with redis-cli.
-    let bad = b"*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nINCR\r\n$10\r\nkey:123456\r\n*1\r\n$3\r\nFOO\r\nPING\r\n";
+    let bad =
+        b"*1\r\n$4\r\nPING\r\n*2\r\n$4\r\nINCR\r\n$10\r\nkey:123456\r\n*1\r\n$3\r\nFOO\r\nPING\r\n";
     let args = words(&["-p", &port, "--pipe"]);
     let want = run_piped(&redis_cli(), &refs(&args), bad, &[]);
-    redis::cmd("DEL").arg("key:123456").query::<()>(&mut srv.client()).expect("del");
+    redis::cmd("DEL")
+        .arg("key:123456")
+        .query::<()>(&mut srv.client())
+        .expect("del");
     let got = run_piped(&cli(), &refs(&args), bad, &[]);
-    assert_eq!(got, want, "{:?} vs {:?}", show(&got.stderr), show(&want.stderr));
+    assert_eq!(
+        got,
+        want,
+        "{:?} vs {:?}",
+        show(&got.stderr),
+        show(&want.stderr)
+    );
     assert_eq!(got.code, Some(1));
 }
 
@@ -344,14 +436,43 @@ fn pipe_inserts_100k_commands_and_reports_like_redis_cli() {
 fn repeat_and_interval_run_a_command_n_times() {
     let srv = TestServer::start(&server_under_test());
     let port = srv.port.to_string();
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "-r", "3", "INCR", "counter"])), b"", &[]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&["-p", &port, "-r", "3", "INCR", "counter"])),
+        b"",
+        &[],
+    );
     assert_eq!(got.text(), "1\n2\n3\n");
     let start = Instant::now();
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "-r", "3", "-i", "0.05", "--no-raw", "PING"])), b"", &[]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&[
+            "-p", &port, "-r", "3", "-i", "0.05", "--no-raw", "PING",
+        ])),
+        b"",
+        &[],
+    );
     assert_eq!(got.text(), "PONG\nPONG\nPONG\n");
-    assert!(start.elapsed().as_millis() >= 150, "-i 0.05 waits after each of the 3 runs");
-    let want = run_piped(&redis_cli(), &refs(&words(&["-p", &port, "-r", "2", "LRANGE", "nolist", "0", "-1"])), b"", &[]);
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "-r", "2", "LRANGE", "nolist", "0", "-1"])), b"", &[]);
+    assert!(
+        start.elapsed().as_millis() >= 150,
+        "-i 0.05 waits after each of the 3 runs"
+    );
+    let want = run_piped(
+        &redis_cli(),
+        &refs(&words(&[
+            "-p", &port, "-r", "2", "LRANGE", "nolist", "0", "-1",
+        ])),
+        b"",
+        &[],
+    );
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&[
+            "-p", &port, "-r", "2", "LRANGE", "nolist", "0", "-1",
+        ])),
+        b"",
+        &[],
+    );
     assert_eq!(got, want);
 }
 
@@ -360,16 +481,42 @@ fn stdin_becomes_an_argument_with_x_and_big_x() {
     let srv = TestServer::start(&server_under_test());
     let port = srv.port.to_string();
     let data = b"line one\nline two\x00\xff\n";
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "-x", "SET", "fromstdin"])), data, &[]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&["-p", &port, "-x", "SET", "fromstdin"])),
+        data,
+        &[],
+    );
     assert_eq!(got.text(), "OK\n");
-    let v: Vec<u8> = redis::cmd("GET").arg("fromstdin").query(&mut srv.client()).expect("get");
+    let v: Vec<u8> = redis::cmd("GET")
+        .arg("fromstdin")
+        .query(&mut srv.client())
+        .expect("get");
     assert_eq!(v, data);
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "-X", "TAG", "SET", "tagged", "TAG"])), b"tagvalue", &[]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&["-p", &port, "-X", "TAG", "SET", "tagged", "TAG"])),
+        b"tagvalue",
+        &[],
+    );
     assert_eq!(got.text(), "OK\n");
-    let v: String = redis::cmd("GET").arg("tagged").query(&mut srv.client()).expect("get");
+    let v: String = redis::cmd("GET")
+        .arg("tagged")
+        .query(&mut srv.client())
+        .expect("get");
     assert_eq!(v, "tagvalue");
-    let want = run_piped(&redis_cli(), &refs(&words(&["-p", &port, "-X", "NOPE", "GET", "x"])), b"", &[]);
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "-X", "NOPE", "GET", "x"])), b"", &[]);
+    let want = run_piped(
+        &redis_cli(),
+        &refs(&words(&["-p", &port, "-X", "NOPE", "GET", "x"])),
+        b"",
+        &[],
+    );
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&["-p", &port, "-X", "NOPE", "GET", "x"])),
+        b"",
+        &[],
+    );
     assert_eq!(got, want);
 }
 
@@ -378,16 +525,59 @@ fn uris_set_host_port_database_and_credentials() {
     let srv = TestServer::start_with(&server_under_test(), &["--requirepass", "s3cret"]);
     let port = srv.port;
     let uri = format!("redis://:s3cret@127.0.0.1:{port}/2");
-    let got = run_piped(&cli(), &refs(&words(&["--no-auth-warning", "-u", &uri, "SET", "inuri", "1"])), b"", &[]);
-    assert_eq!((got.text(), show(&got.stderr)), ("OK\n".to_string(), String::new()));
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&[
+            "--no-auth-warning",
+            "-u",
+            &uri,
+            "SET",
+            "inuri",
+            "1",
+        ])),
+        b"",
+        &[],
+    );
+    assert_eq!(
+        (got.text(), show(&got.stderr)),
+        ("OK\n".to_string(), String::new())
+    );
     let uri = format!("redis://default:s3cret@localhost:{port}/2");
-    let got = run_piped(&cli(), &refs(&words(&["--no-auth-warning", "-u", &uri, "GET", "inuri"])), b"", &[]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&["--no-auth-warning", "-u", &uri, "GET", "inuri"])),
+        b"",
+        &[],
+    );
     assert_eq!(got.text(), "1\n");
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port.to_string(), "-n", "2", "GET", "inuri"])), b"", &[("GOSTORECLI_AUTH", "s3cret")]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&[
+            "-p",
+            &port.to_string(),
+            "-n",
+            "2",
+            "GET",
+            "inuri",
+        ])),
+        b"",
+        &[("GOSTORECLI_AUTH", "s3cret")],
+    );
     assert_eq!(got.text(), "1\n", "GOSTORECLI_AUTH authenticates");
     for args in [
         vec!["-u", &*format!("redis://:wrong@127.0.0.1:{port}"), "PING"],
-        vec!["-p", &*port.to_string(), "--user", "default", "--pass", "s3cret", "-n", "2", "GET", "inuri"],
+        vec![
+            "-p",
+            &*port.to_string(),
+            "--user",
+            "default",
+            "--pass",
+            "s3cret",
+            "-n",
+            "2",
+            "GET",
+            "inuri",
+        ],
     ] {
         let a = words(&args);
         let want = run_piped(&redis_cli(), &refs(&a), b"", &[]);
@@ -401,26 +591,55 @@ fn scan_lists_keys_like_redis_cli() {
     let srv = TestServer::start(&server_under_test());
     let mut c = srv.client();
     for i in 0..300 {
-        redis::cmd("SET").arg(format!("user:{i}")).arg(i).query::<()>(&mut c).expect("set");
-        redis::cmd("SET").arg(format!("other:{i}")).arg(i).query::<()>(&mut c).expect("set");
+        redis::cmd("SET")
+            .arg(format!("user:{i}"))
+            .arg(i)
+            .query::<()>(&mut c)
+            .expect("set");
+        redis::cmd("SET")
+            .arg(format!("other:{i}"))
+            .arg(i)
+            .query::<()>(&mut c)
+            .expect("set");
     }
-    redis::cmd("SET").arg(&b"bin\xffkey"[..]).arg(1).query::<()>(&mut c).expect("set");
+    redis::cmd("SET")
+        .arg(&b"bin\xffkey"[..])
+        .arg(1)
+        .query::<()>(&mut c)
+        .expect("set");
     let port = srv.port.to_string();
-    for args in [vec!["--scan"], vec!["--scan", "--pattern", "user:1*"], vec!["--scan", "--pattern", "bin*", "--no-raw"]] {
+    for args in [
+        vec!["--scan"],
+        vec!["--scan", "--pattern", "user:1*"],
+        vec!["--scan", "--pattern", "bin*", "--no-raw"],
+    ] {
         let mut a = words(&["-p", &port]);
         a.extend(words(&args));
         let want = run_piped(&redis_cli(), &refs(&a), b"", &[]);
         let got = run_piped(&cli(), &refs(&a), b"", &[]);
         assert_eq!(got, want, "{args:?}");
     }
-    let a = words(&["-p", &port, "--scan", "--pattern", "user:*", "--count", "1000"]);
+    let a = words(&[
+        "-p",
+        &port,
+        "--scan",
+        "--pattern",
+        "user:*",
+        "--count",
+        "1000",
+    ]);
     let got = run_piped(&cli(), &refs(&a), b"", &[]);
     assert_eq!(got.text().lines().count(), 300);
 }
 
 /// Reads lines from a child's stdout until `done` says stop, then kills it.
 fn read_lines_until(cmd: &mut Command, mut done: impl FnMut(&[String]) -> bool) -> Vec<String> {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::null()).stdin(Stdio::null()).spawn().expect("spawn");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = Vec::new();
     for line in BufReader::new(stdout).lines() {
@@ -438,11 +657,24 @@ fn read_lines_until(cmd: &mut Command, mut done: impl FnMut(&[String]) -> bool) 
 #[test]
 fn stat_prints_rolling_info_figures() {
     let srv = TestServer::start(&server_under_test());
-    redis::cmd("SET").arg("a").arg("1").query::<()>(&mut srv.client()).expect("set");
+    redis::cmd("SET")
+        .arg("a")
+        .arg("1")
+        .query::<()>(&mut srv.client())
+        .expect("set");
     let port = srv.port.to_string();
-    let lines = read_lines_until(Command::new(cli()).args(["-p", &port, "--stat", "-i", "0.01"]), |l| l.len() >= 4);
-    assert_eq!(lines[0], "------- data ------ --------------------- load -------------------- - child -");
-    assert_eq!(lines[1], "keys       mem      clients blocked requests            connections          ");
+    let lines = read_lines_until(
+        Command::new(cli()).args(["-p", &port, "--stat", "-i", "0.01"]),
+        |l| l.len() >= 4,
+    );
+    assert_eq!(
+        lines[0],
+        "------- data ------ --------------------- load -------------------- - child -"
+    );
+    assert_eq!(
+        lines[1],
+        "keys       mem      clients blocked requests            connections          "
+    );
     assert!(lines[2].starts_with("1          "), "{:?}", lines[2]);
     assert!(lines[3].contains(" (+"), "{:?}", lines[3]);
 }
@@ -451,16 +683,28 @@ fn stat_prints_rolling_info_figures() {
 fn latency_prints_min_max_avg_like_redis_cli() {
     let srv = TestServer::start(&server_under_test());
     let port = srv.port.to_string();
-    let got = run_piped(&cli(), &refs(&words(&["-p", &port, "--latency", "-i", "0.1"])), b"", &[]);
+    let got = run_piped(
+        &cli(),
+        &refs(&words(&["-p", &port, "--latency", "-i", "0.1"])),
+        b"",
+        &[],
+    );
     let text = got.text();
     let fields: Vec<&str> = text.trim_end().split(' ').collect();
     assert_eq!(got.code, Some(0));
     assert_eq!(fields.len(), 4, "min max avg samples: {:?}", got.text());
-    assert!(fields[2].contains('.') && fields[3].parse::<u64>().is_ok_and(|n| n >= 2), "{fields:?}");
-    let lines = read_lines_until(Command::new(cli()).args(["-p", &port, "--latency-history", "-i", "0.05"]), |l| {
-        l.iter().any(|x| x.contains(" -- "))
-    });
-    assert!(lines.iter().any(|l| l.ends_with("seconds range")), "{lines:?}");
+    assert!(
+        fields[2].contains('.') && fields[3].parse::<u64>().is_ok_and(|n| n >= 2),
+        "{fields:?}"
+    );
+    let lines = read_lines_until(
+        Command::new(cli()).args(["-p", &port, "--latency-history", "-i", "0.05"]),
+        |l| l.iter().any(|x| x.contains(" -- ")),
+    );
+    assert!(
+        lines.iter().any(|l| l.ends_with("seconds range")),
+        "{lines:?}"
+    );
     let (out, _) = {
         let mut pty = Pty::spawn(Command::new(cli()).args(["-p", &port, "--latency"]));
         let seen = pty.expect("samples)");
@@ -488,7 +732,11 @@ fn subscribe_prints_messages_as_they_arrive() {
         got.push(line.clone());
     }
     assert_eq!(got, ["subscribe\n", "news\n", "1\n"]);
-    let n: i64 = redis::cmd("PUBLISH").arg("news").arg("hello").query(&mut srv.client()).expect("publish");
+    let n: i64 = redis::cmd("PUBLISH")
+        .arg("news")
+        .arg("hello")
+        .query(&mut srv.client())
+        .expect("publish");
     assert_eq!(n, 1);
     got.clear();
     while got.len() < 3 {
@@ -562,11 +810,16 @@ fn history_survives_across_sessions_without_passwords() {
     t.finish();
     let file = std::fs::read_to_string(home.path().join("history")).expect("history file");
     assert!(file.contains("SET histkey remembered"), "{file}");
-    assert!(!file.contains("nosuchpass"), "AUTH must stay out of history: {file}");
+    assert!(
+        !file.contains("nosuchpass"),
+        "AUTH must stay out of history: {file}"
+    );
 
     let mut t = repl(srv.port, home.path(), &[]);
     t.expect("> ");
-    t.send("\x1b[A"); // Up: the last command of the previous session.
+    t.send("\x1b[A"); // Up: the last line of the previous session...
+    t.expect("quit");
+    t.send("\x1b[A"); // ...and the one before, AUTH being skipped.
     t.expect("SET histkey remembered");
     t.send("\r");
     t.expect("OK\r\n");
@@ -638,15 +891,23 @@ fn a_killed_server_is_reported_and_the_next_command_reconnects() {
     t.expect("Error: Server closed the connection\r\n");
     t.expect("not connected> ");
     t.send("PING\r");
-    t.expect(&format!("Could not connect to Redis at {p}: Connection refused\r\n"));
+    t.expect(&format!(
+        "Could not connect to Redis at {p}: Connection refused\r\n"
+    ));
     t.expect("not connected> ");
     srv.restart();
     t.send("SET afterrestart 1\r");
     t.expect("OK\r\n");
     t.expect(&format!("{p}[4]> "));
     let mut c = srv.client();
-    redis::cmd("SELECT").arg(4).query::<()>(&mut c).expect("select");
-    let n: i64 = redis::cmd("EXISTS").arg("afterrestart").query(&mut c).expect("exists");
+    redis::cmd("SELECT")
+        .arg(4)
+        .query::<()>(&mut c)
+        .expect("select");
+    let n: i64 = redis::cmd("EXISTS")
+        .arg("afterrestart")
+        .query(&mut c)
+        .expect("exists");
     assert_eq!(n, 1, "the database survives the reconnect");
 }
 
@@ -659,13 +920,21 @@ fn ctrl_c_leaves_subscribe_and_monitor_and_exits_at_the_prompt() {
     t.expect(&format!("{p}[1]> "));
     t.send("SUBSCRIBE chan\r");
     t.expect("Reading messages... (press Ctrl-C to quit)\r\n1) \"subscribe\"\r\n2) \"chan\"\r\n3) (integer) 1\r\n");
-    let _: i64 = redis::cmd("PUBLISH").arg("chan").arg("hi").query(&mut srv.client()).expect("publish");
+    let _: i64 = redis::cmd("PUBLISH")
+        .arg("chan")
+        .arg("hi")
+        .query(&mut srv.client())
+        .expect("publish");
     t.expect("1) \"message\"\r\n2) \"chan\"\r\n3) \"hi\"\r\n");
     t.send("\x03");
     t.expect(&format!("{p}[1]> "));
     t.send("MONITOR\r");
     t.expect("OK\r\n");
-    redis::cmd("SET").arg("watched").arg("1").query::<()>(&mut srv.client()).expect("set");
+    redis::cmd("SET")
+        .arg("watched")
+        .arg("1")
+        .query::<()>(&mut srv.client())
+        .expect("set");
     t.expect("\"SET\" \"watched\" \"1\"");
     t.send("\x03");
     t.expect(&format!("{p}[1]> "));
@@ -675,6 +944,24 @@ fn ctrl_c_leaves_subscribe_and_monitor_and_exits_at_the_prompt() {
     t.send("\x03");
     let (_, status) = t.finish();
     assert_eq!(status.code(), Some(0), "Ctrl-C at the prompt exits with 0");
+}
+
+#[test]
+fn a_unix_socket_is_used_with_s() {
+    let dir = TempDir::new("sock");
+    let sock = dir.path().join("s.sock");
+    let sock = sock.to_str().expect("utf-8 path");
+    let srv = TestServer::start_with(&server_under_test(), &["--unixsocket", sock]);
+    let got = run_piped(&cli(), &refs(&words(&["-s", sock, "PING"])), b"", &[]);
+    assert_eq!(got.text(), "PONG\n");
+    let home = TempDir::new("home");
+    let mut cmd = Command::new(cli());
+    cmd.args(["-s", sock])
+        .env("GOSTORECLI_HISTFILE", "/dev/null")
+        .env("HOME", home.path());
+    let mut t = Pty::spawn(&mut cmd);
+    t.expect(&format!("redis {sock}> "));
+    drop(srv);
 }
 
 #[test]
@@ -697,7 +984,10 @@ fn piped_stdin_runs_one_command_per_line_without_a_prompt() {
     let port = srv.port.to_string();
     let input = b"SET piped 1\nGET piped\n\nINCR piped\nGET \"bad\n";
     let want = run_piped(&redis_cli(), &[b"-p", port.as_bytes()], input, &[]);
-    redis::cmd("DEL").arg("piped").query::<()>(&mut srv.client()).expect("del");
+    redis::cmd("DEL")
+        .arg("piped")
+        .query::<()>(&mut srv.client())
+        .expect("del");
     let got = run_piped(&cli(), &[b"-p", port.as_bytes()], input, &[]);
     assert_eq!(got, want, "{:?}", show(&got.stdout));
     assert!(find(&got.stdout, b"> ").is_none());

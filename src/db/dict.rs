@@ -59,12 +59,14 @@ impl<V> Node<V> {
     fn layout(klen: usize) -> Layout {
         let size = std::mem::size_of::<Node<V>>() + klen;
         // The size fits: klen is at most u32::MAX.
-        Layout::from_size_align(size, std::mem::align_of::<Node<V>>()).unwrap_or_else(|_| alloc::handle_alloc_error(Layout::new::<Node<V>>()))
+        Layout::from_size_align(size, std::mem::align_of::<Node<V>>())
+            .unwrap_or_else(|_| alloc::handle_alloc_error(Layout::new::<Node<V>>()))
     }
 
     /// Allocates a node holding a copy of `key`.
     fn alloc(key: &[u8], value: V, meta: u32) -> *mut Node<V> {
-        let klen = u32::try_from(key.len()).expect("keys are limited to 4 GiB by the command layer");
+        let klen =
+            u32::try_from(key.len()).expect("keys are limited to 4 GiB by the command layer");
         let layout = Self::layout(key.len());
         // SAFETY: layout has non-zero size; the header is written before any
         // read and the key bytes are copied into the tail we allocated.
@@ -73,8 +75,20 @@ impl<V> Node<V> {
             if p.is_null() {
                 alloc::handle_alloc_error(layout);
             }
-            ptr::write(p, Node { next: ptr::null_mut(), value, meta, klen });
-            ptr::copy_nonoverlapping(key.as_ptr(), (p as *mut u8).add(std::mem::size_of::<Node<V>>()), key.len());
+            ptr::write(
+                p,
+                Node {
+                    next: ptr::null_mut(),
+                    value,
+                    meta,
+                    klen,
+                },
+            );
+            ptr::copy_nonoverlapping(
+                key.as_ptr(),
+                (p as *mut u8).add(std::mem::size_of::<Node<V>>()),
+                key.len(),
+            );
             p
         }
     }
@@ -84,7 +98,10 @@ impl<V> Node<V> {
     /// # Safety
     /// `p` must point to a live node; the slice lives as long as the node.
     unsafe fn key<'a>(p: *const Node<V>) -> &'a [u8] {
-        std::slice::from_raw_parts((p as *const u8).add(std::mem::size_of::<Node<V>>()), (*p).klen as usize)
+        std::slice::from_raw_parts(
+            (p as *const u8).add(std::mem::size_of::<Node<V>>()),
+            (*p).klen as usize,
+        )
     }
 
     /// Frees a node, returning its value.
@@ -106,11 +123,17 @@ struct Table<V> {
 
 impl<V> Table<V> {
     const fn empty() -> Table<V> {
-        Table { buckets: Vec::new(), used: 0 }
+        Table {
+            buckets: Vec::new(),
+            used: 0,
+        }
     }
 
     fn with_size(size: usize) -> Table<V> {
-        Table { buckets: vec![ptr::null_mut(); size], used: 0 }
+        Table {
+            buckets: vec![ptr::null_mut(); size],
+            used: 0,
+        }
     }
 
     fn size(&self) -> usize {
@@ -139,7 +162,11 @@ impl<V> Default for Dict<V> {
 impl<V> Dict<V> {
     /// An empty dict; allocates nothing until the first insert.
     pub const fn new() -> Dict<V> {
-        Dict { t: [Table::empty(), Table::empty()], rehash_idx: None, _owns: PhantomData }
+        Dict {
+            t: [Table::empty(), Table::empty()],
+            rehash_idx: None,
+            _owns: PhantomData,
+        }
     }
 
     /// Number of entries.
@@ -341,7 +368,9 @@ impl<V> Dict<V> {
             return;
         }
         let used = self.t[0].used;
-        if used >= size && (RESIZE_ALLOWED.load(Ordering::Relaxed) || used / size > FORCE_RESIZE_RATIO) {
+        if used >= size
+            && (RESIZE_ALLOWED.load(Ordering::Relaxed) || used / size > FORCE_RESIZE_RATIO)
+        {
             self.resize_to(used + 1);
         }
     }
@@ -384,7 +413,9 @@ impl<V> Dict<V> {
     /// Moves up to `n` buckets to the new table (visiting at most 10n empty
     /// ones). Returns true while more remain.
     pub fn rehash(&mut self, n: usize) -> bool {
-        let Some(mut idx) = self.rehash_idx else { return false };
+        let Some(mut idx) = self.rehash_idx else {
+            return false;
+        };
         let mut empty_visits = n * 10;
         let mut n = n;
         while n > 0 && self.t[0].used != 0 {
@@ -461,7 +492,11 @@ impl<V> Dict<V> {
             v |= !m0;
             v = v.reverse_bits().wrapping_add(1).reverse_bits();
         } else {
-            let (small, big) = if self.t[0].size() <= self.t[1].size() { (&self.t[0], &self.t[1]) } else { (&self.t[1], &self.t[0]) };
+            let (small, big) = if self.t[0].size() <= self.t[1].size() {
+                (&self.t[0], &self.t[1])
+            } else {
+                (&self.t[1], &self.t[0])
+            };
             let m0 = small.mask() as u64;
             let m1 = big.mask() as u64;
             emit(small, (v & m0) as usize, &mut f);
@@ -543,7 +578,12 @@ impl<V> Dict<V> {
 
     /// Iterates over all entries (order unspecified).
     pub fn iter(&self) -> Iter<'_, V> {
-        Iter { dict: self, table: 0, bucket: 0, node: ptr::null_mut() }
+        Iter {
+            dict: self,
+            table: 0,
+            bucket: 0,
+            node: ptr::null_mut(),
+        }
     }
 
     /// Iterates mutably over all values with their keys.

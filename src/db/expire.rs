@@ -49,7 +49,14 @@ pub struct ExpireState {
 
 /// Runs one cycle over `dbs` at wall-clock `now_ms`. `effort` is
 /// `active-expire-effort` (1..=10), `hz` the cron frequency.
-pub fn active_expire_cycle(dbs: &mut [Db], st: &mut ExpireState, kind: CycleKind, now_ms: i64, effort: u32, hz: u32) {
+pub fn active_expire_cycle(
+    dbs: &mut [Db],
+    st: &mut ExpireState,
+    kind: CycleKind,
+    now_ms: i64,
+    effort: u32,
+    hz: u32,
+) {
     let effort = effort.clamp(1, 10) as usize - 1;
     let keys_per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
     let fast_duration = FAST_DURATION_US + FAST_DURATION_US / 4 * effort as u64;
@@ -127,7 +134,11 @@ pub fn active_expire_cycle(dbs: &mut [Db], st: &mut ExpireState, kind: CycleKind
             if ttl_samples > 0 {
                 let avg = ttl_sum / ttl_samples;
                 // A running average weighting the last sample by 2%.
-                db.avg_ttl = if db.avg_ttl == 0 { avg } else { (db.avg_ttl / 50) * 49 + (avg / 50) };
+                db.avg_ttl = if db.avg_ttl == 0 {
+                    avg
+                } else {
+                    (db.avg_ttl / 50) * 49 + (avg / 50)
+                };
             }
             if iteration & 0xf == 0 && start.elapsed().as_micros() as u64 > timelimit_us {
                 st.timelimit_exit = true;
@@ -143,7 +154,11 @@ pub fn active_expire_cycle(dbs: &mut [Db], st: &mut ExpireState, kind: CycleKind
     st.cpu_us += start.elapsed().as_micros() as u64;
     st.last_sampled = total_sampled;
     st.last_expired = total_expired;
-    let current_perc = if total_sampled > 0 { total_expired as f64 / total_sampled as f64 } else { 0.0 };
+    let current_perc = if total_sampled > 0 {
+        total_expired as f64 / total_sampled as f64
+    } else {
+        0.0
+    };
     st.stale_perc = current_perc * 0.05 + st.stale_perc * 0.95;
 }
 

@@ -19,7 +19,10 @@ pub struct HashLimits {
 
 impl Default for HashLimits {
     fn default() -> Self {
-        HashLimits { max_entries: 128, max_value: 64 }
+        HashLimits {
+            max_entries: 128,
+            max_value: 64,
+        }
     }
 }
 
@@ -94,7 +97,8 @@ impl Pack {
 
     /// The value of `field`.
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        self.locate(field).map(|(_, vs, vl, _)| &self.buf[vs..vs + vl])
+        self.locate(field)
+            .map(|(_, vs, vl, _)| &self.buf[vs..vs + vl])
     }
 
     /// Sets `field`; returns true when it was new. An existing pair keeps its
@@ -137,7 +141,10 @@ impl Pack {
 
     /// Iterates over (field, value) in insertion order.
     pub fn iter(&self) -> PackIter<'_> {
-        PackIter { buf: &self.buf, pos: 0 }
+        PackIter {
+            buf: &self.buf,
+            pos: 0,
+        }
     }
 
     /// Pair number `i` (0-based).
@@ -261,7 +268,11 @@ impl Hash {
                     false
                 }
                 None => {
-                    d.insert_new(field, Value::string_encoded(value, crate::db::value::StrEncoding::Auto), 0);
+                    d.insert_new(
+                        field,
+                        Value::string_encoded(value, crate::db::value::StrEncoding::Auto),
+                        0,
+                    );
                     true
                 }
             },
@@ -286,7 +297,10 @@ impl Hash {
         if let Hash::Pack(p) = self {
             let mut d = Dict::new();
             for (f, v) in p.iter() {
-                d.insert(f, Value::string_encoded(v, crate::db::value::StrEncoding::Auto));
+                d.insert(
+                    f,
+                    Value::string_encoded(v, crate::db::value::StrEncoding::Auto),
+                );
             }
             *self = Hash::Table(Box::new(d));
         }
@@ -323,7 +337,9 @@ impl Hash {
                 }
                 p.nth(rng.below(p.len() as u64) as usize)
             }
-            Hash::Table(d) => d.random(rng).map(|(k, v)| (k, v.as_str().unwrap_or_default())),
+            Hash::Table(d) => d
+                .random(rng)
+                .map(|(k, v)| (k, v.as_str().unwrap_or_default())),
         }
     }
 
@@ -337,7 +353,10 @@ impl Hash {
         match self {
             Hash::Pack(p) => p.heap_bytes(),
             Hash::Table(d) => {
-                d.bucket_bytes() + d.iter().map(|(k, v)| Dict::<Value>::node_bytes(k.len()) + v.heap_bytes()).sum::<usize>()
+                d.bucket_bytes()
+                    + d.iter()
+                        .map(|(k, v)| Dict::<Value>::node_bytes(k.len()) + v.heap_bytes())
+                        .sum::<usize>()
             }
         }
     }
@@ -375,7 +394,10 @@ mod tests {
         assert!(h.set(b"c", b"3", &lim));
         assert!(!h.set(b"a", b"one hundred and some more bytes", &lim));
         let got: Vec<_> = h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect();
-        assert_eq!(got[0], (b"a".to_vec(), b"one hundred and some more bytes".to_vec()));
+        assert_eq!(
+            got[0],
+            (b"a".to_vec(), b"one hundred and some more bytes".to_vec())
+        );
         assert_eq!(got[2], (b"c".to_vec(), b"3".to_vec()));
         assert!(h.remove(b"b"));
         assert!(!h.remove(b"b"));
@@ -385,7 +407,10 @@ mod tests {
 
     #[test]
     fn converts_on_too_many_entries_or_long_values() {
-        let lim = HashLimits { max_entries: 4, max_value: 8 };
+        let lim = HashLimits {
+            max_entries: 4,
+            max_value: 8,
+        };
         let mut h = Hash::new();
         for i in 0..4 {
             h.set(format!("f{i}").as_bytes(), b"v", &lim);
@@ -402,7 +427,10 @@ mod tests {
 
     #[test]
     fn long_entries_use_multi_byte_lengths() {
-        let lim = HashLimits { max_entries: 128, max_value: 100_000 };
+        let lim = HashLimits {
+            max_entries: 128,
+            max_value: 100_000,
+        };
         let mut h = Hash::new();
         let big = vec![b'z'; 300];
         h.set(&big, &big, &lim);

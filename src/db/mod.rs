@@ -236,7 +236,10 @@ impl Db {
     pub fn take_all(&mut self) -> (Dict<Value>, Dict<i64>) {
         self.avg_ttl = 0;
         self.expires_cursor = 0;
-        (std::mem::take(&mut self.dict), std::mem::take(&mut self.expires))
+        (
+            std::mem::take(&mut self.dict),
+            std::mem::take(&mut self.expires),
+        )
     }
 
     /// Drains the keys expired since the last call.

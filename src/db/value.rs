@@ -94,7 +94,11 @@ impl Value {
     /// A string value holding a copy of `s`, encoded as Redis's
     /// `tryObjectEncoding` would (canonical integers report `int`).
     pub fn string(s: &[u8]) -> Value {
-        let enc = if s.len() <= 20 && crate::util::num::parse_i64(s).is_some() { ENC_INT } else { ENC_AUTO };
+        let enc = if s.len() <= 20 && crate::util::num::parse_i64(s).is_some() {
+            ENC_INT
+        } else {
+            ENC_AUTO
+        };
         Value::string_with(s, enc)
     }
 
@@ -118,7 +122,11 @@ impl Value {
 
     /// A string value taking ownership of `buf` (no copy when it is long).
     pub fn from_vec(buf: Vec<u8>) -> Value {
-        let enc = if buf.len() <= 20 && crate::util::num::parse_i64(&buf).is_some() { ENC_INT } else { ENC_AUTO };
+        let enc = if buf.len() <= 20 && crate::util::num::parse_i64(&buf).is_some() {
+            ENC_INT
+        } else {
+            ENC_AUTO
+        };
         if buf.len() <= INLINE_MAX {
             return Value::string_with(&buf, enc);
         }
@@ -134,7 +142,9 @@ impl Value {
         assert!(cap <= CAP_MASK, "string capacity beyond 2^56 bytes");
         let ptr = buf.as_mut_ptr() as u64;
         let len = buf.len() as u64;
-        Value { w: [ptr, len, cap | (((KIND_HEAP | enc) as u64) << 56)] }
+        Value {
+            w: [ptr, len, cap | (((KIND_HEAP | enc) as u64) << 56)],
+        }
     }
 
     /// An integer as a string value (INCR results, encoding `int`).
@@ -146,7 +156,9 @@ impl Value {
     /// A hash value.
     pub fn hash(h: Hash) -> Value {
         let p = Box::into_raw(Box::new(h)) as u64;
-        Value { w: [p, 0, (KIND_HASH as u64) << 56] }
+        Value {
+            w: [p, 0, (KIND_HASH as u64) << 56],
+        }
     }
 
     /// The value's type.
@@ -166,7 +178,9 @@ impl Value {
             }
             KIND_HEAP => {
                 // SAFETY: the words hold a live Vec's pointer and length.
-                Some(unsafe { std::slice::from_raw_parts(self.w[0] as *const u8, self.w[1] as usize) })
+                Some(unsafe {
+                    std::slice::from_raw_parts(self.w[0] as *const u8, self.w[1] as usize)
+                })
             }
             _ => None,
         }
@@ -187,7 +201,10 @@ impl Value {
     /// The encoding OBJECT ENCODING reports.
     pub fn encoding_name(&self) -> &'static str {
         match self.kind_bits() {
-            KIND_HASH => self.as_hash().map(|h| h.encoding_name()).unwrap_or("hashtable"),
+            KIND_HASH => self
+                .as_hash()
+                .map(|h| h.encoding_name())
+                .unwrap_or("hashtable"),
             _ => match self.tag() & ENC_MASK {
                 ENC_INT => "int",
                 ENC_RAW => "raw",
@@ -223,16 +240,24 @@ impl Value {
                 v
             }
             KIND_HEAP => {
-                let (ptr, len, cap) = (self.w[0] as *mut u8, self.w[1] as usize, (self.w[2] & CAP_MASK) as usize);
+                let (ptr, len, cap) = (
+                    self.w[0] as *mut u8,
+                    self.w[1] as usize,
+                    (self.w[2] & CAP_MASK) as usize,
+                );
                 self.w = [0, 0, (KIND_INLINE as u64) << 56]; // empty inline until we store back
-                // SAFETY: the words held exactly this Vec's raw parts; we took
-                // them out of self, so the Vec has one owner again.
+                                                             // SAFETY: the words held exactly this Vec's raw parts; we took
+                                                             // them out of self, so the Vec has one owner again.
                 unsafe { Vec::from_raw_parts(ptr, len, cap) }
             }
             _ => return None,
         };
         let r = f(&mut buf);
-        let new = if buf.len() <= INLINE_MAX { Value::string_with(&buf, ENC_RAW) } else { Value::from_vec_with(buf, ENC_RAW) };
+        let new = if buf.len() <= INLINE_MAX {
+            Value::string_with(&buf, ENC_RAW)
+        } else {
+            Value::from_vec_with(buf, ENC_RAW)
+        };
         *self = new;
         Some(r)
     }
@@ -241,7 +266,9 @@ impl Value {
     pub fn heap_bytes(&self) -> usize {
         match self.kind_bits() {
             KIND_HEAP => (self.w[2] & CAP_MASK) as usize,
-            KIND_HASH => self.as_hash().map(|h| h.heap_bytes()).unwrap_or(0) + std::mem::size_of::<Hash>(),
+            KIND_HASH => {
+                self.as_hash().map(|h| h.heap_bytes()).unwrap_or(0) + std::mem::size_of::<Hash>()
+            }
             _ => 0,
         }
     }
@@ -260,7 +287,13 @@ impl Drop for Value {
         match self.kind_bits() {
             KIND_HEAP => {
                 // SAFETY: the words hold a live Vec's raw parts, owned by self.
-                drop(unsafe { Vec::from_raw_parts(self.w[0] as *mut u8, self.w[1] as usize, (self.w[2] & CAP_MASK) as usize) });
+                drop(unsafe {
+                    Vec::from_raw_parts(
+                        self.w[0] as *mut u8,
+                        self.w[1] as usize,
+                        (self.w[2] & CAP_MASK) as usize,
+                    )
+                });
             }
             KIND_HASH => {
                 // SAFETY: the words hold a live Box<Hash>, owned by self.
@@ -274,7 +307,10 @@ impl Drop for Value {
 impl Clone for Value {
     fn clone(&self) -> Value {
         match self.kind_bits() {
-            KIND_HEAP => Value::from_vec_with(self.as_str().unwrap_or_default().to_vec(), self.tag() & ENC_MASK),
+            KIND_HEAP => Value::from_vec_with(
+                self.as_str().unwrap_or_default().to_vec(),
+                self.tag() & ENC_MASK,
+            ),
             KIND_HASH => Value::hash(self.as_hash().cloned().unwrap_or_default()),
             _ => Value { w: self.w },
         }
@@ -314,7 +350,10 @@ mod tests {
     #[test]
     fn encodings_follow_redis() {
         assert_eq!(Value::string(b"123").encoding_name(), "int");
-        assert_eq!(Value::string(b"-9223372036854775808").encoding_name(), "int");
+        assert_eq!(
+            Value::string(b"-9223372036854775808").encoding_name(),
+            "int"
+        );
         assert_eq!(Value::string(b"0123").encoding_name(), "embstr");
         assert_eq!(Value::string(&[b'x'; 44]).encoding_name(), "embstr");
         assert_eq!(Value::string(&[b'x'; 45]).encoding_name(), "raw");

@@ -118,12 +118,19 @@ impl OwnedArgs {
     /// Builds from parts.
     pub fn new<I: IntoIterator<Item = Vec<u8>>>(parts: I) -> OwnedArgs {
         let owned: Vec<Vec<u8>> = parts.into_iter().collect();
-        OwnedArgs { spans: (0..owned.len()).map(Span::Owned).collect(), owned }
+        OwnedArgs {
+            spans: (0..owned.len()).map(Span::Owned).collect(),
+            owned,
+        }
     }
 
     /// The view handlers take.
     pub fn args(&self) -> Args<'_> {
-        Args { buf: &[], spans: &self.spans, owned: &self.owned }
+        Args {
+            buf: &[],
+            spans: &self.spans,
+            owned: &self.owned,
+        }
     }
 }
 
@@ -133,7 +140,10 @@ enum State {
     /// Between commands.
     Idle,
     /// Reading the bulks of a multibulk command.
-    Multibulk { remaining: i64, bulk_len: Option<usize> },
+    Multibulk {
+        remaining: i64,
+        bulk_len: Option<usize>,
+    },
 }
 
 /// A client's query buffer with its parse state.
@@ -164,7 +174,17 @@ impl Default for Parser {
 impl Parser {
     /// An empty parser; its buffer grows on the first read.
     pub fn new() -> Parser {
-        Parser { buf: Vec::new(), end: 0, pos: 0, cmd_start: 0, state: State::Idle, big: None, scanned: 0, argv: Argv::default(), ready: false }
+        Parser {
+            buf: Vec::new(),
+            end: 0,
+            pos: 0,
+            cmd_start: 0,
+            state: State::Idle,
+            big: None,
+            scanned: 0,
+            argv: Argv::default(),
+            ready: false,
+        }
     }
 
     /// Where the next read should land: the rest of the big bulk being read,
@@ -172,11 +192,15 @@ impl Parser {
     /// `max` bounds the size of the slice.
     pub fn read_target(&mut self, max: usize) -> &mut [u8] {
         if self.big.is_some() {
-            let (big, filled) = self.big.as_mut().map(|(b, f)| (b, *f)).unwrap_or_else(|| unreachable!());
+            let (big, filled) = self
+                .big
+                .as_mut()
+                .map(|(b, f)| (b, *f))
+                .unwrap_or_else(|| unreachable!());
             let end = (filled + max).min(big.len());
             return &mut big[filled..end];
         }
-        self.make_room(READ_CHUNK.min(max.max(1)));
+        self.make_room(max.clamp(1, 4 * 1024 * 1024));
         let end = (self.end + max).min(self.buf.len());
         &mut self.buf[self.end..end]
     }
@@ -205,6 +229,42 @@ impl Parser {
         self.end - self.cmd_start.min(self.pos)
     }
 
+    /// Bytes received that do not belong to a complete command yet (the
+    /// partial command at the end of the input), a big bulk included.
+    pub fn incomplete(&self) -> usize {
+        let start = if self.state == State::Idle && !self.ready {
+            self.pos
+        } else {
+            self.cmd_start
+        };
+        (self.end - start) + self.big.as_ref().map(|(_, f)| *f).unwrap_or(0)
+    }
+
+    /// Bytes still to come of a big bulk being read into its own buffer.
+    pub fn big_remaining(&self) -> Option<usize> {
+        self.big.as_ref().map(|(b, f)| b.len() - f)
+    }
+
+    /// The next unparsed byte, between commands.
+    pub fn peek(&self) -> Option<u8> {
+        (self.state == State::Idle && !self.ready && self.pos < self.end)
+            .then(|| self.buf[self.pos])
+    }
+
+    /// Skips to after the next newline (AOF annotations). False when the
+    /// line is not complete yet.
+    pub fn skip_line(&mut self) -> bool {
+        match find_byte(b'\n', &self.buf[self.pos..self.end]) {
+            Some(i) => {
+                self.pos += i + 1;
+                self.cmd_start = self.pos;
+                self.scanned = self.pos;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Whether a complete command is waiting in `args`.
     pub fn has_command(&self) -> bool {
         self.ready
@@ -216,7 +276,11 @@ impl Parser {
         if self.buf.len() - self.end >= want {
             return;
         }
-        let keep_from = if self.state == State::Idle && !self.ready { self.pos } else { self.cmd_start };
+        let keep_from = if self.state == State::Idle && !self.ready {
+            self.pos
+        } else {
+            self.cmd_start
+        };
         let live = self.end - keep_from;
         if keep_from > 0 && keep_from >= live {
             self.buf.copy_within(keep_from..self.end, 0);
@@ -256,7 +320,11 @@ impl Parser {
 
     /// The arguments of the complete command (valid until `next`).
     pub fn args(&self) -> Args<'_> {
-        Args { buf: &self.buf, spans: &self.argv.spans, owned: &self.argv.owned }
+        Args {
+            buf: &self.buf,
+            spans: &self.argv.spans,
+            owned: &self.argv.owned,
+        }
     }
 
     /// Drops the executed command's arguments.
@@ -302,9 +370,17 @@ impl Parser {
                     self.ready = true;
                     return Ok(true);
                 }
-                State::Multibulk { remaining, bulk_len: None } => {
-                    let Some(len) = self.bulk_header(limits)? else { return Ok(false) };
-                    self.state = State::Multibulk { remaining, bulk_len: Some(len) };
+                State::Multibulk {
+                    remaining,
+                    bulk_len: None,
+                } => {
+                    let Some(len) = self.bulk_header(limits)? else {
+                        return Ok(false);
+                    };
+                    self.state = State::Multibulk {
+                        remaining,
+                        bulk_len: Some(len),
+                    };
                     if len >= BIG_ARG && self.end - self.pos < len + 2 {
                         // Move what we have of the bulk into its own buffer;
                         // the rest is read straight into it.
@@ -315,7 +391,10 @@ impl Parser {
                         self.big = Some((big, have));
                     }
                 }
-                State::Multibulk { remaining, bulk_len: Some(len) } => {
+                State::Multibulk {
+                    remaining,
+                    bulk_len: Some(len),
+                } => {
                     if let Some((big, filled)) = &mut self.big {
                         if *filled < big.len() {
                             return Ok(false);
@@ -328,10 +407,16 @@ impl Parser {
                         if self.end - self.pos < len + 2 {
                             return Ok(false);
                         }
-                        self.argv.spans.push(Span::Buf { start: self.pos, len });
+                        self.argv.spans.push(Span::Buf {
+                            start: self.pos,
+                            len,
+                        });
                         self.pos += len + 2;
                     }
-                    self.state = State::Multibulk { remaining: remaining - 1, bulk_len: None };
+                    self.state = State::Multibulk {
+                        remaining: remaining - 1,
+                        bulk_len: None,
+                    };
                 }
             }
         }
@@ -363,7 +448,10 @@ impl Parser {
             return Ok(true);
         }
         self.argv.spans.reserve((n as usize).min(MAX_PREALLOC_ARGS));
-        self.state = State::Multibulk { remaining: n, bulk_len: None };
+        self.state = State::Multibulk {
+            remaining: n,
+            bulk_len: None,
+        };
         Ok(true)
     }
 
@@ -444,7 +532,10 @@ impl Parser {
                 while i < line.len() && !matches!(line[i], b' ' | b'\n' | b'\r' | b'\t') {
                     i += 1;
                 }
-                self.argv.spans.push(Span::Buf { start: start + s, len: i - s });
+                self.argv.spans.push(Span::Buf {
+                    start: start + s,
+                    len: i - s,
+                });
             }
         }
         self.pos = nl + 1;
@@ -469,7 +560,10 @@ enum Line {
 mod tests {
     use super::*;
 
-    const LIM: Limits = Limits { max_bulk_len: 512 * 1024 * 1024, auth_required: false };
+    const LIM: Limits = Limits {
+        max_bulk_len: 512 * 1024 * 1024,
+        auth_required: false,
+    };
 
     fn feed(p: &mut Parser, mut data: &[u8], piece: usize) {
         while !data.is_empty() {
@@ -512,25 +606,53 @@ mod tests {
     fn multibulk_in_any_piece_size() {
         let input = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\n*1\r\n$4\r\nPING\r\n";
         for piece in [1, 2, 3, 7, 100] {
-            assert_eq!(commands(input, piece).unwrap(), vec![v(&["SET", "k", "hello"]), v(&["PING"])], "piece {piece}");
+            assert_eq!(
+                commands(input, piece).unwrap(),
+                vec![v(&["SET", "k", "hello"]), v(&["PING"])],
+                "piece {piece}"
+            );
         }
     }
 
     #[test]
     fn inline_commands_split_like_redis() {
         let got = commands(b"PING\r\nset a \"b c\"\n\r\n  \nECHO x\r\n", 1).unwrap();
-        assert_eq!(got, vec![v(&["PING"]), v(&["set", "a", "b c"]), v(&["ECHO", "x"])]);
+        assert_eq!(
+            got,
+            vec![v(&["PING"]), v(&["set", "a", "b c"]), v(&["ECHO", "x"])]
+        );
     }
 
     #[test]
     fn protocol_errors_match_redis() {
-        assert_eq!(commands(b"*x\r\n", 100), Err(ProtocolError::InvalidMultibulkLength));
-        assert_eq!(commands(b"*1\r\n$-3\r\n", 100), Err(ProtocolError::InvalidBulkLength));
-        assert_eq!(commands(b"*1\r\nfoo\r\n", 100), Err(ProtocolError::ExpectedDollar(b'f')));
-        assert_eq!(commands(b"set \"a\r\n", 100), Err(ProtocolError::UnbalancedQuotes));
-        assert_eq!(commands(&vec![b'a'; INLINE_MAX + 2], 4096), Err(ProtocolError::TooBigInline));
-        assert_eq!(commands(b"*3000000000\r\n", 100), Err(ProtocolError::InvalidMultibulkLength));
-        let lim = Limits { max_bulk_len: 10, auth_required: false };
+        assert_eq!(
+            commands(b"*x\r\n", 100),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
+        assert_eq!(
+            commands(b"*1\r\n$-3\r\n", 100),
+            Err(ProtocolError::InvalidBulkLength)
+        );
+        assert_eq!(
+            commands(b"*1\r\nfoo\r\n", 100),
+            Err(ProtocolError::ExpectedDollar(b'f'))
+        );
+        assert_eq!(
+            commands(b"set \"a\r\n", 100),
+            Err(ProtocolError::UnbalancedQuotes)
+        );
+        assert_eq!(
+            commands(&vec![b'a'; INLINE_MAX + 2], 4096),
+            Err(ProtocolError::TooBigInline)
+        );
+        assert_eq!(
+            commands(b"*3000000000\r\n", 100),
+            Err(ProtocolError::InvalidMultibulkLength)
+        );
+        let lim = Limits {
+            max_bulk_len: 10,
+            auth_required: false,
+        };
         let mut p = Parser::new();
         feed(&mut p, b"*1\r\n$11\r\n", 100);
         assert_eq!(p.next(&lim), Err(ProtocolError::InvalidBulkLength));
@@ -538,7 +660,10 @@ mod tests {
 
     #[test]
     fn empty_multibulk_is_skipped() {
-        assert_eq!(commands(b"*0\r\n*-1\r\n*1\r\n$1\r\nx\r\n", 1).unwrap(), vec![v(&["x"])]);
+        assert_eq!(
+            commands(b"*0\r\n*-1\r\n*1\r\n$1\r\nx\r\n", 1).unwrap(),
+            vec![v(&["x"])]
+        );
     }
 
     #[test]

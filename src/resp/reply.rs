@@ -255,7 +255,10 @@ impl Reply {
     /// and trailer.
     pub fn help(&mut self, command: &str, lines: &[&str]) {
         self.array_len(lines.len() + 3);
-        self.simple(&format!("{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", command.to_ascii_uppercase()));
+        self.simple(&format!(
+            "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            command.to_ascii_uppercase()
+        ));
         for l in lines {
             self.simple(l);
         }

@@ -34,7 +34,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         while !done {
             let c = at(p);
             if inq {
-                if c == b'\\' && at(p + 1) == b'x' && hex(at(p + 2)).is_some() && hex(at(p + 3)).is_some() {
+                if c == b'\\'
+                    && at(p + 1) == b'x'
+                    && hex(at(p + 2)).is_some()
+                    && hex(at(p + 3)).is_some()
+                {
                     cur.push(hex(at(p + 2)).unwrap_or(0) * 16 + hex(at(p + 3)).unwrap_or(0));
                     p += 3;
                 } else if c == b'\\' && at(p + 1) != 0 {
@@ -92,18 +96,35 @@ mod tests {
     use super::split_args;
 
     fn s(line: &str) -> Option<Vec<String>> {
-        split_args(line.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(line.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn splits_like_sdssplitargs() {
-        assert_eq!(s("set a b"), Some(vec!["set".into(), "a".into(), "b".into()]));
-        assert_eq!(s("  set   \"a b\"  'c d' "), Some(vec!["set".into(), "a b".into(), "c d".into()]));
-        assert_eq!(s(r#"x "\x41\n\"q" 'it\'s'"#), Some(vec!["x".into(), "A\n\"q".into(), "it's".into()]));
+        assert_eq!(
+            s("set a b"),
+            Some(vec!["set".into(), "a".into(), "b".into()])
+        );
+        assert_eq!(
+            s("  set   \"a b\"  'c d' "),
+            Some(vec!["set".into(), "a b".into(), "c d".into()])
+        );
+        assert_eq!(
+            s(r#"x "\x41\n\"q" 'it\'s'"#),
+            Some(vec!["x".into(), "A\n\"q".into(), "it's".into()])
+        );
         assert_eq!(s(""), Some(vec![]));
         assert_eq!(s("\"\""), Some(vec!["".into()]));
         assert_eq!(s("a\"b\"c"), None, "a closing quote glued to more text");
-        assert_eq!(s("a\"b c\""), Some(vec!["ab c".into()]), "a quote may open mid-token");
+        assert_eq!(
+            s("a\"b c\""),
+            Some(vec!["ab c".into()]),
+            "a quote may open mid-token"
+        );
     }
 
     #[test]

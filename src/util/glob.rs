@@ -36,7 +36,13 @@ fn match_impl(pat: &[u8], s: &[u8], nocase: bool, skip_longer: &mut bool, nestin
                     return true;
                 }
                 while slen > 0 {
-                    if match_impl(&pat[p + 1..p + plen], &s[si..si + slen], nocase, skip_longer, nesting + 1) {
+                    if match_impl(
+                        &pat[p + 1..p + plen],
+                        &s[si..si + slen],
+                        nocase,
+                        skip_longer,
+                        nesting + 1,
+                    ) {
                         return true;
                     }
                     if *skip_longer {
@@ -81,7 +87,8 @@ fn match_impl(pat: &[u8], s: &[u8], nocase: bool, skip_longer: &mut bool, nestin
                         break;
                     } else if plen >= 3 && pat[p + 1] == b'-' {
                         // Redis compares C chars, which are signed here.
-                        let (mut start, mut end, mut ch) = (pat[p] as i8 as i32, pat[p + 2] as i8 as i32, c as i8 as i32);
+                        let (mut start, mut end, mut ch) =
+                            (pat[p] as i8 as i32, pat[p + 2] as i8 as i32, c as i8 as i32);
                         if start > end {
                             std::mem::swap(&mut start, &mut end);
                         }
@@ -122,7 +129,11 @@ fn match_impl(pat: &[u8], s: &[u8], nocase: bool, skip_longer: &mut bool, nestin
                     pc = pat[p];
                 }
                 let c = s[si];
-                let equal = if nocase { lower(pc) == lower(c) } else { pc == c };
+                let equal = if nocase {
+                    lower(pc) == lower(c)
+                } else {
+                    pc == c
+                };
                 if !equal {
                     return false;
                 }

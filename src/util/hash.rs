@@ -28,7 +28,16 @@ fn mum(a: u64, b: u64) -> u64 {
 
 #[inline(always)]
 fn r8(p: &[u8], i: usize) -> u64 {
-    u64::from_le_bytes([p[i], p[i + 1], p[i + 2], p[i + 3], p[i + 4], p[i + 5], p[i + 6], p[i + 7]])
+    u64::from_le_bytes([
+        p[i],
+        p[i + 1],
+        p[i + 2],
+        p[i + 3],
+        p[i + 4],
+        p[i + 5],
+        p[i + 6],
+        p[i + 7],
+    ])
 }
 
 #[inline(always)]
@@ -106,6 +115,9 @@ mod tests {
             let k = format!("key:{i:012}");
             buckets[(hash_with_seed(k.as_bytes(), 42) & 63) as usize] += 1;
         }
-        assert!(buckets.iter().all(|&n| (800..1200).contains(&n)), "{buckets:?}");
+        assert!(
+            buckets.iter().all(|&n| (800..1200).contains(&n)),
+            "{buckets:?}"
+        );
     }
 }

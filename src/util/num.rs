@@ -153,7 +153,18 @@ pub fn long_double_incr(cur: Option<&[u8]>, incr: &[u8]) -> Result<Vec<u8>, Floa
     };
     // SAFETY: every pointer/length pair describes a live buffer; `out` has
     // LD_CHARS bytes and the C side writes at most that many.
-    let rc = unsafe { gostore_ld_incr(cp, cl, incr.as_ptr(), incr.len(), 0, out.as_mut_ptr(), out.len(), &mut len) };
+    let rc = unsafe {
+        gostore_ld_incr(
+            cp,
+            cl,
+            incr.as_ptr(),
+            incr.len(),
+            0,
+            out.as_mut_ptr(),
+            out.len(),
+            &mut len,
+        )
+    };
     match rc {
         0 => {
             out.truncate(len.min(LD_CHARS));
@@ -176,7 +187,18 @@ mod tests {
         assert_eq!(parse_i64(b"-1"), Some(-1));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
         assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1 ", b"9223372036854775808", b"1.0", b"abc"] {
+        for bad in [
+            &b""[..],
+            b"-",
+            b"-0",
+            b"01",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"9223372036854775808",
+            b"1.0",
+            b"abc",
+        ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
     }
@@ -195,10 +217,22 @@ mod tests {
         assert_eq!(long_double_incr(Some(b"10.50"), b"0.1").unwrap(), b"10.6");
         assert_eq!(long_double_incr(None, b"5.0e3").unwrap(), b"5000");
         assert_eq!(long_double_incr(Some(b"-1"), b"1").unwrap(), b"0");
-        assert_eq!(long_double_incr(Some(b"abc"), b"1"), Err(FloatIncrError::CurrentNotFloat));
-        assert_eq!(long_double_incr(Some(b"1"), b" 1"), Err(FloatIncrError::IncrNotFloat));
-        assert_eq!(long_double_incr(Some(b"1"), b"inf"), Err(FloatIncrError::NanOrInfinity));
-        assert_eq!(check_float_incr(b"inf"), Err(FloatIncrError::IncrNanOrInfinity));
+        assert_eq!(
+            long_double_incr(Some(b"abc"), b"1"),
+            Err(FloatIncrError::CurrentNotFloat)
+        );
+        assert_eq!(
+            long_double_incr(Some(b"1"), b" 1"),
+            Err(FloatIncrError::IncrNotFloat)
+        );
+        assert_eq!(
+            long_double_incr(Some(b"1"), b"inf"),
+            Err(FloatIncrError::NanOrInfinity)
+        );
+        assert_eq!(
+            check_float_incr(b"inf"),
+            Err(FloatIncrError::IncrNanOrInfinity)
+        );
     }
 
     #[test]

@@ -64,7 +64,9 @@ fn free_port() -> u16 {
 
 /// True once the server on `port` answers PING with +PONG (or -NOAUTH).
 fn answers_ping(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
     if s.write_all(b"PING\r\n").is_err() {
         return false;
@@ -142,7 +144,11 @@ impl TestServer {
     /// Starts it again on the same port.
     pub fn restart(&mut self) {
         self.kill();
-        assert!(self.launch(), "server did not restart on port {}", self.port);
+        assert!(
+            self.launch(),
+            "server did not restart on port {}",
+            self.port
+        );
     }
 
     /// A `redis` crate connection, for fixtures and checks.
@@ -194,7 +200,11 @@ pub fn run_piped(program: &Path, args: &[&[u8]], stdin: &[u8], env: &[(&str, &st
     });
     let out = child.wait_with_output().expect("wait for the CLI");
     let _ = writer.join();
-    Output { stdout: out.stdout, stderr: out.stderr, code: out.status.code() }
+    Output {
+        stdout: out.stdout,
+        stderr: out.stderr,
+        code: out.status.code(),
+    }
 }
 
 /// A child on a pseudo-terminal (its stdin, stdout and stderr, and its
@@ -211,15 +221,37 @@ pub struct Pty {
 impl Pty {
     pub fn spawn(cmd: &mut Command) -> Pty {
         let (mut master, mut slave) = (0, 0);
-        let ws = libc::winsize { ws_row: 40, ws_col: 250, ws_xpixel: 0, ws_ypixel: 0 };
+        let ws = libc::winsize {
+            ws_row: 40,
+            ws_col: 250,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         // SAFETY: openpty writes two descriptors; the other pointers may be
         // null or point to a valid winsize.
-        let rc = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &ws) };
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &ws,
+            )
+        };
         assert_eq!(rc, 0, "openpty failed");
+        // Keep other tests' children from inheriting the terminal: a stray
+        // copy of the slave side would hide the end of output.
+        for fd in [master, slave] {
+            // SAFETY: fd is open; F_SETFD only changes its flags.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
         // SAFETY: both descriptors were just opened and are owned here.
         let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let dup = |fd: &OwnedFd| Stdio::from(fd.try_clone().expect("dup pty"));
-        cmd.stdin(dup(&slave)).stdout(dup(&slave)).stderr(dup(&slave)).env("TERM", "xterm");
+        cmd.stdin(dup(&slave))
+            .stdout(dup(&slave))
+            .stderr(dup(&slave))
+            .env("TERM", "xterm");
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             cmd.pre_exec(|| {
@@ -234,12 +266,21 @@ impl Pty {
         }
         let child = cmd.spawn().expect("spawn on a pty");
         drop(slave);
-        Pty { master, child, buf: Vec::new(), seen: 0 }
+        Pty {
+            master,
+            child,
+            buf: Vec::new(),
+            seen: 0,
+        }
     }
 
     /// Reads what is there, waiting up to `wait`; false at end of output.
     fn fill(&mut self, wait: Duration) -> bool {
-        let mut p = libc::pollfd { fd: self.master.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+        let mut p = libc::pollfd {
+            fd: self.master.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
         let ms = wait.as_millis().min(i32::MAX as u128) as i32;
         // SAFETY: one valid pollfd for the duration of the call.
         let n = unsafe { libc::poll(&mut p, 1, ms) };
@@ -285,10 +326,24 @@ impl Pty {
         }
     }
 
-    /// Reads until the child closes the terminal, then waits for it.
+    /// Reads until the child exits and its output is drained.
     pub fn finish(&mut self) -> (Vec<u8>, ExitStatus) {
         let deadline = Instant::now() + TIMEOUT;
-        while Instant::now() < deadline && self.fill(deadline - Instant::now()) {}
+        while Instant::now() < deadline {
+            if !self.fill(Duration::from_millis(50)) {
+                break;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // Exited: take what is still buffered, then stop.
+                loop {
+                    let before = self.buf.len();
+                    if !self.fill(Duration::ZERO) || self.buf.len() == before {
+                        break;
+                    }
+                }
+                break;
+            }
+        }
         let status = self.child.wait().expect("wait for the child");
         (self.buf.clone(), status)
     }

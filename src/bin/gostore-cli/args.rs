@@ -59,7 +59,11 @@ impl Config {
             interval_us: 0,
             resp2: false,
             resp3: false,
-            output: if stdout_tty { OutputMode::Standard } else { OutputMode::Raw },
+            output: if stdout_tty {
+                OutputMode::Standard
+            } else {
+                OutputMode::Raw
+            },
             delims: Delims::default(),
             push_output: stdout_tty,
             stdin_last_arg: false,
@@ -103,10 +107,14 @@ pub enum ArgsError {
 impl fmt::Display for ArgsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Unrecognized(flag) => write!(f, "Unrecognized option or bad number of args for: '{flag}'"),
+            Self::Unrecognized(flag) => {
+                write!(f, "Unrecognized option or bad number of args for: '{flag}'")
+            }
             Self::Exclusive(what) => write!(f, "Options {what} are mutually exclusive."),
             Self::Uri(e) => write!(f, "{e}"),
-            Self::InvalidQuotedPattern => f.write_str("Invalid quoted string specified for --quoted-pattern."),
+            Self::InvalidQuotedPattern => {
+                f.write_str("Invalid quoted string specified for --quoted-pattern.")
+            }
             Self::NotUtf8(flag) => write!(f, "The value of '{flag}' is not valid UTF-8"),
         }
     }
@@ -140,7 +148,10 @@ pub fn atof(s: &[u8]) -> f64 {
     let mut best = 0.0;
     while end < s.len() {
         end += 1;
-        if let Some(v) = std::str::from_utf8(&s[..end]).ok().and_then(|t| t.parse::<f64>().ok()) {
+        if let Some(v) = std::str::from_utf8(&s[..end])
+            .ok()
+            .and_then(|t| t.parse::<f64>().ok())
+        {
             best = v;
         }
     }
@@ -368,9 +379,18 @@ mod tests {
 
     #[test]
     fn an_unknown_flag_or_a_missing_value_is_rejected() {
-        assert_eq!(run(&["--nope"]).unwrap_err(), ArgsError::Unrecognized("--nope".into()));
-        assert_eq!(run(&["-p"]).unwrap_err(), ArgsError::Unrecognized("-p".into()));
-        assert_eq!(run(&["-2", "-3"]).unwrap_err(), ArgsError::Exclusive("-2 and -3"));
+        assert_eq!(
+            run(&["--nope"]).unwrap_err(),
+            ArgsError::Unrecognized("--nope".into())
+        );
+        assert_eq!(
+            run(&["-p"]).unwrap_err(),
+            ArgsError::Unrecognized("-p".into())
+        );
+        assert_eq!(
+            run(&["-2", "-3"]).unwrap_err(),
+            ArgsError::Exclusive("-2 and -3")
+        );
     }
 
     #[test]

@@ -37,7 +37,9 @@ impl ConnError {
     pub fn is_disconnect(&self) -> bool {
         match self {
             ConnError::Eof => true,
-            ConnError::Io(e) => matches!(e.raw_os_error(), Some(libc::ECONNRESET) | Some(libc::EPIPE)),
+            ConnError::Io(e) => {
+                matches!(e.raw_os_error(), Some(libc::ECONNRESET) | Some(libc::EPIPE))
+            }
             _ => false,
         }
     }
@@ -103,13 +105,16 @@ impl Conn {
     /// Connects, blocking, as hiredis's `redisConnect` does.
     pub fn connect(addr: &Addr) -> Result<Conn, ConnError> {
         let stream = match addr {
-            Addr::Unix(path) => {
-                Stream::Unix(UnixStream::connect(path).map_err(|e| ConnError::Connect(strerror(&e)))?)
-            }
+            Addr::Unix(path) => Stream::Unix(
+                UnixStream::connect(path).map_err(|e| ConnError::Connect(strerror(&e)))?,
+            ),
             Addr::Tcp(host, port) => {
-                let port = u16::try_from(*port)
-                    .map_err(|_| ConnError::Connect("Servname not supported for ai_socktype".into()))?;
-                let addrs = (host.as_str(), port).to_socket_addrs().map_err(|e| ConnError::Connect(strerror(&e)))?;
+                let port = u16::try_from(*port).map_err(|_| {
+                    ConnError::Connect("Servname not supported for ai_socktype".into())
+                })?;
+                let addrs = (host.as_str(), port)
+                    .to_socket_addrs()
+                    .map_err(|e| ConnError::Connect(strerror(&e)))?;
                 let mut last = ConnError::Connect("Can't resolve: ".to_string() + host);
                 let mut connected = None;
                 for a in addrs {
@@ -127,7 +132,10 @@ impl Conn {
                 Stream::Tcp(s)
             }
         };
-        Ok(Conn { stream, reader: Reader::new() })
+        Ok(Conn {
+            stream,
+            reader: Reader::new(),
+        })
     }
 
     /// The socket's descriptor, for `poll(2)`.
@@ -221,7 +229,19 @@ fn keepalive(s: &TcpStream) {
     // SAFETY: fd is a live socket owned by `s`; the option values are c_ints
     // that outlive the calls. Failures only lose the keepalive.
     unsafe {
-        libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_KEEPALIVE, (&on as *const libc::c_int).cast(), size);
-        libc::setsockopt(fd, libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, (&secs as *const libc::c_int).cast(), size);
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_KEEPALIVE,
+            (&on as *const libc::c_int).cast(),
+            size,
+        );
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_KEEPIDLE,
+            (&secs as *const libc::c_int).cast(),
+            size,
+        );
     }
 }

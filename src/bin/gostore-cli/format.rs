@@ -26,7 +26,10 @@ pub struct Delims {
 
 impl Default for Delims {
     fn default() -> Self {
-        Delims { bulk: b"\n".to_vec(), reply: b"\n".to_vec() }
+        Delims {
+            bulk: b"\n".to_vec(),
+            reply: b"\n".to_vec(),
+        }
     }
 }
 
@@ -172,7 +175,7 @@ pub fn tty(out: &mut Vec<u8>, r: &Reply, prefix: &[u8]) {
 
 fn child_prefix(prefix: &[u8], width: usize) -> Vec<u8> {
     let mut p = prefix.to_vec();
-    p.extend(std::iter::repeat_n(b' ', width + 2));
+    p.resize(prefix.len() + width + 2, b' ');
     p
 }
 
@@ -190,7 +193,9 @@ pub fn raw(out: &mut Vec<u8>, r: &Reply, d: &Delims) {
             out.extend_from_slice(s);
             out.push(b'\n');
         }
-        Reply::Status(s) | Reply::Bulk(s) | Reply::Verbatim(s) | Reply::BigNumber(s) => out.extend_from_slice(s),
+        Reply::Status(s) | Reply::Bulk(s) | Reply::Verbatim(s) | Reply::BigNumber(s) => {
+            out.extend_from_slice(s)
+        }
         Reply::Bool(b) => out.extend_from_slice(if *b { b"(true)" } else { b"(false)" }),
         Reply::Integer(n) => out.extend_from_slice(n.to_string().as_bytes()),
         Reply::Double(s) => out.extend_from_slice(c_str(s)),
@@ -272,7 +277,13 @@ mod tests {
     }
 
     fn show(r: &Reply) -> String {
-        String::from_utf8_lossy(&format_reply(r, OutputMode::Standard, false, &Delims::default())).into_owned()
+        String::from_utf8_lossy(&format_reply(
+            r,
+            OutputMode::Standard,
+            false,
+            &Delims::default(),
+        ))
+        .into_owned()
     }
 
     #[test]
@@ -281,7 +292,10 @@ mod tests {
         let mut v = vec![inner];
         v.extend((0..10).map(|i| bulk(&i.to_string())));
         let s = show(&Reply::Array(v));
-        assert!(s.starts_with(" 1) 1) \"a\"\n    2) (integer) 1\n 2) \"0\"\n"), "{s}");
+        assert!(
+            s.starts_with(" 1) 1) \"a\"\n    2) (integer) 1\n 2) \"0\"\n"),
+            "{s}"
+        );
         assert!(s.ends_with("11) \"9\"\n"));
     }
 
@@ -291,7 +305,10 @@ mod tests {
             (bulk("k"), Reply::Array(vec![bulk("x"), bulk("y")])),
             (bulk("n"), Reply::Nil),
         ]);
-        assert_eq!(show(&m), "1# \"k\" => \n   1) \"x\"\n   2) \"y\"\n2# \"n\" => (nil)\n");
+        assert_eq!(
+            show(&m),
+            "1# \"k\" => \n   1) \"x\"\n   2) \"y\"\n2# \"n\" => (nil)\n"
+        );
     }
 
     #[test]
@@ -305,7 +322,13 @@ mod tests {
     fn raw_nil_is_empty_and_maps_pair_with_space() {
         let d = Delims::default();
         assert_eq!(format_reply(&Reply::Nil, OutputMode::Raw, false, &d), b"\n");
-        let m = Reply::Map(vec![(bulk("a"), Reply::Integer(1)), (bulk("b"), Reply::Bool(true))]);
-        assert_eq!(format_reply(&m, OutputMode::Raw, false, &d), b"a 1\nb (true)\n");
+        let m = Reply::Map(vec![
+            (bulk("a"), Reply::Integer(1)),
+            (bulk("b"), Reply::Bool(true)),
+        ]);
+        assert_eq!(
+            format_reply(&m, OutputMode::Raw, false, &d),
+            b"a 1\nb (true)\n"
+        );
     }
 }

@@ -75,7 +75,8 @@ fn pairs(r: &Reply) -> Vec<(&Reply, &Reply)> {
 }
 
 fn text(r: &Reply) -> Option<String> {
-    r.as_bytes().map(|b| String::from_utf8_lossy(b).into_owned())
+    r.as_bytes()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
 fn parse_arg(r: &Reply) -> Arg {
@@ -111,7 +112,14 @@ fn parse_arg(r: &Reply) -> Arg {
                     _ => ArgType::String,
                 }
             }
-            b"arguments" => a.subargs = v.elements().unwrap_or_default().into_iter().map(parse_arg).collect(),
+            b"arguments" => {
+                a.subargs = v
+                    .elements()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(parse_arg)
+                    .collect()
+            }
             b"flags" => {
                 for f in v.elements().unwrap_or_default() {
                     match f.as_bytes().unwrap_or_default() {
@@ -161,17 +169,21 @@ impl Help {
     /// Completions for the whole line `buf`, as redis-cli's
     /// `completionCallback`: full command names, and groups after `help `.
     pub fn complete(&self, buf: &str) -> Vec<String> {
-        let (start, groups_too) = if buf.len() >= 5 && buf.as_bytes()[..5].eq_ignore_ascii_case(b"help ") {
-            let rest = &buf[5..];
-            (5 + (rest.len() - rest.trim_start().len()), true)
-        } else {
-            (0, false)
-        };
+        let (start, groups_too) =
+            if buf.len() >= 5 && buf.as_bytes()[..5].eq_ignore_ascii_case(b"help ") {
+                let rest = &buf[5..];
+                (5 + (rest.len() - rest.trim_start().len()), true)
+            } else {
+                (0, false)
+            };
         let typed = &buf[start..];
         self.entries
             .iter()
             .filter(|e| groups_too || !e.is_group)
-            .filter(|e| e.full.len() >= typed.len() && e.full.as_bytes()[..typed.len()].eq_ignore_ascii_case(typed.as_bytes()))
+            .filter(|e| {
+                e.full.len() >= typed.len()
+                    && e.full.as_bytes()[..typed.len()].eq_ignore_ascii_case(typed.as_bytes())
+            })
             .map(|e| format!("{}{}", &buf[..start], e.full))
             .collect()
     }
@@ -183,7 +195,11 @@ impl Help {
             if e.argv.len() > argv.len() || best.is_some_and(|b| b.argv.len() >= e.argv.len()) {
                 continue;
             }
-            if e.argv.iter().zip(argv).all(|(w, a)| w.as_bytes().eq_ignore_ascii_case(a)) {
+            if e.argv
+                .iter()
+                .zip(argv)
+                .all(|(w, a)| w.as_bytes().eq_ignore_ascii_case(a))
+            {
                 best = Some(e);
             }
         }
@@ -194,9 +210,16 @@ impl Help {
     /// with a leading space when the line does not end in one.
     pub fn hint(&self, buf: &str) -> Option<String> {
         let argv = split_args(buf.as_bytes());
-        let end_space = buf.as_bytes().last().is_some_and(|c| c.is_ascii_whitespace());
+        let end_space = buf
+            .as_bytes()
+            .last()
+            .is_some_and(|c| c.is_ascii_whitespace());
         let argv = argv.unwrap_or_default();
-        let match_argc = if end_space { argv.len() } else { argv.len().checked_sub(1)? };
+        let match_argc = if end_space {
+            argv.len()
+        } else {
+            argv.len().checked_sub(1)?
+        };
         let entry = self.find(&argv[..match_argc])?;
         let hint = make_hint(&argv[..match_argc], entry.argv.len(), entry);
         Some(if end_space { hint } else { format!(" {hint}") })
@@ -213,12 +236,17 @@ impl Help {
             match group {
                 None => {
                     let words_match = argv.len() <= e.argv.len()
-                        && argv.iter().zip(&e.argv).all(|(a, w)| a.eq_ignore_ascii_case(w.as_bytes()));
+                        && argv
+                            .iter()
+                            .zip(&e.argv)
+                            .all(|(a, w)| a.eq_ignore_ascii_case(w.as_bytes()));
                     if words_match {
                         command_help(&mut out, e, true);
                     }
                 }
-                Some(g) if g.eq_ignore_ascii_case(e.group.as_bytes()) => command_help(&mut out, e, false),
+                Some(g) if g.eq_ignore_ascii_case(e.group.as_bytes()) => {
+                    command_help(&mut out, e, false)
+                }
                 Some(_) => {}
             }
         }
@@ -227,7 +255,13 @@ impl Help {
     }
 }
 
-fn add_command(entries: &mut Vec<Entry>, groups: &mut Vec<String>, cmd: &str, sub: Option<&str>, specs: &Reply) {
+fn add_command(
+    entries: &mut Vec<Entry>,
+    groups: &mut Vec<String>,
+    cmd: &str,
+    sub: Option<&str>,
+    specs: &Reply,
+) {
     let mut argv = vec![cmd.to_ascii_uppercase()];
     if let Some(sub) = sub {
         let word = sub.split_once('|').map_or(sub, |(_, w)| w);
@@ -255,7 +289,12 @@ fn add_command(entries: &mut Vec<Entry>, groups: &mut Vec<String>, cmd: &str, su
                 }
             }
             b"arguments" => {
-                let args: Vec<Arg> = v.elements().unwrap_or_default().into_iter().map(parse_arg).collect();
+                let args: Vec<Arg> = v
+                    .elements()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(parse_arg)
+                    .collect();
                 e.params = add_hint_for_arguments(String::new(), &mut args.clone(), " ");
                 e.args = Some(args);
             }
@@ -272,7 +311,10 @@ fn add_command(entries: &mut Vec<Entry>, groups: &mut Vec<String>, cmd: &str, su
 }
 
 fn command_help(out: &mut String, e: &Entry, with_group: bool) {
-    out.push_str(&format!("\r\n  \x1b[1m{}\x1b[0m \x1b[90m{}\x1b[0m\r\n", e.full, e.params));
+    out.push_str(&format!(
+        "\r\n  \x1b[1m{}\x1b[0m \x1b[90m{}\x1b[0m\r\n",
+        e.full, e.params
+    ));
     out.push_str(&format!("  \x1b[33msummary:\x1b[0m {}\r\n", e.summary));
     if let Some(since) = &e.since {
         out.push_str(&format!("  \x1b[33msince:\x1b[0m {since}\r\n"));
@@ -302,11 +344,19 @@ fn generic_help() -> String {
 /// redis-cli's `makeHint`: the still-missing arguments after `words`.
 fn make_hint(words: &[Vec<u8>], cmdlen: usize, e: &Entry) -> String {
     let Some(args) = &e.args else {
-        return if words.len() <= cmdlen { e.params.clone() } else { String::new() };
+        return if words.len() <= cmdlen {
+            e.params.clone()
+        } else {
+            String::new()
+        };
     };
     let mut args = args.clone();
     let rest = words.get(cmdlen..).unwrap_or_default();
-    let matched = if rest.is_empty() { 0 } else { match_args(rest, &mut args) };
+    let matched = if rest.is_empty() {
+        0
+    } else {
+        match_args(rest, &mut args)
+    };
     if matched == rest.len() {
         add_hint_for_arguments(String::new(), &mut args, " ")
     } else {
@@ -325,14 +375,20 @@ fn clear_matched(a: &mut Arg) {
 /// `sscanf("%lld")` succeeds: optional blanks and sign, then a digit.
 fn scans_integer(w: &[u8]) -> bool {
     let w = &w[w.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
-    let w = w.strip_prefix(b"-").or_else(|| w.strip_prefix(b"+")).unwrap_or(w);
+    let w = w
+        .strip_prefix(b"-")
+        .or_else(|| w.strip_prefix(b"+"))
+        .unwrap_or(w);
     w.first().is_some_and(u8::is_ascii_digit)
 }
 
 /// `sscanf("%lf")` succeeds: a number, `inf` or `nan` starts the word.
 fn scans_double(w: &[u8]) -> bool {
     let w = &w[w.iter().take_while(|c| c.is_ascii_whitespace()).count()..];
-    let w = w.strip_prefix(b"-").or_else(|| w.strip_prefix(b"+")).unwrap_or(w);
+    let w = w
+        .strip_prefix(b"-")
+        .or_else(|| w.strip_prefix(b"+"))
+        .unwrap_or(w);
     match w {
         [d, ..] if d.is_ascii_digit() => true,
         [b'.', d, ..] if d.is_ascii_digit() => true,
@@ -471,8 +527,10 @@ fn match_args(words: &[Vec<u8>], args: &mut [Arg]) -> usize {
     let mut next_arg = 0;
     while next_word < words.len() && next_arg < args.len() {
         let n = if args[next_arg].optional {
-            let last_optional =
-                args[next_arg..].iter().position(|a| !a.optional).map_or(args.len(), |p| next_arg + p);
+            let last_optional = args[next_arg..]
+                .iter()
+                .position(|a| !a.optional)
+                .map_or(args.len(), |p| next_arg + p);
             let n = match_optional_args(&words[next_word..], &mut args[next_arg..last_optional]);
             next_arg = last_optional;
             n
@@ -622,7 +680,15 @@ mod tests {
             m.push((b("token"), b(t)));
         }
         if !flags.is_empty() {
-            m.push((b("flags"), Reply::Set(flags.iter().map(|f| Reply::Status(f.as_bytes().to_vec())).collect())));
+            m.push((
+                b("flags"),
+                Reply::Set(
+                    flags
+                        .iter()
+                        .map(|f| Reply::Status(f.as_bytes().to_vec()))
+                        .collect(),
+                ),
+            ));
         }
         if !sub.is_empty() {
             m.push((b("arguments"), Reply::Array(sub)));
@@ -641,7 +707,10 @@ mod tests {
                 "oneof",
                 None,
                 &["optional"],
-                vec![arg("nx", "pure-token", Some("NX"), &[], vec![]), arg("xx", "pure-token", Some("XX"), &[], vec![])],
+                vec![
+                    arg("nx", "pure-token", Some("NX"), &[], vec![]),
+                    arg("xx", "pure-token", Some("XX"), &[], vec![]),
+                ],
             ),
             arg("get", "pure-token", Some("GET"), &["optional"], vec![]),
             arg(
@@ -661,10 +730,17 @@ mod tests {
             "block",
             None,
             &["multiple"],
-            vec![arg("key", "key", None, &[], vec![]), arg("value", "string", None, &[], vec![])],
+            vec![
+                arg("key", "key", None, &[], vec![]),
+                arg("value", "string", None, &[], vec![]),
+            ],
         )];
         let spec = |group: &str, args: Vec<Reply>| {
-            let mut m = vec![(b("summary"), b("s")), (b("since"), b("1.0.0")), (b("group"), b(group))];
+            let mut m = vec![
+                (b("summary"), b("s")),
+                (b("since"), b("1.0.0")),
+                (b("group"), b(group)),
+            ];
             if !args.is_empty() {
                 m.push((b("arguments"), Reply::Array(args)));
             }
@@ -672,7 +748,10 @@ mod tests {
         };
         let config_sub = Reply::Map(vec![(
             b("config|get"),
-            spec("server", vec![arg("parameter", "string", None, &["multiple"], vec![])]),
+            spec(
+                "server",
+                vec![arg("parameter", "string", None, &["multiple"], vec![])],
+            ),
         )]);
         let mut config = spec("server", vec![]);
         if let Reply::Map(m) = &mut config {
@@ -689,19 +768,31 @@ mod tests {
     #[test]
     fn full_hint_lists_every_argument() {
         let h = docs();
-        assert_eq!(h.hint("set ").unwrap(), "key value [NX|XX] [GET] [EX seconds|PX milliseconds|KEEPTTL]");
+        assert_eq!(
+            h.hint("set ").unwrap(),
+            "key value [NX|XX] [GET] [EX seconds|PX milliseconds|KEEPTTL]"
+        );
         assert_eq!(h.hint("mset ").unwrap(), "key value [key value ...]");
     }
 
     #[test]
     fn typed_arguments_drop_out_of_the_hint() {
         let h = docs();
-        assert_eq!(h.hint("set k v ").unwrap(), "[NX|XX] [GET] [EX seconds|PX milliseconds|KEEPTTL]");
-        assert_eq!(h.hint("set k v nx ").unwrap(), "[GET] [EX seconds|PX milliseconds|KEEPTTL]");
+        assert_eq!(
+            h.hint("set k v ").unwrap(),
+            "[NX|XX] [GET] [EX seconds|PX milliseconds|KEEPTTL]"
+        );
+        assert_eq!(
+            h.hint("set k v nx ").unwrap(),
+            "[GET] [EX seconds|PX milliseconds|KEEPTTL]"
+        );
         assert_eq!(h.hint("set k v ex ").unwrap(), "seconds [NX|XX] [GET] ");
         // Like redis-cli 7.2, a separator may trail when the last run is done.
         assert_eq!(h.hint("set k v ex 10 ").unwrap(), "[NX|XX] [GET] ");
-        assert_eq!(h.hint("set k").unwrap(), " key value [NX|XX] [GET] [EX seconds|PX milliseconds|KEEPTTL]");
+        assert_eq!(
+            h.hint("set k").unwrap(),
+            " key value [NX|XX] [GET] [EX seconds|PX milliseconds|KEEPTTL]"
+        );
     }
 
     #[test]
@@ -723,9 +814,14 @@ mod tests {
     #[test]
     fn help_for_a_command_shows_its_subcommands_and_group() {
         let out = String::from_utf8(docs().output(&[b"config".to_vec()])).unwrap();
-        assert!(out.contains("\x1b[1mCONFIG GET\x1b[0m \x1b[90mparameter [parameter ...]\x1b[0m"), "{out}");
+        assert!(
+            out.contains("\x1b[1mCONFIG GET\x1b[0m \x1b[90mparameter [parameter ...]\x1b[0m"),
+            "{out}"
+        );
         assert!(out.contains("\x1b[33mgroup:\x1b[0m server"));
         let by_group = String::from_utf8(docs().output(&[b"@string".to_vec()])).unwrap();
-        assert!(by_group.contains("MSET") && by_group.contains("SET") && !by_group.contains("group:"));
+        assert!(
+            by_group.contains("MSET") && by_group.contains("SET") && !by_group.contains("group:")
+        );
     }
 }

@@ -27,7 +27,11 @@ pub fn run(session: &mut Session) -> ! {
     let origin = Instant::now();
     let mstime = || origin.elapsed().as_millis() as i64;
     let interval_ms = session.cfg.interval_us / 1000;
-    let history_interval = if interval_ms > 0 { interval_ms } else { HISTORY_DEFAULT_MS };
+    let history_interval = if interval_ms > 0 {
+        interval_ms
+    } else {
+        HISTORY_DEFAULT_MS
+    };
     let report_after = if interval_ms > 0 { interval_ms } else { 1000 };
     let mode = session.cfg.output;
     let history = session.cfg.latency_history;
@@ -56,7 +60,10 @@ pub fn run(session: &mut Session) -> ! {
             std::process::exit(0);
         }
         if history && mstime() - history_start > history_interval {
-            out_str(&format!(" -- {:.2} seconds range\n", (mstime() - history_start) as f64 / 1000.0));
+            out_str(&format!(
+                " -- {:.2} seconds range\n",
+                (mstime() - history_start) as f64 / 1000.0
+            ));
             history_start = mstime();
             (min, max, tot, count) = (0, 0, 0, 0);
         }

@@ -43,7 +43,10 @@ use session::Session;
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 fn main() {
-    let argv: Vec<Vec<u8>> = std::env::args_os().skip(1).map(OsStringExt::into_vec).collect();
+    let argv: Vec<Vec<u8>> = std::env::args_os()
+        .skip(1)
+        .map(OsStringExt::into_vec)
+        .collect();
     // FAKETTY: redis-cli's switch to the terminal format for scripts.
     let stdout_tty = out::isatty(1) || std::env::var_os("FAKETTY").is_some();
     let (mut cfg, words) = match args::parse(&argv, stdout_tty) {
@@ -106,7 +109,11 @@ fn run_once(cfg: Config, words: Vec<Vec<u8>>) -> i32 {
 /// last argument (`-x`) or in place of the tag (`-X tag`).
 fn command_words(cfg: &Config, words: Vec<Vec<u8>>) -> Option<Vec<Vec<u8>>> {
     let mut argv = if cfg.quoted_input {
-        match words.iter().map(|w| args::unquote(w)).collect::<Option<Vec<_>>>() {
+        match words
+            .iter()
+            .map(|w| args::unquote(w))
+            .collect::<Option<Vec<_>>>()
+        {
             Some(v) => v,
             None => {
                 out_str("Invalid quoted string\n");
@@ -119,7 +126,10 @@ fn command_words(cfg: &Config, words: Vec<Vec<u8>>) -> Option<Vec<Vec<u8>>> {
     if cfg.stdin_last_arg || cfg.stdin_tag.is_some() {
         let mut data = Vec::new();
         if let Err(e) = std::io::stdin().lock().read_to_end(&mut data) {
-            errln(&format!("Reading from standard input: {}", conn::strerror(&e)));
+            errln(&format!(
+                "Reading from standard input: {}",
+                conn::strerror(&e)
+            ));
             std::process::exit(1);
         }
         if cfg.stdin_last_arg {

@@ -23,7 +23,11 @@ fn random_magic() -> [u8; 20] {
     for (i, chunk) in magic.chunks_mut(8).enumerate() {
         let mut h = state.build_hasher();
         h.write_usize(i);
-        h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
         let bytes = h.finish().to_le_bytes();
         chunk.copy_from_slice(&bytes[..chunk.len()]);
     }
@@ -32,7 +36,11 @@ fn random_magic() -> [u8; 20] {
 
 /// `poll(2)` on one descriptor; returns the revents.
 fn wait(fd: i32, events: i16, timeout_ms: i32) -> i16 {
-    let mut p = libc::pollfd { fd, events, revents: 0 };
+    let mut p = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
     // SAFETY: one valid pollfd, for the duration of the call.
     let n = unsafe { libc::poll(&mut p, 1, timeout_ms) };
     if n > 0 {
@@ -56,7 +64,10 @@ fn next_reply(conn: &mut Conn) -> Option<Reply> {
 /// Runs pipe mode on a connected `conn`; never returns.
 pub fn run(mut conn: Conn, timeout_secs: i64) -> ! {
     if let Err(e) = conn.set_nonblocking(true) {
-        errln(&format!("Can't set the socket in non blocking mode: {}", strerror(&e)));
+        errln(&format!(
+            "Can't set the socket in non blocking mode: {}",
+            strerror(&e)
+        ));
         std::process::exit(1);
     }
     let magic = random_magic();
@@ -87,7 +98,10 @@ pub fn run(mut conn: Conn, timeout_secs: i64) -> ! {
                     }
                     Ok(_) => true,
                     Err(e) => {
-                        read_error = !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted);
+                        read_error = !matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        );
                         false
                     }
                 };
@@ -126,7 +140,11 @@ pub fn run(mut conn: Conn, timeout_secs: i64) -> ! {
                             obuf_pos += n;
                             written += n;
                         }
-                        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted) => {}
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                            ) => {}
                         Err(e) => {
                             errln(&format!("Error writing to the server: {}", strerror(&e)));
                             std::process::exit(1);

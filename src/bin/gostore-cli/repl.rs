@@ -56,7 +56,12 @@ pub struct CliHelper {
 impl Completer for CliHelper {
     type Candidate = String;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<String>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
         let typed = line.get(..pos).unwrap_or(line);
         Ok((0, self.help.complete(typed)))
     }
@@ -87,13 +92,18 @@ impl Helper for CliHelper {}
 fn dotfile(env: &str, default: &str) -> Option<PathBuf> {
     match std::env::var_os(env) {
         Some(p) if !p.is_empty() => (p != "/dev/null").then(|| PathBuf::from(p)),
-        _ => std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(default)),
+        _ => std::env::var_os("HOME")
+            .filter(|h| !h.is_empty())
+            .map(|h| PathBuf::from(h).join(default)),
     }
 }
 
 /// Commands kept out of history: redis-cli's `isSensitiveCommand`.
 fn is_sensitive(argv: &[Vec<u8>]) -> bool {
-    let is = |i: usize, s: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()));
+    let is = |i: usize, s: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()))
+    };
     let n = argv.len();
     if is(0, "auth") {
         return true;
@@ -101,7 +111,11 @@ fn is_sensitive(argv: &[Vec<u8>]) -> bool {
     if n > 1 && is(0, "acl") && is(1, "setuser") {
         return true;
     }
-    if n > 2 && is(0, "config") && is(1, "set") && (is(2, "masterauth") || is(2, "masteruser") || is(2, "requirepass")) {
+    if n > 2
+        && is(0, "config")
+        && is(1, "set")
+        && (is(2, "masterauth") || is(2, "masteruser") || is(2, "requirepass"))
+    {
         return true;
     }
     if n > 4 && is(0, "hello") {
@@ -121,9 +135,7 @@ fn is_sensitive(argv: &[Vec<u8>]) -> bool {
     if n > 7 && is(0, "migrate") {
         for j in 6..n {
             let more = n - 1 - j;
-            if is(j, "auth") && more > 0 {
-                return true;
-            } else if is(j, "auth2") && more >= 2 {
+            if (is(j, "auth") && more > 0) || (is(j, "auth2") && more >= 2) {
                 return true;
             } else if is(j, "keys") && more > 0 {
                 return false;
@@ -135,11 +147,16 @@ fn is_sensitive(argv: &[Vec<u8>]) -> bool {
 
 /// `strtol(word)` consumed the whole word: `Some(n)`; `n` may be invalid.
 fn repeat_count(word: &[u8]) -> Option<Option<i64>> {
-    let digits = word.strip_prefix(b"-").or_else(|| word.strip_prefix(b"+")).unwrap_or(word);
+    let digits = word
+        .strip_prefix(b"-")
+        .or_else(|| word.strip_prefix(b"+"))
+        .unwrap_or(word);
     if !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    let n = std::str::from_utf8(word).ok().and_then(|s| s.parse::<i64>().ok());
+    let n = std::str::from_utf8(word)
+        .ok()
+        .and_then(|s| s.parse::<i64>().ok());
     Some(n.filter(|&n| n > 0))
 }
 
@@ -224,7 +241,10 @@ fn open_input(help: &Rc<Help>) -> Input {
         Ok(rl) => rl,
         Err(_) => return Input::Plain(std::io::stdin().lock()),
     };
-    rl.set_helper(Some(CliHelper { help: Rc::clone(help), hints: true }));
+    rl.set_helper(Some(CliHelper {
+        help: Rc::clone(help),
+        hints: true,
+    }));
     let file = dotfile(HISTFILE_ENV, HISTFILE_DEFAULT);
     if let Some(f) = &file {
         let _ = rl.load_history(f);
@@ -246,13 +266,19 @@ fn set_preference(input: &mut Input, argv: &[Vec<u8>], interactive: bool) {
             )),
         }
     } else {
-        out_str(&format!("{origin}unknown gostore-cli internal command '{first}'\n"));
+        out_str(&format!(
+            "{origin}unknown gostore-cli internal command '{first}'\n"
+        ));
     }
 }
 
 fn load_preferences(input: &mut Input) {
-    let Some(path) = dotfile(RCFILE_ENV, RCFILE_DEFAULT) else { return };
-    let Ok(text) = std::fs::read(path) else { return };
+    let Some(path) = dotfile(RCFILE_ENV, RCFILE_DEFAULT) else {
+        return;
+    };
+    let Ok(text) = std::fs::read(path) else {
+        return;
+    };
     for line in text.split(|&b| b == b'\n') {
         if let Some(argv) = split_args(line) {
             if !argv.is_empty() {
@@ -290,7 +316,7 @@ pub fn run(mut session: Session) -> ! {
         let (repeat, skip) = match repeat_count(&argv[0]) {
             Some(Some(n)) if argv.len() > 1 => (n, 1),
             Some(None) if argv.len() > 1 => {
-                out_str("Invalid redis-cli repeat command option value.\n");
+                out_str("Invalid gostore-cli repeat command option value.\n");
                 continue;
             }
             _ => (1, 0),

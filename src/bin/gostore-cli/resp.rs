@@ -153,6 +153,8 @@ enum Element {
 const MAX_ELEMENTS: i64 = (1 << 32) - 1;
 /// Preallocate at most this many elements, whatever `*N` claims.
 const PREALLOC_CAP: usize = 1024;
+/// Deeper nesting is refused: printing and dropping a reply recurse.
+const MAX_DEPTH: usize = 512;
 
 /// Incremental reply reader: `feed` bytes, then take replies with `next`.
 #[derive(Debug, Default)]
@@ -201,7 +203,19 @@ impl Reader {
             };
             let mut value = match element {
                 Element::Open(kind, n) => {
-                    self.stack.push(Frame { kind, want: n, items: Vec::with_capacity(n.min(PREALLOC_CAP)) });
+                    if self.stack.len() >= MAX_DEPTH {
+                        self.buf.clear();
+                        self.pos = 0;
+                        self.stack.clear();
+                        return Err(ProtocolError(format!(
+                            "No support for nested multi bulk replies with depth > {MAX_DEPTH}"
+                        )));
+                    }
+                    self.stack.push(Frame {
+                        kind,
+                        want: n,
+                        items: Vec::with_capacity(n.min(PREALLOC_CAP)),
+                    });
                     continue;
                 }
                 Element::Value(v) => v,
@@ -245,9 +259,15 @@ impl Reader {
                 if line.contains(&b'\r') || line.contains(&b'\n') {
                     return Err(perr("Bad simple string value"));
                 }
-                Element::Value(if kind == b'+' { Reply::Status(line) } else { Reply::Error(line) })
+                Element::Value(if kind == b'+' {
+                    Reply::Status(line)
+                } else {
+                    Reply::Error(line)
+                })
             }
-            b':' => Element::Value(Reply::Integer(parse_ll(&line).ok_or_else(|| perr("Bad integer value"))?)),
+            b':' => Element::Value(Reply::Integer(
+                parse_ll(&line).ok_or_else(|| perr("Bad integer value"))?,
+            )),
             b',' => Element::Value(Reply::Double(parse_double(&line)?)),
             b'_' => {
                 if !line.is_empty() {
@@ -275,8 +295,11 @@ impl Reader {
                 if len == -1 {
                     Element::Value(Reply::Nil)
                 } else {
-                    let len = usize::try_from(len).map_err(|_| perr("Bulk string length out of range"))?;
-                    let end = after.checked_add(len).ok_or_else(|| perr("Bulk string length out of range"))?;
+                    let len = usize::try_from(len)
+                        .map_err(|_| perr("Bulk string length out of range"))?;
+                    let end = after
+                        .checked_add(len)
+                        .ok_or_else(|| perr("Bulk string length out of range"))?;
                     if self.buf.len() < end + 2 {
                         return Ok(None);
                     }
@@ -310,13 +333,25 @@ impl Reader {
                     // `n` is at most 2^32-1, so this fits a usize on 64-bit.
                     let n = n as usize * if agg == Agg::Map { 2 } else { 1 };
                     if n == 0 {
-                        Element::Value(Frame { kind: agg, want: 0, items: Vec::new() }.finish())
+                        Element::Value(
+                            Frame {
+                                kind: agg,
+                                want: 0,
+                                items: Vec::new(),
+                            }
+                            .finish(),
+                        )
                     } else {
                         Element::Open(agg, n)
                     }
                 }
             }
-            other => return Err(ProtocolError(format!("Protocol error, got {} as reply type byte", quoted_byte(other)))),
+            other => {
+                return Err(ProtocolError(format!(
+                    "Protocol error, got {} as reply type byte",
+                    quoted_byte(other)
+                )))
+            }
         };
         self.pos = after;
         Ok(Some(element))
@@ -397,7 +432,12 @@ mod tests {
     #[test]
     fn unknown_type_byte_is_hiredis_protocol_error() {
         let out = parse_all(b"|1\r\n");
-        assert_eq!(out[0], Err(ProtocolError("Protocol error, got \"|\" as reply type byte".into())));
+        assert_eq!(
+            out[0],
+            Err(ProtocolError(
+                "Protocol error, got \"|\" as reply type byte".into()
+            ))
+        );
     }
 
     #[test]
@@ -407,6 +447,14 @@ mod tests {
         assert_eq!(out[1], Ok(Some(Reply::Nil)));
         assert_eq!(out[2], Ok(Some(Reply::Nil)));
         assert_eq!(out[3], Ok(Some(Reply::Verbatim(b"abcd".to_vec()))));
+    }
+
+    #[test]
+    fn absurd_nesting_is_a_protocol_error() {
+        let input = b"*1\r\n".repeat(MAX_DEPTH + 1);
+        assert!(parse_all(&input)[0].is_err());
+        let ok = [b"*1\r\n".repeat(MAX_DEPTH), b":1\r\n".to_vec()].concat();
+        assert!(matches!(parse_all(&ok)[0], Ok(Some(Reply::Array(_)))));
     }
 
     #[test]

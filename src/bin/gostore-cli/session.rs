@@ -19,9 +19,18 @@ use crate::out::{errln, out, out_str};
 use crate::resp::Reply;
 use crate::signals;
 
-/// Why a command was not carried out; the caller has printed the reason.
+/// A command or a connection setup that did not succeed; the reason has
+/// already been printed, in redis-cli's words.
 #[derive(Debug)]
 pub struct Failed;
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("command failed (reason printed)")
+    }
+}
+
+impl std::error::Error for Failed {}
 
 /// The connection and everything redis-cli tracks about it.
 pub struct Session {
@@ -41,11 +50,16 @@ pub struct Session {
 
 /// Commands whose reply is printed raw even in the human format.
 fn prints_raw(argv: &[Vec<u8>]) -> bool {
-    let is = |i: usize, s: &str| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()));
+    let is = |i: usize, s: &str| {
+        argv.get(i)
+            .is_some_and(|a| a.eq_ignore_ascii_case(s.as_bytes()))
+    };
     let n = argv.len();
     is(0, "info")
         || is(0, "lolwut")
-        || (n >= 2 && is(0, "debug") && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
+        || (n >= 2
+            && is(0, "debug")
+            && (is(1, "htstats") || is(1, "htstats-key") || is(1, "client-eviction")))
         || (n >= 2 && is(0, "memory") && (is(1, "malloc-stats") || is(1, "doctor")))
         || (n == 2 && is(0, "cluster") && (is(1, "nodes") || is(1, "info")))
         || (n >= 2 && is(0, "client") && (is(1, "list") || is(1, "info")))
@@ -129,7 +143,10 @@ impl Session {
         }
         if self.cfg.db != self.cur_db {
             let db = self.cfg.db.to_string();
-            check(conn.call(&[b"SELECT", db.as_bytes()]), &format!("SELECT {db} failed"))?;
+            check(
+                conn.call(&[b"SELECT", db.as_bytes()]),
+                &format!("SELECT {db} failed"),
+            )?;
             self.cur_db = self.cfg.db;
         }
         if self.cfg.resp3 && !self.cfg.resp2 {
@@ -152,7 +169,9 @@ impl Session {
     /// Runs one command line `repeat` times (negative: forever), printing
     /// the replies: redis-cli's `issueCommandRepeat`.
     pub fn issue(&mut self, argv: &[Vec<u8>], repeat: i64) -> Result<(), Failed> {
-        let Some(cmd) = argv.first() else { return Ok(()) };
+        let Some(cmd) = argv.first() else {
+            return Ok(());
+        };
         if cmd.eq_ignore_ascii_case(b"help") || cmd.as_slice() == b"?" {
             if self.help.is_empty() && argv.len() > 1 {
                 if self.conn.is_none() {
@@ -185,7 +204,7 @@ impl Session {
         }
         let monitor = is("monitor");
         let pubsub = is("subscribe") || is("psubscribe") || is("ssubscribe");
-        while repeat < 0 || repeat > 0 {
+        while repeat != 0 {
             if repeat > 0 {
                 repeat -= 1;
             }
@@ -217,7 +236,9 @@ impl Session {
     fn stream_replies(&mut self, raw: bool) -> Result<(), ConnError> {
         signals::set_blocking_mode(self.interactive);
         let result = loop {
-            let Some(conn) = self.conn.as_mut() else { break Ok(()) };
+            let Some(conn) = self.conn.as_mut() else {
+                break Ok(());
+            };
             match conn.read_reply() {
                 Ok(r) => {
                     self.print(&r, raw);
@@ -296,7 +317,12 @@ impl Session {
             if self.cfg.db != self.cur_db {
                 let db = self.cfg.db.to_string();
                 if let Some(conn) = self.conn.as_mut() {
-                    if check(conn.call(&[b"SELECT", db.as_bytes()]), &format!("SELECT {db} failed")).is_ok() {
+                    if check(
+                        conn.call(&[b"SELECT", db.as_bytes()]),
+                        &format!("SELECT {db} failed"),
+                    )
+                    .is_ok()
+                    {
                         self.cur_db = self.cfg.db;
                     }
                 }
@@ -336,7 +362,9 @@ impl Session {
                 let _ = self.connect(true);
                 std::thread::sleep(Duration::from_secs(1));
             }
-            let Some(conn) = self.conn.as_mut() else { continue };
+            let Some(conn) = self.conn.as_mut() else {
+                continue;
+            };
             match conn.call(argv) {
                 Ok(r) => {
                     if tries > 0 {

@@ -20,7 +20,11 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
         loop {
             let c = at(p);
             if inq {
-                if c == b'\\' && at(p + 1) == b'x' && at(p + 2).is_ascii_hexdigit() && at(p + 3).is_ascii_hexdigit() {
+                if c == b'\\'
+                    && at(p + 1) == b'x'
+                    && at(p + 2).is_ascii_hexdigit()
+                    && at(p + 3).is_ascii_hexdigit()
+                {
                     cur.push(hex(at(p + 2)) * 16 + hex(at(p + 3)));
                     p += 3;
                 } else if c == b'\\' && at(p + 1) != 0 {
@@ -97,12 +101,19 @@ mod tests {
     use super::split_args;
 
     fn split(s: &str) -> Option<Vec<String>> {
-        split_args(s.as_bytes()).map(|v| v.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
+        split_args(s.as_bytes()).map(|v| {
+            v.into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect()
+        })
     }
 
     #[test]
     fn double_quotes_understand_escapes() {
-        assert_eq!(split(r#"set "a b" "x\ty\n\x41\"""#).unwrap(), ["set", "a b", "x\ty\nA\""]);
+        assert_eq!(
+            split(r#"set "a b" "x\ty\n\x41\"""#).unwrap(),
+            ["set", "a b", "x\ty\nA\""]
+        );
     }
 
     #[test]

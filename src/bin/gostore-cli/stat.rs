@@ -14,7 +14,10 @@ pub fn info_field<'a>(info: &'a [u8], field: &str) -> Option<&'a [u8]> {
     let f = field.as_bytes();
     let at = info.windows(f.len()).position(|w| w == f)?;
     let rest = info.get(at + f.len() + 1..)?;
-    let end = rest.iter().position(|&b| b == b'\r' || b == b',').unwrap_or(rest.len());
+    let end = rest
+        .iter()
+        .position(|&b| b == b'\r' || b == b',')
+        .unwrap_or(rest.len());
     Some(&rest[..end])
 }
 
@@ -43,7 +46,11 @@ pub fn bytes_to_human(n: i64) -> String {
 
 /// Runs stat mode; never returns.
 pub fn run(session: &mut Session) -> ! {
-    let interval = Duration::from_micros(if session.cfg.interval_us > 0 { session.cfg.interval_us as u64 } else { 1_000_000 });
+    let interval = Duration::from_micros(if session.cfg.interval_us > 0 {
+        session.cfg.interval_us as u64
+    } else {
+        1_000_000
+    });
     let mut requests: i64 = 0;
     let mut lines: u64 = 0;
     loop {
@@ -62,18 +69,33 @@ pub fn run(session: &mut Session) -> ! {
             );
         }
         lines += 1;
-        let keys: i64 = (0..20).map(|j| long_field(&info, &format!("db{j}:keys"))).filter(|&k| k != i64::MIN).sum();
+        let keys: i64 = (0..20)
+            .map(|j| long_field(&info, &format!("db{j}:keys")))
+            .filter(|&k| k != i64::MIN)
+            .sum();
         let mut line = format!("{:<11}", keys.to_string());
-        line.push_str(&format!("{:<8}", bytes_to_human(long_field(&info, "used_memory"))));
+        line.push_str(&format!(
+            "{:<8}",
+            bytes_to_human(long_field(&info, "used_memory"))
+        ));
         line.push_str(&format!(" {:<8}", long_field(&info, "connected_clients")));
         line.push_str(&format!("{:<8}", long_field(&info, "blocked_clients")));
         let total = long_field(&info, "total_commands_processed");
-        let delta = if requests == 0 { 0 } else { total.wrapping_sub(requests) };
+        let delta = if requests == 0 {
+            0
+        } else {
+            total.wrapping_sub(requests)
+        };
         line.push_str(&format!("{:<19}", format!("{total} (+{delta})")));
         requests = total;
-        line.push_str(&format!(" {:<12}", long_field(&info, "total_connections_received")));
+        line.push_str(&format!(
+            " {:<12}",
+            long_field(&info, "total_connections_received")
+        ));
         let flag = |f: &str| long_field(&info, f) & 1;
-        let children = flag("bgsave_in_progress") | flag("aof_rewrite_in_progress") << 1 | flag("loading") << 2;
+        let children = flag("bgsave_in_progress")
+            | flag("aof_rewrite_in_progress") << 1
+            | flag("loading") << 2;
         line.push_str(match children {
             1 => "SAVE",
             2 => "AOF",

@@ -82,7 +82,11 @@ pub fn parse_uri(uri: &[u8]) -> Result<Uri, UriError> {
         let userinfo = &cur[..at];
         let pass = match userinfo.iter().position(|&b| b == b':') {
             Some(colon) => {
-                u.user = Some(percent_decode(&userinfo[..colon])?);
+                // `redis://:pass@host` means no user name: plain AUTH pass
+                // (redis-cli 7.0 sends AUTH "" pass, which always fails).
+                if colon > 0 {
+                    u.user = Some(percent_decode(&userinfo[..colon])?);
+                }
                 &userinfo[colon + 1..]
             }
             None => userinfo,
@@ -132,13 +136,25 @@ mod tests {
     #[test]
     fn a_password_alone_and_a_bare_db() {
         let u = parse_uri(b"REDIS://secret@/2").unwrap();
-        assert_eq!((u.user, u.auth.as_deref(), u.host, u.db), (None, Some(&b"secret"[..]), None, Some(2)));
+        assert_eq!(
+            (u.user, u.auth.as_deref(), u.host, u.db),
+            (None, Some(&b"secret"[..]), None, Some(2))
+        );
+    }
+
+    #[test]
+    fn an_empty_user_name_means_none() {
+        let u = parse_uri(b"redis://:pw@h").unwrap();
+        assert_eq!((u.user, u.auth.as_deref()), (None, Some(&b"pw"[..])));
     }
 
     #[test]
     fn bad_uris_are_refused() {
         assert_eq!(parse_uri(b"http://x").unwrap_err(), UriError::Scheme);
-        assert_eq!(parse_uri(b"redis://a%@h").unwrap_err(), UriError::Incomplete);
+        assert_eq!(
+            parse_uri(b"redis://a%@h").unwrap_err(),
+            UriError::Incomplete
+        );
         assert_eq!(parse_uri(b"redis://a%zz@h").unwrap_err(), UriError::Illegal);
     }
 }

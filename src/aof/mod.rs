@@ -1,0 +1,586 @@
+//! The append-only file: Redis 7's multi-part layout (`appenddirname/` with a
+//! base file, incr files and a manifest), written once per tick.
+//!
+//! Commands that changed the dataset are appended to `buf` as RESP, with a
+//! `SELECT` whenever the database changes. At the end of the tick `flush`
+//! hands the whole buffer to one `write(2)` (looping only on short writes),
+//! then, under `appendfsync always`, `fdatasync`s it, before any reply
+//! leaves. Every client that ran a write remembers the AOF offset its
+//! command reached (`end_offset`); its replies wait until `durable_offset`
+//! passes it. So a reply never acknowledges a write that is not in the file
+//! (or on disk, under `always`), even when a write fails: the data stays in
+//! the buffer, write commands get `-MISCONF`, and the write is retried each
+//! tick until the disk takes it.
+//!
+//! Invariant: `written + buf.len() == end_offset()`; `durable_offset() <=
+//! written`.
+
+pub mod fsync;
+pub mod loader;
+pub mod manifest;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::commands::encode_command;
+use crate::config::{Config, FsyncPolicy};
+use crate::resp::parser::Args;
+use fsync::FsyncWorker;
+use manifest::{FileType, Manifest};
+
+/// A buffer larger than this is released after a write instead of reused.
+const BUF_KEEP: usize = 1024 * 1024;
+/// How long a write may wait for an in-flight everysec fsync (Redis: 2 s).
+const POSTPONE_MAX: Duration = Duration::from_secs(2);
+/// Write errors are logged at most this often, per kind.
+const ERROR_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// Errors preparing or loading the AOF at start-up.
+#[derive(Debug)]
+pub enum AofError {
+    /// A filesystem operation failed.
+    Io(String, io::Error),
+    /// The manifest is unreadable or invalid.
+    Manifest(PathBuf, String),
+    /// A file the manifest names is missing.
+    Missing(PathBuf),
+    /// A base file in RDB format (Redis's default preamble), not loadable yet.
+    RdbPreamble(PathBuf),
+    /// A file is corrupted at an offset.
+    Corrupt {
+        file: PathBuf,
+        offset: u64,
+        why: String,
+    },
+    /// The last file ends mid-command and `aof-load-truncated` is off.
+    Truncated { file: PathBuf, offset: u64 },
+    /// A command in the file is unknown or malformed.
+    BadCommand {
+        file: PathBuf,
+        offset: u64,
+        why: String,
+    },
+}
+
+impl std::fmt::Display for AofError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AofError::Io(what, e) => write!(f, "{what}: {e}"),
+            AofError::Manifest(p, why) => write!(f, "Can't load the AOF manifest {}: {why}. Nothing was changed; fix or restore it.", p.display()),
+            AofError::Missing(p) => write!(f, "The AOF file {} named by the manifest doesn't exist", p.display()),
+            AofError::RdbPreamble(p) => write!(
+                f,
+                "The AOF file {} starts with an RDB preamble, which this GoStore version can't read yet. Rewrite it from Redis with 'aof-use-rdb-preamble no' (CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF)",
+                p.display()
+            ),
+            AofError::Corrupt { file, offset, why } => write!(
+                f,
+                "Bad file format reading the append only file {} at offset {offset} ({why}): make a backup of your AOF file, then use redis-check-aof --fix <filename.manifest>",
+                file.display()
+            ),
+            AofError::Truncated { file, offset } => write!(
+                f,
+                "Unexpected end of file reading the append only file {} at offset {offset}. You can: 1) Make a backup of your AOF file, then use redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
+                file.display()
+            ),
+            AofError::BadCommand { file, offset, why } => write!(f, "{why} reading the append only file {} at offset {offset}", file.display()),
+        }
+    }
+}
+
+impl std::error::Error for AofError {}
+
+fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> AofError {
+    let what = what.into();
+    move |e| AofError::Io(what, e)
+}
+
+/// The AOF writer.
+pub struct Aof {
+    enabled: bool,
+    policy: FsyncPolicy,
+    dir: PathBuf,
+    filename: String,
+    manifest: Manifest,
+    file: Option<Arc<File>>,
+    buf: Vec<u8>,
+    selected_db: Option<usize>,
+    written: u64,
+    fsynced: u64,
+    incr_size: u64,
+    /// Size of all files (INFO aof_current_size).
+    pub current_size: u64,
+    /// Size of the base at start or last rewrite (INFO aof_base_size).
+    pub base_size: u64,
+    last_fsync: Instant,
+    postponed_since: Option<Instant>,
+    /// Writes made while an fsync was still running (INFO aof_delayed_fsync).
+    pub delayed_fsync: u64,
+    write_errno: Option<i32>,
+    last_error_log: Option<(i32, Instant)>,
+    worker: Option<FsyncWorker>,
+    timestamps: bool,
+    last_ts: i64,
+}
+
+impl Aof {
+    /// A disabled AOF (`appendonly no`): feeds are dropped.
+    pub fn disabled(config: &Config) -> Aof {
+        Aof {
+            enabled: false,
+            policy: config.appendfsync,
+            dir: config.aof_dir(),
+            filename: config.appendfilename.clone(),
+            manifest: Manifest::default(),
+            file: None,
+            buf: Vec::new(),
+            selected_db: None,
+            written: 0,
+            fsynced: 0,
+            incr_size: 0,
+            current_size: 0,
+            base_size: 0,
+            last_fsync: Instant::now(),
+            postponed_since: None,
+            delayed_fsync: 0,
+            write_errno: None,
+            last_error_log: None,
+            worker: None,
+            timestamps: false,
+            last_ts: 0,
+        }
+    }
+
+    /// Reads (or creates from a legacy single file) the manifest and returns
+    /// the AOF with the files to replay, in order. Relative to the current
+    /// directory, which is `dir`.
+    pub fn open(config: &Config) -> Result<(Aof, Vec<PathBuf>), AofError> {
+        let mut aof = Aof::disabled(config);
+        aof.enabled = true;
+        aof.timestamps = config.aof_timestamp_enabled;
+        let manifest_path = aof.dir.join(Manifest::file_name(&aof.filename));
+        let legacy = PathBuf::from(&aof.filename);
+        if manifest_path.exists() {
+            aof.manifest = Manifest::load(&manifest_path)
+                .map_err(|e| AofError::Manifest(manifest_path.clone(), e.to_string()))?;
+        } else if legacy.is_file() {
+            aof.upgrade_legacy(&legacy)?;
+        }
+        let mut files = Vec::new();
+        for f in aof.manifest.load_order() {
+            let p = aof.dir.join(&f.name);
+            if !p.is_file() {
+                return Err(AofError::Missing(p));
+            }
+            if f.kind == FileType::Base && is_rdb(&p) {
+                return Err(AofError::RdbPreamble(p));
+            }
+            files.push(p);
+        }
+        if let Some(b) = &aof.manifest.base {
+            aof.base_size = fs::metadata(aof.dir.join(&b.name))
+                .map(|m| m.len())
+                .unwrap_or(0);
+        }
+        aof.current_size = files
+            .iter()
+            .map(|p| fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .sum();
+        Ok((aof, files))
+    }
+
+    /// Moves a pre-7 single-file AOF into the directory as the base, as
+    /// Redis 7 does on upgrade. The manifest is written last, so a crash
+    /// before it leaves a layout this code recognises again.
+    fn upgrade_legacy(&mut self, legacy: &Path) -> Result<(), AofError> {
+        log::info!(
+            "Creating AOF directory {} and moving the legacy AOF file {} into it",
+            self.dir.display(),
+            legacy.display()
+        );
+        fs::create_dir_all(&self.dir).map_err(io_err(format!(
+            "Can't create the AOF directory {}",
+            self.dir.display()
+        )))?;
+        let target = self.dir.join(&self.filename);
+        self.manifest = Manifest::default();
+        self.manifest.base = Some(manifest::AofFile {
+            name: self.filename.clone(),
+            seq: 1,
+            kind: FileType::Base,
+        });
+        self.manifest.base_seq = 1;
+        fs::rename(legacy, &target).map_err(io_err(format!(
+            "Can't move {} into {}",
+            legacy.display(),
+            self.dir.display()
+        )))?;
+        self.manifest
+            .persist(&self.dir, &self.filename)
+            .map_err(io_err("Can't write the AOF manifest"))?;
+        log::info!("Successfully migrated an old-style AOF into the AOF directory");
+        Ok(())
+    }
+
+    /// After loading: creates the base for a fresh dataset, opens the last
+    /// incr file (or a new one) for appending, persists the manifest, and
+    /// starts the fsync thread.
+    pub fn start_appending(&mut self, wake: impl Fn() + Send + 'static) -> Result<(), AofError> {
+        fs::create_dir_all(&self.dir).map_err(io_err(format!(
+            "Can't create the AOF directory {}",
+            self.dir.display()
+        )))?;
+        let mut changed = false;
+        if self.manifest.base.is_none() && self.manifest.incrs.is_empty() {
+            // An empty dataset: an empty base file, as Redis writes on first start.
+            let name = self.manifest.new_base(&self.filename);
+            let p = self.dir.join(&name);
+            let f = File::create(&p).map_err(io_err(format!(
+                "Can't create the AOF base file {}",
+                p.display()
+            )))?;
+            f.sync_all()
+                .map_err(io_err("Can't fsync the AOF base file"))?;
+            log::info!("Creating AOF base file {name} on server start");
+            changed = true;
+        }
+        if self.manifest.incrs.is_empty() {
+            let name = self.manifest.new_incr(&self.filename);
+            log::info!("Creating AOF incr file {name} on server start");
+            changed = true;
+        }
+        let last = self
+            .manifest
+            .incrs
+            .last()
+            .map(|f| self.dir.join(&f.name))
+            .unwrap_or_default();
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&last)
+            .map_err(io_err(format!(
+                "Can't open the append-only file {}",
+                last.display()
+            )))?;
+        self.incr_size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if changed {
+            file.sync_all()
+                .map_err(io_err("Can't fsync the AOF incr file"))?;
+            self.manifest
+                .persist(&self.dir, &self.filename)
+                .map_err(io_err("Can't write the AOF manifest"))?;
+        }
+        self.file = Some(Arc::new(file));
+        self.worker =
+            Some(FsyncWorker::start(wake).map_err(io_err("Can't start the AOF fsync thread"))?);
+        self.last_fsync = Instant::now();
+        Ok(())
+    }
+
+    /// Whether the AOF is on.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The fsync policy in force.
+    pub fn policy(&self) -> FsyncPolicy {
+        self.policy
+    }
+
+    /// Changes the fsync policy (CONFIG SET appendfsync).
+    pub fn set_policy(&mut self, p: FsyncPolicy) {
+        self.policy = p;
+    }
+
+    /// Turns `#TS:` annotations on or off.
+    pub fn set_timestamps(&mut self, on: bool) {
+        self.timestamps = on;
+    }
+
+    fn prepare(&mut self, db: usize) {
+        if self.timestamps {
+            let now = crate::util::time::unix_ms() / 1000;
+            if now != self.last_ts {
+                self.last_ts = now;
+                self.buf
+                    .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+            }
+        }
+        if self.selected_db != Some(db) {
+            let mut tmp = [0u8; crate::util::num::MAX_I64_LEN];
+            let n = crate::util::num::fmt_i64(db as i64, &mut tmp);
+            encode_command(&mut self.buf, [&b"SELECT"[..], n].into_iter());
+            self.selected_db = Some(db);
+        }
+    }
+
+    /// Appends a command as received.
+    pub fn feed_args(&mut self, db: usize, args: &Args<'_>) {
+        if !self.enabled {
+            return;
+        }
+        self.prepare(db);
+        let n = args.len();
+        encode_command(&mut self.buf, (0..n).map(|i| args.get(i)));
+    }
+
+    /// Appends commands already in RESP form.
+    pub fn feed_raw(&mut self, db: usize, resp: &[u8]) {
+        if !self.enabled {
+            return;
+        }
+        self.prepare(db);
+        self.buf.extend_from_slice(resp);
+    }
+
+    /// Appends `DEL key` (expired or evicted keys).
+    pub fn feed_del(&mut self, db: usize, key: &[u8]) {
+        if !self.enabled {
+            return;
+        }
+        self.prepare(db);
+        encode_command(&mut self.buf, [&b"DEL"[..], key].into_iter());
+    }
+
+    /// The offset just past everything fed so far.
+    pub fn end_offset(&self) -> u64 {
+        self.written + self.buf.len() as u64
+    }
+
+    /// The offset replies may acknowledge: written to the file, and fsynced
+    /// under `always`. Everything, when the AOF is off.
+    pub fn durable_offset(&self) -> u64 {
+        if !self.enabled {
+            return u64::MAX;
+        }
+        match self.policy {
+            FsyncPolicy::Always => self.fsynced,
+            _ => self.written,
+        }
+    }
+
+    /// Bytes waiting in the buffer (INFO aof_buffer_length).
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Why write commands are refused, if they are: the last write or
+    /// background fsync failed (Redis's MISCONF).
+    pub fn write_error(&self) -> Option<String> {
+        if !self.enabled {
+            return None;
+        }
+        let errno = self.write_errno.or_else(|| {
+            if self.policy == FsyncPolicy::Always {
+                None
+            } else {
+                self.worker.as_ref().and_then(|w| w.last_error())
+            }
+        })?;
+        Some(
+            io::Error::from_raw_os_error(errno)
+                .to_string()
+                .split(" (os error")
+                .next()
+                .unwrap_or("I/O error")
+                .to_string(),
+        )
+    }
+
+    /// Whether the last write succeeded (INFO aof_last_write_status).
+    pub fn last_write_ok(&self) -> bool {
+        self.write_errno.is_none()
+    }
+
+    /// Whether a background fsync is running (INFO aof_pending_bio_fsync).
+    pub fn fsync_in_progress(&self) -> bool {
+        self.worker.as_ref().is_some_and(|w| w.in_progress())
+    }
+
+    /// The end of tick: one write of the buffer, then fsync per policy.
+    /// `force` skips the everysec postponement (shutdown).
+    pub fn flush(&mut self, force: bool) {
+        if !self.enabled || self.file.is_none() {
+            return;
+        }
+        if self.buf.is_empty() {
+            self.maybe_fsync_everysec();
+            return;
+        }
+        if self.policy == FsyncPolicy::Everysec && !force && self.fsync_in_progress() {
+            // Redis's rule for a slow disk: a write(2) during fsync may block,
+            // so wait for it, but not more than two seconds. Replies of the
+            // commands in the buffer wait too.
+            match self.postponed_since {
+                None => {
+                    self.postponed_since = Some(Instant::now());
+                    return;
+                }
+                Some(t) if t.elapsed() < POSTPONE_MAX => return,
+                Some(_) => {
+                    self.delayed_fsync += 1;
+                    log::info!("Asynchronous AOF fsync is taking too long (disk is busy?). Writing the AOF buffer without waiting for fsync to complete, this may slow down GoStore.");
+                }
+            }
+        }
+        self.postponed_since = None;
+        if let Err(e) = self.write_buffer() {
+            self.on_write_error(e);
+            return;
+        }
+        if self.write_errno.take().is_some() {
+            log::warn!("AOF write error looks solved, GoStore can write again.");
+        }
+        match self.policy {
+            FsyncPolicy::Always => {
+                let started = Instant::now();
+                let Some(file) = &self.file else { return };
+                if let Err(e) = file.sync_data() {
+                    // The data may not be on disk and we cannot tell which
+                    // part: as Redis, stop rather than acknowledge it.
+                    log::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");
+                    std::process::exit(1);
+                }
+                log::trace!("aof fsync took {:?}", started.elapsed());
+                self.fsynced = self.written;
+                self.last_fsync = Instant::now();
+            }
+            FsyncPolicy::Everysec => self.maybe_fsync_everysec(),
+            FsyncPolicy::No => {}
+        }
+    }
+
+    fn maybe_fsync_everysec(&mut self) {
+        if self.policy != FsyncPolicy::Everysec
+            || self.last_fsync.elapsed() < Duration::from_secs(1)
+        {
+            return;
+        }
+        let (Some(file), Some(worker)) = (&self.file, &self.worker) else {
+            return;
+        };
+        if worker.done_offset() >= self.written && self.fsynced >= self.written {
+            return;
+        }
+        if worker.request_fsync(file, self.written) {
+            self.fsynced = self.written;
+            self.last_fsync = Instant::now();
+        }
+    }
+
+    fn write_buffer(&mut self) -> io::Result<()> {
+        let file = self
+            .file
+            .as_ref()
+            .map(Arc::clone)
+            .ok_or_else(|| io::Error::other("no AOF file open"))?;
+        let mut done = 0;
+        let result = loop {
+            if done == self.buf.len() {
+                break Ok(());
+            }
+            match (&*file).write(&self.buf[done..]) {
+                Ok(0) => break Err(io::Error::from_raw_os_error(libc::ENOSPC)),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => break Err(e),
+            }
+        };
+        if let Err(e) = result {
+            if done > 0 {
+                // Never leave half a command in the file: cut the short write
+                // off; if that fails, keep what was written and only retry
+                // the rest.
+                if file.set_len(self.incr_size).is_err() {
+                    self.advance(done);
+                }
+            }
+            return Err(e);
+        }
+        self.advance(done);
+        Ok(())
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.written += n as u64;
+        self.incr_size += n as u64;
+        self.current_size += n as u64;
+        if n == self.buf.len() {
+            self.buf.clear();
+            if self.buf.capacity() > BUF_KEEP {
+                self.buf = Vec::new();
+            }
+        } else {
+            self.buf.drain(..n);
+        }
+    }
+
+    fn on_write_error(&mut self, e: io::Error) {
+        let errno = e.raw_os_error().unwrap_or(libc::EIO);
+        let now = Instant::now();
+        let log_it = match self.last_error_log {
+            Some((last_errno, at)) => {
+                last_errno != errno || now.duration_since(at) > ERROR_LOG_EVERY
+            }
+            None => true,
+        };
+        if log_it {
+            log::warn!("Error writing to the AOF file: {e}. Write commands are refused until the AOF can be written again.");
+            self.last_error_log = Some((errno, now));
+        }
+        self.write_errno = Some(errno);
+    }
+
+    /// Cron work: retries a failed or postponed write, and starts the
+    /// everysec fsync when the buffer was empty.
+    pub fn cron(&mut self) {
+        if !self.enabled {
+            return;
+        }
+        if self.write_errno.is_some() || self.postponed_since.is_some() {
+            self.flush(false);
+        } else {
+            self.maybe_fsync_everysec();
+        }
+    }
+
+    /// Shutdown: write everything (blocking), fsync, stop the thread.
+    pub fn shutdown(&mut self) -> io::Result<()> {
+        if !self.enabled || self.file.is_none() {
+            return Ok(());
+        }
+        self.write_buffer()?;
+        if let Some(f) = &self.file {
+            f.sync_data()?;
+        }
+        self.fsynced = self.written;
+        if let Some(mut w) = self.worker.take() {
+            w.stop();
+        }
+        Ok(())
+    }
+
+    /// The manifest (INFO, tests).
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The AOF directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Whether a file starts with the RDB magic.
+fn is_rdb(p: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 5];
+    File::open(p)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .map(|_| &head == b"REDIS")
+        .unwrap_or(false)
+}

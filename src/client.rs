@@ -1,0 +1,294 @@
+//! A client connection: its socket, query buffer and parser, reply buffer,
+//! and `ClientState`, the part commands may read and change (selected DB,
+//! name, protocol, authentication). Clients live in `Clients`, a slab keyed
+//! by their `mio::Token`.
+
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+
+use mio::net::{TcpStream, UnixStream};
+use mio::Token;
+
+use crate::resp::{Parser, Reply};
+
+/// Tokens below this are the listeners, the signal pipe and the waker.
+pub const FIRST_CLIENT_TOKEN: usize = 64;
+
+/// A client socket.
+#[derive(Debug)]
+pub enum Stream {
+    /// TCP.
+    Tcp(TcpStream),
+    /// Unix domain socket.
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// Reads into `buf`.
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+
+    /// Writes from `buf`.
+    pub fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    /// The file descriptor (CLIENT LIST fd).
+    pub fn fd(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        match self {
+            Stream::Tcp(s) => s.as_raw_fd(),
+            Stream::Unix(s) => s.as_raw_fd(),
+        }
+    }
+
+    /// The mio source, for (de)registration.
+    pub fn source(&mut self) -> &mut dyn mio::event::Source {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Unix(s) => s,
+        }
+    }
+}
+
+/// Why a client is being closed (for the log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The peer closed the connection.
+    Eof,
+    /// A socket error.
+    IoError,
+    /// QUIT, or a protocol error after its reply.
+    AfterReply,
+    /// CLIENT KILL.
+    Killed,
+    /// Idle past `timeout`.
+    Timeout,
+    /// Query buffer over `client-query-buffer-limit`.
+    QueryBufferLimit,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+/// What commands see of their client.
+#[derive(Debug, Clone)]
+pub struct ClientState {
+    /// Unique, increasing id (CLIENT ID).
+    pub id: u64,
+    /// Selected database.
+    pub db: usize,
+    /// CLIENT SETNAME.
+    pub name: Option<Vec<u8>>,
+    /// CLIENT SETINFO LIB-NAME.
+    pub lib_name: Option<Vec<u8>>,
+    /// CLIENT SETINFO LIB-VER.
+    pub lib_ver: Option<Vec<u8>>,
+    /// Whether AUTH succeeded (or no password is needed).
+    pub authenticated: bool,
+    /// Peer address, `ip:port` or `path:0` for Unix sockets.
+    pub addr: String,
+    /// Local address.
+    pub laddr: String,
+    /// Socket fd (-1 for the AOF loader).
+    pub fd: i32,
+    /// Whether this is a Unix socket client.
+    pub unix: bool,
+    /// Creation time, Unix ms.
+    pub created_ms: i64,
+    /// Last command time, Unix ms.
+    pub last_interaction_ms: i64,
+    /// Close once the pending replies are written (QUIT, protocol error).
+    pub close_after_reply: bool,
+    /// Close at the end of the tick without writing more (CLIENT KILL).
+    pub close_asap: bool,
+    /// Name of the last command run.
+    pub last_cmd: &'static str,
+    /// The AOF offset that must be written (or fsynced under `always`)
+    /// before this client's pending replies may leave: set by every write
+    /// command it runs.
+    pub needs_aof: u64,
+    /// Buffer figures for CLIENT LIST, refreshed before it runs.
+    pub io: IoStats,
+}
+
+/// Buffer sizes of a client, as CLIENT LIST reports them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IoStats {
+    /// Unparsed query bytes.
+    pub qbuf: usize,
+    /// Free query buffer bytes.
+    pub qbuf_free: usize,
+    /// Argument bytes of the command being run.
+    pub argv_mem: usize,
+    /// Pending output bytes.
+    pub obl: usize,
+    /// Output buffer allocation.
+    pub omem: usize,
+}
+
+impl ClientState {
+    /// A fresh client.
+    pub fn new(
+        id: u64,
+        addr: String,
+        laddr: String,
+        fd: i32,
+        unix: bool,
+        now_ms: i64,
+        authenticated: bool,
+    ) -> ClientState {
+        ClientState {
+            id,
+            db: 0,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            authenticated,
+            addr,
+            laddr,
+            fd,
+            unix,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            close_after_reply: false,
+            close_asap: false,
+            last_cmd: "NULL",
+            needs_aof: 0,
+            io: IoStats::default(),
+        }
+    }
+
+    /// The `flags` field of CLIENT LIST.
+    pub fn flags(&self) -> &'static str {
+        if self.close_asap {
+            "A"
+        } else if self.close_after_reply {
+            "c"
+        } else {
+            "N"
+        }
+    }
+}
+
+/// A connection.
+#[derive(Debug)]
+pub struct Client {
+    /// The socket; None for the AOF loader's fake client.
+    pub stream: Stream,
+    /// The slab token.
+    pub token: Token,
+    /// Query buffer and parser.
+    pub query: Parser,
+    /// Pending replies.
+    pub reply: Reply,
+    /// Command-visible state.
+    pub state: ClientState,
+    /// The socket may have more to read (edge-triggered readiness).
+    pub readable: bool,
+    /// The socket may accept more output.
+    pub writable: bool,
+    /// Already in this tick's work list.
+    pub queued: bool,
+    /// Already in the list of clients with replies to write.
+    pub write_queued: bool,
+    /// Why it is closing, once decided.
+    pub closing: Option<CloseReason>,
+}
+
+/// Formats a socket address as Redis does (`ip:port`, IPv6 without brackets).
+pub fn fmt_addr(a: &SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
+        SocketAddr::V6(v6) => format!("{}:{}", v6.ip(), v6.port()),
+    }
+}
+
+/// The live clients, in a slab indexed by token.
+#[derive(Debug, Default)]
+pub struct Clients {
+    slots: Vec<Option<Box<Client>>>,
+    free: Vec<usize>,
+    count: usize,
+}
+
+impl Clients {
+    /// Number of connected clients.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The token the next client will get.
+    pub fn next_token(&self) -> Token {
+        Token(FIRST_CLIENT_TOKEN + self.free.last().copied().unwrap_or(self.slots.len()))
+    }
+
+    /// Stores a client under `next_token()`.
+    pub fn insert(&mut self, client: Box<Client>) {
+        let idx = client.token.0 - FIRST_CLIENT_TOKEN;
+        if idx == self.slots.len() {
+            self.slots.push(Some(client));
+        } else {
+            if let Some(pos) = self.free.iter().position(|&f| f == idx) {
+                self.free.swap_remove(pos);
+            }
+            self.slots[idx] = Some(client);
+        }
+        self.count += 1;
+    }
+
+    fn index(token: Token) -> Option<usize> {
+        token.0.checked_sub(FIRST_CLIENT_TOKEN)
+    }
+
+    /// The client with `token`.
+    pub fn get_mut(&mut self, token: Token) -> Option<&mut Client> {
+        Self::index(token)
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.as_deref_mut())
+    }
+
+    /// Takes a client out to run its commands (put it back with `put_back`);
+    /// meanwhile the others stay reachable for CLIENT LIST and KILL.
+    pub fn take(&mut self, token: Token) -> Option<Box<Client>> {
+        Self::index(token)
+            .and_then(|i| self.slots.get_mut(i))
+            .and_then(|s| s.take())
+    }
+
+    /// Returns a client taken with `take`.
+    pub fn put_back(&mut self, client: Box<Client>) {
+        let idx = client.token.0 - FIRST_CLIENT_TOKEN;
+        self.slots[idx] = Some(client);
+    }
+
+    /// Removes a client for good.
+    pub fn remove(&mut self, token: Token) -> Option<Box<Client>> {
+        let i = Self::index(token)?;
+        let c = self.slots.get_mut(i)?.take()?;
+        self.free.push(i);
+        self.count -= 1;
+        Some(c)
+    }
+
+    /// Iterates over the clients in the slab (one taken out is skipped).
+    pub fn iter(&self) -> impl Iterator<Item = &Client> {
+        self.slots.iter().filter_map(|s| s.as_deref())
+    }
+
+    /// Iterates mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Client> {
+        self.slots.iter_mut().filter_map(|s| s.as_deref_mut())
+    }
+}

@@ -1,0 +1,1102 @@
+//! Configuration: `gostore.conf` in Redis's syntax, command-line overrides,
+//! and the directive table behind CONFIG GET/SET.
+//!
+//! One table lists every directive GoStore knows: its name and aliases, its
+//! type (bool, integer, memory, enum, string, or a special parser), its
+//! bounds, and whether CONFIG SET may change it at run time. File loading,
+//! `--name value` options, CONFIG GET and CONFIG SET all go through it, so a
+//! value is validated the same way everywhere, with Redis's messages.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::ConfigError;
+use crate::resp::split::split_args;
+use crate::util::glob;
+
+/// When the AOF is fsynced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FsyncPolicy {
+    /// After every tick's write, before replies leave.
+    Always,
+    /// Once a second, on the fsync thread.
+    Everysec,
+    /// Never explicitly; the kernel decides.
+    No,
+}
+
+impl FsyncPolicy {
+    /// The directive value.
+    pub fn name(self) -> &'static str {
+        match self {
+            FsyncPolicy::Always => "always",
+            FsyncPolicy::Everysec => "everysec",
+            FsyncPolicy::No => "no",
+        }
+    }
+}
+
+/// Log verbosity, Redis's four levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    /// Everything.
+    Debug,
+    /// Verbose.
+    Verbose,
+    /// Notices (the default).
+    Notice,
+    /// Warnings only.
+    Warning,
+}
+
+impl LogLevel {
+    /// The directive value.
+    pub fn name(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Verbose => "verbose",
+            LogLevel::Notice => "notice",
+            LogLevel::Warning => "warning",
+        }
+    }
+
+    /// The matching `log` filter.
+    pub fn filter(self) -> log::LevelFilter {
+        match self {
+            LogLevel::Debug => log::LevelFilter::Trace,
+            LogLevel::Verbose => log::LevelFilter::Debug,
+            LogLevel::Notice => log::LevelFilter::Info,
+            LogLevel::Warning => log::LevelFilter::Warn,
+        }
+    }
+}
+
+/// Every setting, with GoStore's defaults (equal to the shipped gostore.conf).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Addresses to listen on; a leading '-' makes one optional.
+    pub bind: Vec<String>,
+    /// TCP port (0 = no TCP listener).
+    pub port: u16,
+    /// listen(2) backlog.
+    pub tcp_backlog: i32,
+    /// Unix socket path, empty for none.
+    pub unixsocket: String,
+    /// Unix socket permissions (octal in the file).
+    pub unixsocketperm: u32,
+    /// Close clients idle this many seconds (0 = never).
+    pub timeout: u64,
+    /// SO_KEEPALIVE interval in seconds (0 = off).
+    pub tcp_keepalive: u64,
+    /// Refuse non-loopback clients when no password is set.
+    pub protected_mode: bool,
+    /// Working directory: the AOF lives here.
+    pub dir: String,
+    /// Number of databases.
+    pub databases: usize,
+    /// Cron frequency.
+    pub hz: u32,
+    /// Log verbosity.
+    pub loglevel: LogLevel,
+    /// Log file; empty for standard output.
+    pub logfile: String,
+    /// RDB save points (accepted and reported; GoStore writes no RDB yet).
+    pub save: Vec<(u64, u64)>,
+    /// RDB file name (accepted and reported).
+    pub dbfilename: String,
+    /// Password of the default user; empty for none.
+    pub requirepass: String,
+    /// Maximum simultaneous clients.
+    pub maxclients: u32,
+    /// Whether the AOF is on.
+    pub appendonly: bool,
+    /// The fsync policy.
+    pub appendfsync: FsyncPolicy,
+    /// Base name of the AOF files.
+    pub appendfilename: String,
+    /// Directory of the AOF files, inside `dir`.
+    pub appenddirname: String,
+    /// Whether a truncated AOF tail is cut off at load instead of failing.
+    pub aof_load_truncated: bool,
+    /// Whether `#TS:` annotations are written to the AOF.
+    pub aof_timestamp_enabled: bool,
+    /// Longest bulk argument accepted.
+    pub proto_max_bulk_len: i64,
+    /// Most unparsed input one client may hold.
+    pub client_query_buffer_limit: i64,
+    /// Fields before a hash leaves the packed encoding.
+    pub hash_max_listpack_entries: i64,
+    /// Longest field or value in a packed hash.
+    pub hash_max_listpack_value: i64,
+    /// Active expiry effort, 1..=10.
+    pub active_expire_effort: u32,
+    /// Whether FLUSHALL/FLUSHDB without a flag free memory on the helper thread.
+    pub lazyfree_lazy_user_flush: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: vec!["127.0.0.1".into(), "-::1".into()],
+            port: 6379,
+            tcp_backlog: 511,
+            unixsocket: String::new(),
+            unixsocketperm: 0,
+            timeout: 0,
+            tcp_keepalive: 300,
+            protected_mode: true,
+            dir: "./".into(),
+            databases: 16,
+            hz: 10,
+            loglevel: LogLevel::Notice,
+            logfile: String::new(),
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
+            dbfilename: "dump.rdb".into(),
+            requirepass: String::new(),
+            maxclients: 10000,
+            appendonly: true,
+            appendfsync: FsyncPolicy::Everysec,
+            appendfilename: "database.aof".into(),
+            appenddirname: "appendonlydir".into(),
+            aof_load_truncated: true,
+            aof_timestamp_enabled: false,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
+            active_expire_effort: 1,
+            lazyfree_lazy_user_flush: false,
+        }
+    }
+}
+
+/// When a directive may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mutability {
+    /// CONFIG SET may change it.
+    Mutable,
+    /// Only the config file and command line.
+    Immutable,
+    /// Redis's protected configs (`enable-protected-configs no`).
+    Protected,
+}
+
+type GetFn = fn(&Config) -> String;
+type SetFn = fn(&mut Config, &[Vec<u8>], &mut LoadState) -> Result<(), String>;
+
+/// One directive.
+struct Directive {
+    name: &'static str,
+    alias: Option<&'static str>,
+    mutability: Mutability,
+    /// Number of arguments: exact, or None for "one or more".
+    args: Option<usize>,
+    get: GetFn,
+    set: SetFn,
+}
+
+/// State while reading files: the first `save` line replaces the defaults.
+#[derive(Debug, Default)]
+pub struct LoadState {
+    save_seen: bool,
+    from_file: bool,
+}
+
+fn text(a: &[u8]) -> String {
+    String::from_utf8_lossy(a).into_owned()
+}
+
+fn yes_no(a: &[u8]) -> Result<bool, String> {
+    if a.eq_ignore_ascii_case(b"yes") {
+        Ok(true)
+    } else if a.eq_ignore_ascii_case(b"no") {
+        Ok(false)
+    } else {
+        Err("argument must be 'yes' or 'no'".into())
+    }
+}
+
+fn bounded(v: i64, min: i64, max: i64) -> Result<i64, String> {
+    if v < min || v > max {
+        Err(format!(
+            "argument must be between {min} and {max} inclusive"
+        ))
+    } else {
+        Ok(v)
+    }
+}
+
+fn int(a: &[u8], min: i64, max: i64) -> Result<i64, String> {
+    let v = crate::util::num::parse_i64(a).ok_or("argument couldn't be parsed into an integer")?;
+    bounded(v, min, max)
+}
+
+/// Redis's `memtoull`: a number with an optional unit (k, kb, m, mb, g, gb;
+/// case-insensitive; b = 1024-based).
+pub fn parse_memory(a: &[u8]) -> Option<i64> {
+    let s = std::str::from_utf8(a).ok()?.to_ascii_lowercase();
+    let units: [(&str, i64); 7] = [
+        ("gb", 1 << 30),
+        ("mb", 1 << 20),
+        ("kb", 1 << 10),
+        ("g", 1_000_000_000),
+        ("m", 1_000_000),
+        ("k", 1000),
+        ("b", 1),
+    ];
+    let (digits, mul) = units
+        .iter()
+        .find(|(u, _)| s.ends_with(u))
+        .map(|(u, m)| (&s[..s.len() - u.len()], *m))
+        .unwrap_or((&s[..], 1));
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<i64>().ok()?.checked_mul(mul)
+}
+
+fn memory(a: &[u8], min: i64, max: i64) -> Result<i64, String> {
+    let v = parse_memory(a).ok_or("argument must be a memory value")?;
+    bounded(v, min, max)
+}
+
+fn one_of<'a>(a: &[u8], values: &[&'a str]) -> Result<&'a str, String> {
+    values
+        .iter()
+        .find(|v| a.eq_ignore_ascii_case(v.as_bytes()))
+        .copied()
+        .ok_or_else(|| {
+            format!(
+                "argument(s) must be one of the following: {}",
+                values.join(", ")
+            )
+        })
+}
+
+macro_rules! d {
+    ($name:expr, $alias:expr, $mu:ident, $args:expr, $get:expr, $set:expr) => {
+        Directive {
+            name: $name,
+            alias: $alias,
+            mutability: Mutability::$mu,
+            args: $args,
+            get: $get,
+            set: $set,
+        }
+    };
+}
+
+fn yn(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+/// The directive table, in the order gostore.conf documents them.
+static DIRECTIVES: &[Directive] = &[
+    d!(
+        "bind",
+        None,
+        Mutable,
+        None,
+        |c| c.bind.join(" "),
+        |c, a, _| {
+            c.bind = a.iter().map(|x| text(x)).collect();
+            Ok(())
+        }
+    ),
+    d!(
+        "protected-mode",
+        None,
+        Mutable,
+        Some(1),
+        |c| yn(c.protected_mode),
+        |c, a, _| {
+            c.protected_mode = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "port",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.port.to_string(),
+        |c, a, _| {
+            c.port = int(&a[0], 0, 65535)? as u16;
+            Ok(())
+        }
+    ),
+    d!(
+        "tcp-backlog",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.tcp_backlog.to_string(),
+        |c, a, _| {
+            c.tcp_backlog = int(&a[0], 0, i32::MAX as i64)? as i32;
+            Ok(())
+        }
+    ),
+    d!(
+        "unixsocket",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.unixsocket.clone(),
+        |c, a, _| {
+            c.unixsocket = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "unixsocketperm",
+        None,
+        Immutable,
+        Some(1),
+        |c| format!("{:o}", c.unixsocketperm),
+        |c, a, _| {
+            let s = std::str::from_utf8(&a[0]).map_err(|_| "Invalid socket file permissions")?;
+            let v = u32::from_str_radix(s, 8).map_err(|_| "Invalid socket file permissions")?;
+            if v > 0o777 {
+                return Err("Invalid socket file permissions".into());
+            }
+            c.unixsocketperm = v;
+            Ok(())
+        }
+    ),
+    d!(
+        "timeout",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.timeout.to_string(),
+        |c, a, _| {
+            c.timeout = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "tcp-keepalive",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.tcp_keepalive.to_string(),
+        |c, a, _| {
+            c.tcp_keepalive = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "loglevel",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.loglevel.name().into(),
+        |c, a, _| {
+            c.loglevel = match one_of(&a[0], &["debug", "verbose", "notice", "warning"])? {
+                "debug" => LogLevel::Debug,
+                "verbose" => LogLevel::Verbose,
+                "notice" => LogLevel::Notice,
+                _ => LogLevel::Warning,
+            };
+            Ok(())
+        }
+    ),
+    d!(
+        "logfile",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.logfile.clone(),
+        |c, a, _| {
+            c.logfile = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "databases",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.databases.to_string(),
+        |c, a, _| {
+            c.databases = int(&a[0], 1, i32::MAX as i64)? as usize;
+            Ok(())
+        }
+    ),
+    d!(
+        "save",
+        None,
+        Mutable,
+        None,
+        |c| c
+            .save
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        set_save
+    ),
+    d!(
+        "dbfilename",
+        None,
+        Protected,
+        Some(1),
+        |c| c.dbfilename.clone(),
+        |c, a, _| {
+            let name = text(&a[0]);
+            if name.contains('/') {
+                return Err("dbfilename can't be a path, just a filename".into());
+            }
+            c.dbfilename = name;
+            Ok(())
+        }
+    ),
+    d!(
+        "dir",
+        None,
+        Protected,
+        Some(1),
+        |c| absolute_dir(&c.dir),
+        |c, a, _| {
+            c.dir = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "requirepass",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.requirepass.clone(),
+        |c, a, _| {
+            c.requirepass = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "maxclients",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.maxclients.to_string(),
+        |c, a, _| {
+            c.maxclients = int(&a[0], 1, u32::MAX as i64)? as u32;
+            Ok(())
+        }
+    ),
+    d!(
+        "appendonly",
+        None,
+        Immutable,
+        Some(1),
+        |c| yn(c.appendonly),
+        |c, a, _| {
+            c.appendonly = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "appendfilename",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.appendfilename.clone(),
+        |c, a, _| {
+            let name = text(&a[0]);
+            if name.is_empty() || name.contains('/') {
+                return Err("appendfilename can't be a path, just a filename".into());
+            }
+            c.appendfilename = name;
+            Ok(())
+        }
+    ),
+    d!(
+        "appenddirname",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.appenddirname.clone(),
+        |c, a, _| {
+            let name = text(&a[0]);
+            if name.is_empty() || name.contains('/') {
+                return Err("appenddirname can't be a path, just a dirname".into());
+            }
+            c.appenddirname = name;
+            Ok(())
+        }
+    ),
+    d!(
+        "appendfsync",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.appendfsync.name().into(),
+        |c, a, _| {
+            c.appendfsync = match one_of(&a[0], &["everysec", "always", "no"])? {
+                "always" => FsyncPolicy::Always,
+                "no" => FsyncPolicy::No,
+                _ => FsyncPolicy::Everysec,
+            };
+            Ok(())
+        }
+    ),
+    d!(
+        "aof-load-truncated",
+        None,
+        Mutable,
+        Some(1),
+        |c| yn(c.aof_load_truncated),
+        |c, a, _| {
+            c.aof_load_truncated = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "aof-timestamp-enabled",
+        None,
+        Mutable,
+        Some(1),
+        |c| yn(c.aof_timestamp_enabled),
+        |c, a, _| {
+            c.aof_timestamp_enabled = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "hz",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.hz.to_string(),
+        |c, a, _| {
+            // Redis accepts any non-negative value and clamps it to 1..=500.
+            c.hz = int(&a[0], 0, i32::MAX as i64)?.clamp(1, 500) as u32;
+            Ok(())
+        }
+    ),
+    d!(
+        "active-expire-effort",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.active_expire_effort.to_string(),
+        |c, a, _| {
+            c.active_expire_effort = int(&a[0], 1, 10)? as u32;
+            Ok(())
+        }
+    ),
+    d!(
+        "lazyfree-lazy-user-flush",
+        None,
+        Mutable,
+        Some(1),
+        |c| yn(c.lazyfree_lazy_user_flush),
+        |c, a, _| {
+            c.lazyfree_lazy_user_flush = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "proto-max-bulk-len",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.proto_max_bulk_len.to_string(),
+        |c, a, _| {
+            // Keys and hash fields are stored with 32-bit lengths.
+            c.proto_max_bulk_len = memory(&a[0], 1024 * 1024, u32::MAX as i64)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "client-query-buffer-limit",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.client_query_buffer_limit.to_string(),
+        |c, a, _| {
+            c.client_query_buffer_limit = memory(&a[0], 1024 * 1024, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "hash-max-listpack-entries",
+        Some("hash-max-ziplist-entries"),
+        Mutable,
+        Some(1),
+        |c| c.hash_max_listpack_entries.to_string(),
+        |c, a, _| {
+            c.hash_max_listpack_entries = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "hash-max-listpack-value",
+        Some("hash-max-ziplist-value"),
+        Mutable,
+        Some(1),
+        |c| c.hash_max_listpack_value.to_string(),
+        |c, a, _| {
+            c.hash_max_listpack_value = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+];
+
+fn set_save(c: &mut Config, a: &[Vec<u8>], st: &mut LoadState) -> Result<(), String> {
+    // One argument holding the whole list (CONFIG SET save "3600 1 300 10",
+    // save "") or pairs on the line (save 3600 1).
+    let words: Vec<Vec<u8>> = if a.len() == 1 {
+        a[0].split(|c| *c == b' ')
+            .filter(|w| !w.is_empty())
+            .map(|w| w.to_vec())
+            .collect()
+    } else {
+        a.to_vec()
+    };
+    if words.len() % 2 != 0 {
+        return Err("Invalid save parameters".into());
+    }
+    let mut points = Vec::new();
+    for pair in words.chunks(2) {
+        let secs = crate::util::num::parse_i64(&pair[0]).filter(|v| *v >= 1);
+        let changes = crate::util::num::parse_i64(&pair[1]).filter(|v| *v >= 0);
+        match (secs, changes) {
+            (Some(s), Some(n)) => points.push((s as u64, n as u64)),
+            _ => return Err("Invalid save parameters".into()),
+        }
+    }
+    if st.from_file && st.save_seen && !points.is_empty() {
+        c.save.extend(points);
+    } else {
+        c.save = points;
+    }
+    st.save_seen = true;
+    Ok(())
+}
+
+/// `dir` as CONFIG GET reports it: the absolute working directory.
+fn absolute_dir(dir: &str) -> String {
+    std::env::current_dir()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| dir.to_string())
+}
+
+fn find(name: &[u8]) -> Option<&'static Directive> {
+    DIRECTIVES.iter().find(|d| {
+        name.eq_ignore_ascii_case(d.name.as_bytes())
+            || d.alias
+                .is_some_and(|a| name.eq_ignore_ascii_case(a.as_bytes()))
+    })
+}
+
+/// A start-up configuration error, formatted as Redis prints it.
+#[derive(Debug)]
+pub struct StartupError {
+    /// Where: "the configuration file gostore.conf, at line 3" and the like.
+    pub location: String,
+    /// The offending line.
+    pub line: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\n*** FATAL CONFIG FILE ERROR (GoStore {}) ***\nReading {}\n>>> '{}'\n{}",
+            env!("CARGO_PKG_VERSION"),
+            self.location,
+            self.line,
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+impl Config {
+    /// Reads `file` (if any), then applies `options` (`--name value ...`), as
+    /// `redis-server [file] [--name value ...]` does.
+    pub fn load(
+        file: Option<&Path>,
+        options: &[(String, Vec<String>)],
+    ) -> Result<Config, StartupError> {
+        let mut c = Config::default();
+        let mut st = LoadState {
+            save_seen: false,
+            from_file: true,
+        };
+        if let Some(path) = file {
+            c.load_file(path, &mut st, 0)?;
+        }
+        st.from_file = false;
+        st.save_seen = false;
+        for (name, values) in options {
+            let mut argv = vec![name.as_bytes().to_vec()];
+            argv.extend(values.iter().map(|v| v.as_bytes().to_vec()));
+            let shown = std::iter::once(name.clone())
+                .chain(values.iter().map(|v| format!("\"{v}\"")))
+                .collect::<Vec<_>>()
+                .join(" ");
+            c.apply(&argv, &mut st).map_err(|reason| StartupError {
+                location: format!("the command line option --{name}"),
+                line: shown,
+                reason,
+            })?;
+        }
+        Ok(c)
+    }
+
+    fn load_file(
+        &mut self,
+        path: &Path,
+        st: &mut LoadState,
+        depth: usize,
+    ) -> Result<(), StartupError> {
+        let shown = path.display().to_string();
+        let content = std::fs::read(path).map_err(|e| StartupError {
+            location: format!("the configuration file {shown}"),
+            line: String::new(),
+            reason: format!("Fatal error, can't open config file '{shown}': {e}"),
+        })?;
+        for (i, raw) in content.split(|c| *c == b'\n').enumerate() {
+            let line = trim(raw);
+            if line.is_empty() || line[0] == b'#' {
+                continue;
+            }
+            let err = |reason: String| StartupError {
+                location: format!(
+                    "the configuration file {}, at line {}",
+                    path.display(),
+                    i + 1
+                ),
+                line: String::from_utf8_lossy(line).into_owned(),
+                reason,
+            };
+            let argv = split_args(line)
+                .ok_or_else(|| err("Unbalanced quotes in configuration line".into()))?;
+            if argv.is_empty() {
+                continue;
+            }
+            if argv[0].eq_ignore_ascii_case(b"include") {
+                if argv.len() != 2 {
+                    return Err(err("wrong number of arguments".into()));
+                }
+                if depth > 16 {
+                    return Err(err("include nesting is too deep".into()));
+                }
+                let inc = PathBuf::from(text(&argv[1]));
+                self.load_file(&inc, st, depth + 1)?;
+                continue;
+            }
+            self.apply(&argv, st).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    /// Applies one directive line (name first).
+    fn apply(&mut self, argv: &[Vec<u8>], st: &mut LoadState) -> Result<(), String> {
+        let Some(d) = find(&argv[0]) else {
+            return Err("Bad directive or wrong number of arguments".into());
+        };
+        let values = &argv[1..];
+        let ok = match d.args {
+            Some(n) => values.len() == n,
+            None => !values.is_empty(),
+        };
+        if !ok {
+            return Err("wrong number of arguments".into());
+        }
+        (d.set)(self, values, st)
+    }
+
+    /// CONFIG GET: (name, value) for every directive or alias matching any
+    /// pattern, each once.
+    pub fn get(&self, patterns: &[&[u8]]) -> Vec<(&'static str, String)> {
+        let mut out: Vec<(&'static str, String)> = Vec::new();
+        for d in DIRECTIVES {
+            for name in std::iter::once(d.name).chain(d.alias) {
+                let hit = patterns.iter().any(|p| {
+                    if p.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+                        glob::matches(p, name.as_bytes(), true)
+                    } else {
+                        p.eq_ignore_ascii_case(name.as_bytes())
+                    }
+                });
+                if hit && !out.iter().any(|(n, _)| *n == name) {
+                    out.push((name, (d.get)(self)));
+                }
+            }
+        }
+        out
+    }
+
+    /// CONFIG SET: validates every pair, then returns the new configuration
+    /// and the canonical names that changed. Nothing is applied on error; the
+    /// error names the argument, as Redis's.
+    pub fn set(
+        &self,
+        pairs: &[(&[u8], &[u8])],
+    ) -> Result<(Config, Vec<&'static str>), CmdConfigError> {
+        let mut seen: Vec<&'static str> = Vec::new();
+        let mut next = self.clone();
+        let mut st = LoadState::default();
+        for (name, value) in pairs {
+            let Some(d) = find(name) else {
+                return Err(CmdConfigError::Unknown(text(name)));
+            };
+            if seen.contains(&d.name) {
+                return Err(CmdConfigError::Failed(
+                    text(name),
+                    "duplicate parameter".into(),
+                ));
+            }
+            seen.push(d.name);
+            match d.mutability {
+                Mutability::Immutable => {
+                    return Err(CmdConfigError::Failed(
+                        text(name),
+                        "can't set immutable config".into(),
+                    ))
+                }
+                Mutability::Protected => {
+                    return Err(CmdConfigError::Failed(
+                        text(name),
+                        "can't set protected config".into(),
+                    ))
+                }
+                Mutability::Mutable => {}
+            }
+            // Multi-value directives take their values space-separated.
+            let values: Vec<Vec<u8>> = if d.args.is_none() && d.name != "save" {
+                value
+                    .split(|c| *c == b' ')
+                    .filter(|w| !w.is_empty())
+                    .map(|w| w.to_vec())
+                    .collect()
+            } else {
+                vec![value.to_vec()]
+            };
+            (d.set)(&mut next, &values, &mut st)
+                .map_err(|e| CmdConfigError::Failed(text(name), e))?;
+        }
+        Ok((next, seen))
+    }
+
+    /// The AOF directory path.
+    pub fn aof_dir(&self) -> PathBuf {
+        PathBuf::from(&self.appenddirname)
+    }
+}
+
+/// Why CONFIG SET failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CmdConfigError {
+    /// No such directive.
+    Unknown(String),
+    /// A directive refused its value: (argument as given, reason).
+    Failed(String, String),
+}
+
+impl fmt::Display for CmdConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CmdConfigError::Unknown(n) => write!(
+                f,
+                "ERR Unknown option or number of arguments for CONFIG SET - '{n}'"
+            ),
+            CmdConfigError::Failed(n, why) => write!(
+                f,
+                "ERR CONFIG SET failed (possibly related to argument '{n}') - {why}"
+            ),
+        }
+    }
+}
+
+impl From<CmdConfigError> for ConfigError {
+    fn from(e: CmdConfigError) -> ConfigError {
+        ConfigError::new(e.to_string())
+    }
+}
+
+fn trim(line: &[u8]) -> &[u8] {
+    let start = line
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let end = line
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map(|i| i + 1)
+        .unwrap_or(start);
+    &line[start..end.max(start)]
+}
+
+/// Splits `gostore [config-file] [--name value ...]` into the file and the
+/// options, as redis-server does: `-` reads the file from stdin, a value
+/// starting with `--` begins the next option.
+pub fn parse_command_line(
+    args: &[String],
+) -> Result<(Option<PathBuf>, Vec<(String, Vec<String>)>), String> {
+    let mut file = None;
+    let mut i = 0;
+    if let Some(first) = args.first() {
+        if !first.starts_with("--") {
+            file = Some(PathBuf::from(first));
+            i = 1;
+        }
+    }
+    let mut options: Vec<(String, Vec<String>)> = Vec::new();
+    while i < args.len() {
+        let a = &args[i];
+        if let Some(name) = a.strip_prefix("--") {
+            if name.is_empty() {
+                return Err("an option name is missing after '--'".into());
+            }
+            options.push((name.to_string(), Vec::new()));
+        } else if let Some(last) = options.last_mut() {
+            last.1.push(a.clone());
+        } else {
+            return Err(format!("unexpected argument '{a}'"));
+        }
+        i += 1;
+    }
+    // `--save` alone means `save ""` (no save points), as Redis.
+    for (name, values) in &mut options {
+        if values.is_empty() && name.eq_ignore_ascii_case("save") {
+            values.push(String::new());
+        }
+    }
+    Ok((file, options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tmpfile(name: &str, content: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("gostore-config-test-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    #[test]
+    fn file_values_quotes_units_and_includes() {
+        let inc = tmpfile("inc.conf", "hz 20\n");
+        let main = tmpfile(
+            "main.conf",
+            &format!("# comment\n\nport 7000\nbind 0.0.0.0 \"-::1\"\nproto-max-bulk-len 1gb\nappendonly NO\ninclude {}\nsave 10 1\nsave 20 2\n", inc.display()),
+        );
+        let c = Config::load(
+            Some(&main),
+            &[("appendfsync".into(), vec!["always".into()])],
+        )
+        .unwrap();
+        assert_eq!(c.port, 7000);
+        assert_eq!(c.bind, vec!["0.0.0.0", "-::1"]);
+        assert_eq!(c.proto_max_bulk_len, 1 << 30);
+        assert!(!c.appendonly);
+        assert_eq!(c.hz, 20);
+        assert_eq!(c.save, vec![(10, 1), (20, 2)]);
+        assert_eq!(c.appendfsync, FsyncPolicy::Always);
+    }
+
+    #[test]
+    fn startup_errors_name_file_line_and_reason() {
+        let p = tmpfile("bad.conf", "port 1\nfoo bar\n");
+        let e = Config::load(Some(&p), &[]).unwrap_err().to_string();
+        assert!(e.contains("bad.conf, at line 2"), "{e}");
+        assert!(e.contains(">>> 'foo bar'"));
+        assert!(e.ends_with("Bad directive or wrong number of arguments"));
+        let p = tmpfile("bad2.conf", "port abc\n");
+        assert!(Config::load(Some(&p), &[])
+            .unwrap_err()
+            .to_string()
+            .ends_with("argument couldn't be parsed into an integer"));
+        let e = Config::load(None, &[("appendfsync".into(), vec!["sometimes".into()])])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("argument(s) must be one of the following: everysec, always, no"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn config_set_is_atomic_and_names_the_argument() {
+        let c = Config::default();
+        let (n, changed) = c
+            .set(&[(b"hz", b"50"), (b"appendfsync", b"always")])
+            .unwrap();
+        assert_eq!((n.hz, n.appendfsync), (50, FsyncPolicy::Always));
+        assert_eq!(changed, vec!["hz", "appendfsync"]);
+        let e = c.set(&[(b"hz", b"50"), (b"port", b"99999")]).unwrap_err();
+        assert_eq!(e.to_string(), "ERR CONFIG SET failed (possibly related to argument 'port') - argument must be between 0 and 65535 inclusive");
+        assert_eq!(
+            c.set(&[(b"foo", b"1")]).unwrap_err().to_string(),
+            "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
+        );
+        assert!(c
+            .set(&[(b"hz", b"1"), (b"HZ", b"2")])
+            .unwrap_err()
+            .to_string()
+            .ends_with("'HZ') - duplicate parameter"));
+        assert!(c
+            .set(&[(b"databases", b"2")])
+            .unwrap_err()
+            .to_string()
+            .ends_with("can't set immutable config"));
+    }
+
+    #[test]
+    fn config_get_matches_names_and_aliases() {
+        let c = Config::default();
+        let got = c.get(&[b"*max-*-entries*"]);
+        let names: Vec<_> = got.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            vec!["hash-max-listpack-entries", "hash-max-ziplist-entries"]
+        );
+        assert_eq!(
+            c.get(&[b"save"]),
+            vec![("save", "3600 1 300 100 60 10000".to_string())]
+        );
+        assert!(c.get(&[b"nope"]).is_empty());
+    }
+
+    #[test]
+    fn memory_units_as_redis() {
+        assert_eq!(parse_memory(b"1gb"), Some(1 << 30));
+        assert_eq!(parse_memory(b"1G"), Some(1_000_000_000));
+        assert_eq!(parse_memory(b"512mb"), Some(512 << 20));
+        assert_eq!(parse_memory(b"100"), Some(100));
+        assert_eq!(parse_memory(b"10foo"), None);
+        assert_eq!(parse_memory(b"-1"), None);
+    }
+
+    #[test]
+    fn command_line_as_redis_server() {
+        let args: Vec<String> = [
+            "gostore.conf",
+            "--port",
+            "7000",
+            "--save",
+            "--bind",
+            "a",
+            "b",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (f, o) = parse_command_line(&args).unwrap();
+        assert_eq!(f, Some(PathBuf::from("gostore.conf")));
+        assert_eq!(o[0], ("port".into(), vec!["7000".into()]));
+        assert_eq!(o[1], ("save".into(), vec!["".into()]));
+        assert_eq!(o[2], ("bind".into(), vec!["a".into(), "b".into()]));
+    }
+}

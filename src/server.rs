@@ -1,0 +1,833 @@
+//! The server: one `mio::Poll` loop that owns every socket and the whole
+//! keyspace.
+//!
+//! A tick, in order (this order is the durability contract):
+//! 1. `poll`, with a timeout equal to the time left to the next cron tick
+//!    (zero when a client still has work from the last tick).
+//! 2. Accept new clients; note which clients are readable or writable.
+//! 3. For each client with input: read (bounded per tick), parse and execute
+//!    commands. Write commands append to the AOF buffer; replies go to the
+//!    client's reply buffer. Never to the socket.
+//! 4. Cron, when due: active expiry, timeouts, the AOF's everysec fsync.
+//! 5. `before_sleep`: the fast expiry cycle (its DELs feed the AOF), ONE
+//!    write(2) of the AOF buffer (and fdatasync under `always`), THEN the
+//!    replies of clients whose writes are now in the file, then closes.
+//!
+//! Invariant: a reply leaves only in `flush_replies`, which runs after
+//! `Aof::flush`, and only for clients whose `needs_aof` offset is durable.
+//! Invariant: per tick a client gets at most `READ_BUDGET` bytes read and
+//! `COMMAND_BUDGET` commands run; leftovers are kept for the next tick, so
+//! one pipelining client cannot starve the others.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::aof::{loader, Aof};
+use crate::client::{fmt_addr, Client, ClientState, Clients, CloseReason, Stream};
+use crate::commands::{self, CommandTable, Exec, Propagation};
+use crate::config::Config;
+use crate::core::{new_run_id, Core, ShutdownReason, ShutdownRequest, Stats};
+use crate::db::expire::{active_expire_cycle, CycleKind, ExpireState};
+use crate::db::Db;
+use crate::error::CmdError;
+use crate::lazyfree::LazyFree;
+use crate::listeners::{ListenError, Listeners, UNIX_TOKEN};
+use crate::resp::parser::{Limits, READ_CHUNK};
+use crate::resp::{Parser, Reply};
+use crate::signals::SignalPipe;
+use crate::util::rand::Rng;
+use crate::util::time::unix_ms;
+
+const SIGNAL_TOKEN: Token = Token(40);
+const WAKER_TOKEN: Token = Token(41);
+
+/// Input bytes read per client per tick.
+pub const READ_BUDGET: usize = 64 * 1024;
+/// Input bytes per tick while a big bulk streams in.
+pub const BIG_READ_BUDGET: usize = 4 * 1024 * 1024;
+/// Commands run per client per tick.
+pub const COMMAND_BUDGET: usize = 1024;
+/// A client whose pending output passes this stops running commands until
+/// it drains (its input waits in the socket and the query buffer).
+pub const OUTPUT_PAUSE: usize = 1024 * 1024;
+/// Connections accepted per listener per tick.
+const MAX_ACCEPTS: usize = 1000;
+
+/// Start-up failures.
+#[derive(Debug)]
+pub enum StartError {
+    /// Listening failed.
+    Listen(ListenError),
+    /// The AOF could not be loaded or opened.
+    Aof(crate::aof::AofError),
+    /// An OS resource could not be created.
+    Io(String, io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Listen(e) => write!(f, "{e}"),
+            StartError::Aof(e) => write!(f, "{e}"),
+            StartError::Io(what, e) => write!(f, "{what}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The server.
+pub struct Server {
+    poll: Poll,
+    clients: Clients,
+    dbs: Vec<Db>,
+    core: Core,
+    prop: Propagation,
+    /// Clients to process this tick.
+    work: Vec<Token>,
+    /// Clients with work left over for the next tick.
+    pending: Vec<Token>,
+    /// Clients with replies to write.
+    writes: Vec<Token>,
+    signals: SignalPipe,
+    _waker: Arc<Waker>,
+    next_cron: Instant,
+    cron_count: u64,
+}
+
+impl Server {
+    /// Binds, loads the AOF, and returns a server ready to `run`.
+    pub fn new(config: Config, config_file: Option<PathBuf>) -> Result<Server, StartError> {
+        let poll =
+            Poll::new().map_err(|e| StartError::Io("Can't create the event loop".into(), e))?;
+        let registry = poll
+            .registry()
+            .try_clone()
+            .map_err(|e| StartError::Io("Can't clone the poll registry".into(), e))?;
+        let waker = Arc::new(
+            Waker::new(poll.registry(), WAKER_TOKEN)
+                .map_err(|e| StartError::Io("Can't create the loop waker".into(), e))?,
+        );
+        let signals = SignalPipe::install()
+            .map_err(|e| StartError::Io("Can't install signal handlers".into(), e))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&signals.fd()),
+                SIGNAL_TOKEN,
+                Interest::READABLE,
+            )
+            .map_err(|e| StartError::Io("Can't watch the signal pipe".into(), e))?;
+
+        // Bind before loading: a port conflict fails fast, and clients that
+        // connect while the AOF loads wait in the backlog until we accept.
+        let listeners = Listeners::bind(&config, registry).map_err(StartError::Listen)?;
+        let mut rng = Rng::from_entropy();
+        crate::util::hash::set_seed(rng.next_u64());
+        let dbs: Vec<Db> = (0..config.databases).map(|_| Db::new()).collect();
+        let lazyfree = LazyFree::start()
+            .map_err(|e| StartError::Io("Can't start the lazyfree thread".into(), e))?;
+        let started_ms = unix_ms();
+        let run_id = new_run_id(&mut rng);
+        let core = Core {
+            aof: Aof::disabled(&config),
+            config,
+            config_file,
+            stats: Stats::default(),
+            commands: CommandTable::new(),
+            rng,
+            expire: ExpireState::default(),
+            lazyfree,
+            listeners,
+            started: Instant::now(),
+            started_ms,
+            run_id,
+            next_client_id: 0,
+            dirty: 0,
+            lastsave: started_ms / 1000,
+            shutdown: None,
+            loading: false,
+            peak_memory: 0,
+        };
+        let mut server = Server {
+            poll,
+            clients: Clients::default(),
+            dbs,
+            core,
+            prop: Propagation::default(),
+            work: Vec::new(),
+            pending: Vec::new(),
+            writes: Vec::new(),
+            signals,
+            _waker: Arc::clone(&waker),
+            next_cron: Instant::now(),
+            cron_count: 0,
+        };
+        if server.core.config.appendonly {
+            server.load_aof(waker)?;
+        }
+        Ok(server)
+    }
+
+    /// Replays the AOF, then opens it for appending.
+    fn load_aof(&mut self, waker: Arc<Waker>) -> Result<(), StartError> {
+        let (aof, files) = Aof::open(&self.core.config).map_err(StartError::Aof)?;
+        self.core.aof = aof;
+        if !files.is_empty() {
+            let started = Instant::now();
+            self.core.loading = true;
+            let mut fake = ClientState::new(
+                0,
+                "aof-loader".into(),
+                String::new(),
+                -1,
+                false,
+                unix_ms(),
+                true,
+            );
+            let mut reply = Reply::new();
+            let Server {
+                dbs,
+                core,
+                clients,
+                prop,
+                ..
+            } = self;
+            let stats = loader::load(&files, core.config.aof_load_truncated, &mut |args| {
+                let Some(id) = core.commands.lookup(args.get(0)) else {
+                    return Err(format!(
+                        "Unknown command '{}'",
+                        String::from_utf8_lossy(args.get(0))
+                    ));
+                };
+                let spec = core.commands.spec(id);
+                if !spec.arity_ok(args.len()) && spec.subcommands.is_empty() {
+                    return Err(format!("Wrong number of arguments for '{}'", spec.fullname));
+                }
+                let mut x = Exec {
+                    dbs,
+                    client: &mut fake,
+                    reply: &mut reply,
+                    clients,
+                    core,
+                    prop,
+                };
+                commands::execute(&mut x, args);
+                reply.discard();
+                Ok(())
+            })
+            .map_err(StartError::Aof)?;
+            self.core.loading = false;
+            log::info!(
+                "DB loaded from append only file: {:.3} seconds ({} commands, {} bytes{})",
+                started.elapsed().as_secs_f64(),
+                stats.commands,
+                stats.bytes,
+                if stats.truncated {
+                    ", truncated tail removed"
+                } else {
+                    ""
+                }
+            );
+            // Replay must not count as fresh changes.
+            self.core.dirty = 0;
+            self.core.stats = Stats::default();
+            self.core.commands.reset_stats();
+            for db in &mut self.dbs {
+                db.stats = Default::default();
+            }
+        }
+        let w = Arc::clone(&waker);
+        self.core
+            .aof
+            .start_appending(move || {
+                let _ = w.wake();
+            })
+            .map_err(StartError::Aof)?;
+        Ok(())
+    }
+
+    /// Addresses the server listens on (tests, logs).
+    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.core.listeners.addrs()
+    }
+
+    /// Runs until shutdown. Returns the exit code.
+    pub fn run(mut self) -> i32 {
+        let mut events = Events::with_capacity(1024);
+        log::info!("Ready to accept connections");
+        loop {
+            // Clients left in `writes` wait for a WRITABLE event or for the
+            // AOF (woken by the fsync thread or the cron), not for a timeout.
+            let timeout = if !self.pending.is_empty() {
+                Duration::ZERO
+            } else {
+                self.next_cron.saturating_duration_since(Instant::now())
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::warn!("poll failed: {e}");
+                }
+            }
+            std::mem::swap(&mut self.work, &mut self.pending);
+            for ev in events.iter() {
+                let token = ev.token();
+                if token == SIGNAL_TOKEN {
+                    self.handle_signals();
+                } else if token == WAKER_TOKEN {
+                    // The fsync thread finished a job: before_sleep retries a
+                    // postponed write.
+                } else if self.core.listeners.is_listener(token) {
+                    self.accept(token);
+                } else if let Some(c) = self.clients.get_mut(token) {
+                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        c.readable = true;
+                        if !c.queued {
+                            c.queued = true;
+                            self.work.push(token);
+                        }
+                    }
+                    if ev.is_writable() {
+                        c.writable = true;
+                        if !c.reply.is_empty() && !c.write_queued {
+                            c.write_queued = true;
+                            self.writes.push(token);
+                        }
+                    }
+                }
+            }
+            let work = std::mem::take(&mut self.work);
+            for &token in &work {
+                self.process_client(token);
+            }
+            self.work = work;
+            self.work.clear();
+            if Instant::now() >= self.next_cron {
+                self.cron();
+            }
+            self.before_sleep();
+            if let Some(req) = self.core.shutdown {
+                return self.finish(req);
+            }
+        }
+    }
+
+    fn handle_signals(&mut self) {
+        for sig in self.signals.drain() {
+            let reason = match sig {
+                libc::SIGTERM => ShutdownReason::Sigterm,
+                libc::SIGINT => ShutdownReason::Sigint,
+                _ => continue,
+            };
+            if self.core.shutdown.is_some() {
+                log::warn!(
+                    "Received {} while already shutting down, finishing the shutdown.",
+                    if sig == libc::SIGINT {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    }
+                );
+                continue;
+            }
+            log::warn!(
+                "Received {} scheduling shutdown...",
+                if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                }
+            );
+            self.core.shutdown = Some(ShutdownRequest { reason });
+        }
+    }
+
+    fn accept(&mut self, token: Token) {
+        for _ in 0..MAX_ACCEPTS {
+            let accepted = if token == UNIX_TOKEN {
+                match self.core.listeners.unix().map(|l| l.accept()) {
+                    Some(Ok((s, _))) => {
+                        let path = self
+                            .core
+                            .listeners
+                            .unix_path()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default();
+                        Ok((
+                            Stream::Unix(s),
+                            format!("{path}:0"),
+                            format!("{path}:0"),
+                            true,
+                        ))
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => return,
+                }
+            } else {
+                match self.core.listeners.tcp(token).map(|l| l.accept()) {
+                    Some(Ok((s, peer))) => {
+                        let local = s.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
+                        self.tune_tcp(&s);
+                        let loopback = peer.ip().is_loopback()
+                            || matches!(peer.ip(), std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
+                        if !loopback
+                            && self.core.config.protected_mode
+                            && self.core.config.requirepass.is_empty()
+                        {
+                            self.refuse(Stream::Tcp(s), PROTECTED_MODE_MSG);
+                            continue;
+                        }
+                        Ok((Stream::Tcp(s), fmt_addr(&peer), local, false))
+                    }
+                    Some(Err(e)) => Err(e),
+                    None => return,
+                }
+            };
+            match accepted {
+                Ok((stream, addr, laddr, unix)) => self.add_client(stream, addr, laddr, unix),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: log and retry on the next event.
+                    log::warn!("Accepting client connection: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn tune_tcp(&self, s: &TcpStream) {
+        let _ = s.set_nodelay(true);
+        let sock = socket2::SockRef::from(s);
+        let ka = self.core.config.tcp_keepalive;
+        if ka > 0 {
+            let params = socket2::TcpKeepalive::new()
+                .with_time(Duration::from_secs(ka))
+                .with_interval(Duration::from_secs((ka / 3).max(1)));
+            let _ = sock.set_tcp_keepalive(&params);
+        }
+    }
+
+    /// Writes an error to a connection we do not keep, and closes it.
+    fn refuse(&mut self, mut stream: Stream, msg: &str) {
+        self.core.stats.rejected_connections += 1;
+        let _ = stream.write(msg.as_bytes());
+    }
+
+    fn add_client(&mut self, stream: Stream, addr: String, laddr: String, unix: bool) {
+        self.core.stats.total_connections_received += 1;
+        if self.clients.len() >= self.core.config.maxclients as usize {
+            self.refuse(stream, "-ERR max number of clients reached\r\n");
+            return;
+        }
+        let token = self.clients.next_token();
+        let mut stream = stream;
+        if let Err(e) = self.poll.registry().register(
+            stream.source(),
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            log::warn!("Can't register client {addr}: {e}");
+            return;
+        }
+        let id = self.core.new_client_id();
+        let fd = stream.fd();
+        let authenticated = self.core.config.requirepass.is_empty();
+        let state = ClientState::new(id, addr, laddr, fd, unix, unix_ms(), authenticated);
+        log::debug!("Accepted {}", state.addr);
+        let client = Client {
+            stream,
+            token,
+            query: Parser::new(),
+            reply: Reply::new(),
+            state,
+            readable: true,
+            writable: true,
+            queued: true,
+            write_queued: false,
+            closing: None,
+        };
+        self.clients.insert(Box::new(client));
+        // Data may have arrived with the connection: process it this tick.
+        self.work.push(token);
+    }
+
+    /// Reads, parses and runs commands of one client, within the budgets.
+    fn process_client(&mut self, token: Token) {
+        let Some(mut c) = self.clients.take(token) else {
+            return;
+        };
+        c.queued = false;
+        let mut read_total = 0usize;
+        let mut commands_left = COMMAND_BUDGET;
+        let mut more = false;
+        loop {
+            if c.closing.is_some() || c.state.close_after_reply || c.state.close_asap {
+                break;
+            }
+            // Run what the buffer already holds.
+            match self.run_commands(&mut c, &mut commands_left) {
+                Ran::NeedInput => {}
+                Ran::Paused => {
+                    more = true;
+                    break;
+                }
+                Ran::Stop => break,
+            }
+            if !c.readable {
+                break;
+            }
+            // Bounded input per tick; more while a big bulk streams in.
+            let big = c.query.big_remaining();
+            let limit = if big.is_some() {
+                BIG_READ_BUDGET
+            } else {
+                READ_BUDGET
+            };
+            if read_total >= limit {
+                more = true;
+                break;
+            }
+            let want = big.unwrap_or(READ_CHUNK).min(limit - read_total).max(1);
+            let target = c.query.read_target(want);
+            let asked = target.len();
+            match c.stream.read(target) {
+                Ok(0) => {
+                    // The peer will send no more; what it sent still gets
+                    // its replies (it may have only shut down its side).
+                    c.readable = false;
+                    c.state.close_after_reply = true;
+                    break;
+                }
+                Ok(n) => {
+                    c.query.commit_read(n);
+                    self.core.stats.net_input_bytes += n as u64;
+                    read_total += n;
+                    if n < asked {
+                        c.readable = false;
+                    }
+                    if c.query.buffered() as i64 > self.core.config.client_query_buffer_limit {
+                        log::warn!("Closing client that reached max query buffer length: id={} addr={} (qbuf={})", c.state.id, c.state.addr, c.query.buffered());
+                        self.core.stats.client_qbuf_limit_disconnections += 1;
+                        c.closing = Some(CloseReason::QueryBufferLimit);
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    c.readable = false;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    log::debug!("Reading from client {}: {e}", c.state.addr);
+                    c.closing = Some(CloseReason::IoError);
+                    break;
+                }
+            }
+        }
+        c.query.shrink_if_idle();
+        if c.closing.is_some() || c.state.close_asap {
+            self.close_client(c);
+            return;
+        }
+        if (!c.reply.is_empty() || c.state.close_after_reply) && !c.write_queued {
+            c.write_queued = true;
+            self.writes.push(token);
+        }
+        if more && !c.queued {
+            c.queued = true;
+            self.pending.push(token);
+        }
+        self.clients.put_back(c);
+    }
+
+    fn run_commands(&mut self, c: &mut Client, budget: &mut usize) -> Ran {
+        loop {
+            if *budget == 0 || c.reply.pending_len() > OUTPUT_PAUSE {
+                return Ran::Paused;
+            }
+            if c.state.close_after_reply || c.state.close_asap {
+                return Ran::Stop;
+            }
+            let limits = Limits {
+                max_bulk_len: self.core.config.proto_max_bulk_len,
+                auth_required: !c.state.authenticated && !self.core.config.requirepass.is_empty(),
+            };
+            match c.query.next(&limits) {
+                Ok(true) => {}
+                Ok(false) => return Ran::NeedInput,
+                Err(e) => {
+                    log::debug!(
+                        "Protocol error ({e}) from client: id={} addr={}",
+                        c.state.id,
+                        c.state.addr
+                    );
+                    c.reply.error(&CmdError::msg(e.to_string()));
+                    self.core.stats.count_error("ERR");
+                    c.query.reset();
+                    c.state.close_after_reply = true;
+                    return Ran::Stop;
+                }
+            }
+            *budget -= 1;
+            c.state.last_interaction_ms = unix_ms();
+            {
+                let Client {
+                    query,
+                    reply,
+                    state,
+                    ..
+                } = &mut *c;
+                let args = query.args();
+                let Server {
+                    dbs,
+                    core,
+                    clients,
+                    prop,
+                    ..
+                } = self;
+                let mut x = Exec {
+                    dbs,
+                    client: state,
+                    reply,
+                    clients,
+                    core,
+                    prop,
+                };
+                commands::execute(&mut x, &args);
+            }
+            c.query.consume();
+        }
+    }
+
+    /// The end of the tick: expiry, AOF write, replies, closes.
+    fn before_sleep(&mut self) {
+        if !self.core.loading {
+            let now = unix_ms();
+            let (effort, hz) = (self.core.config.active_expire_effort, self.core.config.hz);
+            active_expire_cycle(
+                &mut self.dbs,
+                &mut self.core.expire,
+                CycleKind::Fast,
+                now,
+                effort,
+                hz,
+            );
+            self.feed_expired();
+        }
+        // 1. The AOF: one write of everything this tick changed.
+        self.core.aof.flush(false);
+        // 2. Only now the replies.
+        self.flush_replies();
+    }
+
+    /// Writes `DEL`s for keys the expiry cycles removed.
+    fn feed_expired(&mut self) {
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            if !db.expired.is_empty() {
+                for key in db.take_expired() {
+                    self.core.aof.feed_del(i, &key);
+                }
+            }
+        }
+    }
+
+    fn flush_replies(&mut self) {
+        let durable = self.core.aof.durable_offset();
+        let writes = std::mem::take(&mut self.writes);
+        let mut held = Vec::new();
+        for token in writes {
+            let Some(c) = self.clients.get_mut(token) else {
+                continue;
+            };
+            c.write_queued = false;
+            if c.state.needs_aof > durable && !c.reply.is_empty() {
+                // Its write is not in the AOF yet (postponed or failed write).
+                c.write_queued = true;
+                held.push(token);
+                continue;
+            }
+            let mut failed = false;
+            while !c.reply.is_empty() {
+                match c.stream.write(c.reply.pending()) {
+                    Ok(0) => {
+                        failed = true;
+                        break;
+                    }
+                    Ok(n) => {
+                        self.core.stats.net_output_bytes += n as u64;
+                        c.reply.advance(n);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        c.writable = false;
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => {
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if failed {
+                c.closing = Some(CloseReason::IoError);
+            } else if c.reply.is_empty() && c.state.close_after_reply {
+                c.closing = Some(CloseReason::AfterReply);
+            } else if !c.reply.is_empty() && c.writable {
+                c.write_queued = true;
+                held.push(token);
+            }
+            let paused_with_input = c.reply.pending_len() <= OUTPUT_PAUSE && c.query.has_command();
+            if paused_with_input && !c.queued {
+                c.queued = true;
+                self.pending.push(token);
+            }
+            if c.closing.is_some() {
+                if let Some(c) = self.clients.remove(token) {
+                    self.drop_client(c);
+                }
+            }
+        }
+        self.writes = held;
+        self.close_killed();
+    }
+
+    fn close_killed(&mut self) {
+        let killed: Vec<Token> = self
+            .clients
+            .iter()
+            .filter(|c| c.state.close_asap || (c.state.close_after_reply && c.reply.is_empty()))
+            .map(|c| c.token)
+            .collect();
+        for t in killed {
+            if let Some(c) = self.clients.remove(t) {
+                self.drop_client(c);
+            }
+        }
+    }
+
+    fn close_client(&mut self, c: Box<Client>) {
+        // `c` was taken out of the slab; put it back so remove() frees its slot.
+        let token = c.token;
+        self.clients.put_back(c);
+        if let Some(c) = self.clients.remove(token) {
+            self.drop_client(c);
+        }
+    }
+
+    fn drop_client(&mut self, mut c: Box<Client>) {
+        log::debug!(
+            "Client closed connection id={} addr={} ({:?})",
+            c.state.id,
+            c.state.addr,
+            c.closing
+        );
+        let _ = self.poll.registry().deregister(c.stream.source());
+    }
+
+    /// Timers, `hz` times a second.
+    fn cron(&mut self) {
+        let hz = self.core.config.hz.max(1);
+        let period = Duration::from_micros(1_000_000 / hz as u64);
+        self.next_cron = Instant::now() + period;
+        self.cron_count += 1;
+        let now = unix_ms();
+
+        // Stats samples every 100 ms.
+        let stats = &mut self.core.stats;
+        let ops = stats.total_commands_processed;
+        let (inb, outb) = (stats.net_input_bytes, stats.net_output_bytes);
+        stats.ops.track(now, ops);
+        stats.input.track(now, inb);
+        stats.output.track(now, outb);
+
+        self.clients_cron(now);
+
+        // Databases: active expiry, then table resizing and rehashing.
+        let (effort, hz_cfg) = (self.core.config.active_expire_effort, self.core.config.hz);
+        active_expire_cycle(
+            &mut self.dbs,
+            &mut self.core.expire,
+            CycleKind::Slow,
+            now,
+            effort,
+            hz_cfg,
+        );
+        self.feed_expired();
+        self.databases_cron();
+
+        self.core.aof.cron();
+    }
+
+    fn clients_cron(&mut self, now: i64) {
+        let timeout = self.core.config.timeout;
+        if timeout == 0 {
+            return;
+        }
+        let limit = timeout as i64 * 1000;
+        for c in self.clients.iter_mut() {
+            if now - c.state.last_interaction_ms > limit && c.reply.is_empty() {
+                log::debug!(
+                    "Closing idle client id={} addr={}",
+                    c.state.id,
+                    c.state.addr
+                );
+                c.closing = Some(CloseReason::Timeout);
+                c.state.close_asap = true;
+            }
+        }
+    }
+
+    fn databases_cron(&mut self) {
+        // Shrink sparse tables, then spend up to 1 ms finishing rehashes.
+        for db in &mut self.dbs {
+            db.dict.shrink_if_needed();
+            db.expires.shrink_if_needed();
+        }
+        let deadline = Instant::now() + Duration::from_millis(1);
+        for db in &mut self.dbs {
+            if db.dict.is_rehashing() {
+                db.dict.rehash_until(deadline);
+            }
+            if db.expires.is_rehashing() {
+                db.expires.rehash_until(deadline);
+            }
+            if Instant::now() >= deadline {
+                break;
+            }
+        }
+    }
+
+    /// Clean shutdown: stop accepting, make the AOF durable, exit.
+    fn finish(mut self, req: ShutdownRequest) -> i32 {
+        log::warn!("User requested shutdown... ({:?})", req.reason);
+        self.core.listeners.close();
+        if self.core.aof.enabled() {
+            log::info!("Calling fsync() on the AOF file.");
+            if let Err(e) = self.core.aof.shutdown() {
+                log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
+                return 1;
+            }
+        }
+        // Best effort: send what is already written and durable.
+        self.flush_replies();
+        log::warn!("GoStore is now ready to exit, bye bye...");
+        0
+    }
+}
+
+enum Ran {
+    /// The buffer holds no complete command.
+    NeedInput,
+    /// A budget ran out; resume next tick.
+    Paused,
+    /// The client is closing.
+    Stop,
+}
+
+/// What a non-loopback client hears in protected mode.
+const PROTECTED_MODE_MSG: &str = "-DENIED GoStore is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to GoStore you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to GoStore from the same host the server is running, however MAKE SURE GoStore is not publicly accessible from internet if you do so. 2) Alternatively you can just disable the protected mode by editing the GoStore configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

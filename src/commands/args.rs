@@ -30,10 +30,25 @@ pub fn non_negative(arg: &[u8], err: CmdError) -> Result<i64, CmdError> {
     Ok(v)
 }
 
-/// A database index: an integer, then in range.
-pub fn db_index(arg: &[u8], count: usize) -> Result<usize, CmdError> {
-    let v = num::parse_i64(arg).ok_or(CmdError::InvalidDbIndex)?;
-    if v < 0 || v >= count as i64 {
+/// A C int, as Redis's `getIntFromObjectOrReply`: `msg` (or the generic
+/// integer error) when not an integer, then a range error.
+pub fn int32(arg: &[u8], msg: Option<&'static str>) -> Result<i32, CmdError> {
+    let v = num::parse_i64(arg).ok_or(match msg {
+        Some(m) => CmdError::Static(m),
+        None => CmdError::NotInteger,
+    })?;
+    i32::try_from(v).map_err(|_| match msg {
+        Some(m) => CmdError::Static(m),
+        None => CmdError::Static(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ),
+    })
+}
+
+/// A database index: a C int (`msg` when not one), then in range.
+pub fn db_index(arg: &[u8], count: usize, msg: Option<&'static str>) -> Result<usize, CmdError> {
+    let v = int32(arg, msg)?;
+    if v < 0 || v as usize >= count {
         return Err(CmdError::DbIndexOutOfRange);
     }
     Ok(v as usize)

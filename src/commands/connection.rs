@@ -1,80 +1,487 @@
-//! Connection commands: PING, ECHO, HELLO, AUTH, SELECT, CLIENT, RESET, QUIT.
+//! Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, RESET and
+//! CLIENT (ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, HELP).
 
+use super::args::{self, is};
 use super::Ctx;
+use crate::client::{Client, ClientState, IoStats};
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
 
-/// Not implemented yet.
-pub fn auth(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `PING [message]`.
+pub fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    match args.len() {
+        1 => ctx.reply.simple("PONG"),
+        2 => ctx.reply.bulk(args.get(1)),
+        _ => return Err(CmdError::Arity("ping")),
+    }
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn client_getname(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `ECHO message`.
+pub fn echo(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    ctx.reply.bulk(args.get(1));
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn client_help(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `QUIT`: OK, then the connection closes once the reply is written.
+pub fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.reply.ok();
+    ctx.client.close_after_reply = true;
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn client_id(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `SELECT index`.
+pub fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let n = ctx.db_count();
+    ctx.client.db = args::db_index(args.get(1), n, None)?;
+    ctx.reply.ok();
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn client_info(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// Whether a password is needed and `user`/`pass` are right.
+fn check_credentials(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    let required = ctx.core.config.requirepass.as_bytes();
+    required.is_empty() || constant_time_eq(required, pass)
 }
 
-/// Not implemented yet.
-pub fn client_kill(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// Compares without an early exit on the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Not implemented yet.
-pub fn client_list(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `AUTH [username] password`.
+pub fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::Syntax);
+    }
+    let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
+        if ctx.core.config.requirepass.is_empty() {
+            return Err(CmdError::Static(
+                "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            ));
+        }
+        (b"default", args.get(1))
+    } else {
+        (args.get(1), args.get(2))
+    };
+    if !check_credentials(ctx, user, pass) {
+        return Err(CmdError::WrongPass);
+    }
+    ctx.client.authenticated = true;
+    ctx.reply.ok();
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn client_setinfo(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// Redis's `validateClientName`: printable ASCII without spaces.
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-/// Not implemented yet.
-pub fn client_setname(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`.
+pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut ver = 0;
+    let mut next = 1;
+    if args.len() >= 2 {
+        ver = crate::util::num::parse_i64(args.get(1)).ok_or(CmdError::Static(
+            "ERR Protocol version is not an integer or out of range",
+        ))?;
+        next = 2;
+        if !(2..=3).contains(&ver) {
+            return Err(CmdError::Static("NOPROTO unsupported protocol version"));
+        }
+    }
+    let mut creds = None;
+    let mut name = None;
+    let mut j = next;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let opt = args.get(j);
+        if is(opt, "AUTH") && more >= 2 {
+            creds = Some((args.get(j + 1), args.get(j + 2)));
+            j += 3;
+        } else if is(opt, "SETNAME") && more >= 1 {
+            let n = args.get(j + 1);
+            if !valid_name(n) {
+                return Err(CmdError::Static(
+                    "ERR Client names cannot contain spaces, newlines or special characters.",
+                ));
+            }
+            name = Some(n);
+            j += 2;
+        } else {
+            return Err(CmdError::msg(format!(
+                "ERR Syntax error in HELLO option '{}'",
+                args::text(opt)
+            )));
+        }
+    }
+    if let Some((u, p)) = creds {
+        if !check_credentials(ctx, u, p) {
+            return Err(CmdError::WrongPass);
+        }
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated && !ctx.core.config.requirepass.is_empty() {
+        return Err(CmdError::Static(
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+        ));
+    }
+    if let Some(n) = name {
+        ctx.client.name = (!n.is_empty()).then(|| n.to_vec());
+    }
+    if ver != 0 {
+        ctx.reply.set_resp3(ver == 3);
+    }
+    let r = &mut *ctx.reply;
+    r.map_len(7);
+    r.bulk(b"server");
+    r.bulk(b"redis");
+    r.bulk(b"version");
+    r.bulk(crate::REDIS_VERSION.as_bytes());
+    r.bulk(b"proto");
+    r.int(if r.is_resp3() { 3 } else { 2 });
+    r.bulk(b"id");
+    r.int(ctx.client.id as i64);
+    r.bulk(b"mode");
+    r.bulk(b"standalone");
+    r.bulk(b"role");
+    r.bulk(b"master");
+    r.bulk(b"modules");
+    r.array_len(0);
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn echo(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `RESET`: back to a fresh connection's state.
+pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.client.db = 0;
+    ctx.client.name = None;
+    ctx.reply.set_resp3(false);
+    ctx.client.authenticated = ctx.core.config.requirepass.is_empty();
+    ctx.reply.simple("RESET");
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn hello(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `CLIENT ID`.
+pub fn client_id(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.reply.int(ctx.client.id as i64);
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn ping(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `CLIENT SETNAME name` (empty removes it).
+pub fn client_setname(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let n = args.get(2);
+    if !valid_name(n) {
+        return Err(CmdError::Static(
+            "ERR Client names cannot contain spaces, newlines or special characters.",
+        ));
+    }
+    ctx.client.name = (!n.is_empty()).then(|| n.to_vec());
+    ctx.reply.ok();
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn quit(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `CLIENT GETNAME`.
+pub fn client_getname(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    match &ctx.client.name {
+        Some(n) => ctx.reply.bulk(n),
+        None => ctx.reply.null(),
+    }
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn reset(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2).
+pub fn client_setinfo(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let attr = args.get(2);
+    let val = args.get(3);
+    let (slot, label) = if is(attr, "LIB-NAME") {
+        (&mut ctx.client.lib_name, "lib-name")
+    } else if is(attr, "LIB-VER") {
+        (&mut ctx.client.lib_ver, "lib-ver")
+    } else {
+        return Err(CmdError::msg(format!(
+            "ERR Unrecognized option '{}'",
+            args::text(attr)
+        )));
+    };
+    if !valid_name(val) {
+        return Err(CmdError::msg(format!(
+            "ERR {label} cannot contain spaces, newlines or special characters."
+        )));
+    }
+    *slot = (!val.is_empty()).then(|| val.to_vec());
+    ctx.reply.ok();
+    Ok(())
 }
 
-/// Not implemented yet.
-pub fn select(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
+/// Buffer figures of another client.
+pub fn io_stats(c: &Client) -> IoStats {
+    IoStats {
+        qbuf: c.query.unparsed(),
+        qbuf_free: c.query.capacity().saturating_sub(c.query.unparsed()),
+        argv_mem: 0,
+        obl: c.reply.pending_len(),
+        omem: c.reply.capacity(),
+    }
+}
+
+/// One CLIENT LIST line, Redis 7's fields.
+pub fn info_line(s: &ClientState, io: IoStats, now_ms: i64, resp: u8) -> String {
+    let text = |v: &Option<Vec<u8>>| {
+        v.as_deref()
+            .map(|n| String::from_utf8_lossy(n).into_owned())
+            .unwrap_or_default()
+    };
+    format!(
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+        s.id,
+        s.addr,
+        s.laddr,
+        s.fd,
+        text(&s.name),
+        (now_ms - s.created_ms).max(0) / 1000,
+        (now_ms - s.last_interaction_ms).max(0) / 1000,
+        s.flags(),
+        s.db,
+        io.qbuf,
+        io.qbuf_free,
+        io.argv_mem,
+        io.qbuf + io.qbuf_free,
+        io.qbuf,
+        io.obl,
+        io.omem,
+        io.qbuf + io.qbuf_free + io.omem + std::mem::size_of::<Client>(),
+        s.last_cmd,
+        resp,
+        text(&s.lib_name),
+        text(&s.lib_ver),
+    )
+}
+
+fn own_line(ctx: &Ctx<'_>, args: &Args<'_>) -> String {
+    let io = IoStats {
+        qbuf: 0,
+        qbuf_free: 0,
+        argv_mem: args.total_bytes(),
+        obl: ctx.reply.pending_len(),
+        omem: ctx.reply.capacity(),
+    };
+    let mut s = ctx.client.clone();
+    s.last_cmd = ctx.spec.fullname;
+    info_line(
+        &s,
+        io,
+        crate::util::time::unix_ms(),
+        if ctx.reply.is_resp3() { 3 } else { 2 },
+    )
+}
+
+/// `CLIENT INFO`.
+pub fn client_info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let line = own_line(ctx, args);
+    ctx.reply.verbatim(line.as_bytes());
+    Ok(())
+}
+
+/// Client types CLIENT LIST/KILL TYPE accept.
+fn check_type(t: &[u8]) -> Result<bool, CmdError> {
+    // Every GoStore client is a normal one.
+    if is(t, "normal") {
+        Ok(true)
+    } else if is(t, "master") || is(t, "replica") || is(t, "slave") || is(t, "pubsub") {
+        Ok(false)
+    } else {
+        Err(CmdError::msg(format!(
+            "ERR Unknown client type '{}'",
+            args::text(t)
+        )))
+    }
+}
+
+/// `CLIENT LIST [TYPE type] [ID id ...]`.
+pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut type_ok = true;
+    let mut ids: Option<Vec<i64>> = None;
+    if args.len() > 2 {
+        if args.len() == 4 && is(args.get(2), "TYPE") {
+            type_ok = check_type(args.get(3))?;
+        } else if args.len() >= 4 && is(args.get(2), "ID") {
+            let mut v = Vec::new();
+            for a in args.iter_from(3) {
+                let id = crate::util::num::parse_i64(a)
+                    .ok_or(CmdError::Static("ERR Invalid client ID"))?;
+                v.push(id);
+            }
+            ids = Some(v);
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let now = crate::util::time::unix_ms();
+    let resp_of = |c: &Client| if c.reply.is_resp3() { 3 } else { 2 };
+    let mut text = String::new();
+    if type_ok {
+        match &ids {
+            // As Redis: in the order asked, each id that exists.
+            Some(ids) => {
+                for &id in ids {
+                    if id == ctx.client.id as i64 {
+                        text.push_str(&own_line(ctx, args));
+                    } else if let Some(c) = ctx.clients.iter().find(|c| c.state.id as i64 == id) {
+                        text.push_str(&info_line(&c.state, io_stats(c), now, resp_of(c)));
+                    }
+                }
+            }
+            None => {
+                let mut lines: Vec<(u64, String)> = ctx
+                    .clients
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.state.id,
+                            info_line(&c.state, io_stats(c), now, resp_of(c)),
+                        )
+                    })
+                    .collect();
+                lines.push((ctx.client.id, own_line(ctx, args)));
+                lines.sort_by_key(|(id, _)| *id);
+                text = lines.into_iter().map(|(_, l)| l).collect();
+            }
+        }
+    }
+    ctx.reply.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// `CLIENT KILL addr` or `CLIENT KILL filter value ...`.
+pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    struct Filter<'a> {
+        id: Option<u64>,
+        type_ok: Option<bool>,
+        addr: Option<&'a [u8]>,
+        laddr: Option<&'a [u8]>,
+        skipme: bool,
+    }
+    let old_style = args.len() == 3;
+    let mut f = Filter {
+        id: None,
+        type_ok: None,
+        addr: None,
+        laddr: None,
+        skipme: true,
+    };
+    if old_style {
+        f.addr = Some(args.get(2));
+        f.skipme = false;
+    } else {
+        if args.len() % 2 != 0 {
+            return Err(CmdError::Syntax);
+        }
+        let mut i = 2;
+        while i + 1 < args.len() {
+            let (opt, val) = (args.get(i), args.get(i + 1));
+            if is(opt, "ID") {
+                match crate::util::num::parse_i64(val) {
+                    Some(id) if id > 0 => f.id = Some(id as u64),
+                    _ => return Err(CmdError::Static("ERR client-id should be greater than 0")),
+                }
+            } else if is(opt, "TYPE") {
+                f.type_ok = Some(check_type(val)?);
+            } else if is(opt, "USER") {
+                if val != b"default" {
+                    return Err(CmdError::msg(format!(
+                        "ERR No such user '{}'",
+                        args::text(val)
+                    )));
+                }
+            } else if is(opt, "ADDR") {
+                f.addr = Some(val);
+            } else if is(opt, "LADDR") {
+                f.laddr = Some(val);
+            } else if is(opt, "SKIPME") {
+                if is(val, "yes") {
+                    f.skipme = true;
+                } else if is(val, "no") {
+                    f.skipme = false;
+                } else {
+                    return Err(CmdError::Syntax);
+                }
+            } else {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        }
+    }
+    let matches = |s: &ClientState| {
+        f.id.is_none_or(|id| id == s.id)
+            && f.type_ok.unwrap_or(true)
+            && f.addr.is_none_or(|a| a == s.addr.as_bytes())
+            && f.laddr.is_none_or(|a| a == s.laddr.as_bytes())
+    };
+    let mut killed = 0;
+    for c in ctx.clients.iter_mut() {
+        if matches(&c.state) {
+            c.state.close_asap = true;
+            killed += 1;
+        }
+    }
+    let me = !f.skipme && matches(ctx.client);
+    if me {
+        killed += 1;
+        ctx.client.close_after_reply = true;
+    }
+    if old_style {
+        if killed == 0 {
+            return Err(CmdError::Static("ERR No such client"));
+        }
+        ctx.reply.ok();
+    } else {
+        ctx.reply.int(killed);
+    }
+    Ok(())
+}
+
+/// `CLIENT HELP`.
+pub fn client_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    ctx.reply.help(
+        &args::text(args.get(0)),
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+        ],
+    );
+    Ok(())
 }

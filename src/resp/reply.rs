@@ -263,7 +263,7 @@ impl Reply {
             self.simple(l);
         }
         self.simple("HELP");
-        self.simple("    Print this help.");
+        self.simple("    Prints this help.");
     }
 }
 

@@ -1,0 +1,324 @@
+//! Test harness: spawns the real `gostore` binary (or `redis-server`, the
+//! oracle) on a free port in a temporary directory, waits until it answers
+//! PING by polling, and gives tests clients: the `redis` crate, and a raw
+//! connection that returns each reply's exact bytes.
+#![allow(dead_code)]
+
+pub mod resp;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Which server a `TestServer` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The binary under test.
+    GoStore,
+    /// Real Redis, the oracle.
+    Redis,
+}
+
+/// A unique temporary directory, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    /// Creates one.
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "gostore-test-{}-{}-{}",
+            tag,
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+
+    /// Its path.
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bind to 0, read, release).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Path of the gostore binary built by cargo for the tests.
+pub fn gostore_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gostore"))
+}
+
+/// Path of redis-server, or a panic that says how to install it.
+pub fn redis_bin() -> PathBuf {
+    for p in ["/usr/bin/redis-server", "/usr/local/bin/redis-server"] {
+        if Path::new(p).exists() {
+            return PathBuf::from(p);
+        }
+    }
+    panic!("redis-server (the test oracle) is not installed: run `make test`, which installs it, or `apt-get install -y redis-server redis-tools`");
+}
+
+/// A running server.
+pub struct TestServer {
+    /// Which one.
+    pub kind: Kind,
+    /// Its port.
+    pub port: u16,
+    child: Option<Child>,
+    dir: Option<TempDir>,
+    /// Where its files are (its `dir`).
+    pub path: PathBuf,
+    args: Vec<String>,
+}
+
+/// Waits until `cond` holds, polling every few ms, or panics after `secs`.
+pub fn wait_for(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+impl TestServer {
+    /// Starts gostore with extra arguments (`--name value` pairs).
+    pub fn gostore(args: &[&str]) -> TestServer {
+        Self::start(Kind::GoStore, args)
+    }
+
+    /// Starts redis-server with extra arguments.
+    pub fn redis(args: &[&str]) -> TestServer {
+        Self::start(Kind::Redis, args)
+    }
+
+    /// Starts a server of `kind`.
+    pub fn start(kind: Kind, args: &[&str]) -> TestServer {
+        let dir = TempDir::new(match kind {
+            Kind::GoStore => "gostore",
+            Kind::Redis => "redis",
+        });
+        let path = dir.path().to_path_buf();
+        let mut s = TestServer {
+            kind,
+            port: 0,
+            child: None,
+            dir: Some(dir),
+            path,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        s.launch();
+        s
+    }
+
+    /// Starts again in the same directory (after `kill`/`shutdown`).
+    pub fn restart(&mut self) {
+        self.launch();
+    }
+
+    /// Starts a gostore in an existing directory (AOF tests).
+    pub fn gostore_in(path: &Path, args: &[&str]) -> TestServer {
+        let mut s = TestServer {
+            kind: Kind::GoStore,
+            port: 0,
+            child: None,
+            dir: None,
+            path: path.to_path_buf(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        s.launch();
+        s
+    }
+
+    fn command(&self, port: u16) -> Command {
+        let mut cmd = match self.kind {
+            Kind::GoStore => Command::new(gostore_bin()),
+            Kind::Redis => Command::new(redis_bin()),
+        };
+        cmd.arg("--port")
+            .arg(port.to_string())
+            .arg("--bind")
+            .arg("127.0.0.1")
+            .arg("--dir")
+            .arg(&self.path);
+        if self.kind == Kind::Redis {
+            cmd.args([
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--hash-max-listpack-entries",
+                "128",
+                "--hash-max-listpack-value",
+                "64",
+            ]);
+        }
+        cmd.args(&self.args);
+        cmd.stdin(Stdio::null());
+        if std::env::var_os("GOSTORE_TEST_LOGS").is_some() {
+            cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+        } else {
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+        cmd
+    }
+
+    fn launch(&mut self) {
+        // A free port can be taken between our check and the bind: retry.
+        for attempt in 0..5 {
+            let port = free_port();
+            let mut child = self.command(port).spawn().expect("spawn server");
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: port clash or bad args
+                }
+                if ping(port) {
+                    self.port = port;
+                    self.child = Some(child);
+                    return;
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("{:?} did not answer PING within 30s", self.kind);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if attempt == 4 {
+                panic!("{:?} exited at start-up (args {:?})", self.kind, self.args);
+            }
+        }
+    }
+
+    /// Starts the server expecting it to fail; returns (exit code, stdout+stderr).
+    pub fn start_failing(kind: Kind, path: &Path, args: &[&str]) -> (i32, String) {
+        let s = TestServer {
+            kind,
+            port: 0,
+            child: None,
+            dir: None,
+            path: path.to_path_buf(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+        };
+        let out = s
+            .command(free_port())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("run server");
+        let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.push_str(&String::from_utf8_lossy(&out.stderr));
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    /// A `redis` crate connection (RESP2).
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .and_then(|c| c.get_connection())
+            .expect("connect")
+    }
+
+    /// A `redis` crate connection speaking RESP3.
+    pub fn client3(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/?protocol=resp3", self.port))
+            .and_then(|c| c.get_connection())
+            .expect("connect")
+    }
+
+    /// A raw connection.
+    pub fn raw_conn(&self) -> resp::RawConn {
+        resp::RawConn::connect(self.port)
+    }
+
+    /// Sends `input` on a fresh connection and returns the first reply's bytes.
+    pub fn raw(&self, input: &str) -> String {
+        let mut c = self.raw_conn();
+        c.send(input.as_bytes());
+        String::from_utf8_lossy(&c.read_reply()).into_owned()
+    }
+
+    /// Kills the server with SIGKILL (crash tests).
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    pub fn sigterm(&mut self) -> Option<i32> {
+        let c = self.child.take()?;
+        // SAFETY: kill(2) with a pid we spawned.
+        unsafe {
+            libc::kill(c.id() as i32, libc::SIGTERM);
+        }
+        Self::wait_exit(c)
+    }
+
+    /// Waits for the child to exit (after SHUTDOWN), returning its code.
+    pub fn wait(&mut self) -> Option<i32> {
+        let c = self.child.take()?;
+        Self::wait_exit(c)
+    }
+
+    fn wait_exit(mut c: Child) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(st)) = c.try_wait() {
+                return st.code();
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The pid.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Whether a server on `port` answers PING with PONG.
+pub fn ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"*1\r\n$4\r\nPING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 64];
+    let mut got = Vec::new();
+    while got.len() < 7 {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+    got.starts_with(b"+PONG\r\n")
+}

@@ -603,8 +603,7 @@ static DIRECTIVES: &[Directive] = &[
         Some(1),
         |c| c.proto_max_bulk_len.to_string(),
         |c, a, _| {
-            // Keys and hash fields are stored with 32-bit lengths.
-            c.proto_max_bulk_len = memory(&a[0], 1024 * 1024, u32::MAX as i64)?;
+            c.proto_max_bulk_len = memory(&a[0], 1024 * 1024, i64::MAX)?;
             Ok(())
         }
     ),

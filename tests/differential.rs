@@ -192,6 +192,11 @@ fn run_file(
 ) -> Vec<String> {
     let mut r = redis.raw_conn();
     let mut g = gostore.raw_conn();
+    for c in [&r, &g] {
+        c.stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("timeout");
+    }
     for c in [&mut r, &mut g] {
         if proto == 3 {
             c.cmd(&[b"HELLO", b"3"]);
@@ -209,8 +214,13 @@ fn run_file(
             continue;
         }
         let args: Vec<&[u8]> = l.args.iter().map(|a| a.as_slice()).collect();
-        let rr = r.cmd(&args);
-        let gr = g.cmd(&args);
+        let (rr, gr) = match (r.try_cmd(&args), g.try_cmd(&args)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (a, b) => {
+                bad.push(format!("{name}:{} [RESP{proto}] {}\n    redis:   {a:?}\n    gostore: {b:?}\n    (stopping this file)", l.no, l.text));
+                return bad;
+            }
+        };
         if l.mode == Mode::Ignore {
             continue;
         }

@@ -109,7 +109,8 @@ pub struct Aof {
     buf: Vec<u8>,
     selected_db: Option<usize>,
     written: u64,
-    fsynced: u64,
+    /// Bytes known to be on disk.
+    synced: u64,
     incr_size: u64,
     /// Size of all files (INFO aof_current_size).
     pub current_size: u64,
@@ -139,7 +140,7 @@ impl Aof {
             buf: Vec::new(),
             selected_db: None,
             written: 0,
-            fsynced: 0,
+            synced: 0,
             incr_size: 0,
             current_size: 0,
             base_size: 0,
@@ -358,7 +359,7 @@ impl Aof {
             return u64::MAX;
         }
         match self.policy {
-            FsyncPolicy::Always => self.fsynced,
+            FsyncPolicy::Always => self.synced,
             _ => self.written,
         }
     }
@@ -408,7 +409,12 @@ impl Aof {
             return;
         }
         if self.buf.is_empty() {
-            self.maybe_fsync_everysec();
+            match self.policy {
+                // Written earlier under another policy, not yet on disk.
+                FsyncPolicy::Always if self.synced < self.written => self.fsync_now(),
+                FsyncPolicy::Everysec => self.maybe_fsync_everysec(),
+                _ => {}
+            }
             return;
         }
         if self.policy == FsyncPolicy::Everysec && !force && self.fsync_in_progress() {
@@ -436,22 +442,23 @@ impl Aof {
             log::warn!("AOF write error looks solved, GoStore can write again.");
         }
         match self.policy {
-            FsyncPolicy::Always => {
-                let started = Instant::now();
-                let Some(file) = &self.file else { return };
-                if let Err(e) = file.sync_data() {
-                    // The data may not be on disk and we cannot tell which
-                    // part: as Redis, stop rather than acknowledge it.
-                    log::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");
-                    std::process::exit(1);
-                }
-                log::trace!("aof fsync took {:?}", started.elapsed());
-                self.fsynced = self.written;
-                self.last_fsync = Instant::now();
-            }
+            FsyncPolicy::Always => self.fsync_now(),
             FsyncPolicy::Everysec => self.maybe_fsync_everysec(),
             FsyncPolicy::No => {}
         }
+    }
+
+    /// fdatasync on the loop (`appendfsync always`).
+    fn fsync_now(&mut self) {
+        let Some(file) = &self.file else { return };
+        if let Err(e) = file.sync_data() {
+            // The data may not be on disk and we cannot tell which part: as
+            // Redis, stop rather than acknowledge it.
+            log::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");
+            std::process::exit(1);
+        }
+        self.synced = self.written;
+        self.last_fsync = Instant::now();
     }
 
     fn maybe_fsync_everysec(&mut self) {
@@ -463,11 +470,11 @@ impl Aof {
         let (Some(file), Some(worker)) = (&self.file, &self.worker) else {
             return;
         };
-        if worker.done_offset() >= self.written && self.fsynced >= self.written {
+        self.synced = self.synced.max(worker.done_offset());
+        if self.synced >= self.written {
             return;
         }
         if worker.request_fsync(file, self.written) {
-            self.fsynced = self.written;
             self.last_fsync = Instant::now();
         }
     }
@@ -557,7 +564,7 @@ impl Aof {
         if let Some(f) = &self.file {
             f.sync_data()?;
         }
-        self.fsynced = self.written;
+        self.synced = self.written;
         if let Some(mut w) = self.worker.take() {
             w.stop();
         }

@@ -11,6 +11,7 @@
 pub mod args;
 pub mod connection;
 pub mod hashes;
+pub mod info;
 pub mod keys;
 pub mod server;
 pub mod spec;

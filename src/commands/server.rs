@@ -1,72 +1,16 @@
 //! Server commands: INFO, CONFIG, COMMAND, DBSIZE, FLUSHDB/FLUSHALL, SWAPDB, TIME, LASTSAVE, SHUTDOWN.
 
 use super::args::{self, is};
+use super::spec::{
+    ArgDoc, BeginSearch, CommandSpec, FindKeys, KeySpec, ARG_MULTIPLE, ARG_MULTIPLE_TOKEN,
+    ARG_OPTIONAL, FLAG_NAMES,
+};
 use super::Ctx;
 use crate::core::{ShutdownReason, ShutdownRequest};
 use crate::db::dict::Dict;
 use crate::db::value::Value;
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
-
-/// Not implemented yet.
-pub fn command(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_count(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_docs(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_getkeys(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_getkeysandflags(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_help(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_info(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn command_list(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn config_get(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn config_help(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn config_resetstat(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
-
-/// Not implemented yet.
-pub fn config_set(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
-}
 
 /// `DBSIZE`.
 pub fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
@@ -116,11 +60,6 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     free_tables(ctx, d, e, lazy);
     ctx.reply.ok();
     Ok(())
-}
-
-/// Not implemented yet.
-pub fn info(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static("ERR not implemented yet"))
 }
 
 /// `LASTSAVE`: GoStore writes no RDB, so this is the start-up time.
@@ -178,5 +117,620 @@ pub fn time(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     ctx.reply.array_len(2);
     ctx.reply.bulk_i64(us / 1_000_000);
     ctx.reply.bulk_i64(us % 1_000_000);
+    Ok(())
+}
+
+pub use super::info::info;
+
+/// `CONFIG GET parameter [parameter ...]`.
+pub fn config_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let patterns: Vec<&[u8]> = args.iter_from(2).collect();
+    let pairs = ctx.core.config.get(&patterns);
+    ctx.reply.map_len(pairs.len());
+    for (name, value) in pairs {
+        ctx.reply.bulk(name.as_bytes());
+        ctx.reply.bulk(value.as_bytes());
+    }
+    Ok(())
+}
+
+/// `CONFIG SET parameter value [parameter value ...]`: all or nothing.
+pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() % 2 != 0 {
+        return Err(CmdError::Syntax);
+    }
+    let pairs: Vec<(&[u8], &[u8])> = (2..args.len())
+        .step_by(2)
+        .map(|i| (args.get(i), args.get(i + 1)))
+        .collect();
+    let (next, changed) = ctx
+        .core
+        .config
+        .set(&pairs)
+        .map_err(|e| CmdError::msg(e.to_string()))?;
+    let old = std::mem::replace(&mut ctx.core.config, next);
+    // Side effects that can fail go first, so a failure leaves nothing changed.
+    let cfg = &ctx.core.config;
+    if (cfg.port != old.port || cfg.bind != old.bind)
+        && changed.iter().any(|c| *c == "port" || *c == "bind")
+    {
+        let (bind, port, backlog) = (cfg.bind.clone(), cfg.port, cfg.tcp_backlog);
+        if let Err(e) = ctx.core.listeners.rebind(&bind, port, backlog) {
+            let arg = if changed.contains(&"bind") && old.bind != ctx.core.config.bind {
+                "bind"
+            } else {
+                "port"
+            };
+            ctx.core.config = old;
+            let why = if arg == "bind" {
+                "Failed to bind to specified addresses.".to_string()
+            } else {
+                format!("Unable to listen on this port: {e}")
+            };
+            return Err(CmdError::msg(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}"
+            )));
+        }
+    }
+    let cfg = &ctx.core.config;
+    if cfg.loglevel != old.loglevel {
+        crate::logging::set_level(cfg.loglevel);
+    }
+    let (policy, ts) = (cfg.appendfsync, cfg.aof_timestamp_enabled);
+    ctx.core.aof.set_policy(policy);
+    ctx.core.aof.set_timestamps(ts);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CONFIG RESETSTAT`.
+pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.core.stats = Default::default();
+    ctx.core.commands.reset_stats();
+    ctx.core.expire.time_cap_reached = 0;
+    ctx.core.expire.stale_perc = 0.0;
+    ctx.core.expire.cpu_us = 0;
+    for db in ctx.all_dbs() {
+        db.stats = Default::default();
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CONFIG HELP`.
+pub fn config_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    ctx.reply.help(
+        &args::text(args.get(0)),
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+        ],
+    );
+    Ok(())
+}
+
+fn reply_flags(ctx: &mut Ctx<'_>, names: &[&str]) {
+    ctx.reply.set_len(names.len());
+    for n in names {
+        ctx.reply.simple(n);
+    }
+}
+
+fn reply_key_specs(ctx: &mut Ctx<'_>, specs: &[KeySpec]) {
+    let r = &mut *ctx.reply;
+    r.set_len(specs.len());
+    for ks in specs {
+        r.map_len(3 + ks.notes.is_some() as usize);
+        if let Some(n) = ks.notes {
+            r.bulk(b"notes");
+            r.bulk(n.as_bytes());
+        }
+        r.bulk(b"flags");
+        r.set_len(ks.flags.len());
+        for f in ks.flags {
+            r.simple(f);
+        }
+        r.bulk(b"begin_search");
+        r.map_len(2);
+        r.bulk(b"type");
+        match ks.begin {
+            BeginSearch::Index(i) => {
+                r.bulk(b"index");
+                r.bulk(b"spec");
+                r.map_len(1);
+                r.bulk(b"index");
+                r.int(i as i64);
+            }
+            BeginSearch::Keyword(k, from) => {
+                r.bulk(b"keyword");
+                r.bulk(b"spec");
+                r.map_len(2);
+                r.bulk(b"keyword");
+                r.bulk(k.as_bytes());
+                r.bulk(b"startfrom");
+                r.int(from as i64);
+            }
+            BeginSearch::Unknown => {
+                r.bulk(b"unknown");
+                r.bulk(b"spec");
+                r.map_len(0);
+            }
+        }
+        r.bulk(b"find_keys");
+        r.map_len(2);
+        r.bulk(b"type");
+        match ks.find {
+            FindKeys::Range {
+                lastkey,
+                step,
+                limit,
+            } => {
+                r.bulk(b"range");
+                r.bulk(b"spec");
+                r.map_len(3);
+                r.bulk(b"lastkey");
+                r.int(lastkey as i64);
+                r.bulk(b"keystep");
+                r.int(step as i64);
+                r.bulk(b"limit");
+                r.int(limit as i64);
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                step,
+            } => {
+                r.bulk(b"keynum");
+                r.bulk(b"spec");
+                r.map_len(3);
+                r.bulk(b"keynumidx");
+                r.int(keynumidx as i64);
+                r.bulk(b"firstkey");
+                r.int(firstkey as i64);
+                r.bulk(b"keystep");
+                r.int(step as i64);
+            }
+            FindKeys::Unknown => {
+                r.bulk(b"unknown");
+                r.bulk(b"spec");
+                r.map_len(0);
+            }
+        }
+    }
+}
+
+/// One command's COMMAND INFO entry (Redis's `addReplyCommandInfo`).
+fn reply_command_info(ctx: &mut Ctx<'_>, c: &CommandSpec) {
+    ctx.reply.array_len(10);
+    ctx.reply.bulk(c.fullname.as_bytes());
+    ctx.reply.int(c.arity as i64);
+    let flags: Vec<&str> = FLAG_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| c.flags & (1 << i) != 0)
+        .map(|(_, n)| *n)
+        .collect();
+    reply_flags(ctx, &flags);
+    ctx.reply.int(c.first_key as i64);
+    ctx.reply.int(c.last_key as i64);
+    ctx.reply.int(c.key_step as i64);
+    let cats: Vec<String> = c.acl.iter().map(|a| format!("@{a}")).collect();
+    ctx.reply.set_len(cats.len());
+    for a in &cats {
+        ctx.reply.simple(a);
+    }
+    ctx.reply.set_len(c.tips.len());
+    for t in c.tips {
+        ctx.reply.bulk(t.as_bytes());
+    }
+    reply_key_specs(ctx, c.key_specs);
+    if c.subcommands.is_empty() {
+        ctx.reply.set_len(0);
+    } else {
+        ctx.reply.array_len(c.subcommands.len());
+        for s in c.subcommands {
+            reply_command_info(ctx, s);
+        }
+    }
+}
+
+fn reply_args(ctx: &mut Ctx<'_>, list: &[ArgDoc]) {
+    ctx.reply.array_len(list.len());
+    for a in list {
+        let n = 2
+            + (a.key_spec_index >= 0) as usize
+            + a.token.is_some() as usize
+            + a.summary.is_some() as usize
+            + a.since.is_some() as usize
+            + a.deprecated_since.is_some() as usize
+            + (a.flags != 0) as usize
+            + (!a.args.is_empty()) as usize;
+        let r = &mut *ctx.reply;
+        r.map_len(n);
+        r.bulk(b"name");
+        r.bulk(a.name.as_bytes());
+        r.bulk(b"type");
+        r.bulk(a.kind.name().as_bytes());
+        if a.key_spec_index >= 0 {
+            r.bulk(b"key_spec_index");
+            r.int(a.key_spec_index as i64);
+        }
+        if let Some(t) = a.token {
+            r.bulk(b"token");
+            r.bulk(t.as_bytes());
+        }
+        if let Some(t) = a.summary {
+            r.bulk(b"summary");
+            r.bulk(t.as_bytes());
+        }
+        if let Some(t) = a.since {
+            r.bulk(b"since");
+            r.bulk(t.as_bytes());
+        }
+        if let Some(t) = a.deprecated_since {
+            r.bulk(b"deprecated_since");
+            r.bulk(t.as_bytes());
+        }
+        if a.flags != 0 {
+            r.bulk(b"flags");
+            let names: Vec<&str> = [
+                (ARG_OPTIONAL, "optional"),
+                (ARG_MULTIPLE, "multiple"),
+                (ARG_MULTIPLE_TOKEN, "multiple_token"),
+            ]
+            .iter()
+            .filter(|(f, _)| a.flags & f != 0)
+            .map(|(_, n)| *n)
+            .collect();
+            reply_flags(ctx, &names);
+        }
+        if !a.args.is_empty() {
+            ctx.reply.bulk(b"arguments");
+            reply_args(ctx, a.args);
+        }
+    }
+}
+
+/// One command's COMMAND DOCS map (Redis's `addReplyCommandDocs`).
+fn reply_command_docs(ctx: &mut Ctx<'_>, c: &CommandSpec) {
+    let n = 1
+        + !c.summary.is_empty() as usize
+        + !c.since.is_empty() as usize
+        + !c.complexity.is_empty() as usize
+        + !c.doc_flags.is_empty() as usize
+        + c.deprecated_since.is_some() as usize
+        + c.replaced_by.is_some() as usize
+        + !c.history.is_empty() as usize
+        + !c.args.is_empty() as usize
+        + !c.subcommands.is_empty() as usize;
+    let r = &mut *ctx.reply;
+    r.map_len(n);
+    if !c.summary.is_empty() {
+        r.bulk(b"summary");
+        r.bulk(c.summary.as_bytes());
+    }
+    if !c.since.is_empty() {
+        r.bulk(b"since");
+        r.bulk(c.since.as_bytes());
+    }
+    r.bulk(b"group");
+    r.bulk(c.group.name().as_bytes());
+    if !c.complexity.is_empty() {
+        r.bulk(b"complexity");
+        r.bulk(c.complexity.as_bytes());
+    }
+    if !c.doc_flags.is_empty() {
+        r.bulk(b"doc_flags");
+        reply_flags(ctx, c.doc_flags);
+    }
+    let r = &mut *ctx.reply;
+    if let Some(d) = c.deprecated_since {
+        r.bulk(b"deprecated_since");
+        r.bulk(d.as_bytes());
+    }
+    if let Some(d) = c.replaced_by {
+        r.bulk(b"replaced_by");
+        r.bulk(d.as_bytes());
+    }
+    if !c.history.is_empty() {
+        r.bulk(b"history");
+        r.set_len(c.history.len());
+        for (v, d) in c.history {
+            r.array_len(2);
+            r.bulk(v.as_bytes());
+            r.bulk(d.as_bytes());
+        }
+    }
+    if !c.args.is_empty() {
+        ctx.reply.bulk(b"arguments");
+        reply_args(ctx, c.args);
+    }
+    if !c.subcommands.is_empty() {
+        ctx.reply.bulk(b"subcommands");
+        ctx.reply.map_len(c.subcommands.len());
+        for s in c.subcommands {
+            ctx.reply.bulk(s.fullname.as_bytes());
+            reply_command_docs(ctx, s);
+        }
+    }
+}
+
+/// `COMMAND`: every command's info.
+pub fn command(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let all: Vec<&'static CommandSpec> = ctx.core.commands.top_level().collect();
+    ctx.reply.array_len(all.len());
+    for c in all {
+        reply_command_info(ctx, c);
+    }
+    Ok(())
+}
+
+/// `COMMAND COUNT`.
+pub fn command_count(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let n = ctx.core.commands.top_level().count();
+    ctx.reply.int(n as i64);
+    Ok(())
+}
+
+/// `COMMAND INFO [name ...]`.
+pub fn command_info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() == 2 {
+        return command(ctx, args);
+    }
+    ctx.reply.array_len(args.len() - 2);
+    for a in args.iter_from(2) {
+        match ctx.core.commands.find(a) {
+            Some(c) => reply_command_info(ctx, c),
+            None => ctx.reply.null(),
+        }
+    }
+    Ok(())
+}
+
+/// `COMMAND DOCS [name ...]`.
+pub fn command_docs(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let list: Vec<&'static CommandSpec> = if args.len() == 2 {
+        ctx.core.commands.top_level().collect()
+    } else {
+        args.iter_from(2)
+            .filter_map(|a| ctx.core.commands.find(a))
+            .collect()
+    };
+    ctx.reply.map_len(list.len());
+    for c in list {
+        ctx.reply.bulk(c.fullname.as_bytes());
+        reply_command_docs(ctx, c);
+    }
+    Ok(())
+}
+
+/// `COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]`.
+pub fn command_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    enum Filter<'a> {
+        None,
+        Module,
+        AclCat(&'a [u8]),
+        Pattern(&'a [u8]),
+    }
+    let mut filter = Filter::None;
+    let mut i = 2;
+    while i < args.len() {
+        let more = args.len() - 1 - i;
+        if is(args.get(i), "FILTERBY") && more == 2 {
+            let (kind, arg) = (args.get(i + 1), args.get(i + 2));
+            filter = if is(kind, "MODULE") {
+                Filter::Module
+            } else if is(kind, "ACLCAT") {
+                Filter::AclCat(arg)
+            } else if is(kind, "PATTERN") {
+                Filter::Pattern(arg)
+            } else {
+                return Err(CmdError::Syntax);
+            };
+            i += 3;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let names: Vec<&'static str> = ctx
+        .core
+        .commands
+        .iter()
+        .map(|(_, c)| c)
+        .filter(|c| match &filter {
+            Filter::None => true,
+            Filter::Module => false,
+            Filter::AclCat(cat) => c.acl.iter().any(|a| cat.eq_ignore_ascii_case(a.as_bytes())),
+            Filter::Pattern(p) => crate::util::glob::matches(p, c.fullname.as_bytes(), true),
+        })
+        .map(|c| c.fullname)
+        .collect();
+    ctx.reply.array_len(names.len());
+    for n in names {
+        ctx.reply.bulk(n.as_bytes());
+    }
+    Ok(())
+}
+
+/// Key positions of `argv` (a full command) by the command's key specs,
+/// with each key's flags, as Redis's `getKeysUsingKeySpecs`. None when
+/// the arguments do not fit the specs.
+pub fn keys_by_specs(
+    c: &CommandSpec,
+    argv: &[&[u8]],
+) -> Option<Vec<(usize, &'static [&'static str])>> {
+    let argc = argv.len() as i64;
+    let mut out = Vec::new();
+    for ks in c.key_specs {
+        if ks.flags.contains(&"not_key") {
+            continue;
+        }
+        let first = match ks.begin {
+            BeginSearch::Index(p) => p as i64,
+            BeginSearch::Keyword(kw, from) => {
+                let start = if from > 0 {
+                    from as i64
+                } else {
+                    argc + from as i64
+                };
+                let end = if from > 0 { argc - 1 } else { 1 };
+                let mut found = 0;
+                let mut i = start;
+                while i != end {
+                    if i >= argc || i < 1 {
+                        break;
+                    }
+                    if argv[i as usize].eq_ignore_ascii_case(kw.as_bytes()) {
+                        found = i + 1;
+                        break;
+                    }
+                    i = if start <= end { i + 1 } else { i - 1 };
+                }
+                if found == 0 {
+                    continue;
+                }
+                found
+            }
+            BeginSearch::Unknown => return None,
+        };
+        let (first, last, step) = match ks.find {
+            FindKeys::Range {
+                lastkey,
+                step,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey as i64
+                } else if limit == 0 {
+                    argc + lastkey as i64
+                } else {
+                    first + ((argc - first) / limit as i64 + lastkey as i64)
+                };
+                (first, last, step as i64)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                step,
+            } => {
+                let idx = first + keynumidx as i64;
+                if idx >= argc {
+                    return None;
+                }
+                let n = crate::util::num::parse_i64(argv[idx as usize]).filter(|n| *n >= 0)?;
+                let f = first + firstkey as i64;
+                (f, f + n - 1, step as i64)
+            }
+            FindKeys::Unknown => return None,
+        };
+        if last >= argc || last < first || first >= argc {
+            return None;
+        }
+        let mut i = first;
+        while i <= last {
+            out.push((i as usize, ks.flags));
+            i += step.max(1);
+        }
+        if ks.flags.contains(&"incomplete") {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>, with_flags: bool) -> CmdResult {
+    let argv: Vec<&[u8]> = args.iter_from(2).collect();
+    let spec = ctx.core.commands.lookup(argv[0]).map(|id| {
+        let top = ctx.core.commands.spec(id);
+        if !top.subcommands.is_empty() && argv.len() >= 2 {
+            ctx.core
+                .commands
+                .lookup_sub(id, argv[1])
+                .map(|s| ctx.core.commands.spec(s))
+        } else {
+            Some(top)
+        }
+    });
+    let Some(Some(spec)) = spec else {
+        return Err(CmdError::Static("ERR Invalid command specified"));
+    };
+    if spec.key_specs.is_empty() {
+        return Err(CmdError::Static("ERR The command has no key arguments"));
+    }
+    if !spec.arity_ok(argv.len()) {
+        return Err(CmdError::Static(
+            "ERR Invalid number of arguments specified for command",
+        ));
+    }
+    let Some(keys) = keys_by_specs(spec, &argv) else {
+        if spec.has(super::spec::NO_MANDATORY_KEYS) {
+            ctx.reply.array_len(0);
+            return Ok(());
+        }
+        return Err(CmdError::Static(
+            "ERR Invalid arguments specified for command",
+        ));
+    };
+    ctx.reply.array_len(keys.len());
+    for (pos, mut flags) in keys {
+        if spec.fullname == "set" {
+            // SET's key flags vary with GET (Redis's setGetKeys).
+            let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+            flags = if get {
+                &["RW", "access", "update"]
+            } else {
+                &["OW", "update"]
+            };
+        }
+        if with_flags {
+            ctx.reply.array_len(2);
+            ctx.reply.bulk(argv[pos]);
+            reply_flags(ctx, flags);
+        } else {
+            ctx.reply.bulk(argv[pos]);
+        }
+    }
+    Ok(())
+}
+
+/// `COMMAND GETKEYS command [arg ...]`.
+pub fn command_getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    getkeys(ctx, args, false)
+}
+
+/// `COMMAND GETKEYSANDFLAGS command [arg ...]`.
+pub fn command_getkeysandflags(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    getkeys(ctx, args, true)
+}
+
+/// `COMMAND HELP`.
+pub fn command_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    ctx.reply.help(
+        &args::text(args.get(0)),
+        &[
+            "(no subcommand)",
+            "    Return details about all Redis commands.",
+            "COUNT",
+            "    Return the total number of commands in this Redis server.",
+            "LIST",
+            "    Return a list of all commands in this Redis server.",
+            "INFO [<command-name> ...]",
+            "    Return details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "DOCS [<command-name> ...]",
+            "    Return documentation details about multiple Redis commands.",
+            "    If no command names are given, documentation details for all",
+            "    commands are returned.",
+            "GETKEYS <full-command>",
+            "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
+        ],
+    );
     Ok(())
 }

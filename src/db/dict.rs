@@ -51,25 +51,38 @@ struct Node<V> {
     next: *mut Node<V>,
     value: V,
     meta: u32,
+    /// Key length; `LONG_KEY` means a u64 length precedes the key bytes.
     klen: u32,
     // key bytes follow
 }
 
+/// Marks a key of 4 GiB or more, whose length is stored as a u64.
+const LONG_KEY: u32 = u32::MAX;
+
 impl<V> Node<V> {
+    /// Bytes after the header: the key, plus 8 for a long key's length.
+    fn tail(klen: usize) -> usize {
+        if klen >= LONG_KEY as usize {
+            klen + 8
+        } else {
+            klen
+        }
+    }
+
     fn layout(klen: usize) -> Layout {
-        let size = std::mem::size_of::<Node<V>>() + klen;
-        // The size fits: klen is at most u32::MAX.
+        let size = std::mem::size_of::<Node<V>>().saturating_add(Self::tail(klen));
         Layout::from_size_align(size, std::mem::align_of::<Node<V>>())
             .unwrap_or_else(|_| alloc::handle_alloc_error(Layout::new::<Node<V>>()))
     }
 
     /// Allocates a node holding a copy of `key`.
     fn alloc(key: &[u8], value: V, meta: u32) -> *mut Node<V> {
-        let klen =
-            u32::try_from(key.len()).expect("keys are limited to 4 GiB by the command layer");
+        let long = key.len() >= LONG_KEY as usize;
+        let klen = if long { LONG_KEY } else { key.len() as u32 };
         let layout = Self::layout(key.len());
-        // SAFETY: layout has non-zero size; the header is written before any
-        // read and the key bytes are copied into the tail we allocated.
+        // SAFETY: layout has non-zero size; the header (and a long key's
+        // length) is written before any read and the key bytes are copied
+        // into the tail we allocated.
         unsafe {
             let p = alloc::alloc(layout) as *mut Node<V>;
             if p.is_null() {
@@ -84,12 +97,28 @@ impl<V> Node<V> {
                     klen,
                 },
             );
-            ptr::copy_nonoverlapping(
-                key.as_ptr(),
-                (p as *mut u8).add(std::mem::size_of::<Node<V>>()),
-                key.len(),
-            );
+            let mut tail = (p as *mut u8).add(std::mem::size_of::<Node<V>>());
+            if long {
+                ptr::write_unaligned(tail as *mut u64, key.len() as u64);
+                tail = tail.add(8);
+            }
+            ptr::copy_nonoverlapping(key.as_ptr(), tail, key.len());
             p
+        }
+    }
+
+    /// The key length of a live node.
+    ///
+    /// # Safety
+    /// `p` must point to a live node.
+    #[inline]
+    unsafe fn key_len(p: *const Node<V>) -> usize {
+        let k = (*p).klen;
+        if k == LONG_KEY {
+            ptr::read_unaligned((p as *const u8).add(std::mem::size_of::<Node<V>>()) as *const u64)
+                as usize
+        } else {
+            k as usize
         }
     }
 
@@ -97,11 +126,14 @@ impl<V> Node<V> {
     ///
     /// # Safety
     /// `p` must point to a live node; the slice lives as long as the node.
+    #[inline]
     unsafe fn key<'a>(p: *const Node<V>) -> &'a [u8] {
-        std::slice::from_raw_parts(
-            (p as *const u8).add(std::mem::size_of::<Node<V>>()),
-            (*p).klen as usize,
-        )
+        let len = Self::key_len(p);
+        let mut start = (p as *const u8).add(std::mem::size_of::<Node<V>>());
+        if (*p).klen == LONG_KEY {
+            start = start.add(8);
+        }
+        std::slice::from_raw_parts(start, len)
     }
 
     /// Frees a node, returning its value.
@@ -109,7 +141,7 @@ impl<V> Node<V> {
     /// # Safety
     /// `p` must be a live node no longer reachable from any bucket.
     unsafe fn free(p: *mut Node<V>) -> V {
-        let layout = Self::layout((*p).klen as usize);
+        let layout = Self::layout(Self::key_len(p));
         let value = ptr::read(&(*p).value);
         alloc::dealloc(p as *mut u8, layout);
         value
@@ -176,7 +208,7 @@ impl<V> Dict<V> {
 
     /// Whether the dict is empty.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.t[0].used + self.t[1].used == 0
     }
 
     /// Number of buckets in both tables (INFO, the expiry cycle's sparseness test).
@@ -196,11 +228,11 @@ impl<V> Dict<V> {
 
     /// Bytes one entry with a key of `klen` bytes asks the allocator for.
     pub fn node_bytes(klen: usize) -> usize {
-        std::mem::size_of::<Node<V>>() + klen
+        std::mem::size_of::<Node<V>>() + Node::<V>::tail(klen)
     }
 
     fn find(&self, key: &[u8]) -> *mut Node<V> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return ptr::null_mut();
         }
         let h = hash(key) as usize;
@@ -303,7 +335,7 @@ impl<V> Dict<V> {
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &[u8]) -> Option<V> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         self.rehash_step();
@@ -471,7 +503,7 @@ impl<V> Dict<V> {
     /// reverse-binary cursor: every key present during a full scan is
     /// reported at least once, whatever resizing happens between calls.
     pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], &V)) -> u64 {
-        if self.len() == 0 {
+        if self.is_empty() {
             return 0;
         }
         let mut v = cursor;
@@ -515,7 +547,7 @@ impl<V> Dict<V> {
     /// A random entry: a random non-empty bucket, then a random node of its
     /// chain (Redis's `dictGetRandomKey`).
     pub fn random(&self, rng: &mut Rng) -> Option<(&[u8], &V)> {
-        if self.len() == 0 {
+        if self.is_empty() {
             return None;
         }
         let mut head;

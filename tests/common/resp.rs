@@ -56,14 +56,36 @@ impl RawConn {
     }
 
     fn fill(&mut self) -> bool {
+        self.try_fill()
+            .unwrap_or_else(|e| panic!("read failed: {e}"))
+    }
+
+    fn try_fill(&mut self) -> std::io::Result<bool> {
         let mut tmp = [0u8; 65536];
-        match self.stream.read(&mut tmp) {
-            Ok(0) => false,
-            Ok(n) => {
-                self.buf.extend_from_slice(&tmp[..n]);
-                true
+        let n = self.stream.read(&mut tmp)?;
+        self.buf.extend_from_slice(&tmp[..n]);
+        Ok(n > 0)
+    }
+
+    /// Sends a command and reads its reply; Err on timeout or closed connection.
+    pub fn try_cmd(&mut self, args: &[&[u8]]) -> Result<Vec<u8>, String> {
+        self.stream
+            .write_all(&encode(args))
+            .map_err(|e| format!("send: {e}"))?;
+        loop {
+            if let Some(n) = reply_len(&self.buf) {
+                return Ok(self.buf.drain(..n).collect());
             }
-            Err(e) => panic!("read failed: {e}"),
+            match self.try_fill() {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(format!(
+                        "connection closed (partial: {:?})",
+                        show(&self.buf)
+                    ))
+                }
+                Err(e) => return Err(format!("no reply: {e} (partial: {:?})", show(&self.buf))),
+            }
         }
     }
 

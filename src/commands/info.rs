@@ -1,0 +1,333 @@
+//! INFO: Redis 7.0's sections and field names, so `redis-cli --stat`,
+//! redis_exporter and other INFO scrapers read GoStore unchanged. Fields
+//! about features GoStore does not have (replication, RDB, modules) keep
+//! Redis's names with their idle values.
+
+use std::fmt::Write as _;
+
+use super::Ctx;
+use crate::error::CmdResult;
+use crate::resp::parser::Args;
+
+/// Sections in `INFO` / `INFO default`.
+const DEFAULT: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
+    "keyspace",
+];
+/// Sections only in `all`/`everything` or by name.
+const EXTRA: &[&str] = &["commandstats"];
+
+/// Bytes the allocator has handed out (glibc's mallinfo2).
+pub fn allocated_bytes() -> usize {
+    // SAFETY: mallinfo2 only reads allocator statistics.
+    let mi = unsafe { libc::mallinfo2() };
+    mi.uordblks + mi.hblkhd
+}
+
+/// Resident set size, from /proc/self/statm.
+pub fn rss_bytes() -> usize {
+    let page = 4096;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<usize>().ok())
+        })
+        .map(|p| p * page)
+        .unwrap_or(0)
+}
+
+fn total_system_memory() -> u64 {
+    // SAFETY: sysconf is always safe to call.
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    (pages.max(0) as u64) * (size.max(0) as u64)
+}
+
+/// Redis's `bytesToHuman`.
+pub fn human(n: u64) -> String {
+    let d = n as f64;
+    if n < 1024 {
+        format!("{n}B")
+    } else if n < 1024 * 1024 {
+        format!("{:.2}K", d / 1024.0)
+    } else if n < 1024 * 1024 * 1024 {
+        format!("{:.2}M", d / (1024.0 * 1024.0))
+    } else if n < 1024u64.pow(4) {
+        format!("{:.2}G", d / 1024f64.powi(3))
+    } else if n < 1024u64.pow(5) {
+        format!("{:.2}T", d / 1024f64.powi(4))
+    } else {
+        format!("{:.2}P", d / 1024f64.powi(5))
+    }
+}
+
+fn rusage(who: i32) -> (f64, f64) {
+    // SAFETY: getrusage fills a zeroed rusage struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(who, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    (t(ru.ru_stime), t(ru.ru_utime))
+}
+
+fn uname() -> String {
+    // SAFETY: uname fills a zeroed utsname struct.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut u) } != 0 {
+        return "Linux".into();
+    }
+    let s = |f: &[libc::c_char]| {
+        f.iter()
+            .take_while(|&&c| c != 0)
+            .map(|&c| c as u8 as char)
+            .collect::<String>()
+    };
+    format!("{} {} {}", s(&u.sysname), s(&u.release), s(&u.machine))
+}
+
+/// `INFO [section ...]`.
+pub fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut wanted: Vec<String> = Vec::new();
+    if args.len() == 1 {
+        wanted.extend(DEFAULT.iter().map(|s| s.to_string()));
+    }
+    for a in args.iter_from(1) {
+        let s = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match s.as_str() {
+            "default" => wanted.extend(DEFAULT.iter().map(|s| s.to_string())),
+            "all" | "everything" => {
+                wanted.extend(DEFAULT.iter().chain(EXTRA).map(|s| s.to_string()));
+            }
+            _ => wanted.push(s),
+        }
+    }
+    let has = |name: &str| wanted.iter().any(|w| w == name);
+    let mut out = String::new();
+    let order = [
+        "server",
+        "clients",
+        "memory",
+        "persistence",
+        "stats",
+        "replication",
+        "cpu",
+        "modules",
+        "commandstats",
+        "errorstats",
+        "cluster",
+        "keyspace",
+    ];
+    for section in order {
+        if !has(section) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        render(ctx, section, &mut out);
+    }
+    ctx.reply.verbatim(out.as_bytes());
+    Ok(())
+}
+
+fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
+    let core = &*ctx.core;
+    let now_us = crate::util::time::unix_us();
+    match section {
+        "server" => {
+            let exe = std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let port = core
+                .listeners
+                .addrs()
+                .first()
+                .map(|a| a.port())
+                .unwrap_or(core.config.port);
+            let _ = write!(
+                o,
+                "# Server\r\nredis_version:{}\r\ngostore_version:{}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
+                crate::REDIS_VERSION,
+                env!("CARGO_PKG_VERSION"),
+                uname(),
+                std::process::id(),
+                core.run_id,
+                port,
+                now_us,
+                core.uptime_secs(),
+                core.uptime_secs() / 86400,
+                core.config.hz,
+                core.config.hz,
+                (now_us / 1_000_000) & ((1 << 24) - 1),
+                exe,
+                core.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            );
+        }
+        "clients" => {
+            let (mut max_in, mut max_out) = (0usize, 0usize);
+            for c in ctx.clients.iter() {
+                max_in = max_in.max(c.query.capacity());
+                max_out = max_out.max(c.reply.capacity());
+            }
+            let _ = write!(
+                o,
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                ctx.clients.len() + 1,
+                core.config.maxclients,
+                max_in,
+                max_out,
+            );
+        }
+        "memory" => {
+            let used = allocated_bytes() as u64;
+            let rss = rss_bytes() as u64;
+            ctx.core.peak_memory = ctx.core.peak_memory.max(used as usize);
+            let core = &*ctx.core;
+            let peak = core.peak_memory as u64;
+            let aof_buf = core.aof.buffered() as u64;
+            let frag = if used > 0 {
+                rss as f64 / used as f64
+            } else {
+                0.0
+            };
+            let total = total_system_memory();
+            let _ = write!(
+                o,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{}\r\nused_memory_peak_perc:{:.2}%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{used}\r\nallocator_resident:{rss}\r\ntotal_system_memory:{total}\r\ntotal_system_memory_human:{}\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\nmaxmemory:0\r\nmaxmemory_human:0B\r\nmaxmemory_policy:noeviction\r\nallocator_frag_ratio:1.00\r\nallocator_frag_bytes:0\r\nallocator_rss_ratio:{frag:.2}\r\nallocator_rss_bytes:{}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{}\r\nmem_not_counted_for_evict:{aof_buf}\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:{aof_buf}\r\nmem_allocator:libc\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:{}\r\nlazyfreed_objects:{}\r\n",
+                human(used),
+                human(rss),
+                human(peak),
+                if peak > 0 { used as f64 * 100.0 / peak as f64 } else { 0.0 },
+                human(total),
+                rss as i64 - used as i64,
+                rss as i64 - used as i64,
+                core.lazyfree.pending(),
+                core.lazyfree.freed(),
+            );
+        }
+        "persistence" => {
+            let aof = &core.aof;
+            let _ = write!(
+                o,
+                "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:{}\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:{}\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+                core.loading as u8,
+                core.dirty,
+                core.lastsave,
+                aof.enabled() as u8,
+                if aof.last_write_ok() { "ok" } else { "err" },
+            );
+            if aof.enabled() {
+                let _ = write!(
+                    o,
+                    "aof_current_size:{}\r\naof_base_size:{}\r\naof_pending_rewrite:0\r\naof_buffer_length:{}\r\naof_pending_bio_fsync:{}\r\naof_delayed_fsync:{}\r\n",
+                    aof.current_size,
+                    aof.base_size,
+                    aof.buffered(),
+                    aof.fsync_in_progress() as u8,
+                    aof.delayed_fsync,
+                );
+            }
+        }
+        "stats" => {
+            let (mut expired, mut hits, mut misses) = (0, 0, 0);
+            for db in ctx.all_dbs() {
+                expired += db.stats.expired_keys;
+                hits += db.stats.hits;
+                misses += db.stats.misses;
+            }
+            let core = &*ctx.core;
+            let s2 = &core.stats;
+            let _ = write!(
+                o,
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{expired}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{hits}\r\nkeyspace_misses:{misses}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:0\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:0\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:0\r\ntotal_writes_processed:0\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nclient_query_buffer_limit_disconnections:{}\r\n",
+                s2.total_connections_received,
+                s2.total_commands_processed,
+                s2.ops.average(),
+                s2.net_input_bytes,
+                s2.net_output_bytes,
+                s2.input.average() as f64 / 1024.0,
+                s2.output.average() as f64 / 1024.0,
+                s2.rejected_connections,
+                core.expire.stale_perc * 100.0,
+                core.expire.time_cap_reached,
+                core.expire.cpu_us / 1000,
+                s2.total_error_replies,
+                s2.client_qbuf_limit_disconnections,
+            );
+        }
+        "replication" => {
+            let _ = write!(
+                o,
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                core.run_id
+            );
+        }
+        "cpu" => {
+            let (sys, user) = rusage(libc::RUSAGE_SELF);
+            let (csys, cuser) = rusage(libc::RUSAGE_CHILDREN);
+            let (tsys, tuser) = rusage(libc::RUSAGE_THREAD);
+            let _ = write!(
+                o,
+                "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{csys:.6}\r\nused_cpu_user_children:{cuser:.6}\r\nused_cpu_sys_main_thread:{tsys:.6}\r\nused_cpu_user_main_thread:{tuser:.6}\r\n"
+            );
+        }
+        "modules" => o.push_str("# Modules\r\n"),
+        "commandstats" => {
+            o.push_str("# Commandstats\r\n");
+            for (id, spec) in core.commands.iter() {
+                let s = core.commands.stats[id as usize];
+                if s.calls == 0 && s.rejected_calls == 0 && s.failed_calls == 0 {
+                    continue;
+                }
+                let per = if s.calls > 0 {
+                    s.usec as f64 / s.calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    o,
+                    "cmdstat_{}:calls={},usec={},usec_per_call={per:.2},rejected_calls={},failed_calls={}\r\n",
+                    spec.fullname, s.calls, s.usec, s.rejected_calls, s.failed_calls
+                );
+            }
+        }
+        "errorstats" => {
+            o.push_str("# Errorstats\r\n");
+            let mut errs = core.stats.errors.clone();
+            errs.sort();
+            for (code, n) in errs {
+                let _ = write!(o, "errorstat_{code}:count={n}\r\n");
+            }
+        }
+        "cluster" => o.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+        "keyspace" => {
+            o.push_str("# Keyspace\r\n");
+            for (i, db) in ctx.all_dbs().enumerate() {
+                if !db.is_empty() {
+                    let _ = write!(
+                        o,
+                        "db{i}:keys={},expires={},avg_ttl={}\r\n",
+                        db.len(),
+                        db.expires.len(),
+                        db.avg_ttl
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}

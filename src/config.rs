@@ -1099,3 +1099,31 @@ mod tests {
         assert_eq!(o[2], ("bind".into(), vec!["a".into(), "b".into()]));
     }
 }
+
+#[cfg(test)]
+mod shipped_file {
+    use super::*;
+
+    #[test]
+    fn shipped_gostore_conf_equals_the_built_in_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("gostore.conf");
+        let c = Config::load(Some(&path), &[]).expect("gostore.conf loads");
+        assert_eq!(c, Config::default());
+    }
+
+    #[test]
+    fn shipped_gostore_conf_documents_every_directive() {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("gostore.conf"))
+                .unwrap();
+        for d in DIRECTIVES {
+            assert!(
+                text.lines().any(|l| l
+                    .trim_start_matches("# ")
+                    .starts_with(&format!("{} ", d.name))),
+                "gostore.conf does not mention `{}`",
+                d.name
+            );
+        }
+    }
+}

@@ -134,8 +134,13 @@ impl TestServer {
 
     /// Starts a gostore in an existing directory (AOF tests).
     pub fn gostore_in(path: &Path, args: &[&str]) -> TestServer {
+        Self::start_in(Kind::GoStore, path, args)
+    }
+
+    /// Starts a server of `kind` in an existing directory.
+    pub fn start_in(kind: Kind, path: &Path, args: &[&str]) -> TestServer {
         let mut s = TestServer {
-            kind: Kind::GoStore,
+            kind,
             port: 0,
             child: None,
             dir: None,

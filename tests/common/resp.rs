@@ -111,7 +111,35 @@ impl RawConn {
 
     /// Whether the server closed the connection (after any pending bytes).
     pub fn is_closed(&mut self) -> bool {
-        !self.fill()
+        loop {
+            match self.try_fill() {
+                Ok(true) => continue,
+                Ok(false) => return true,
+                // A read timeout means the server kept the connection open.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return false
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+
+    /// Reads one reply, or whatever came before the server closed.
+    pub fn read_to_close_or_reply(&mut self) -> Vec<u8> {
+        loop {
+            if let Some(n) = reply_len(&self.buf) {
+                return self.buf.drain(..n).collect();
+            }
+            match self.try_fill() {
+                Ok(true) => {}
+                _ => return std::mem::take(&mut self.buf),
+            }
+        }
     }
 }
 

@@ -1,0 +1,381 @@
+//! The append-only file: Redis 7's multi-part layout, replay at start-up,
+//! clean shutdowns, crashes under `appendfsync always`, damaged files, the
+//! legacy single-file layout, and round trips with real Redis tools.
+
+mod common;
+
+use std::path::Path;
+
+use common::resp::RawConn;
+use common::{Kind, TempDir, TestServer};
+
+fn aof_dir(srv_path: &Path) -> std::path::PathBuf {
+    srv_path.join("appendonlydir")
+}
+
+fn read(p: &Path) -> String {
+    String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned()
+}
+
+#[test]
+fn a_fresh_server_creates_redis_7_multi_part_files() {
+    let srv = TestServer::gostore(&[]);
+    let dir = aof_dir(&srv.path);
+    assert_eq!(
+        read(&dir.join("database.aof.manifest")),
+        "file database.aof.1.base.aof seq 1 type b\nfile database.aof.1.incr.aof seq 1 type i\n"
+    );
+    assert!(dir.join("database.aof.1.base.aof").is_file());
+    let mut c = srv.raw_conn();
+    c.cmd_str(&["SELECT", "2"]);
+    c.cmd_str(&["SET", "k", "v"]);
+    assert_eq!(
+        read(&dir.join("database.aof.1.incr.aof")),
+        "*2\r\n$6\r\nSELECT\r\n$1\r\n2\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n"
+    );
+}
+
+#[test]
+fn writes_survive_shutdown_and_restart_in_every_database() {
+    let mut srv = TestServer::gostore(&[]);
+    let mut c = srv.raw_conn();
+    c.cmd_str(&["SET", "a", "1"]);
+    c.cmd_str(&["HSET", "h", "f1", "v1", "f2", "v2"]);
+    c.cmd_str(&["SELECT", "5"]);
+    c.cmd_str(&["SET", "b", "in db 5"]);
+    c.cmd_str(&["SET", "ttl", "x", "EX", "1000"]);
+    c.send(b"SHUTDOWN\r\n");
+    assert!(c.is_closed());
+    assert_eq!(srv.wait(), Some(0));
+    srv.restart();
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["GET", "a"]), "$1\r\n1\r\n");
+    assert_eq!(c.cmd_str(&["HGET", "h", "f2"]), "$2\r\nv2\r\n");
+    c.cmd_str(&["SELECT", "5"]);
+    assert_eq!(c.cmd_str(&["GET", "b"]), "$7\r\nin db 5\r\n");
+    let ttl = c.cmd_str(&["TTL", "ttl"]);
+    assert!(
+        ttl == ":1000\r\n" || ttl == ":999\r\n",
+        "TTL kept as an absolute time: {ttl}"
+    );
+}
+
+#[test]
+fn sigterm_writes_the_aof_and_exits_zero() {
+    let mut srv = TestServer::gostore(&["--appendfsync", "no"]);
+    let mut c = srv.raw_conn();
+    for i in 0..100 {
+        c.cmd_str(&["SET", &format!("k{i}"), &i.to_string()]);
+    }
+    assert_eq!(srv.sigterm(), Some(0));
+    srv.restart();
+    assert_eq!(srv.raw_conn().cmd_str(&["DBSIZE"]), ":100\r\n");
+}
+
+#[test]
+fn every_acknowledged_write_survives_kill_9_under_appendfsync_always() {
+    let mut srv = TestServer::gostore(&["--appendfsync", "always"]);
+    let mut acked: Vec<u64> = Vec::new();
+    let mut next = 0u64;
+    for cycle in 0..3 {
+        let port = srv.port;
+        let stop_after = 200 + cycle * 150;
+        // A writer that records each acknowledged SET; the server is killed
+        // while it writes, so its last command may or may not be applied.
+        let handle = std::thread::spawn(move || {
+            let mut c = RawConn::connect(port);
+            let mut got = Vec::new();
+            let mut n = next;
+            loop {
+                let k = format!("key:{n}");
+                match c.try_cmd(&[b"SET", k.as_bytes(), n.to_string().as_bytes()]) {
+                    Ok(r) if r == b"+OK\r\n" => got.push(n),
+                    _ => return (got, n),
+                }
+                n += 1;
+            }
+        });
+        common::wait_for(30, "writes to be acknowledged", || {
+            srv.raw_conn().cmd_str(&["DBSIZE"])
+                != format!(":{}\r\n", acked.len() + stop_after as usize / 2)
+        });
+        srv.kill9();
+        let (got, last) = handle.join().unwrap();
+        acked.extend(got);
+        next = last + 1;
+        srv.restart();
+        let mut c = srv.raw_conn();
+        for &n in &acked {
+            assert_eq!(
+                c.cmd_str(&["GET", &format!("key:{n}")]),
+                format!("${}\r\n{n}\r\n", n.to_string().len()),
+                "acknowledged key:{n} lost in cycle {cycle}"
+            );
+        }
+    }
+    assert!(
+        acked.len() > 100,
+        "the writer made progress ({} writes)",
+        acked.len()
+    );
+}
+
+#[test]
+fn replies_keep_flowing_after_switching_to_appendfsync_always_at_run_time() {
+    let srv = TestServer::gostore(&[]);
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["SET", "a", "1"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "appendfsync", "always"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd_str(&["SET", "b", "2"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "appendfsync", "no"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd_str(&["SET", "c", "3"]), "+OK\r\n");
+}
+
+#[test]
+fn a_legacy_single_file_aof_is_loaded_and_moved_into_the_directory() {
+    let dir = TempDir::new("legacy");
+    std::fs::write(
+        dir.path().join("database.aof"),
+        "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$3\r\nold\r\n$5\r\nvalue\r\n",
+    )
+    .unwrap();
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    assert_eq!(srv.raw_conn().cmd_str(&["GET", "old"]), "$5\r\nvalue\r\n");
+    assert!(
+        !dir.path().join("database.aof").exists(),
+        "the legacy file moved"
+    );
+    let manifest = read(&aof_dir(dir.path()).join("database.aof.manifest"));
+    assert_eq!(
+        manifest,
+        "file database.aof seq 1 type b\nfile database.aof.1.incr.aof seq 1 type i\n"
+    );
+    srv.raw_conn().cmd_str(&["SET", "new", "1"]);
+    drop(srv);
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["GET", "old"]), "$5\r\nvalue\r\n");
+    assert_eq!(c.cmd_str(&["GET", "new"]), "$1\r\n1\r\n");
+}
+
+/// A directory holding a manifest and one incr file with `content`.
+fn dir_with_incr(content: &[u8]) -> TempDir {
+    let dir = TempDir::new("damaged");
+    let a = aof_dir(dir.path());
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("database.aof.manifest"),
+        "file database.aof.1.base.aof seq 1 type b\nfile database.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    std::fs::write(a.join("database.aof.1.base.aof"), "").unwrap();
+    std::fs::write(a.join("database.aof.1.incr.aof"), content).unwrap();
+    dir
+}
+
+const GOOD: &[u8] = b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+
+#[test]
+fn a_truncated_last_command_is_cut_off_and_the_server_starts() {
+    let dir = dir_with_incr(&[GOOD, &b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$5\r\nhel"[..]].concat());
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["GET", "a"]), "$1\r\n1\r\n");
+    assert_eq!(c.cmd_str(&["EXISTS", "b"]), ":0\r\n");
+    assert_eq!(
+        std::fs::metadata(aof_dir(dir.path()).join("database.aof.1.incr.aof"))
+            .unwrap()
+            .len(),
+        GOOD.len() as u64,
+        "the partial command was removed from the file"
+    );
+}
+
+#[test]
+fn a_truncated_aof_is_refused_when_aof_load_truncated_is_no() {
+    let dir = dir_with_incr(&[GOOD, &b"*3\r\n$3\r\nSET"[..]].concat());
+    let (code, out) =
+        TestServer::start_failing(Kind::GoStore, dir.path(), &["--aof-load-truncated", "no"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("database.aof.1.incr.aof") && out.contains(&format!("offset {}", GOOD.len())),
+        "{out}"
+    );
+}
+
+#[test]
+fn corruption_stops_start_up_naming_the_file_and_offset() {
+    let dir = dir_with_incr(&[GOOD, &b"garbage\r\n"[..], GOOD].concat());
+    let before = std::fs::read(aof_dir(dir.path()).join("database.aof.1.incr.aof")).unwrap();
+    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(&format!("database.aof.1.incr.aof at offset {}", GOOD.len())),
+        "{out}"
+    );
+    assert!(out.contains("redis-check-aof --fix"), "{out}");
+    assert_eq!(
+        std::fs::read(aof_dir(dir.path()).join("database.aof.1.incr.aof")).unwrap(),
+        before,
+        "nothing was changed"
+    );
+}
+
+#[test]
+fn an_unknown_command_in_the_aof_stops_start_up() {
+    let dir = dir_with_incr(b"*1\r\n$6\r\nNOSUCH\r\n");
+    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("Unknown command 'NOSUCH'"), "{out}");
+}
+
+#[test]
+fn a_malformed_manifest_or_a_missing_file_stops_start_up_without_changes() {
+    let dir = dir_with_incr(GOOD);
+    let m = aof_dir(dir.path()).join("database.aof.manifest");
+    std::fs::write(&m, "file database.aof.1.base.aof seq 1\n").unwrap();
+    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("manifest"), "{out}");
+    assert_eq!(read(&m), "file database.aof.1.base.aof seq 1\n");
+    std::fs::write(
+        &m,
+        "file database.aof.1.base.aof seq 1 type b\nfile database.aof.7.incr.aof seq 7 type i\n",
+    )
+    .unwrap();
+    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("database.aof.7.incr.aof") && out.contains("doesn't exist"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_rdb_preamble_base_is_refused_with_a_clear_message() {
+    let dir = dir_with_incr(GOOD);
+    std::fs::write(
+        aof_dir(dir.path()).join("database.aof.1.base.aof"),
+        b"REDIS0010\xfa\x09redis-ver",
+    )
+    .unwrap();
+    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(out.contains("RDB preamble"), "{out}");
+}
+
+#[test]
+fn annotations_and_multi_exec_blocks_written_by_redis_load() {
+    let content = [
+        &b"#TS:1700000000\r\n"[..],
+        b"*1\r\n$5\r\nMULTI\r\n",
+        GOOD,
+        b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n",
+        b"*1\r\n$4\r\nEXEC\r\n",
+        b"*1\r\n$5\r\nMULTI\r\n",
+        b"*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n",
+    ]
+    .concat();
+    let dir = dir_with_incr(&content);
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = srv.raw_conn();
+    assert_eq!(
+        c.cmd_str(&["MGET", "a", "b", "c"]),
+        "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n",
+        "an unterminated MULTI is a truncated tail"
+    );
+}
+
+fn redis_check_aof() -> Option<&'static str> {
+    ["/usr/bin/redis-check-aof", "/usr/local/bin/redis-check-aof"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+}
+
+#[test]
+fn redis_check_aof_accepts_gostore_files() {
+    let mut srv = TestServer::gostore(&[]);
+    let mut c = srv.raw_conn();
+    c.cmd_str(&["SET", "k", "v", "EX", "100"]);
+    c.cmd_str(&["HSET", "h", "a", "1"]);
+    c.cmd_str(&["SELECT", "3"]);
+    c.cmd_str(&["INCRBYFLOAT", "f", "1.5"]);
+    srv.sigterm();
+    let tool = redis_check_aof().unwrap_or("redis-check-aof");
+    let out = std::process::Command::new(tool)
+        .arg(aof_dir(&srv.path).join("database.aof.manifest"))
+        .output()
+        .expect("redis-check-aof (redis-tools) is installed by `make test`");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("is valid"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn redis_server_loads_a_gostore_aof_and_gostore_loads_redis_s() {
+    // GoStore writes, Redis reads.
+    let dir = TempDir::new("roundtrip");
+    {
+        let mut g = TestServer::gostore_in(dir.path(), &[]);
+        let mut c = g.raw_conn();
+        c.cmd_str(&["SET", "s", "string value"]);
+        c.cmd_str(&["SET", "n", "42"]);
+        c.cmd_str(&["INCR", "n"]);
+        c.cmd_str(&["HSET", "h", "f1", "v1", "f2", "v2"]);
+        c.cmd_str(&["SET", "t", "ttl", "EX", "1000"]);
+        c.cmd_str(&["SELECT", "1"]);
+        c.cmd_str(&["SET", "db1", "yes"]);
+        g.sigterm();
+    }
+    let redis_args = [
+        "--appendonly",
+        "yes",
+        "--appendfilename",
+        "database.aof",
+        "--appenddirname",
+        "appendonlydir",
+        "--aof-use-rdb-preamble",
+        "no",
+    ];
+    {
+        let mut r = TestServer::start_in(Kind::Redis, dir.path(), &redis_args);
+        let mut c = r.raw_conn();
+        assert_eq!(c.cmd_str(&["GET", "s"]), "$12\r\nstring value\r\n");
+        assert_eq!(c.cmd_str(&["GET", "n"]), "$2\r\n43\r\n");
+        assert_eq!(c.cmd_str(&["HGET", "h", "f2"]), "$2\r\nv2\r\n");
+        assert!(c.cmd_str(&["TTL", "t"]).starts_with(":99"));
+        // Redis writes more, then rewrites: GoStore must read both forms.
+        c.cmd_str(&["SELECT", "1"]);
+        assert_eq!(c.cmd_str(&["GET", "db1"]), "$3\r\nyes\r\n");
+        c.cmd_str(&["SET", "from-redis", "1"]);
+        c.cmd_str(&["HSET", "h2", "x", "y"]);
+        c.cmd_str(&["BGREWRITEAOF"]);
+        common::wait_for(30, "the Redis rewrite", || {
+            c.cmd_str(&["INFO", "persistence"])
+                .contains("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0")
+                && c.cmd_str(&["INFO", "persistence"])
+                    .contains("aof_rewrites:1")
+        });
+        c.cmd_str(&["SET", "after-rewrite", "2"]);
+        r.sigterm();
+    }
+    let g = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = g.raw_conn();
+    assert_eq!(c.cmd_str(&["GET", "s"]), "$12\r\nstring value\r\n");
+    assert_eq!(c.cmd_str(&["HGET", "h", "f1"]), "$2\r\nv1\r\n");
+    c.cmd_str(&["SELECT", "1"]);
+    assert_eq!(
+        c.cmd_str(&["MGET", "db1", "from-redis", "after-rewrite"]),
+        "*3\r\n$3\r\nyes\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+    assert_eq!(c.cmd_str(&["HGET", "h2", "x"]), "$1\r\ny\r\n");
+}

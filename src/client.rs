@@ -198,6 +198,8 @@ pub struct Client {
     pub queued: bool,
     /// Already in the list of clients with replies to write.
     pub write_queued: bool,
+    /// Stopped running commands until its output drains.
+    pub paused_output: bool,
     /// Why it is closing, once decided.
     pub closing: Option<CloseReason>,
 }

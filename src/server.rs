@@ -450,6 +450,7 @@ impl Server {
             writable: true,
             queued: true,
             write_queued: false,
+            paused_output: false,
             closing: None,
         };
         self.clients.insert(Box::new(client));
@@ -473,8 +474,13 @@ impl Server {
             // Run what the buffer already holds.
             match self.run_commands(&mut c, &mut commands_left) {
                 Ran::NeedInput => {}
-                Ran::Paused => {
+                Ran::Budget => {
                     more = true;
+                    break;
+                }
+                Ran::OutputFull => {
+                    // Resumed by flush_replies once the output drains.
+                    c.paused_output = true;
                     break;
                 }
                 Ran::Stop => break,
@@ -547,8 +553,11 @@ impl Server {
 
     fn run_commands(&mut self, c: &mut Client, budget: &mut usize) -> Ran {
         loop {
-            if *budget == 0 || c.reply.pending_len() > OUTPUT_PAUSE {
-                return Ran::Paused;
+            if *budget == 0 {
+                return Ran::Budget;
+            }
+            if c.reply.pending_len() > OUTPUT_PAUSE {
+                return Ran::OutputFull;
             }
             if c.state.close_after_reply || c.state.close_asap {
                 return Ran::Stop;
@@ -681,10 +690,12 @@ impl Server {
                 c.write_queued = true;
                 held.push(token);
             }
-            let paused_with_input = c.reply.pending_len() <= OUTPUT_PAUSE && c.query.has_command();
-            if paused_with_input && !c.queued {
-                c.queued = true;
-                self.pending.push(token);
+            if c.paused_output && c.reply.pending_len() <= OUTPUT_PAUSE {
+                c.paused_output = false;
+                if !c.queued {
+                    c.queued = true;
+                    self.pending.push(token);
+                }
             }
             if c.closing.is_some() {
                 if let Some(c) = self.clients.remove(token) {
@@ -823,8 +834,10 @@ impl Server {
 enum Ran {
     /// The buffer holds no complete command.
     NeedInput,
-    /// A budget ran out; resume next tick.
-    Paused,
+    /// The per-tick command budget ran out; resume next tick.
+    Budget,
+    /// The client has too much unsent output; resume once it drains.
+    OutputFull,
     /// The client is closing.
     Stop,
 }

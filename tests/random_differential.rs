@@ -1,0 +1,158 @@
+//! Randomized differential testing: proptest generates sequences of string,
+//! hash and keyspace commands over a small key space (so commands collide
+//! on the same keys and types), runs each sequence on a fresh redis-server
+//! dataset and on gostore, in RESP2 or RESP3, and compares every reply.
+//! A failure shrinks to a minimal sequence.
+//!
+//! Only values that legitimately differ are normalised: remaining TTLs are
+//! compared as "none / missing / positive", since a second can tick between
+//! the two servers.
+
+mod common;
+
+use std::sync::{Mutex, OnceLock};
+
+use common::resp::{self, RawConn};
+use common::TestServer;
+use proptest::prelude::*;
+
+struct Pair {
+    redis: TestServer,
+    gostore: TestServer,
+}
+
+fn servers() -> &'static Mutex<Pair> {
+    static S: OnceLock<Mutex<Pair>> = OnceLock::new();
+    S.get_or_init(|| Mutex::new(Pair { redis: TestServer::redis(&[]), gostore: TestServer::gostore(&[]) }))
+}
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![Just("k1"), Just("k2"), Just("k3"), Just("h1"), Just("h2")].prop_map(String::from)
+}
+
+fn field() -> impl Strategy<Value = String> {
+    prop_oneof![Just("f1"), Just("f2"), Just("f3"), Just("")].prop_map(String::from)
+}
+
+fn value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("0".to_string()),
+        Just("1".to_string()),
+        Just("-7".to_string()),
+        Just("10.5".to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("abc".to_string()),
+        Just("".to_string()),
+        Just("1e3".to_string()),
+        Just(" 5".to_string()),
+        Just("x".repeat(30)),
+        "[a-z0-9]{0,8}",
+    ]
+}
+
+fn int_arg() -> impl Strategy<Value = String> {
+    prop_oneof![(-5i64..20).prop_map(|v| v.to_string()), Just("abc".to_string()), Just("9223372036854775807".to_string()), Just("-9223372036854775808".to_string()), Just("1.5".to_string())]
+}
+
+fn float_arg() -> impl Strategy<Value = String> {
+    prop_oneof![Just("0.1".to_string()), Just("-2.5".to_string()), Just("3".to_string()), Just("1e2".to_string()), Just("inf".to_string()), Just("x".to_string())]
+}
+
+fn ttl_secs() -> impl Strategy<Value = String> {
+    // Long TTLs (no expiry during a test), zero and negative (immediate), bad.
+    prop_oneof![Just("1000".to_string()), Just("5000".to_string()), Just("0".to_string()), Just("-1".to_string()), Just("abc".to_string())]
+}
+
+fn command() -> impl Strategy<Value = Vec<String>> {
+    prop_oneof![
+        (key(), value()).prop_map(|(k, v)| vec!["SET".into(), k, v]),
+        (key(), value(), prop_oneof![Just("NX"), Just("XX"), Just("GET"), Just("KEEPTTL")]).prop_map(|(k, v, o)| vec!["SET".into(), k, v, o.into()]),
+        (key(), value(), ttl_secs()).prop_map(|(k, v, t)| vec!["SET".into(), k, v, "EX".into(), t]),
+        key().prop_map(|k| vec!["GET".into(), k]),
+        (key(), value()).prop_map(|(k, v)| vec!["GETSET".into(), k, v]),
+        key().prop_map(|k| vec!["GETDEL".into(), k]),
+        (key(), value()).prop_map(|(k, v)| vec!["SETNX".into(), k, v]),
+        (key(), key()).prop_map(|(a, b)| vec!["MGET".into(), a, b]),
+        (key(), value(), key(), value()).prop_map(|(a, x, b, y)| vec!["MSET".into(), a, x, b, y]),
+        (key(), value(), key(), value()).prop_map(|(a, x, b, y)| vec!["MSETNX".into(), a, x, b, y]),
+        (key(), value()).prop_map(|(k, v)| vec!["APPEND".into(), k, v]),
+        key().prop_map(|k| vec!["STRLEN".into(), k]),
+        (key(), int_arg(), int_arg()).prop_map(|(k, a, b)| vec!["GETRANGE".into(), k, a, b]),
+        (key(), int_arg(), value()).prop_map(|(k, o, v)| vec!["SETRANGE".into(), k, o, v]),
+        key().prop_map(|k| vec!["INCR".into(), k]),
+        key().prop_map(|k| vec!["DECR".into(), k]),
+        (key(), int_arg()).prop_map(|(k, n)| vec!["INCRBY".into(), k, n]),
+        (key(), int_arg()).prop_map(|(k, n)| vec!["DECRBY".into(), k, n]),
+        (key(), float_arg()).prop_map(|(k, n)| vec!["INCRBYFLOAT".into(), k, n]),
+        (key(), key()).prop_map(|(a, b)| vec!["LCS".into(), a, b]),
+        (key(), field(), value()).prop_map(|(k, f, v)| vec!["HSET".into(), k, f, v]),
+        (key(), field(), value(), field(), value()).prop_map(|(k, f, v, g, w)| vec!["HSET".into(), k, f, v, g, w]),
+        (key(), field(), value()).prop_map(|(k, f, v)| vec!["HSETNX".into(), k, f, v]),
+        (key(), field()).prop_map(|(k, f)| vec!["HGET".into(), k, f]),
+        (key(), field(), field()).prop_map(|(k, f, g)| vec!["HMGET".into(), k, f, g]),
+        (key(), field()).prop_map(|(k, f)| vec!["HDEL".into(), k, f]),
+        key().prop_map(|k| vec!["HLEN".into(), k]),
+        (key(), field()).prop_map(|(k, f)| vec!["HEXISTS".into(), k, f]),
+        key().prop_map(|k| vec!["HGETALL".into(), k]),
+        key().prop_map(|k| vec!["HKEYS".into(), k]),
+        key().prop_map(|k| vec!["HVALS".into(), k]),
+        (key(), field(), int_arg()).prop_map(|(k, f, n)| vec!["HINCRBY".into(), k, f, n]),
+        (key(), field(), float_arg()).prop_map(|(k, f, n)| vec!["HINCRBYFLOAT".into(), k, f, n]),
+        (key(), field()).prop_map(|(k, f)| vec!["HSTRLEN".into(), k, f]),
+        (key(), key()).prop_map(|(a, b)| vec!["DEL".into(), a, b]),
+        (key(), key()).prop_map(|(a, b)| vec!["EXISTS".into(), a, b]),
+        key().prop_map(|k| vec!["TYPE".into(), k]),
+        (key(), key()).prop_map(|(a, b)| vec!["RENAME".into(), a, b]),
+        (key(), key()).prop_map(|(a, b)| vec!["RENAMENX".into(), a, b]),
+        (key(), key()).prop_map(|(a, b)| vec!["COPY".into(), a, b]),
+        (key(), key()).prop_map(|(a, b)| vec!["COPY".into(), a, b, "REPLACE".into()]),
+        (key(), ttl_secs()).prop_map(|(k, t)| vec!["EXPIRE".into(), k, t]),
+        (key(), ttl_secs(), prop_oneof![Just("NX"), Just("XX"), Just("GT"), Just("LT")]).prop_map(|(k, t, o)| vec!["EXPIRE".into(), k, t, o.into()]),
+        key().prop_map(|k| vec!["PERSIST".into(), k]),
+        key().prop_map(|k| vec!["TTL".into(), k]),
+        key().prop_map(|k| vec!["OBJECT".into(), "ENCODING".into(), k]),
+        Just(vec!["DBSIZE".to_string()]),
+        prop_oneof![Just("0"), Just("1")].prop_map(|d| vec!["SELECT".into(), d.into()]),
+        (key(), prop_oneof![Just("0"), Just("1")]).prop_map(|(k, d)| vec!["MOVE".into(), k, d.into()]),
+    ]
+}
+
+/// TTL replies are compared as missing (-2), no TTL (-1) or positive.
+fn normalise(cmd: &[String], reply: Vec<u8>) -> String {
+    if cmd[0] == "TTL" && reply.first() == Some(&b':') {
+        let n: i64 = String::from_utf8_lossy(&reply[1..reply.len() - 2]).parse().unwrap_or(0);
+        return if n >= 0 { ":positive".into() } else { resp::show(&reply) };
+    }
+    resp::show(&reply)
+}
+
+fn run(conn: &mut RawConn, cmds: &[Vec<String>]) -> Vec<String> {
+    cmds.iter()
+        .map(|c| {
+            let args: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+            normalise(c, conn.cmd(&args))
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, max_shrink_iters: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_command_sequences_reply_like_redis(cmds in prop::collection::vec(command(), 1..40), resp3 in any::<bool>()) {
+        let pair = servers().lock().unwrap_or_else(|e| e.into_inner());
+        let mut r = pair.redis.raw_conn();
+        let mut g = pair.gostore.raw_conn();
+        for c in [&mut r, &mut g] {
+            c.cmd(&[b"FLUSHALL"]);
+            if resp3 {
+                c.cmd(&[b"HELLO", b"3"]);
+            }
+        }
+        let rr = run(&mut r, &cmds);
+        let gr = run(&mut g, &cmds);
+        for (i, (a, b)) in rr.iter().zip(&gr).enumerate() {
+            prop_assert_eq!(a, b, "command {} {:?} (RESP{}) in {:?}", i, cmds[i], if resp3 { 3 } else { 2 }, cmds);
+        }
+    }
+}

@@ -355,7 +355,8 @@ fn a_client_that_does_not_read_its_replies_is_paused_not_buffered() {
     let mut other = srv.raw_conn();
     common::wait_for(30, "the slow client to fill its socket", || {
         let list = other.cmd_str(&["CLIENT", "LIST"]);
-        list.lines().any(|l| l.contains("obl=") && !l.contains("obl=0 ") && !l.contains("cmd=client|list"))
+        list.lines()
+            .any(|l| l.contains("obl=") && !l.contains("obl=0 ") && !l.contains("cmd=client|list"))
     });
     let list = other.cmd_str(&["CLIENT", "LIST"]);
     let omem: usize = list
@@ -365,7 +366,10 @@ fn a_client_that_does_not_read_its_replies_is_paused_not_buffered() {
         .filter_map(|v| v.parse().ok())
         .max()
         .unwrap_or(0);
-    assert!(omem < 8 * 1024 * 1024, "the slow client's output is bounded (omem={omem})");
+    assert!(
+        omem < 8 * 1024 * 1024,
+        "the slow client's output is bounded (omem={omem})"
+    );
     assert_eq!(other.cmd_str(&["PING"]), "+PONG\r\n");
     // Every reply still arrives, in order.
     let want = format!("$100000\r\n{value}\r\n");

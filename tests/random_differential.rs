@@ -23,7 +23,12 @@ struct Pair {
 
 fn servers() -> &'static Mutex<Pair> {
     static S: OnceLock<Mutex<Pair>> = OnceLock::new();
-    S.get_or_init(|| Mutex::new(Pair { redis: TestServer::redis(&[]), gostore: TestServer::gostore(&[]) }))
+    S.get_or_init(|| {
+        Mutex::new(Pair {
+            redis: TestServer::redis(&[]),
+            gostore: TestServer::gostore(&[]),
+        })
+    })
 }
 
 fn key() -> impl Strategy<Value = String> {
@@ -51,22 +56,46 @@ fn value() -> impl Strategy<Value = String> {
 }
 
 fn int_arg() -> impl Strategy<Value = String> {
-    prop_oneof![(-5i64..20).prop_map(|v| v.to_string()), Just("abc".to_string()), Just("9223372036854775807".to_string()), Just("-9223372036854775808".to_string()), Just("1.5".to_string())]
+    prop_oneof![
+        (-5i64..20).prop_map(|v| v.to_string()),
+        Just("abc".to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("-9223372036854775808".to_string()),
+        Just("1.5".to_string())
+    ]
 }
 
 fn float_arg() -> impl Strategy<Value = String> {
-    prop_oneof![Just("0.1".to_string()), Just("-2.5".to_string()), Just("3".to_string()), Just("1e2".to_string()), Just("inf".to_string()), Just("x".to_string())]
+    prop_oneof![
+        Just("0.1".to_string()),
+        Just("-2.5".to_string()),
+        Just("3".to_string()),
+        Just("1e2".to_string()),
+        Just("inf".to_string()),
+        Just("x".to_string())
+    ]
 }
 
 fn ttl_secs() -> impl Strategy<Value = String> {
     // Long TTLs (no expiry during a test), zero and negative (immediate), bad.
-    prop_oneof![Just("1000".to_string()), Just("5000".to_string()), Just("0".to_string()), Just("-1".to_string()), Just("abc".to_string())]
+    prop_oneof![
+        Just("1000".to_string()),
+        Just("5000".to_string()),
+        Just("0".to_string()),
+        Just("-1".to_string()),
+        Just("abc".to_string())
+    ]
 }
 
 fn command() -> impl Strategy<Value = Vec<String>> {
     prop_oneof![
         (key(), value()).prop_map(|(k, v)| vec!["SET".into(), k, v]),
-        (key(), value(), prop_oneof![Just("NX"), Just("XX"), Just("GET"), Just("KEEPTTL")]).prop_map(|(k, v, o)| vec!["SET".into(), k, v, o.into()]),
+        (
+            key(),
+            value(),
+            prop_oneof![Just("NX"), Just("XX"), Just("GET"), Just("KEEPTTL")]
+        )
+            .prop_map(|(k, v, o)| vec!["SET".into(), k, v, o.into()]),
         (key(), value(), ttl_secs()).prop_map(|(k, v, t)| vec!["SET".into(), k, v, "EX".into(), t]),
         key().prop_map(|k| vec!["GET".into(), k]),
         (key(), value()).prop_map(|(k, v)| vec!["GETSET".into(), k, v]),
@@ -86,7 +115,14 @@ fn command() -> impl Strategy<Value = Vec<String>> {
         (key(), float_arg()).prop_map(|(k, n)| vec!["INCRBYFLOAT".into(), k, n]),
         (key(), key()).prop_map(|(a, b)| vec!["LCS".into(), a, b]),
         (key(), field(), value()).prop_map(|(k, f, v)| vec!["HSET".into(), k, f, v]),
-        (key(), field(), value(), field(), value()).prop_map(|(k, f, v, g, w)| vec!["HSET".into(), k, f, v, g, w]),
+        (key(), field(), value(), field(), value()).prop_map(|(k, f, v, g, w)| vec![
+            "HSET".into(),
+            k,
+            f,
+            v,
+            g,
+            w
+        ]),
         (key(), field(), value()).prop_map(|(k, f, v)| vec!["HSETNX".into(), k, f, v]),
         (key(), field()).prop_map(|(k, f)| vec!["HGET".into(), k, f]),
         (key(), field(), field()).prop_map(|(k, f, g)| vec!["HMGET".into(), k, f, g]),
@@ -107,21 +143,36 @@ fn command() -> impl Strategy<Value = Vec<String>> {
         (key(), key()).prop_map(|(a, b)| vec!["COPY".into(), a, b]),
         (key(), key()).prop_map(|(a, b)| vec!["COPY".into(), a, b, "REPLACE".into()]),
         (key(), ttl_secs()).prop_map(|(k, t)| vec!["EXPIRE".into(), k, t]),
-        (key(), ttl_secs(), prop_oneof![Just("NX"), Just("XX"), Just("GT"), Just("LT")]).prop_map(|(k, t, o)| vec!["EXPIRE".into(), k, t, o.into()]),
+        (
+            key(),
+            ttl_secs(),
+            prop_oneof![Just("NX"), Just("XX"), Just("GT"), Just("LT")]
+        )
+            .prop_map(|(k, t, o)| vec!["EXPIRE".into(), k, t, o.into()]),
         key().prop_map(|k| vec!["PERSIST".into(), k]),
         key().prop_map(|k| vec!["TTL".into(), k]),
         key().prop_map(|k| vec!["OBJECT".into(), "ENCODING".into(), k]),
         Just(vec!["DBSIZE".to_string()]),
         prop_oneof![Just("0"), Just("1")].prop_map(|d| vec!["SELECT".into(), d.into()]),
-        (key(), prop_oneof![Just("0"), Just("1")]).prop_map(|(k, d)| vec!["MOVE".into(), k, d.into()]),
+        (key(), prop_oneof![Just("0"), Just("1")]).prop_map(|(k, d)| vec![
+            "MOVE".into(),
+            k,
+            d.into()
+        ]),
     ]
 }
 
 /// TTL replies are compared as missing (-2), no TTL (-1) or positive.
 fn normalise(cmd: &[String], reply: Vec<u8>) -> String {
     if cmd[0] == "TTL" && reply.first() == Some(&b':') {
-        let n: i64 = String::from_utf8_lossy(&reply[1..reply.len() - 2]).parse().unwrap_or(0);
-        return if n >= 0 { ":positive".into() } else { resp::show(&reply) };
+        let n: i64 = String::from_utf8_lossy(&reply[1..reply.len() - 2])
+            .parse()
+            .unwrap_or(0);
+        return if n >= 0 {
+            ":positive".into()
+        } else {
+            resp::show(&reply)
+        };
     }
     resp::show(&reply)
 }

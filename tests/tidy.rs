@@ -29,5 +29,8 @@ fn every_source_file_starts_with_a_module_doc_comment() {
         })
         .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a //! header: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! header: {missing:?}"
+    );
 }

@@ -22,19 +22,46 @@ fn tool(name: &str) -> String {
 fn redis_benchmark_runs_its_suite_against_gostore_without_errors() {
     let srv = TestServer::gostore(&[]);
     let out = Command::new(tool("redis-benchmark"))
-        .args(["-p", &srv.port.to_string(), "-t", "ping,set,get,incr,mset,hset", "-n", "20000", "-c", "20", "-P", "4", "--csv"])
+        .args([
+            "-p",
+            &srv.port.to_string(),
+            "-t",
+            "ping,set,get,incr,mset,hset",
+            "-n",
+            "20000",
+            "-c",
+            "20",
+            "-P",
+            "4",
+            "--csv",
+        ])
         .output()
         .expect("run redis-benchmark");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(!text.to_lowercase().contains("error"), "{text}");
-    for test in ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET (10 keys)", "HSET"] {
-        assert!(text.contains(&format!("\"{test}\"")), "no {test} line in:\n{text}");
+    for test in [
+        "PING_INLINE",
+        "PING_MBULK",
+        "SET",
+        "GET",
+        "INCR",
+        "MSET (10 keys)",
+        "HSET",
+    ] {
+        assert!(
+            text.contains(&format!("\"{test}\"")),
+            "no {test} line in:\n{text}"
+        );
     }
     let mut c = srv.raw_conn();
     // The suite wrote its keys: SET/GET/INCR/MSET/HSET on key:__rand_int__, counter, myhash.
     assert_eq!(c.cmd_str(&["TYPE", "myhash"]), "+hash\r\n");
-    assert_eq!(c.cmd_str(&["GET", "counter:__rand_int__"]), "$5\r\n20000\r\n");
+    assert_eq!(
+        c.cmd_str(&["GET", "counter:__rand_int__"]),
+        "$5\r\n20000\r\n"
+    );
 }
 
 fn cli(port: u16, args: &[&str], stdin_tty: bool) -> (String, i32) {
@@ -46,7 +73,10 @@ fn cli(port: u16, args: &[&str], stdin_tty: bool) -> (String, i32) {
     }
     cmd.args(args);
     let out = cmd.output().expect("run redis-cli");
-    (String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr), out.status.code().unwrap_or(-1))
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        out.status.code().unwrap_or(-1),
+    )
 }
 
 #[test]
@@ -108,7 +138,14 @@ fn redis_cli_hints_come_from_command_docs() {
     // that the hint data is present for a command with arguments.
     let srv = TestServer::gostore(&[]);
     let docs = srv.raw_conn().cmd_str(&["COMMAND", "DOCS", "set"]);
-    for arg in ["key", "value", "condition", "expiration", "unix-time-milliseconds", "KEEPTTL"] {
+    for arg in [
+        "key",
+        "value",
+        "condition",
+        "expiration",
+        "unix-time-milliseconds",
+        "KEEPTTL",
+    ] {
         assert!(docs.contains(arg), "COMMAND DOCS set lacks {arg}");
     }
 }

@@ -933,12 +933,13 @@ fn trim(line: &[u8]) -> &[u8] {
     &line[start..end.max(start)]
 }
 
+/// A `--name value ...` command-line option.
+pub type CliOption = (String, Vec<String>);
+
 /// Splits `gostore [config-file] [--name value ...]` into the file and the
 /// options, as redis-server does: `-` reads the file from stdin, a value
 /// starting with `--` begins the next option.
-pub fn parse_command_line(
-    args: &[String],
-) -> Result<(Option<PathBuf>, Vec<(String, Vec<String>)>), String> {
+pub fn parse_command_line(args: &[String]) -> Result<(Option<PathBuf>, Vec<CliOption>), String> {
     let mut file = None;
     let mut i = 0;
     if let Some(first) = args.first() {
@@ -947,7 +948,7 @@ pub fn parse_command_line(
             i = 1;
         }
     }
-    let mut options: Vec<(String, Vec<String>)> = Vec::new();
+    let mut options: Vec<CliOption> = Vec::new();
     while i < args.len() {
         let a = &args[i];
         if let Some(name) = a.strip_prefix("--") {

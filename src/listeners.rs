@@ -200,7 +200,7 @@ impl Listeners {
 
     /// Whether a token is a listener's.
     pub fn is_listener(&self, token: Token) -> bool {
-        token == UNIX_TOKEN || (token.0 >= TCP_TOKEN_BASE && token.0 < TCP_TOKEN_BASE + MAX_TCP + 1)
+        token == UNIX_TOKEN || (TCP_TOKEN_BASE..=TCP_TOKEN_BASE + MAX_TCP).contains(&token.0)
     }
 
     /// Bound TCP addresses.

@@ -10,26 +10,10 @@
 
 mod common;
 
-use std::sync::{Mutex, OnceLock};
-
 use common::resp::{self, RawConn};
 use common::TestServer;
 use proptest::prelude::*;
-
-struct Pair {
-    redis: TestServer,
-    gostore: TestServer,
-}
-
-fn servers() -> &'static Mutex<Pair> {
-    static S: OnceLock<Mutex<Pair>> = OnceLock::new();
-    S.get_or_init(|| {
-        Mutex::new(Pair {
-            redis: TestServer::redis(&[]),
-            gostore: TestServer::gostore(&[]),
-        })
-    })
-}
+use proptest::test_runner::{Config, TestRunner};
 
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![Just("k1"), Just("k2"), Just("k3"), Just("h1"), Just("h2")].prop_map(String::from)
@@ -186,14 +170,20 @@ fn run(conn: &mut RawConn, cmds: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, max_shrink_iters: 2000, ..ProptestConfig::default() })]
-
-    #[test]
-    fn random_command_sequences_reply_like_redis(cmds in prop::collection::vec(command(), 1..40), resp3 in any::<bool>()) {
-        let pair = servers().lock().unwrap_or_else(|e| e.into_inner());
-        let mut r = pair.redis.raw_conn();
-        let mut g = pair.gostore.raw_conn();
+#[test]
+fn random_command_sequences_reply_like_redis() {
+    // The servers live for this test only, and are stopped when it ends.
+    let redis = TestServer::redis(&[]);
+    let gostore = TestServer::gostore(&[]);
+    let mut runner = TestRunner::new(Config {
+        cases: 96,
+        max_shrink_iters: 2000,
+        ..Config::default()
+    });
+    let strategy = (prop::collection::vec(command(), 1..40), any::<bool>());
+    let result = runner.run(&strategy, |(cmds, resp3)| {
+        let mut r = redis.raw_conn();
+        let mut g = gostore.raw_conn();
         for c in [&mut r, &mut g] {
             c.cmd(&[b"FLUSHALL"]);
             if resp3 {
@@ -203,7 +193,19 @@ proptest! {
         let rr = run(&mut r, &cmds);
         let gr = run(&mut g, &cmds);
         for (i, (a, b)) in rr.iter().zip(&gr).enumerate() {
-            prop_assert_eq!(a, b, "command {} {:?} (RESP{}) in {:?}", i, cmds[i], if resp3 { 3 } else { 2 }, cmds);
+            prop_assert_eq!(
+                a,
+                b,
+                "command {} {:?} (RESP{}) in {:?}",
+                i,
+                cmds[i],
+                if resp3 { 3 } else { 2 },
+                cmds
+            );
         }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }

@@ -61,7 +61,7 @@ pub fn load(
                 if last_report.elapsed().as_secs() >= 1 {
                     last_report = Instant::now();
                     let done = before + done;
-                    let pct = if total > 0 { done * 100 / total } else { 100 };
+                    let pct = (done * 100).checked_div(total).unwrap_or(100);
                     let mbs = done as f64 / 1e6 / started.elapsed().as_secs_f64().max(1e-3);
                     log::info!(
                         "Loading the AOF: {pct}% ({} of {} MB, {mbs:.0} MB/s)",

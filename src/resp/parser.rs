@@ -48,16 +48,20 @@ enum Span {
 pub struct Argv {
     spans: Vec<Span>,
     owned: Vec<Vec<u8>>,
+    /// Bytes held in `owned`.
+    owned_bytes: usize,
 }
 
 impl Argv {
     fn clear(&mut self) {
         self.spans.clear();
         self.owned.clear();
+        self.owned_bytes = 0;
     }
 
     fn push_owned(&mut self, v: Vec<u8>) {
         self.spans.push(Span::Owned(self.owned.len()));
+        self.owned_bytes += v.capacity();
         self.owned.push(v);
     }
 }
@@ -216,7 +220,16 @@ impl Parser {
     /// Bytes received but not yet parsed, plus a big bulk's buffer: what
     /// `client-query-buffer-limit` bounds.
     pub fn buffered(&self) -> usize {
-        (self.end - self.pos) + self.big.as_ref().map(|(b, _)| b.len()).unwrap_or(0)
+        // The whole command in progress counts, its parsed arguments too:
+        // a client cannot grow memory with an endless multibulk.
+        let start = if self.state == State::Idle && !self.ready {
+            self.pos
+        } else {
+            self.cmd_start
+        };
+        (self.end - start)
+            + self.big.as_ref().map(|(b, _)| b.len()).unwrap_or(0)
+            + self.argv.owned_bytes
     }
 
     /// Allocated bytes (CLIENT LIST qbuf/qbuf-free).

@@ -86,6 +86,8 @@ pub struct TestServer {
     /// Where its files are (its `dir`).
     pub path: PathBuf,
     args: Vec<String>,
+    /// RLIMIT_FSIZE for the child, with SIGXFSZ ignored (disk-full tests).
+    pub fsize_limit: Option<u64>,
 }
 
 /// Waits until `cond` holds, polling every few ms, or panics after `secs`.
@@ -122,6 +124,7 @@ impl TestServer {
             dir: Some(dir),
             path,
             args: args.iter().map(|a| a.to_string()).collect(),
+            fsize_limit: None,
         };
         s.launch();
         s
@@ -146,6 +149,7 @@ impl TestServer {
             dir: None,
             path: path.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            fsize_limit: None,
         };
         s.launch();
         s
@@ -188,7 +192,23 @@ impl TestServer {
         // A free port can be taken between our check and the bind: retry.
         for attempt in 0..5 {
             let port = free_port();
-            let mut child = self.command(port).spawn().expect("spawn server");
+            let mut cmd = self.command(port);
+            if let Some(limit) = self.fsize_limit {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: only async-signal-safe calls between fork and exec.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        let r = libc::rlimit {
+                            rlim_cur: limit,
+                            rlim_max: libc::RLIM_INFINITY,
+                        };
+                        libc::setrlimit(libc::RLIMIT_FSIZE, &r);
+                        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                        Ok(())
+                    });
+                }
+            }
+            let mut child = cmd.spawn().expect("spawn server");
             let deadline = Instant::now() + Duration::from_secs(30);
             loop {
                 if let Ok(Some(_)) = child.try_wait() {
@@ -220,6 +240,7 @@ impl TestServer {
             dir: None,
             path: path.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            fsize_limit: None,
         };
         let out = s
             .command(free_port())
@@ -296,6 +317,36 @@ impl TestServer {
         }
     }
 
+    /// Starts gostore with a file size limit (RLIMIT_FSIZE): writes past it
+    /// fail with EFBIG, as on a full disk.
+    pub fn gostore_with_fsize_limit(limit: u64, args: &[&str]) -> TestServer {
+        let dir = TempDir::new("fsize");
+        let mut s = TestServer {
+            kind: Kind::GoStore,
+            port: 0,
+            child: None,
+            path: dir.path().to_path_buf(),
+            dir: Some(dir),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            fsize_limit: Some(limit),
+        };
+        s.launch();
+        s
+    }
+
+    /// Changes the running server's RLIMIT_FSIZE.
+    pub fn set_fsize_limit(&mut self, limit: u64) {
+        let pid = self.pid().expect("running") as libc::pid_t;
+        let r = libc::rlimit {
+            rlim_cur: limit,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: prlimit on our own child with a valid rlimit.
+        let rc = unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, &r, std::ptr::null_mut()) };
+        assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+        self.fsize_limit = Some(limit);
+    }
+
     /// The pid.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(|c| c.id())
@@ -325,5 +376,6 @@ pub fn ping(port: u16) -> bool {
             Ok(n) => got.extend_from_slice(&buf[..n]),
         }
     }
-    got.starts_with(b"+PONG\r\n")
+    // A server that wants a password is up too.
+    got.starts_with(b"+PONG\r\n") || got.starts_with(b"-NOAUTH")
 }

@@ -6,10 +6,15 @@
 //! AOF before the command itself. During AOF replay the clock is
 //! `LOADING_NOW` and nothing expires, so replay reproduces exactly the
 //! sequence the live server ran.
+//!
+//! Lookups also keep each key's access clock (`lru`) in the key table node's
+//! `meta` word: reads and writes touch it (`get`, `get_mut`, `exists`,
+//! `set`...), while `peek` and `kind` (Redis's `LOOKUP_NOTOUCH`) do not.
 
 pub mod dict;
 pub mod expire;
 pub mod hash;
+pub mod lru;
 pub mod value;
 
 use dict::Dict;
@@ -33,6 +38,17 @@ pub struct DbStats {
     pub misses: u64,
     /// Expired keys found stale by the active cycle (for stat_expired_stale_perc).
     pub expired_time_cap_reached: u64,
+}
+
+/// A key's whole state, moved between names or databases.
+#[derive(Debug)]
+pub struct Entry {
+    /// The value.
+    pub value: Value,
+    /// The access clock (`lru`).
+    pub meta: u32,
+    /// The expiry time (Unix ms), if any.
+    pub expire: Option<i64>,
 }
 
 /// One numbered database.
@@ -76,16 +92,19 @@ impl Db {
         self.expires.get(key).copied()
     }
 
-    /// Whether `key` is logically expired at `now` (Redis: now > when).
-    fn is_expired(&self, key: &[u8], now: i64) -> bool {
+    /// Whether `key` is logically expired at `now` (Redis's `keyIsExpired`:
+    /// now > when, never while loading), without deleting it.
+    pub fn is_expired(&self, key: &[u8], now: i64) -> bool {
         match self.expire_of(key) {
             Some(when) => now != LOADING_NOW && now > when,
             None => false,
         }
     }
 
-    /// Deletes `key` if it is expired; returns whether it did.
+    /// Deletes `key` if it is expired; returns whether it did. Every lookup
+    /// starts here, so this is also where the access clock follows `now`.
     pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
+        lru::observe(now);
         if !self.is_expired(key, now) {
             return false;
         }
@@ -101,31 +120,56 @@ impl Db {
         self.stats.expired_keys += 1;
     }
 
-    /// The value of `key` after lazy expiry, counting a hit or a miss.
+    /// The value of `key` after lazy expiry, counting a hit or a miss and
+    /// touching its access clock (Redis's `lookupKeyRead`).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
         self.expire_if_needed(key, now);
-        let v = self.dict.get(key);
-        if v.is_some() {
-            self.stats.hits += 1;
-        } else {
-            self.stats.misses += 1;
+        match self.dict.get_full_mut(key) {
+            Some((v, meta)) => {
+                *meta = lru::clock();
+                self.stats.hits += 1;
+                Some(v)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
         }
-        v
     }
 
-    /// The value of `key` for writing (no hit/miss counting).
+    /// The value of `key` for writing, touching its access clock (Redis's
+    /// `lookupKeyWrite`: no hit/miss counting).
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
         self.expire_if_needed(key, now);
-        self.dict.get_mut(key)
+        let (v, meta) = self.dict.get_full_mut(key)?;
+        *meta = lru::clock();
+        Some(v)
     }
 
-    /// Whether `key` exists (after lazy expiry), without counting.
-    pub fn exists(&mut self, key: &[u8], now: i64) -> bool {
+    /// The value of `key` and its access clock, after lazy expiry and
+    /// counting a hit or a miss, without touching the clock (Redis's
+    /// `LOOKUP_NOTOUCH` reads: EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
+    pub fn peek(&mut self, key: &[u8], now: i64) -> Option<(&Value, u32)> {
         self.expire_if_needed(key, now);
-        self.dict.contains_key(key)
+        match self.dict.get_full_mut(key) {
+            Some((v, meta)) => {
+                self.stats.hits += 1;
+                Some((&*v, *meta))
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
     }
 
-    /// The type of `key`, if present.
+    /// Whether `key` exists (after lazy expiry), touching it as a write
+    /// lookup does (SET NX, MSETNX), without counting.
+    pub fn exists(&mut self, key: &[u8], now: i64) -> bool {
+        self.get_mut(key, now).is_some()
+    }
+
+    /// The type of `key`, if present (no counting, no touching).
     pub fn kind(&mut self, key: &[u8], now: i64) -> Option<Kind> {
         self.expire_if_needed(key, now);
         self.dict.get(key).map(|v| v.kind())
@@ -158,22 +202,32 @@ impl Db {
     /// The hash at `key`, created empty when missing; WRONGTYPE otherwise.
     pub fn hash_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Hash, CmdError> {
         self.expire_if_needed(key, now);
-        if !self.dict.contains_key(key) {
-            self.dict.insert_new(key, Value::hash(Hash::new()), 0);
-        }
-        match self.dict.get_mut(key) {
-            Some(v) => v.as_hash_mut().ok_or(CmdError::WrongType),
-            None => Err(CmdError::WrongType),
-        }
+        let clock = lru::clock();
+        let v = if self.dict.contains_key(key) {
+            match self.dict.get_full_mut(key) {
+                Some((v, meta)) => {
+                    *meta = clock;
+                    v
+                }
+                None => return Err(CmdError::WrongType),
+            }
+        } else {
+            self.dict.insert_new(key, Value::hash(Hash::new()), clock)
+        };
+        v.as_hash_mut().ok_or(CmdError::WrongType)
     }
 
     /// Sets `key` to `value`, clearing its TTL unless `keep_ttl` (Redis's
-    /// `setKey`).
+    /// `setKey`). The new value's access clock is now, as a new object's.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        match self.dict.get_mut(key) {
-            Some(slot) => *slot = value,
+        let clock = lru::clock();
+        match self.dict.get_full_mut(key) {
+            Some((slot, meta)) => {
+                *slot = value;
+                *meta = clock;
+            }
             None => {
-                self.dict.insert_new(key, value, 0);
+                self.dict.insert_new(key, value, clock);
             }
         }
         if !keep_ttl && !self.expires.is_empty() {
@@ -183,7 +237,32 @@ impl Db {
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: &[u8], value: Value) {
-        self.dict.insert_new(key, value, 0);
+        self.dict.insert_new(key, value, lru::clock());
+    }
+
+    /// Removes `key` whole: its value, access clock and expiry time (RENAME
+    /// and MOVE carry all three to the new place with `put_entry`).
+    pub fn take_entry(&mut self, key: &[u8]) -> Option<Entry> {
+        let meta = self.dict.meta(key)?;
+        let value = self.dict.remove(key)?;
+        let expire = if self.expires.is_empty() {
+            None
+        } else {
+            self.expires.remove(key)
+        };
+        Some(Entry {
+            value,
+            meta,
+            expire,
+        })
+    }
+
+    /// Adds a key known to be absent with its access clock and expiry time.
+    pub fn put_entry(&mut self, key: &[u8], e: Entry) {
+        self.dict.insert_new(key, e.value, e.meta);
+        if let Some(when) = e.expire {
+            self.set_expire(key, when);
+        }
     }
 
     /// Removes `key` with its TTL; returns its value.
@@ -245,5 +324,84 @@ impl Db {
     /// Drains the keys expired since the last call.
     pub fn take_expired(&mut self) -> Vec<Vec<u8>> {
         std::mem::take(&mut self.expired)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_700_000_000_000;
+
+    fn meta(db: &Db, key: &[u8]) -> u32 {
+        db.dict.meta(key).expect("key present")
+    }
+
+    #[test]
+    fn reads_and_writes_touch_the_access_clock_but_peeks_do_not() {
+        let mut db = Db::new();
+        db.dict.insert_with_meta(b"k", Value::string(b"v"), 0);
+        assert!(db.peek(b"k", NOW).is_some());
+        assert_eq!(db.kind(b"k", NOW), Some(Kind::Str));
+        assert_eq!(meta(&db, b"k"), 0);
+        assert!(db.get(b"k", NOW).is_some());
+        assert_ne!(meta(&db, b"k"), 0);
+        assert_eq!((db.stats.hits, db.stats.misses), (2, 0));
+        assert!(db.peek(b"nokey", NOW).is_none());
+        assert_eq!(db.stats.misses, 1);
+
+        for write in [
+            (|db: &mut Db| {
+                db.get_mut(b"k", NOW);
+            }) as fn(&mut Db),
+            |db| db.set(b"k", Value::string(b"w"), false),
+            |db| assert!(db.exists(b"k", NOW)),
+            |db| {
+                let _ = db.get_str(b"k", NOW);
+            },
+        ] {
+            if let Some((_, m)) = db.dict.get_full_mut(b"k") {
+                *m = 0;
+            }
+            write(&mut db);
+            assert_ne!(meta(&db, b"k"), 0);
+        }
+        db.add(b"new", Value::string(b"v"));
+        assert_ne!(meta(&db, b"new"), 0);
+        db.hash_or_create(b"h", NOW).expect("hash");
+        assert_ne!(meta(&db, b"h"), 0);
+    }
+
+    #[test]
+    fn an_entry_moves_with_its_value_clock_and_ttl() {
+        let mut db = Db::new();
+        db.dict.insert_with_meta(b"a", Value::string(b"v"), 77);
+        db.set_expire(b"a", NOW + 5000);
+        let e = db.take_entry(b"a").expect("entry");
+        assert!(db.is_empty() && db.expires.is_empty());
+        let mut other = Db::new();
+        other.put_entry(b"b", e);
+        assert_eq!(meta(&other, b"b"), 77);
+        assert_eq!(other.expire_of(b"b"), Some(NOW + 5000));
+        assert_eq!(
+            other.dict.get(b"b").and_then(|v| v.as_str()),
+            Some(&b"v"[..])
+        );
+        assert!(db.take_entry(b"a").is_none());
+    }
+
+    #[test]
+    fn lazy_expiry_hides_the_key_and_queues_its_del_but_never_while_loading() {
+        let mut db = Db::new();
+        db.add(b"k", Value::string(b"v"));
+        db.set_expire(b"k", NOW);
+        assert!(db.get(b"k", NOW).is_some(), "alive at its expiry ms");
+        assert!(db.is_expired(b"k", NOW + 1));
+        assert!(db.get(b"k", LOADING_NOW).is_some());
+        assert_eq!(db.len(), 1, "is_expired and loading delete nothing");
+        assert!(db.get(b"k", NOW + 1).is_none());
+        assert_eq!(db.take_expired(), vec![b"k".to_vec()]);
+        assert_eq!(db.stats.expired_keys, 1);
+        assert!(db.is_empty() && db.expires.is_empty());
     }
 }

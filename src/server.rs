@@ -756,6 +756,8 @@ impl Server {
         stats.input.track(now, inb);
         stats.output.track(now, outb);
 
+        // Keep the LRU clock fresh even when no lookup advances it.
+        crate::db::lru::refresh(now);
         self.clients_cron(now);
 
         // Databases: active expiry, then table resizing and rehashing.

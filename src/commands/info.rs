@@ -172,7 +172,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 core.uptime_secs() / 86400,
                 core.config.hz,
                 core.config.hz,
-                (now_us / 1_000_000) & ((1 << 24) - 1),
+                crate::db::lru::clock_at(now_us / 1000),
                 exe,
                 core.config_file.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             );

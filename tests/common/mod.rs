@@ -160,6 +160,15 @@ impl TestServer {
             Kind::GoStore => Command::new(gostore_bin()),
             Kind::Redis => Command::new(redis_bin()),
         };
+        // A config file, like redis-server's, must come first; then the
+        // harness's settings, then the test's overrides.
+        let (file, rest) = match self.args.first() {
+            Some(f) if !f.starts_with("--") => (Some(f.clone()), &self.args[1..]),
+            _ => (None, &self.args[..]),
+        };
+        if let Some(f) = file {
+            cmd.arg(f);
+        }
         cmd.arg("--port")
             .arg(port.to_string())
             .arg("--bind")
@@ -178,7 +187,7 @@ impl TestServer {
                 "64",
             ]);
         }
-        cmd.args(&self.args);
+        cmd.args(rest);
         cmd.stdin(Stdio::null());
         if std::env::var_os("GOSTORE_TEST_LOGS").is_some() {
             cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());

@@ -827,7 +827,35 @@ fn history_survives_across_sessions_without_passwords() {
 
 #[test]
 fn tab_completes_names_and_hints_show_the_remaining_arguments() {
-    let srv = TestServer::start(&server_under_test());
+    completion_and_hints_against(&server_under_test());
+}
+
+#[test]
+fn completion_hints_and_help_come_from_gostore_s_command_docs() {
+    // The same session against the GoStore server: its COMMAND DOCS (made
+    // from Redis 7.0's metadata) must drive hints and help identically.
+    completion_and_hints_against(&gostore_spec());
+}
+
+/// The GoStore server, whatever GOSTORE_CLI_TEST_SERVER says.
+fn gostore_spec() -> ServerSpec {
+    ServerSpec {
+        program: PathBuf::from(env!("CARGO_BIN_EXE_gostore")),
+        args: |port, dir| {
+            vec![
+                "--port".into(),
+                port.to_string(),
+                "--dir".into(),
+                dir.display().to_string(),
+                "--appendonly".into(),
+                "no".into(),
+            ]
+        },
+    }
+}
+
+fn completion_and_hints_against(spec: &ServerSpec) {
+    let srv = TestServer::start(spec);
     let home = TempDir::new("home");
     let mut t = repl(srv.port, home.path(), &[]);
     t.expect("> ");

@@ -200,6 +200,9 @@ pub struct Client {
     pub write_queued: bool,
     /// Stopped running commands until its output drains.
     pub paused_output: bool,
+    /// The peer shut down its side (EPOLLRDHUP): read until EOF, since no
+    /// further readiness edge will come.
+    pub read_closed: bool,
     /// Why it is closing, once decided.
     pub closing: Option<CloseReason>,
 }
@@ -218,6 +221,8 @@ pub struct Clients {
     slots: Vec<Option<Box<Client>>>,
     free: Vec<usize>,
     count: usize,
+    /// Clients to close at the end of the tick (killed, timed out).
+    to_close: Vec<Token>,
 }
 
 impl Clients {
@@ -242,12 +247,31 @@ impl Clients {
         if idx == self.slots.len() {
             self.slots.push(Some(client));
         } else {
-            if let Some(pos) = self.free.iter().position(|&f| f == idx) {
+            // `next_token` handed out the last free slot.
+            if self.free.last() == Some(&idx) {
+                self.free.pop();
+            } else if let Some(pos) = self.free.iter().position(|&f| f == idx) {
                 self.free.swap_remove(pos);
             }
             self.slots[idx] = Some(client);
         }
         self.count += 1;
+    }
+
+    /// Marks a client to be closed at the end of the tick without sending
+    /// more (CLIENT KILL, idle timeout).
+    pub fn kill(&mut self, token: Token) {
+        if let Some(c) = self.get_mut(token) {
+            if !c.state.close_asap {
+                c.state.close_asap = true;
+                self.to_close.push(token);
+            }
+        }
+    }
+
+    /// Takes the list of clients marked with `kill`.
+    pub fn take_killed(&mut self) -> Vec<Token> {
+        std::mem::take(&mut self.to_close)
     }
 
     fn index(token: Token) -> Option<usize> {

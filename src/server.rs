@@ -96,6 +96,10 @@ pub struct Server {
     /// Clients with replies to write.
     writes: Vec<Token>,
     signals: SignalPipe,
+    /// Listeners to accept from again next tick (budget ran out).
+    accept_retry: Vec<Token>,
+    /// Listeners to accept from again at the next cron (accept failed).
+    accept_retry_cron: Vec<Token>,
     _waker: Arc<Waker>,
     next_cron: Instant,
     cron_count: u64,
@@ -164,6 +168,8 @@ impl Server {
             pending: Vec::new(),
             writes: Vec::new(),
             signals,
+            accept_retry: Vec::new(),
+            accept_retry_cron: Vec::new(),
             _waker: Arc::clone(&waker),
             next_cron: Instant::now(),
             cron_count: 0,
@@ -264,7 +270,7 @@ impl Server {
         loop {
             // Clients left in `writes` wait for a WRITABLE event or for the
             // AOF (woken by the fsync thread or the cron), not for a timeout.
-            let timeout = if !self.pending.is_empty() {
+            let timeout = if !self.pending.is_empty() || !self.accept_retry.is_empty() {
                 Duration::ZERO
             } else {
                 self.next_cron.saturating_duration_since(Instant::now())
@@ -275,6 +281,9 @@ impl Server {
                 }
             }
             std::mem::swap(&mut self.work, &mut self.pending);
+            for token in std::mem::take(&mut self.accept_retry) {
+                self.accept(token);
+            }
             for ev in events.iter() {
                 let token = ev.token();
                 if token == SIGNAL_TOKEN {
@@ -285,6 +294,9 @@ impl Server {
                 } else if self.core.listeners.is_listener(token) {
                     self.accept(token);
                 } else if let Some(c) = self.clients.get_mut(token) {
+                    if ev.is_read_closed() || ev.is_error() {
+                        c.read_closed = true;
+                    }
                     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
                         c.readable = true;
                         if !c.queued {
@@ -303,6 +315,10 @@ impl Server {
             }
             let work = std::mem::take(&mut self.work);
             for &token in &work {
+                if self.core.shutdown.is_some() {
+                    // Nothing runs after SHUTDOWN, in any client.
+                    break;
+                }
                 self.process_client(token);
             }
             self.work = work;
@@ -393,11 +409,21 @@ impl Server {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    // EMFILE and friends: log and retry on the next event.
+                    // EMFILE and friends. The listener is edge-triggered: no
+                    // new event comes for the connections still queued, so
+                    // retry from the cron, once descriptors may be free.
                     log::warn!("Accepting client connection: {e}");
+                    if !self.accept_retry_cron.contains(&token) {
+                        self.accept_retry_cron.push(token);
+                    }
                     return;
                 }
             }
+        }
+        // The budget ran out with connections perhaps still queued: go on
+        // next tick (no new edge would come for them).
+        if !self.accept_retry.contains(&token) {
+            self.accept_retry.push(token);
         }
     }
 
@@ -451,6 +477,7 @@ impl Server {
             queued: true,
             write_queued: false,
             paused_output: false,
+            read_closed: false,
             closing: None,
         };
         self.clients.insert(Box::new(client));
@@ -514,7 +541,9 @@ impl Server {
                     c.query.commit_read(n);
                     self.core.stats.net_input_bytes += n as u64;
                     read_total += n;
-                    if n < asked {
+                    // A short read drained the socket, unless the peer closed
+                    // its side: then only a read of 0 bytes tells us so.
+                    if n < asked && !c.read_closed {
                         c.readable = false;
                     }
                     if c.query.buffered() as i64 > self.core.config.client_query_buffer_limit {
@@ -559,12 +588,13 @@ impl Server {
             if c.reply.pending_len() > OUTPUT_PAUSE {
                 return Ran::OutputFull;
             }
-            if c.state.close_after_reply || c.state.close_asap {
+            if c.state.close_after_reply || c.state.close_asap || self.core.shutdown.is_some() {
                 return Ran::Stop;
             }
             let limits = Limits {
                 max_bulk_len: self.core.config.proto_max_bulk_len,
                 auth_required: !c.state.authenticated && !self.core.config.requirepass.is_empty(),
+                oversize_is_incomplete: false,
             };
             match c.query.next(&limits) {
                 Ok(true) => {}
@@ -708,13 +738,7 @@ impl Server {
     }
 
     fn close_killed(&mut self) {
-        let killed: Vec<Token> = self
-            .clients
-            .iter()
-            .filter(|c| c.state.close_asap || (c.state.close_after_reply && c.reply.is_empty()))
-            .map(|c| c.token)
-            .collect();
-        for t in killed {
+        for t in self.clients.take_killed() {
             if let Some(c) = self.clients.remove(t) {
                 self.drop_client(c);
             }
@@ -774,6 +798,9 @@ impl Server {
         self.databases_cron();
 
         self.core.aof.cron();
+        for token in std::mem::take(&mut self.accept_retry_cron) {
+            self.accept(token);
+        }
     }
 
     fn clients_cron(&mut self, now: i64) {
@@ -782,16 +809,22 @@ impl Server {
             return;
         }
         let limit = timeout as i64 * 1000;
-        for c in self.clients.iter_mut() {
-            if now - c.state.last_interaction_ms > limit && c.reply.is_empty() {
+        let idle: Vec<Token> = self
+            .clients
+            .iter()
+            .filter(|c| now - c.state.last_interaction_ms > limit && c.reply.is_empty())
+            .map(|c| c.token)
+            .collect();
+        for t in idle {
+            if let Some(c) = self.clients.get_mut(t) {
                 log::debug!(
                     "Closing idle client id={} addr={}",
                     c.state.id,
                     c.state.addr
                 );
                 c.closing = Some(CloseReason::Timeout);
-                c.state.close_asap = true;
             }
+            self.clients.kill(t);
         }
     }
 

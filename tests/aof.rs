@@ -458,3 +458,68 @@ fn a_full_disk_refuses_writes_holds_their_replies_and_recovers_by_itself() {
         assert_eq!(c.cmd_str(&["STRLEN", k]), ":1000\r\n", "{k} lost");
     }
 }
+
+#[test]
+fn a_crash_in_the_middle_of_a_big_value_is_cut_at_the_start_of_that_command() {
+    // A complete 3 MB SET, then a 2 MB SET cut short after 1.5 MB.
+    let pad = vec![b'p'; 3 * 1024 * 1024];
+    let mut good = format!("*3\r\n$3\r\nSET\r\n$3\r\npad\r\n${}\r\n", pad.len()).into_bytes();
+    good.extend_from_slice(&pad);
+    good.extend_from_slice(b"\r\n");
+    let mut content = good.clone();
+    content.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$2000000\r\n");
+    content.extend(std::iter::repeat_n(b'b', 1_500_000));
+    let dir = dir_with_incr(&content);
+    let incr = aof_dir(dir.path()).join("database.aof.1.incr.aof");
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["STRLEN", "pad"]), format!(":{}\r\n", pad.len()));
+    assert_eq!(c.cmd_str(&["EXISTS", "b"]), ":0\r\n");
+    assert_eq!(
+        std::fs::metadata(&incr).unwrap().len(),
+        good.len() as u64,
+        "cut exactly after the last whole command"
+    );
+    assert_eq!(c.cmd_str(&["SET", "after", "1"]), "+OK\r\n");
+    drop(srv);
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["STRLEN", "pad"]), format!(":{}\r\n", pad.len()));
+    assert_eq!(c.cmd_str(&["GET", "after"]), "$1\r\n1\r\n");
+}
+
+#[test]
+fn a_cut_short_bulk_longer_than_the_whole_file_is_a_truncation() {
+    let mut content = GOOD.to_vec();
+    content.extend_from_slice(b"*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$5000000\r\n");
+    content.extend_from_slice(&[b'x'; 100]);
+    let dir = dir_with_incr(&content);
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    assert_eq!(
+        srv.raw_conn().cmd_str(&["MGET", "a", "b"]),
+        "*2\r\n$1\r\n1\r\n$-1\r\n"
+    );
+    assert_eq!(
+        std::fs::metadata(aof_dir(dir.path()).join("database.aof.1.incr.aof"))
+            .unwrap()
+            .len(),
+        GOOD.len() as u64
+    );
+}
+
+#[test]
+fn an_upgrade_interrupted_before_the_legacy_file_moved_is_finished() {
+    // The state after a crash between writing the manifest and the move.
+    let dir = TempDir::new("upgrade-crash");
+    std::fs::write(dir.path().join("database.aof"), GOOD).unwrap();
+    let a = aof_dir(dir.path());
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("database.aof.manifest"),
+        "file database.aof seq 1 type b\n",
+    )
+    .unwrap();
+    let srv = TestServer::gostore_in(dir.path(), &[]);
+    assert_eq!(srv.raw_conn().cmd_str(&["GET", "a"]), "$1\r\n1\r\n");
+    assert!(a.join("database.aof").is_file() && !dir.path().join("database.aof").exists());
+}

@@ -415,3 +415,60 @@ fn a_client_that_does_not_read_its_replies_is_paused_not_buffered() {
     }
     assert_eq!(slow.read_reply(), b"+OK\r\n");
 }
+
+#[test]
+fn a_client_that_sends_and_closes_while_the_server_is_busy_is_answered_and_closed() {
+    let srv = TestServer::gostore(&[]);
+    let pid = srv.pid().unwrap() as i32;
+    // Stop the server so the data and the FIN arrive in one readiness edge.
+    // SAFETY: signals to our own child.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"PING\r\n").unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let mut out = Vec::new();
+    s.read_to_end(&mut out)
+        .expect("the server closes the connection after replying");
+    assert_eq!(out, b"+PONG\r\n");
+    let mut c = srv.raw_conn();
+    common::wait_for(10, "the closed client to be gone", || {
+        c.cmd_str(&["CLIENT", "LIST"]).matches("id=").count() == 1
+    });
+}
+
+#[test]
+fn nothing_in_the_pipeline_after_shutdown_runs() {
+    let mut srv = TestServer::gostore(&[]);
+    let mut c = srv.raw_conn();
+    c.send(b"SET x 1\r\nSHUTDOWN\r\nSET y 2\r\n");
+    assert_eq!(c.read_to_close(), b"+OK\r\n");
+    assert_eq!(srv.wait(), Some(0));
+    srv.restart();
+    assert_eq!(
+        srv.raw_conn().cmd_str(&["MGET", "x", "y"]),
+        "*2\r\n$1\r\n1\r\n$-1\r\n"
+    );
+}
+
+#[test]
+fn client_kill_and_idle_timeout_close_connections() {
+    let srv = TestServer::gostore(&["--timeout", "1"]);
+    let mut victim = srv.raw_conn();
+    let id = victim.cmd_str(&["CLIENT", "ID"]);
+    let id = id.trim_start_matches(':').trim().to_string();
+    let mut killer = srv.raw_conn();
+    assert_eq!(killer.cmd_str(&["CLIENT", "KILL", "ID", &id]), ":1\r\n");
+    assert!(victim.is_closed(), "a killed client is closed");
+    // The idle one goes after `timeout` seconds of silence.
+    let mut idle = srv.raw_conn();
+    assert_eq!(idle.cmd_str(&["PING"]), "+PONG\r\n");
+    idle.stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    assert!(
+        idle.is_closed(),
+        "an idle client is closed after the timeout"
+    );
+}

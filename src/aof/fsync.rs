@@ -102,6 +102,12 @@ impl FsyncWorker {
         }
     }
 
+    /// Forgets a failed background fsync (the policy changed, so nothing
+    /// will retry it).
+    pub fn clear_error(&self) {
+        self.shared.errno.store(0, Ordering::Release);
+    }
+
     /// Starts an fsync of `file` covering `offset`, unless one is running.
     /// Returns whether it started.
     pub fn request_fsync(&self, file: &Arc<File>, offset: u64) -> bool {

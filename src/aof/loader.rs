@@ -101,6 +101,7 @@ fn load_file(
     let limits = Limits {
         max_bulk_len: size as i64,
         auth_required: false,
+        oversize_is_incomplete: true,
     };
     let mut parser = Parser::new();
     let mut read_total: u64 = 0;
@@ -110,23 +111,27 @@ fn load_file(
         // Run every complete command in the buffer.
         loop {
             match parser.peek() {
-                Some(b'#') => {
-                    if parser.skip_line() {
-                        continue;
+                Some(b'#') => match parser.skip_line() {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => {
+                        return Err(AofError::Corrupt {
+                            file: path.to_path_buf(),
+                            offset: parser.consumed(),
+                            why: e.to_string(),
+                        })
                     }
-                    break;
-                }
+                },
                 Some(b'*') | None => {}
                 Some(other) => {
-                    let offset = read_total - parser.incomplete() as u64;
                     return Err(AofError::Corrupt {
                         file: path.to_path_buf(),
-                        offset,
+                        offset: parser.consumed(),
                         why: format!("expected '*', got '{}'", other as char),
                     });
                 }
             }
-            let cmd_offset = read_total - parser.incomplete() as u64;
+            let cmd_offset = parser.consumed();
             match parser.next(&limits) {
                 Ok(true) => {}
                 Ok(false) => break,
@@ -183,10 +188,9 @@ fn load_file(
         progress(read_total);
     }
     // What is left is a partial command (or an open MULTI): a crash mid-write.
-    let partial = parser.incomplete() as u64;
     let valid_end = match &multi {
         Some((start, _)) => *start,
-        None => read_total - partial,
+        None => parser.consumed(),
     };
     if valid_end < read_total {
         if !is_last {

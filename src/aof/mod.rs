@@ -167,6 +167,20 @@ impl Aof {
         if manifest_path.exists() {
             aof.manifest = Manifest::load(&manifest_path)
                 .map_err(|e| AofError::Manifest(manifest_path.clone(), e.to_string()))?;
+            // An upgrade interrupted after the manifest was written but
+            // before the legacy file moved: finish it.
+            let base_is_legacy = aof
+                .manifest
+                .base
+                .as_ref()
+                .is_some_and(|b| b.name == aof.filename);
+            if base_is_legacy
+                && aof.manifest.incrs.is_empty()
+                && legacy.is_file()
+                && !aof.dir.join(&aof.filename).exists()
+            {
+                aof.move_legacy_in(&legacy)?;
+            }
         } else if legacy.is_file() {
             aof.upgrade_legacy(&legacy)?;
         }
@@ -206,7 +220,6 @@ impl Aof {
             "Can't create the AOF directory {}",
             self.dir.display()
         )))?;
-        let target = self.dir.join(&self.filename);
         self.manifest = Manifest::default();
         self.manifest.base = Some(manifest::AofFile {
             name: self.filename.clone(),
@@ -214,16 +227,26 @@ impl Aof {
             kind: FileType::Base,
         });
         self.manifest.base_seq = 1;
+        // As Redis: the manifest first, naming the legacy file as the base,
+        // then the move. A crash in between is finished by `open`.
+        self.manifest
+            .persist(&self.dir, &self.filename)
+            .map_err(io_err("Can't write the AOF manifest"))?;
+        self.move_legacy_in(legacy)?;
+        log::info!("Successfully migrated an old-style AOF into the AOF directory");
+        Ok(())
+    }
+
+    fn move_legacy_in(&self, legacy: &Path) -> Result<(), AofError> {
+        let target = self.dir.join(&self.filename);
         fs::rename(legacy, &target).map_err(io_err(format!(
             "Can't move {} into {}",
             legacy.display(),
             self.dir.display()
         )))?;
-        self.manifest
-            .persist(&self.dir, &self.filename)
-            .map_err(io_err("Can't write the AOF manifest"))?;
-        log::info!("Successfully migrated an old-style AOF into the AOF directory");
-        Ok(())
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err("Can't fsync the AOF directory"))
     }
 
     /// After loading: creates the base for a fresh dataset, opens the last
@@ -294,6 +317,13 @@ impl Aof {
 
     /// Changes the fsync policy (CONFIG SET appendfsync).
     pub fn set_policy(&mut self, p: FsyncPolicy) {
+        if p != self.policy && p != FsyncPolicy::Everysec {
+            // Only everysec retries background fsyncs: under `no` a stale
+            // error would refuse writes forever, and `always` fsyncs itself.
+            if let Some(w) = &self.worker {
+                w.clear_error();
+            }
+        }
         self.policy = p;
     }
 

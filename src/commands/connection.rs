@@ -423,12 +423,15 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             && f.addr.is_none_or(|a| a == s.addr.as_bytes())
             && f.laddr.is_none_or(|a| a == s.laddr.as_bytes())
     };
-    let mut killed = 0;
-    for c in ctx.clients.iter_mut() {
-        if matches(&c.state) {
-            c.state.close_asap = true;
-            killed += 1;
-        }
+    let victims: Vec<mio::Token> = ctx
+        .clients
+        .iter()
+        .filter(|c| matches(&c.state))
+        .map(|c| c.token)
+        .collect();
+    let mut killed = victims.len() as i64;
+    for t in victims {
+        ctx.clients.kill(t);
     }
     let me = !f.skipme && matches(ctx.client);
     if me {

@@ -35,6 +35,9 @@ pub struct Limits {
     pub max_bulk_len: i64,
     /// Whether the client still has to authenticate (tighter limits).
     pub auth_required: bool,
+    /// Treat a bulk longer than `max_bulk_len` as input still to come
+    /// rather than an error (AOF loading, where the limit is the file size).
+    pub oversize_is_incomplete: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -167,6 +170,12 @@ pub struct Parser {
     scanned: usize,
     argv: Argv,
     ready: bool,
+    /// Stream bytes before `cmd_start`: every complete (or skipped)
+    /// command so far. The AOF loader's offsets come from here.
+    consumed: u64,
+    /// Bytes of the current command kept outside `buf` (finished big bulks
+    /// with their CRLF).
+    cmd_extra: u64,
 }
 
 impl Default for Parser {
@@ -188,6 +197,8 @@ impl Parser {
             scanned: 0,
             argv: Argv::default(),
             ready: false,
+            consumed: 0,
+            cmd_extra: 0,
         }
     }
 
@@ -242,15 +253,17 @@ impl Parser {
         self.end - self.cmd_start.min(self.pos)
     }
 
-    /// Bytes received that do not belong to a complete command yet (the
-    /// partial command at the end of the input), a big bulk included.
-    pub fn incomplete(&self) -> usize {
-        let start = if self.state == State::Idle && !self.ready {
-            self.pos
-        } else {
-            self.cmd_start
-        };
-        (self.end - start) + self.big.as_ref().map(|(_, f)| *f).unwrap_or(0)
+    /// Stream offset of the start of the command being parsed: the bytes
+    /// of every command consumed (or line skipped) so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Moves the command start to `pos`, counting the bytes passed.
+    fn advance_start(&mut self) {
+        self.consumed += (self.pos - self.cmd_start) as u64 + self.cmd_extra;
+        self.cmd_extra = 0;
+        self.cmd_start = self.pos;
     }
 
     /// Bytes still to come of a big bulk being read into its own buffer.
@@ -264,17 +277,17 @@ impl Parser {
             .then(|| self.buf[self.pos])
     }
 
-    /// Skips to after the next newline (AOF annotations). False when the
-    /// line is not complete yet.
-    pub fn skip_line(&mut self) -> bool {
-        match find_byte(b'\n', &self.buf[self.pos..self.end]) {
-            Some(i) => {
-                self.pos += i + 1;
-                self.cmd_start = self.pos;
-                self.scanned = self.pos;
-                true
+    /// Skips to after the next newline (AOF annotations). Ok(false) when
+    /// the line is not complete yet; an error past 64 KB without one.
+    pub fn skip_line(&mut self) -> Result<bool, ProtocolError> {
+        match self.find(b'\n') {
+            Some(nl) => {
+                self.pos = nl + 1;
+                self.advance_start();
+                Ok(true)
             }
-            None => false,
+            None if self.end - self.pos > INLINE_MAX => Err(ProtocolError::TooBigInline),
+            None => Ok(false),
         }
     }
 
@@ -344,7 +357,7 @@ impl Parser {
     pub fn consume(&mut self) {
         self.ready = false;
         self.argv.clear();
-        self.cmd_start = self.pos;
+        self.advance_start();
     }
 
     /// Throws away all input (after a protocol error).
@@ -400,7 +413,9 @@ impl Parser {
                         let mut big = vec![0u8; len + 2];
                         let have = self.end - self.pos;
                         big[..have].copy_from_slice(&self.buf[self.pos..self.end]);
-                        self.pos = self.end;
+                        // Those bytes now live in `big` only.
+                        self.end = self.pos;
+                        self.scanned = self.scanned.min(self.end);
                         self.big = Some((big, have));
                     }
                 }
@@ -414,6 +429,7 @@ impl Parser {
                         }
                         let mut v = std::mem::take(big);
                         self.big = None;
+                        self.cmd_extra += v.len() as u64;
                         v.truncate(len); // CRLF is skipped unchecked, as Redis does
                         self.argv.push_owned(v);
                     } else {
@@ -457,7 +473,7 @@ impl Parser {
         self.pos = cr + 2;
         if n <= 0 {
             // An empty command: nothing to run, keep parsing.
-            self.cmd_start = self.pos;
+            self.advance_start();
             return Ok(true);
         }
         self.argv.spans.reserve((n as usize).min(MAX_PREALLOC_ARGS));
@@ -487,6 +503,12 @@ impl Parser {
         }
         let len = match parse_i64(&self.buf[self.pos + 1..cr]) {
             Some(l) if l >= 0 && l <= limits.max_bulk_len => l,
+            // The AOF loader: a length past the end of the file is a write
+            // cut short, to be found truncated at EOF, not bad input.
+            Some(l) if l >= 0 && limits.oversize_is_incomplete => {
+                self.scanned = self.pos;
+                return Ok(None);
+            }
             _ => return Err(ProtocolError::InvalidBulkLength),
         };
         if len > 16384 && limits.auth_required {
@@ -554,7 +576,7 @@ impl Parser {
         self.pos = nl + 1;
         if self.argv.spans.is_empty() {
             // An empty line is no command.
-            self.cmd_start = self.pos;
+            self.advance_start();
             return Ok(Line::Empty);
         }
         self.ready = true;
@@ -576,6 +598,7 @@ mod tests {
     const LIM: Limits = Limits {
         max_bulk_len: 512 * 1024 * 1024,
         auth_required: false,
+        oversize_is_incomplete: false,
     };
 
     fn feed(p: &mut Parser, mut data: &[u8], piece: usize) {
@@ -665,6 +688,7 @@ mod tests {
         let lim = Limits {
             max_bulk_len: 10,
             auth_required: false,
+            oversize_is_incomplete: false,
         };
         let mut p = Parser::new();
         feed(&mut p, b"*1\r\n$11\r\n", 100);
@@ -711,5 +735,43 @@ mod tests {
         assert!(p.next(&LIM).unwrap());
         assert_eq!(p.args().get(1).len(), 1_000_000);
         assert!(p.capacity() < 1_100_000);
+    }
+
+    #[test]
+    fn consumed_counts_every_byte_of_finished_commands_big_bulks_included() {
+        let big = vec![b'z'; BIG_ARG * 2];
+        let mut input = b"*1\r\n$4\r\nPING\r\n".to_vec();
+        let first = input.len() as u64;
+        input.extend(format!("*2\r\n$3\r\nSET\r\n${}\r\n", big.len()).as_bytes());
+        input.extend_from_slice(&big);
+        input.extend_from_slice(b"\r\n");
+        let second = input.len() as u64;
+        input.extend_from_slice(b"*2\r\n$3\r\nSET\r\n$100000\r\nabc"); // cut short
+        for piece in [1, 7, 4096, 1 << 20] {
+            let mut p = Parser::new();
+            let mut rest = &input[..];
+            let mut seen = Vec::new();
+            loop {
+                while p.next(&LIM).unwrap() {
+                    p.consume();
+                    seen.push(p.consumed());
+                }
+                if rest.is_empty() {
+                    break;
+                }
+                let t = p.read_target(piece);
+                let n = t.len().min(rest.len());
+                t[..n].copy_from_slice(&rest[..n]);
+                p.commit_read(n);
+                rest = &rest[n..];
+            }
+            assert_eq!(seen, vec![first, second], "piece {piece}");
+            assert_eq!(p.consumed(), second, "the partial command is not counted");
+            assert!(
+                p.buffered() < 100_200,
+                "no byte is counted twice: {}",
+                p.buffered()
+            );
+        }
     }
 }

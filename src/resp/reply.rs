@@ -67,6 +67,12 @@ impl Reply {
             if self.buf.capacity() > SHRINK_ABOVE {
                 self.buf = Vec::new();
             }
+        } else if self.sent >= SHRINK_ABOVE && self.sent >= self.buf.len() / 2 {
+            // A client that never lets its buffer drain would otherwise keep
+            // every byte already sent: move the rest to the front (at most
+            // half the buffer, so amortised linear).
+            self.buf.drain(..self.sent);
+            self.sent = 0;
         }
     }
 
@@ -310,5 +316,19 @@ mod tests {
         assert_eq!(r.pending_len(), 18);
         r.advance(18);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn a_buffer_that_never_drains_does_not_keep_sent_bytes() {
+        let mut r = Reply::new();
+        let chunk = vec![b'x'; 100_000];
+        for _ in 0..1000 {
+            r.bulk(&chunk);
+            // The socket takes a little less than what is added each time.
+            let n = r.pending_len().min(99_000);
+            r.advance(n);
+            assert!(r.pending_len() > 0);
+        }
+        assert!(r.capacity() < 8 * 1024 * 1024, "capacity {}", r.capacity());
     }
 }

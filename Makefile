@@ -1,7 +1,7 @@
 # GoStore: the two commands a user needs are `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build run test lint oracle clean
+.PHONY: all build run test lint bench bench-quick oracle clean
 
 all: build
 
@@ -16,6 +16,15 @@ run: build
 ## test: every test, against a real redis-server as the oracle
 test: oracle
 	$(CARGO) test --all-targets
+
+## bench: GoStore against redis-server side by side, as ratios (docs/performance.md)
+bench: oracle
+	$(CARGO) build --release --bin gostore --example bench
+	./target/release/examples/bench $(BENCH_ARGS)
+
+## bench-quick: the same in under two minutes (fewer requests, one round)
+bench-quick:
+	$(MAKE) bench BENCH_ARGS="--quick $(BENCH_ARGS)"
 
 ## lint: formatting and clippy, warnings as errors
 lint:

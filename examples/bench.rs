@@ -1,0 +1,847 @@
+//! `make bench`: GoStore against redis-server, side by side, on one machine.
+//!
+//! Both servers run with the same settings (AOF on, `appendfsync everysec`,
+//! no RDB saves), each in its own temporary directory on a free port. Every
+//! throughput line runs redis-benchmark against both, interleaved A/B over
+//! several rounds (the order alternates), and keeps each side's median, so
+//! both meet the same noise. Then memory per key, the worst latency a client
+//! sees while the key table grows, and the AOF load time.
+//!
+//! The table ends with ratios (GoStore / redis-server): for throughput higher
+//! is better; for memory, latency and load time lower is better. Results are
+//! also written as CSV and JSON under target/bench/.
+//!
+//! Usage: cargo run --release --example bench -- [--quick] [--rounds N]
+//!        [--self] [--only SECTION,...] [--out DIR]
+//! `--self` runs redis-server against itself: how far 1.0 wanders is the
+//! noise floor of this machine. Sections: throughput, memory, growth, load.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Which server binary a side runs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    GoStore,
+    Redis,
+}
+
+struct Options {
+    quick: bool,
+    rounds: usize,
+    self_compare: bool,
+    sections: Vec<String>,
+    out: PathBuf,
+    gostore: PathBuf,
+    redis: PathBuf,
+}
+
+fn parse_options() -> Result<Options, String> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut o = Options {
+        quick: false,
+        rounds: 0,
+        self_compare: false,
+        sections: vec![
+            "throughput".into(),
+            "memory".into(),
+            "growth".into(),
+            "load".into(),
+        ],
+        out: root.join("target/bench"),
+        gostore: std::env::var_os("GOSTORE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/release/gostore")),
+        redis: std::env::var_os("REDIS_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("redis-server")),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--self" => o.self_compare = true,
+            "--rounds" => {
+                o.rounds = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .ok_or("--rounds needs a number")?
+            }
+            "--only" => {
+                o.sections = args
+                    .next()
+                    .ok_or("--only needs a list")?
+                    .split(',')
+                    .map(String::from)
+                    .collect()
+            }
+            "--out" => o.out = PathBuf::from(args.next().ok_or("--out needs a directory")?),
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if o.rounds == 0 {
+        o.rounds = if o.quick { 1 } else { 3 };
+    }
+    if !o.self_compare && !o.gostore.exists() {
+        return Err(format!(
+            "{} not found: build it first (cargo build --release)",
+            o.gostore.display()
+        ));
+    }
+    Ok(o)
+}
+
+/// A server process in a temporary directory, stopped on drop.
+struct Server {
+    kind: Kind,
+    port: u16,
+    child: Option<Child>,
+    dir: PathBuf,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+fn ping(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if s.write_all(b"PING\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 7];
+    s.read_exact(&mut buf).is_ok() && &buf == b"+PONG\r\n"
+}
+
+impl Server {
+    fn start(kind: Kind, opts: &Options, tag: &str, extra: &[&str]) -> Server {
+        let dir = std::env::temp_dir().join(format!(
+            "gostore-bench-{}-{tag}-{:?}",
+            std::process::id(),
+            kind
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let program = match kind {
+            Kind::GoStore => opts.gostore.clone(),
+            Kind::Redis => opts.redis.clone(),
+        };
+        let mut args: Vec<String> = [
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if kind == Kind::Redis {
+            // Same layout and format as GoStore's, no rewrite mid-run, and
+            // redis.conf's small-hash threshold (GoStore's default).
+            args.extend(
+                [
+                    "--appendfilename",
+                    "database.aof",
+                    "--aof-use-rdb-preamble",
+                    "no",
+                    "--auto-aof-rewrite-percentage",
+                    "0",
+                    "--hash-max-listpack-entries",
+                    "128",
+                ]
+                .iter()
+                .map(|s| s.to_string()),
+            );
+        } else {
+            args.extend(["--loglevel", "warning"].iter().map(|s| s.to_string()));
+        }
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut s = Server {
+            kind,
+            port: 0,
+            child: None,
+            dir,
+            program,
+            args,
+        };
+        s.launch();
+        s
+    }
+
+    fn launch(&mut self) {
+        let port = free_port();
+        let child = Command::new(&self.program)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--dir",
+                &self.dir.display().to_string(),
+            ])
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {}: {e}", self.program.display()));
+        self.port = port;
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while !ping(port) {
+            assert!(Instant::now() < deadline, "{:?} did not start", self.kind);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    fn cmd(&self, args: &[&str]) -> String {
+        let mut c = Conn::new(self.port);
+        c.send(&[args]);
+        c.read_replies(1).pop().unwrap_or_default()
+    }
+
+    /// SHUTDOWN (AOF written and fsynced), waiting for the exit.
+    fn shutdown(&mut self) {
+        let _ = Conn::new(self.port).stream.write_all(b"SHUTDOWN\r\n");
+        if let Some(mut c) = self.child.take() {
+            let _ = c.wait();
+        }
+    }
+
+    fn rss(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A minimal pipelining RESP client for loading data.
+struct Conn {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+}
+
+impl Conn {
+    fn new(port: u16) -> Conn {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        stream.set_nodelay(true).ok();
+        let reader = BufReader::with_capacity(1 << 20, stream.try_clone().expect("clone"));
+        Conn { stream, reader }
+    }
+
+    fn send(&mut self, cmds: &[&[&str]]) {
+        let mut out = Vec::with_capacity(cmds.len() * 48);
+        for c in cmds {
+            out.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());
+            for a in *c {
+                out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+            }
+        }
+        self.stream.write_all(&out).expect("send");
+    }
+
+    fn read_replies(&mut self, n: usize) -> Vec<String> {
+        (0..n).map(|_| self.read_reply()).collect()
+    }
+
+    fn read_reply(&mut self) -> String {
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("read");
+        match line.as_bytes().first() {
+            Some(b'$') => {
+                let n: i64 = line[1..].trim().parse().unwrap_or(-1);
+                if n >= 0 {
+                    let mut buf = vec![0u8; n as usize + 2];
+                    self.reader.read_exact(&mut buf).expect("read bulk");
+                    return String::from_utf8_lossy(&buf[..n as usize]).into_owned();
+                }
+                String::new()
+            }
+            Some(b'*') => {
+                let n: i64 = line[1..].trim().parse().unwrap_or(0);
+                (0..n.max(0))
+                    .map(|_| self.read_reply())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+            _ => line.trim_end().to_string(),
+        }
+    }
+}
+
+/// One redis-benchmark result.
+#[derive(Clone, Copy, Default, Debug)]
+struct Run {
+    rps: f64,
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+fn median(mut v: Vec<Run>) -> Run {
+    let pick = |f: fn(&Run) -> f64, v: &mut Vec<Run>| {
+        v.sort_by(|a, b| f(a).partial_cmp(&f(b)).unwrap_or(std::cmp::Ordering::Equal));
+        f(&v[v.len() / 2])
+    };
+    Run {
+        rps: pick(|r| r.rps, &mut v),
+        p50: pick(|r| r.p50, &mut v),
+        p99: pick(|r| r.p99, &mut v),
+        max: pick(|r| r.max, &mut v),
+    }
+}
+
+/// Runs redis-benchmark `--csv` and parses its one line for `test`.
+fn redis_benchmark(port: u16, args: &[String]) -> Run {
+    let out = Command::new("redis-benchmark")
+        .args(["-p", &port.to_string(), "--csv"])
+        .args(args)
+        .output()
+        .expect("run redis-benchmark (apt-get install redis-tools)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in text.lines().skip(1) {
+        let f: Vec<f64> = line
+            .split(',')
+            .skip(1)
+            .map(|x| x.trim_matches('"').parse().unwrap_or(0.0))
+            .collect();
+        if f.len() >= 7 {
+            return Run {
+                rps: f[0],
+                p50: f[3],
+                p99: f[5],
+                max: f[6],
+            };
+        }
+    }
+    panic!(
+        "redis-benchmark {args:?} printed no result:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A row of the final table.
+struct Row {
+    section: &'static str,
+    name: String,
+    unit: &'static str,
+    higher_is_better: bool,
+    gostore: f64,
+    redis: f64,
+}
+
+impl Row {
+    fn ratio(&self) -> f64 {
+        if self.redis == 0.0 {
+            0.0
+        } else {
+            self.gostore / self.redis
+        }
+    }
+}
+
+fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let n1 = if opts.quick { "50000" } else { "200000" };
+    let n16 = if opts.quick { "200000" } else { "1000000" };
+    let mut lines: Vec<(String, Vec<String>, Option<&str>)> = Vec::new();
+    let suite = [
+        "ping_inline",
+        "ping_mbulk",
+        "set",
+        "get",
+        "incr",
+        "mset",
+        "hset",
+    ];
+    for (p, n) in [("1", n1), ("16", n16)] {
+        for t in suite {
+            lines.push((
+                format!("{} -P {p}", t.to_uppercase()),
+                vec![
+                    "-t".into(),
+                    t.into(),
+                    "-c".into(),
+                    "50".into(),
+                    "-P".into(),
+                    p.into(),
+                    "-n".into(),
+                    n.into(),
+                ],
+                None,
+            ));
+        }
+        for t in ["set", "get"] {
+            lines.push((
+                format!("{} -d 1024 -P {p}", t.to_uppercase()),
+                vec![
+                    "-t".into(),
+                    t.into(),
+                    "-c".into(),
+                    "50".into(),
+                    "-P".into(),
+                    p.into(),
+                    "-n".into(),
+                    n.into(),
+                    "-d".into(),
+                    "1024".into(),
+                ],
+                None,
+            ));
+        }
+    }
+    for t in ["set", "get", "hset"] {
+        lines.push((
+            format!("{} -r 1000000 -P 16", t.to_uppercase()),
+            vec![
+                "-t".into(),
+                t.into(),
+                "-c".into(),
+                "50".into(),
+                "-P".into(),
+                "16".into(),
+                "-n".into(),
+                n16.into(),
+                "-r".into(),
+                "1000000".into(),
+            ],
+            None,
+        ));
+    }
+    lines.push((
+        "SET always -P 16".into(),
+        vec![
+            "-t".into(),
+            "set".into(),
+            "-c".into(),
+            "50".into(),
+            "-P".into(),
+            "16".into(),
+            "-n".into(),
+            n1.into(),
+        ],
+        Some("always"),
+    ));
+    lines.push((
+        "SET always -P 1".into(),
+        vec![
+            "-t".into(),
+            "set".into(),
+            "-c".into(),
+            "50".into(),
+            "-P".into(),
+            "1".into(),
+            "-n".into(),
+            n1.into(),
+        ],
+        Some("always"),
+    ));
+
+    for (name, args, fsync) in lines {
+        let mut runs = (Vec::new(), Vec::new());
+        for s in [a, b] {
+            s.cmd(&["FLUSHALL"]);
+            if let Some(p) = fsync {
+                s.cmd(&["CONFIG", "SET", "appendfsync", p]);
+            }
+        }
+        for round in 0..opts.rounds {
+            // Alternate who goes first, so drift hits both alike.
+            let order: [(&Server, bool); 2] = if round % 2 == 0 {
+                [(a, true), (b, false)]
+            } else {
+                [(b, false), (a, true)]
+            };
+            for (s, is_a) in order {
+                let r = redis_benchmark(s.port, &args);
+                if is_a {
+                    runs.0.push(r);
+                } else {
+                    runs.1.push(r);
+                }
+            }
+        }
+        if fsync.is_some() {
+            for s in [a, b] {
+                s.cmd(&["CONFIG", "SET", "appendfsync", "everysec"]);
+            }
+        }
+        let (ra, rb) = (median(runs.0), median(runs.1));
+        eprintln!(
+            "  {name:<24} {:>12.0} {:>12.0}  {:.2}x",
+            ra.rps,
+            rb.rps,
+            ra.rps / rb.rps.max(1.0)
+        );
+        rows.push(Row {
+            section: "throughput",
+            name: format!("{name} rps"),
+            unit: "req/s",
+            higher_is_better: true,
+            gostore: ra.rps,
+            redis: rb.rps,
+        });
+        rows.push(Row {
+            section: "latency",
+            name: format!("{name} p50"),
+            unit: "ms",
+            higher_is_better: false,
+            gostore: ra.p50,
+            redis: rb.p50,
+        });
+        rows.push(Row {
+            section: "latency",
+            name: format!("{name} p99"),
+            unit: "ms",
+            higher_is_better: false,
+            gostore: ra.p99,
+            redis: rb.p99,
+        });
+        rows.push(Row {
+            section: "latency",
+            name: format!("{name} max"),
+            unit: "ms",
+            higher_is_better: false,
+            gostore: ra.max,
+            redis: rb.max,
+        });
+    }
+}
+
+/// Loads `n` keys with pipelined commands built by `make`.
+fn load(port: u16, n: usize, batch: usize, make: impl Fn(usize) -> Vec<String>) {
+    let mut c = Conn::new(port);
+    let mut i = 0;
+    while i < n {
+        let end = (i + batch).min(n);
+        let cmds: Vec<Vec<String>> = (i..end).map(&make).collect();
+        let refs: Vec<Vec<&str>> = cmds
+            .iter()
+            .map(|c| c.iter().map(|s| s.as_str()).collect())
+            .collect();
+        let slices: Vec<&[&str]> = refs.iter().map(|v| v.as_slice()).collect();
+        c.send(&slices);
+        c.read_replies(end - i);
+        i = end;
+    }
+}
+
+fn memory(opts: &Options, rows: &mut Vec<Row>) {
+    let n_strings = if opts.quick { 200_000 } else { 1_000_000 };
+    let n_hashes = if opts.quick { 20_000 } else { 100_000 };
+    let kinds = sides(opts);
+    let mut per = [[0.0f64; 2]; 2];
+    for (side, kind) in kinds.iter().enumerate() {
+        let s = Server::start(*kind, opts, "mem-str", &["--appendonly", "no"]);
+        let before = s.rss();
+        load(s.port, n_strings, 1000, |i| {
+            vec!["SET".into(), format!("key:{i:012}"), "value-1234".into()]
+        });
+        per[0][side] = (s.rss().saturating_sub(before)) as f64 / n_strings as f64;
+        drop(s);
+        let s = Server::start(*kind, opts, "mem-hash", &["--appendonly", "no"]);
+        let before = s.rss();
+        load(s.port, n_hashes, 200, |i| {
+            let mut v = vec!["HSET".to_string(), format!("hash:{i:010}")];
+            for f in 0..10 {
+                v.push(format!("field{f}"));
+                v.push(format!("val{f}"));
+            }
+            v
+        });
+        per[1][side] = (s.rss().saturating_sub(before)) as f64 / n_hashes as f64;
+    }
+    rows.push(Row {
+        section: "memory",
+        name: format!("{n_strings} small strings, RSS per key"),
+        unit: "bytes",
+        higher_is_better: false,
+        gostore: per[0][0],
+        redis: per[0][1],
+    });
+    rows.push(Row {
+        section: "memory",
+        name: format!("{n_hashes} hashes of 10 fields, RSS per key"),
+        unit: "bytes",
+        higher_is_better: false,
+        gostore: per[1][0],
+        redis: per[1][1],
+    });
+    eprintln!(
+        "  memory per key: strings {:.1} vs {:.1}, hashes {:.1} vs {:.1}",
+        per[0][0], per[0][1], per[1][0], per[1][1]
+    );
+}
+
+/// The worst PING latency a second client sees while one client grows the
+/// key table from 0 to `n` keys (table doubling must not pause the loop).
+fn growth(opts: &Options, rows: &mut Vec<Row>) {
+    let n = if opts.quick { 1_000_000 } else { 10_000_000 };
+    let mut worst = [0.0f64; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let s = Server::start(*kind, opts, "growth", &["--appendonly", "no"]);
+        let port = s.port;
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let d = std::sync::Arc::clone(&done);
+        let probe = std::thread::spawn(move || {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).expect("probe");
+            c.set_nodelay(true).ok();
+            let mut max = Duration::ZERO;
+            let mut buf = [0u8; 7];
+            while !d.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                c.write_all(b"PING\r\n").expect("probe send");
+                c.read_exact(&mut buf).expect("probe read");
+                max = max.max(t.elapsed());
+                // Pace the probe: one PING every ~200 µs.
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            max
+        });
+        load(port, n, 2000, |i| {
+            vec!["SET".into(), format!("k:{i}"), "v".into()]
+        });
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        worst[side] = probe.join().unwrap_or_default().as_secs_f64() * 1000.0;
+    }
+    eprintln!(
+        "  worst PING while growing to {n} keys: {:.2} ms vs {:.2} ms",
+        worst[0], worst[1]
+    );
+    rows.push(Row {
+        section: "latency",
+        name: format!("max PING ms while growing to {n} keys"),
+        unit: "ms",
+        higher_is_better: false,
+        gostore: worst[0],
+        redis: worst[1],
+    });
+}
+
+/// Time from start to the first PONG with an AOF of `n` keys.
+fn load_time(opts: &Options, rows: &mut Vec<Row>) {
+    let n = if opts.quick { 200_000 } else { 1_000_000 };
+    let mut secs = [0.0f64; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let mut s = Server::start(*kind, opts, "load", &[]);
+        load(s.port, n, 1000, |i| {
+            vec!["SET".into(), format!("key:{i:012}"), "value-1234".into()]
+        });
+        s.shutdown();
+        let t = Instant::now();
+        s.launch();
+        secs[side] = t.elapsed().as_secs_f64();
+        let size = s.cmd(&["DBSIZE"]);
+        assert_eq!(size, format!(":{n}"), "{:?} loaded {size}", kind);
+    }
+    eprintln!(
+        "  AOF load of {n} keys: {:.3} s vs {:.3} s",
+        secs[0], secs[1]
+    );
+    rows.push(Row {
+        section: "load",
+        name: format!("AOF load of {n} keys"),
+        unit: "s",
+        higher_is_better: false,
+        gostore: secs[0],
+        redis: secs[1],
+    });
+}
+
+fn sides(opts: &Options) -> [Kind; 2] {
+    if opts.self_compare {
+        [Kind::Redis, Kind::Redis]
+    } else {
+        [Kind::GoStore, Kind::Redis]
+    }
+}
+
+fn geomean(v: &[f64]) -> f64 {
+    let v: Vec<f64> = v.iter().copied().filter(|x| *x > 0.0).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    format!("{cpu}, {cores} cores")
+}
+
+fn report(opts: &Options, rows: &[Row]) -> std::io::Result<()> {
+    let (a, b) = if opts.self_compare {
+        ("redis A", "redis B")
+    } else {
+        ("gostore", "redis")
+    };
+    let mut out = String::new();
+    out.push_str(&format!(
+        "Machine: {}\nRounds per line: {} (median kept){}\n\n",
+        machine(),
+        opts.rounds,
+        if opts.quick { ", quick mode" } else { "" }
+    ));
+    out.push_str(&format!(
+        "| {:<46} | {:>14} | {:>14} | {:>7} |\n",
+        "line", a, b, "ratio"
+    ));
+    out.push_str(&format!(
+        "|{:-<48}|{:->16}|{:->16}|{:->9}|\n",
+        "", "", "", ""
+    ));
+    for r in rows {
+        let better = if r.higher_is_better { "" } else { " ↓" };
+        out.push_str(&format!(
+            "| {:<46} | {:>14.1} | {:>14.1} | {:>6.2}x |{better}\n",
+            format!("{} ({})", r.name, r.unit),
+            r.gostore,
+            r.redis,
+            r.ratio()
+        ));
+    }
+    let tp = |p: &str| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r.section == "throughput" && r.name.contains(p))
+            .map(|r| r.ratio())
+            .collect()
+    };
+    let all: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.section == "throughput")
+        .map(|r| r.ratio())
+        .collect();
+    out.push_str(&format!(
+        "\nThroughput ratio, geometric mean: -P 1 {:.2}x, -P 16 {:.2}x, all {:.2}x (higher is better)\n",
+        geomean(&tp("-P 1 ")),
+        geomean(&tp("-P 16 ")),
+        geomean(&all)
+    ));
+    out.push_str("Rows marked ↓: lower is better (memory, latency, load time); ratio < 1.00x means GoStore uses less / is faster.\n");
+    print!("{out}");
+    std::fs::create_dir_all(&opts.out)?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut csv = String::from("section,line,unit,higher_is_better,gostore,redis,ratio\n");
+    let mut json = String::from("[\n");
+    for (i, r) in rows.iter().enumerate() {
+        csv.push_str(&format!(
+            "{},\"{}\",{},{},{:.3},{:.3},{:.4}\n",
+            r.section,
+            r.name,
+            r.unit,
+            r.higher_is_better,
+            r.gostore,
+            r.redis,
+            r.ratio()
+        ));
+        json.push_str(&format!(
+            "  {{\"section\": \"{}\", \"line\": \"{}\", \"unit\": \"{}\", \"higher_is_better\": {}, \"gostore\": {:.3}, \"redis\": {:.3}, \"ratio\": {:.4}}}{}\n",
+            r.section,
+            r.name,
+            r.unit,
+            r.higher_is_better,
+            r.gostore,
+            r.redis,
+            r.ratio(),
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    json.push_str("]\n");
+    for (name, body) in [
+        (format!("bench-{stamp}.csv"), &csv),
+        ("latest.csv".into(), &csv),
+        (format!("bench-{stamp}.json"), &json),
+        ("latest.json".into(), &json),
+        ("latest.txt".into(), &out),
+    ] {
+        std::fs::write(opts.out.join(name), body)?;
+    }
+    eprintln!(
+        "\nWritten to {}/latest.{{txt,csv,json}}",
+        opts.out.display()
+    );
+    Ok(())
+}
+
+fn main() {
+    let opts = match parse_options() {
+        Ok(o) => o,
+        Err(e) => {
+            if !e.is_empty() {
+                eprintln!("{e}");
+            }
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,memory,growth,load] [--out DIR]");
+            std::process::exit(if e.is_empty() { 0 } else { 1 });
+        }
+    };
+    let started = Instant::now();
+    let mut rows = Vec::new();
+    if opts.sections.iter().any(|s| s == "throughput") {
+        eprintln!("throughput ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "tp-a", &[]);
+        let b = Server::start(kb, &opts, "tp-b", &[]);
+        throughput(&opts, &a, &b, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "memory") {
+        eprintln!("memory:");
+        memory(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "growth") {
+        eprintln!("latency while the key table grows:");
+        growth(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "load") {
+        eprintln!("AOF load time:");
+        load_time(&opts, &mut rows);
+    }
+    eprintln!("done in {:.0} s\n", started.elapsed().as_secs_f64());
+    if let Err(e) = report(&opts, &rows) {
+        eprintln!("writing results: {e}");
+        std::process::exit(1);
+    }
+}

@@ -86,6 +86,15 @@ pub fn must_postpone(core: &Core, client: &ClientState, args: &Args<'_>) -> bool
     if kind == Kind::Off || client.monitor {
         return false;
     }
+    // Over, though before_sleep has not cleared it yet.
+    if core
+        .ops
+        .pause
+        .end_ms()
+        .is_some_and(|end| end < crate::util::time::unix_ms())
+    {
+        return false;
+    }
     let Ok(id) = crate::commands::resolve(core, args) else {
         return false;
     };

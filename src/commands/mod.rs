@@ -177,6 +177,28 @@ impl CommandTable {
     pub fn find(&self, fullname: &[u8]) -> Option<&'static CommandSpec> {
         let mut buf = [0u8; MAX_NAME * 2 + 1];
         let key = lower_into(&mut buf, &[fullname])?;
+        if let Some(r) = &self.renamed {
+            // By the names commands answer to, as Redis's lookupCommandBySds.
+            let (top, sub) = match key.iter().position(|&c| c == b'|') {
+                Some(p) => (&key[..p], Some(&key[p..])),
+                None => (key, None),
+            };
+            let id = r.lookup(top).or_else(|| {
+                self.by_name
+                    .get(top)
+                    .copied()
+                    .filter(|&id| !r.is_hidden(id))
+            })?;
+            let spec = self.all[id as usize];
+            return match sub {
+                None => Some(spec),
+                Some(sub) => {
+                    let mut full = spec.fullname.as_bytes().to_vec();
+                    full.extend_from_slice(sub);
+                    self.by_name.get(&full).map(|&i| self.all[i as usize])
+                }
+            };
+        }
         self.by_name.get(key).map(|&i| self.all[i as usize])
     }
 

@@ -9,6 +9,13 @@ use crate::resp::parser::Args;
 /// each `[id, time, µs, [args...], client addr, client name]`.
 pub fn slowlog_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut count: i64 = 10;
+    if args.len() > 3 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+            args::text(args.get(1)),
+            args::text(args.get(0)).to_ascii_uppercase()
+        )));
+    }
     if args.len() == 3 {
         const MSG: &str = "ERR count should be greater than or equal to -1";
         count = crate::util::num::parse_i64(args.get(2))

@@ -68,8 +68,13 @@ impl Monitor {
     #[inline]
     pub fn add_if_needed(&mut self, threshold: i64, event: &'static str, ms: u64) {
         if threshold > 0 && ms >= threshold as u64 {
-            self.add(event, ms, crate::util::time::unix_ms() / 1000);
+            self.add_now(event, ms);
         }
+    }
+
+    #[cold]
+    fn add_now(&mut self, event: &'static str, ms: u64) {
+        self.add(event, ms, crate::util::time::unix_ms() / 1000);
     }
 
     /// Redis's `latencyAddSample`.

@@ -618,6 +618,14 @@ impl Server {
     }
 
     fn run_commands(&mut self, c: &mut Client, budget: &mut usize) -> Ran {
+        // Whether this client has an output buffer limit to check after each
+        // command (the default normal class has none).
+        let limit = self
+            .core
+            .config
+            .client_output_buffer_limit
+            .for_client(c.state.monitor);
+        let limited = limit.hard != 0 || limit.soft != 0;
         loop {
             if *budget == 0 {
                 return Ran::Budget;
@@ -688,7 +696,7 @@ impl Server {
                 commands::execute(&mut x, &args);
             }
             c.query.consume();
-            if self.output_limit_reached(c) {
+            if (limited || c.reply.overflowed()) && self.output_limit_reached(c) {
                 c.closing = Some(CloseReason::OutputBufferLimit);
                 return Ran::Stop;
             }
@@ -765,7 +773,9 @@ impl Server {
     /// lets the held clients run their commands.
     fn check_pause_end(&mut self) {
         let ops = &mut self.core.ops;
-        ops.pause.expire(unix_ms());
+        if ops.pause.active() {
+            ops.pause.expire(unix_ms());
+        }
         if ops.pause.active() || ops.postponed.is_empty() {
             return;
         }

@@ -130,14 +130,10 @@ impl CommandTable {
         if key.contains(&b'|') {
             return None;
         }
+        let id = self.by_name.get(key).copied();
         match &self.renamed {
-            None => self.by_name.get(key).copied(),
-            Some(r) => r.lookup(key).or_else(|| {
-                self.by_name
-                    .get(key)
-                    .copied()
-                    .filter(|&id| !r.is_hidden(id))
-            }),
+            None => id,
+            Some(r) => r.lookup(key).or(id.filter(|&id| !r.is_hidden(id))),
         }
     }
 
@@ -452,6 +448,7 @@ pub fn execute(x: &mut Exec<'_>, args: &Args<'_>) {
 
 /// Finds the command (or subcommand) id. While the AOF loads, original
 /// names come first (see `rename`).
+#[inline]
 pub(crate) fn resolve(core: &Core, args: &Args<'_>) -> Result<u32, CmdError> {
     let name = args.get(0);
     let found = if core.loading {
@@ -459,6 +456,16 @@ pub(crate) fn resolve(core: &Core, args: &Args<'_>) -> Result<u32, CmdError> {
     } else {
         core.commands.lookup(name)
     };
+    match found {
+        Some(id) if core.commands.spec(id).subcommands.is_empty() || args.len() < 2 => Ok(id),
+        _ => resolve_slow(core, args, found),
+    }
+}
+
+/// `resolve` for containers and unknown commands.
+#[inline(never)]
+fn resolve_slow(core: &Core, args: &Args<'_>, found: Option<u32>) -> Result<u32, CmdError> {
+    let name = args.get(0);
     let Some(id) = found else {
         let mut list = String::new();
         for a in args.iter_from(1) {

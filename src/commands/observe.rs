@@ -15,6 +15,7 @@ use crate::resp::parser::Args;
 
 /// Records command `id`, which ran for `elapsed_us` with `args`; `redacted`
 /// has bit i set for each argument i to hide.
+#[inline]
 pub fn after_call(x: &mut Exec<'_>, id: u32, args: &Args<'_>, elapsed_us: u64, redacted: u64) {
     if x.core.loading {
         return;
@@ -37,10 +38,17 @@ pub fn after_call(x: &mut Exec<'_>, id: u32, args: &Args<'_>, elapsed_us: u64, r
         event,
         elapsed_us / 1000,
     );
-    if !spec.has(SKIP_SLOWLOG) {
+    let slower = core.config.slowlog_log_slower_than;
+    let max_len = core.config.slowlog_max_len;
+    // The common case, a fast command and a log within bounds, costs two
+    // compares here.
+    if !spec.has(SKIP_SLOWLOG)
+        && slower >= 0
+        && (elapsed_us >= slower as u64 || core.ops.slowlog.len() as u64 > max_len)
+    {
         core.ops.slowlog.push_if_needed(
-            core.config.slowlog_log_slower_than,
-            core.config.slowlog_max_len,
+            slower,
+            max_len,
             elapsed_us,
             (0..args.len()).map(|i| (redacted & bit(i) == 0).then(|| args.get(i))),
             &x.client.addr,

@@ -157,6 +157,7 @@ impl Reply {
         }
     }
 
+    #[inline]
     fn header(&mut self, prefix: u8, n: i64) {
         if !self.room(MAX_I64_LEN + 3) {
             return;
@@ -211,6 +212,7 @@ impl Reply {
     }
 
     /// A bulk string.
+    #[inline]
     pub fn bulk(&mut self, b: &[u8]) {
         if !self.room(b.len() + MAX_I64_LEN + 5) {
             return;

@@ -101,7 +101,11 @@ fn systemd_hears_ready_only_after_a_large_aof_has_loaded_and_stopping_on_sigterm
         dir.path(),
         port,
         &["--supervised", "auto"],
-        &[("NOTIFY_SOCKET", &sock_path)],
+        &[
+            ("NOTIFY_SOCKET", &sock_path),
+            // WatchdogSec=0.2s.
+            ("WATCHDOG_USEC", Path::new("200000")),
+        ],
     );
 
     let mut msgs = Vec::new();
@@ -175,6 +179,15 @@ fn systemd_hears_ready_only_after_a_large_aof_has_loaded_and_stopping_on_sigterm
         .contains("process_supervised:systemd\r\n"));
 
     sock.set_nonblocking(false).unwrap();
+    // The watchdog is fed (every half interval, from the cron).
+    let mut fed = false;
+    while let Some(m) = recv_text(&sock) {
+        if m == "WATCHDOG=1\n" {
+            fed = true;
+            break;
+        }
+    }
+    assert!(fed, "WATCHDOG=1 when WATCHDOG_USEC is set");
     kill(child.id(), libc::SIGTERM);
     let mut stopping = false;
     while let Some(m) = recv_text(&sock) {

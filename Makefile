@@ -1,7 +1,7 @@
 # GoStore: the two commands a user needs are `make run` and `make test`.
 CARGO ?= cargo
 
-.PHONY: all build run test lint bench bench-quick oracle clean
+.PHONY: all build run test lint bench bench-quick oracle clean install uninstall
 
 all: build
 
@@ -52,3 +52,63 @@ oracle:
 
 clean:
 	$(CARGO) clean
+
+## install: binaries, config, systemd unit and user (see docs/operations.md)
+##   make && sudo make install      PREFIX (/usr/local) and DESTDIR are honoured
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+UNITDIR ?= /etc/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+# The unit's StateDirectory=gostore: systemd creates it for the gostore user.
+DATADIR := /var/lib/gostore
+BUILD_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
+INSTALL ?= install
+# gostore-check-aof comes with the AOF tooling; it is installed when built.
+TOOLS := gostore gostore-cli gostore-check-aof
+
+install:
+	@for b in gostore gostore-cli; do \
+		[ -x "$(BUILD_DIR)/$$b" ] || { echo "$(BUILD_DIR)/$$b is missing: run 'make' first (as your user), then 'sudo make install'"; exit 1; }; \
+	done
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	@for b in $(TOOLS); do \
+		if [ -x "$(BUILD_DIR)/$$b" ]; then \
+			echo "$(INSTALL) -m 0755 $(BUILD_DIR)/$$b $(DESTDIR)$(BINDIR)/$$b"; \
+			$(INSTALL) -m 0755 "$(BUILD_DIR)/$$b" "$(DESTDIR)$(BINDIR)/$$b" || exit 1; \
+		fi; \
+	done
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	sed -e 's|/usr/local/bin/gostore|$(BINDIR)/gostore|' \
+	    -e 's|/etc/gostore|$(SYSCONFDIR)/gostore|g' \
+	    deploy/gostore.service > $(DESTDIR)$(UNITDIR)/gostore.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/gostore.service
+	$(INSTALL) -m 0644 deploy/gostore.sysusers $(DESTDIR)$(SYSUSERSDIR)/gostore.conf
+	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/gostore
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf ]; then \
+		echo "Keeping the existing $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf; the shipped one is gostore.conf.dist"; \
+		sed -e 's|^dir \./$$|dir $(DATADIR)|' gostore.conf > $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf.dist; \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf.dist; \
+	else \
+		sed -e 's|^dir \./$$|dir $(DATADIR)|' gostore.conf > $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf; \
+		chmod 0640 $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = "0" ]; then \
+		if ! id gostore >/dev/null 2>&1; then \
+			if command -v systemd-sysusers >/dev/null 2>&1; then \
+				systemd-sysusers $(SYSUSERSDIR)/gostore.conf; \
+			else \
+				useradd --system --home-dir $(DATADIR) --no-create-home --shell /usr/sbin/nologin gostore; \
+			fi; \
+		fi; \
+		chown -R gostore:gostore $(SYSCONFDIR)/gostore; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+		echo "Installed. Start it with: systemctl enable --now gostore"; \
+	fi
+
+## uninstall: removes what install put in place, except the config and the data
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
+	rm -f $(DESTDIR)$(UNITDIR)/gostore.service $(DESTDIR)$(SYSUSERSDIR)/gostore.conf
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "Kept $(DESTDIR)$(SYSCONFDIR)/gostore and $(DATADIR) (your configuration and data); remove them by hand if you mean to."

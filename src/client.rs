@@ -73,6 +73,8 @@ pub enum CloseReason {
     Timeout,
     /// Query buffer over `client-query-buffer-limit`.
     QueryBufferLimit,
+    /// Output over `client-output-buffer-limit`.
+    OutputBufferLimit,
     /// The server is shutting down.
     Shutdown,
 }
@@ -116,6 +118,17 @@ pub struct ClientState {
     pub needs_aof: u64,
     /// Buffer figures for CLIENT LIST, refreshed before it runs.
     pub io: IoStats,
+    /// Its slab token (set when it is accepted).
+    pub token: Token,
+    /// In MONITOR mode: every command run is streamed to it.
+    pub monitor: bool,
+    /// CLIENT NO-EVICT on.
+    pub no_evict: bool,
+    /// Waiting for CLIENT PAUSE to end before running its next command.
+    pub postponed: bool,
+    /// When its output first stayed over the soft output buffer limit (Unix
+    /// seconds; 0: it is under it).
+    pub obuf_soft_since: i64,
 }
 
 /// Buffer sizes of a client, as CLIENT LIST reports them.
@@ -162,18 +175,33 @@ impl ClientState {
             last_cmd: "NULL",
             needs_aof: 0,
             io: IoStats::default(),
+            token: Token(usize::MAX),
+            monitor: false,
+            no_evict: false,
+            postponed: false,
+            obuf_soft_since: 0,
         }
     }
 
-    /// The `flags` field of CLIENT LIST.
-    pub fn flags(&self) -> &'static str {
-        if self.close_asap {
-            "A"
-        } else if self.close_after_reply {
-            "c"
-        } else {
-            "N"
+    /// The `flags` field of CLIENT LIST, letters in Redis's order.
+    pub fn flags(&self) -> String {
+        let mut f = String::with_capacity(4);
+        for (on, c) in [
+            (self.monitor, 'O'),
+            (self.postponed, 'b'),
+            (self.close_after_reply, 'c'),
+            (self.close_asap, 'A'),
+            (self.unix, 'U'),
+            (self.no_evict, 'e'),
+        ] {
+            if on {
+                f.push(c);
+            }
         }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
     }
 }
 
@@ -223,6 +251,9 @@ pub struct Clients {
     count: usize,
     /// Clients to close at the end of the tick (killed, timed out).
     to_close: Vec<Token>,
+    /// Clients given output by another client's command (MONITOR lines),
+    /// to flush at the end of the tick.
+    to_flush: Vec<Token>,
 }
 
 impl Clients {
@@ -272,6 +303,30 @@ impl Clients {
     /// Takes the list of clients marked with `kill`.
     pub fn take_killed(&mut self) -> Vec<Token> {
         std::mem::take(&mut self.to_close)
+    }
+
+    /// Appends pre-encoded output to another client (a MONITOR line) and
+    /// queues it for writing. A client whose output buffer overflows its cap
+    /// is killed; returns false then.
+    pub fn push_output(&mut self, token: Token, bytes: &[u8]) -> bool {
+        let Some(c) = self.get_mut(token) else {
+            return true;
+        };
+        if c.state.close_asap {
+            return true;
+        }
+        c.reply.raw(bytes);
+        if c.reply.overflowed() {
+            self.kill(token);
+            return false;
+        }
+        self.to_flush.push(token);
+        true
+    }
+
+    /// Takes the clients queued by `push_output`.
+    pub fn take_flush(&mut self) -> Vec<Token> {
+        std::mem::take(&mut self.to_flush)
     }
 
     fn index(token: Token) -> Option<usize> {

@@ -71,6 +71,33 @@ impl LogLevel {
     }
 }
 
+/// `supervised`: how the server tells a service manager it is ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supervised {
+    /// No supervision.
+    No,
+    /// Upstart: SIGSTOP when ready.
+    Upstart,
+    /// systemd: sd_notify messages on `$NOTIFY_SOCKET`.
+    Systemd,
+    /// Upstart or systemd, whichever the environment shows.
+    Auto,
+}
+
+impl Supervised {
+    /// The directive value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Supervised::No => "no",
+            Supervised::Upstart => "upstart",
+            Supervised::Systemd => "systemd",
+            Supervised::Auto => "auto",
+        }
+    }
+}
+
+pub use crate::limits::{OutputLimit, OutputLimits};
+
 /// Every setting, with GoStore's defaults (equal to the shipped gostore.conf).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -88,6 +115,12 @@ pub struct Config {
     pub timeout: u64,
     /// SO_KEEPALIVE interval in seconds (0 = off).
     pub tcp_keepalive: u64,
+    /// Run in the background (double fork) unless supervised.
+    pub daemonize: bool,
+    /// Service manager supervision.
+    pub supervised: Supervised,
+    /// Pid file; empty for none (`/var/run/gostore.pid` when daemonized).
+    pub pidfile: String,
     /// Refuse non-loopback clients when no password is set.
     pub protected_mode: bool,
     /// Working directory: the AOF lives here.
@@ -132,6 +165,20 @@ pub struct Config {
     pub active_expire_effort: u32,
     /// Whether FLUSHALL/FLUSHDB without a flag free memory on the helper thread.
     pub lazyfree_lazy_user_flush: bool,
+    /// Commands slower than this many µs go to the slow log (-1: none).
+    pub slowlog_log_slower_than: i64,
+    /// Entries kept in the slow log.
+    pub slowlog_max_len: u64,
+    /// Events slower than this many ms are recorded by LATENCY (0: off).
+    pub latency_monitor_threshold: i64,
+    /// Per-command latency histograms (INFO latencystats).
+    pub latency_tracking: bool,
+    /// Percentiles INFO latencystats reports.
+    pub latency_tracking_info_percentiles: Vec<f64>,
+    /// Output buffer limits per client class.
+    pub client_output_buffer_limit: OutputLimits,
+    /// `rename-command old new` lines, in order (new empty: disabled).
+    pub renames: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -144,6 +191,9 @@ impl Default for Config {
             unixsocketperm: 0,
             timeout: 0,
             tcp_keepalive: 300,
+            daemonize: false,
+            supervised: Supervised::No,
+            pidfile: String::new(),
             protected_mode: true,
             dir: "./".into(),
             databases: 16,
@@ -166,6 +216,13 @@ impl Default for Config {
             hash_max_listpack_value: 64,
             active_expire_effort: 1,
             lazyfree_lazy_user_flush: false,
+            slowlog_log_slower_than: 10000,
+            slowlog_max_len: 128,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            client_output_buffer_limit: OutputLimits::default(),
+            renames: Vec::new(),
         }
     }
 }
@@ -386,6 +443,44 @@ static DIRECTIVES: &[Directive] = &[
         }
     ),
     d!(
+        "daemonize",
+        None,
+        Immutable,
+        Some(1),
+        |c| yn(c.daemonize),
+        |c, a, _| {
+            c.daemonize = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "supervised",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.supervised.name().into(),
+        |c, a, _| {
+            c.supervised = match one_of(&a[0], &["upstart", "systemd", "auto", "no"])? {
+                "upstart" => Supervised::Upstart,
+                "systemd" => Supervised::Systemd,
+                "auto" => Supervised::Auto,
+                _ => Supervised::No,
+            };
+            Ok(())
+        }
+    ),
+    d!(
+        "pidfile",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.pidfile.clone(),
+        |c, a, _| {
+            c.pidfile = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
         "loglevel",
         None,
         Mutable,
@@ -597,6 +692,61 @@ static DIRECTIVES: &[Directive] = &[
         }
     ),
     d!(
+        "slowlog-log-slower-than",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.slowlog_log_slower_than.to_string(),
+        |c, a, _| {
+            c.slowlog_log_slower_than = int(&a[0], -1, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "slowlog-max-len",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.slowlog_max_len.to_string(),
+        |c, a, _| {
+            c.slowlog_max_len = int(&a[0], 0, i64::MAX)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "latency-monitor-threshold",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.latency_monitor_threshold.to_string(),
+        |c, a, _| {
+            c.latency_monitor_threshold = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "latency-tracking",
+        None,
+        Mutable,
+        Some(1),
+        |c| yn(c.latency_tracking),
+        |c, a, _| {
+            c.latency_tracking = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "latency-tracking-info-percentiles",
+        None,
+        Mutable,
+        None,
+        |c| crate::latency::format_percentiles(&c.latency_tracking_info_percentiles),
+        |c, a, _| {
+            c.latency_tracking_info_percentiles = crate::latency::parse_percentiles(a)?;
+            Ok(())
+        }
+    ),
+    d!(
         "proto-max-bulk-len",
         None,
         Mutable,
@@ -617,6 +767,14 @@ static DIRECTIVES: &[Directive] = &[
             c.client_query_buffer_limit = memory(&a[0], 1024 * 1024, i64::MAX)?;
             Ok(())
         }
+    ),
+    d!(
+        "client-output-buffer-limit",
+        None,
+        Mutable,
+        None,
+        |c| c.client_output_buffer_limit.to_string(),
+        |c, a, _| c.client_output_buffer_limit.update(a)
     ),
     d!(
         "hash-max-listpack-entries",
@@ -679,6 +837,23 @@ fn absolute_dir(dir: &str) -> String {
     std::env::current_dir()
         .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|_| dir.to_string())
+}
+
+/// Every directive's canonical name, in table order (CONFIG REWRITE).
+pub fn directive_names() -> impl Iterator<Item = &'static str> {
+    DIRECTIVES.iter().map(|d| d.name)
+}
+
+/// The canonical name of a directive or alias, case-insensitively.
+pub fn canonical_name(name: &[u8]) -> Option<&'static str> {
+    find(name).map(|d| d.name)
+}
+
+impl Config {
+    /// A directive's value as CONFIG GET shows it.
+    pub fn value_of(&self, name: &str) -> Option<String> {
+        find(name.as_bytes()).map(|d| (d.get)(self))
+    }
 }
 
 fn find(name: &[u8]) -> Option<&'static Directive> {
@@ -797,6 +972,9 @@ impl Config {
 
     /// Applies one directive line (name first).
     fn apply(&mut self, argv: &[Vec<u8>], st: &mut LoadState) -> Result<(), String> {
+        if argv[0].eq_ignore_ascii_case(b"rename-command") && argv.len() == 3 {
+            return crate::commands::rename::add(&mut self.renames, &argv[1], &argv[2]);
+        }
         let Some(d) = find(&argv[0]) else {
             return Err("Bad directive or wrong number of arguments".into());
         };

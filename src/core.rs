@@ -68,6 +68,8 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     /// Clients closed for exceeding the query buffer limit.
     pub client_qbuf_limit_disconnections: u64,
+    /// Clients closed for exceeding the output buffer limit.
+    pub client_outbuf_limit_disconnections: u64,
     /// Ops/sec samples.
     pub ops: Samples,
     /// Input bytes/sec samples.
@@ -151,6 +153,23 @@ pub struct Core {
     pub loading: bool,
     /// Peak of the allocator's in-use bytes.
     pub peak_memory: usize,
+    /// Slow log, latency monitor, MONITOR clients, CLIENT PAUSE.
+    pub ops: Ops,
+}
+
+/// What operators watch and steer the server with.
+#[derive(Debug, Default)]
+pub struct Ops {
+    /// SLOWLOG.
+    pub slowlog: crate::slowlog::SlowLog,
+    /// LATENCY's event series.
+    pub latency: crate::latency::Monitor,
+    /// Clients in MONITOR mode.
+    pub monitors: Vec<mio::Token>,
+    /// CLIENT PAUSE.
+    pub pause: crate::pause::Pause,
+    /// Clients waiting for the pause to end (blocked_clients).
+    pub postponed: Vec<mio::Token>,
 }
 
 impl Core {

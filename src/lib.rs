@@ -17,20 +17,30 @@
 //!   `core` holds the rest of the loop's state.
 //! - Helper threads, which never touch data: `aof::fsync` (fsync, close) and
 //!   `lazyfree` (dropping flushed tables).
+//! - Operations: `service` (systemd notify, daemonize, pid file), `limits`
+//!   (output buffer limits, maxclients and RLIMIT_NOFILE, protected mode),
+//!   `slowlog`, `latency` (LATENCY and latency histograms), `pause` (CLIENT
+//!   PAUSE), `config_rewrite` (CONFIG REWRITE), `logging`.
 
 pub mod aof;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod config_rewrite;
 pub mod core;
 pub mod db;
 pub mod error;
+pub mod latency;
 pub mod lazyfree;
+pub mod limits;
 pub mod listeners;
 pub mod logging;
+pub mod pause;
 pub mod resp;
 pub mod server;
+pub mod service;
 pub mod signals;
+pub mod slowlog;
 pub mod util;
 
 /// The Redis version GoStore is compatible with, reported as `redis_version`.

@@ -2,10 +2,40 @@
 //! `pid:M 23 Nov 2026 11:28:00.123 * message`, with Redis's level marks
 //! (`.` debug, `-` verbose, `*` notice, `#` warning). `loglevel` maps
 //! debug→trace, verbose→debug, notice→info, warning→warn.
+//!
+//! Lines go to standard output, or to `logfile`, opened in append mode. Each
+//! line is one `write(2)`, so lines from several processes (a forked child)
+//! never interleave. `reopen` (on SIGHUP) opens the file again by name, which
+//! is what log rotation needs: logrotate renames the file, sends SIGHUP, and
+//! the next line goes to a fresh file.
 
+use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
+use std::sync::Mutex;
 
 use crate::config::{Config, LogLevel};
+
+/// Where log lines go.
+enum Target {
+    /// Standard output (`logfile ""`).
+    Stdout,
+    /// A file, kept open, reopened by name on SIGHUP.
+    File { path: PathBuf, file: File },
+}
+
+struct Logger {
+    target: Mutex<Target>,
+}
+
+static LOGGER: Logger = Logger {
+    target: Mutex::new(Target::Stdout),
+};
+/// The pid printed on each line; changes after `daemonize` forks.
+static PID: AtomicU32 = AtomicU32::new(0);
+/// Redis's role character: `M` for the server, `C` for a forked child.
+static ROLE: AtomicU8 = AtomicU8::new(b'M');
 
 fn mark(level: log::Level) -> char {
     match level {
@@ -16,37 +46,93 @@ fn mark(level: log::Level) -> char {
     }
 }
 
-/// Installs the logger for `config` (stdout, or `logfile`). Safe to call once.
-pub fn init(config: &Config) -> std::io::Result<()> {
-    let mut b = env_logger::Builder::new();
-    b.filter_level(LogLevel::Debug.filter());
-    let pid = std::process::id();
-    b.format(move |buf, rec| {
-        writeln!(
-            buf,
-            "{pid}:M {} {} {}",
+impl log::Log for Logger {
+    fn enabled(&self, meta: &log::Metadata<'_>) -> bool {
+        meta.level() <= log::max_level()
+    }
+
+    fn log(&self, rec: &log::Record<'_>) {
+        if !self.enabled(rec.metadata()) {
+            return;
+        }
+        let line = format!(
+            "{}:{} {} {} {}\n",
+            PID.load(Ordering::Relaxed),
+            ROLE.load(Ordering::Relaxed) as char,
             crate::util::time::log_timestamp(),
             mark(rec.level()),
             rec.args()
-        )
-    });
-    if config.logfile.is_empty() {
-        b.target(env_logger::Target::Stdout);
-    } else {
-        let f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&config.logfile)?;
-        b.target(env_logger::Target::Pipe(Box::new(f)));
+        );
+        let Ok(mut target) = self.target.lock() else {
+            return;
+        };
+        // A failed log write has nowhere to be reported; it is dropped, as
+        // Redis does.
+        let _ = match &mut *target {
+            Target::Stdout => std::io::stdout().lock().write_all(line.as_bytes()),
+            Target::File { file, .. } => file.write_all(line.as_bytes()),
+        };
     }
-    // The builder's filter is the widest; the effective level is log's max
-    // level, which CONFIG SET loglevel changes at run time.
-    let _ = b.try_init();
+
+    fn flush(&self) {}
+}
+
+fn open(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+/// Installs the logger for `config` (stdout, or `logfile`). The file name is
+/// made absolute first, so `reopen` finds it after the server changes to
+/// `dir`. Calling it again replaces the target.
+pub fn init(config: &Config) -> std::io::Result<()> {
+    let target = if config.logfile.is_empty() {
+        Target::Stdout
+    } else {
+        let path = std::path::absolute(&config.logfile)?;
+        let file = open(&path)?;
+        Target::File { path, file }
+    };
+    if let Ok(mut t) = LOGGER.target.lock() {
+        *t = target;
+    }
+    set_pid(std::process::id());
+    let _ = log::set_logger(&LOGGER);
     set_level(config.loglevel);
     Ok(())
+}
+
+/// Opens the log file again by name (SIGHUP, for log rotation). Standard
+/// output needs nothing. On failure the old file stays in use.
+pub fn reopen() -> std::io::Result<()> {
+    let Ok(mut t) = LOGGER.target.lock() else {
+        return Ok(());
+    };
+    if let Target::File { path, file } = &mut *t {
+        *file = open(path)?;
+    }
+    Ok(())
+}
+
+/// The log file in use, if any.
+pub fn file_path() -> Option<PathBuf> {
+    let t = LOGGER.target.lock().ok()?;
+    match &*t {
+        Target::File { path, .. } => Some(path.clone()),
+        Target::Stdout => None,
+    }
 }
 
 /// Changes the effective level.
 pub fn set_level(level: LogLevel) {
     log::set_max_level(level.filter());
+}
+
+/// Sets the pid printed on each line (after `daemonize`).
+pub fn set_pid(pid: u32) {
+    PID.store(pid, Ordering::Relaxed);
+}
+
+/// Marks this process as a forked child (`C`) or the server (`M`).
+pub fn set_role(role: u8) {
+    ROLE.store(role, Ordering::Relaxed);
 }

@@ -80,13 +80,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Absolute before chdir, for INFO config_file.
+    // Absolute before chdir, for INFO config_file and CONFIG REWRITE.
     let config_file = file
         .filter(|_| stdin_conf.is_none())
         .map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    let mut config = config;
     if let Err(e) = gostore::logging::init(&config) {
         eprintln!("Can't open the log file '{}': {e}", config.logfile);
         return ExitCode::FAILURE;
+    }
+    // As Redis: supervision first; a supervised server never daemonizes.
+    let supervised = gostore::service::supervise(config.supervised);
+    if config.daemonize && !supervised {
+        if let Err(e) = gostore::service::daemonize() {
+            log::warn!("Can't daemonize: {e}");
+            return ExitCode::FAILURE;
+        }
     }
     log::info!("oO0OoO0OoO0Oo GoStore is starting oO0OoO0OoO0Oo");
     log::info!(
@@ -99,6 +108,11 @@ fn main() -> ExitCode {
         Some(p) => log::info!("Configuration loaded from {}", p.display()),
         None => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./gostore /path/to/gostore.conf"),
     }
+    match gostore::limits::adjust_open_files(config.maxclients) {
+        gostore::limits::FilesLimit::Lowered { maxclients, .. } => config.maxclients = maxclients,
+        gostore::limits::FilesLimit::TooLow { .. } => return ExitCode::FAILURE,
+        _ => {}
+    }
     if let Err(e) = std::env::set_current_dir(&config.dir) {
         log::warn!("Can't chdir to '{}': {e}", config.dir);
         return ExitCode::FAILURE;
@@ -107,6 +121,7 @@ fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => {
             log::warn!("Fatal error at start-up: {e}");
+            gostore::service::remove_pidfile();
             return ExitCode::FAILURE;
         }
     };

@@ -131,6 +131,8 @@ impl Server {
         // Bind before loading: a port conflict fails fast, and clients that
         // connect while the AOF loads wait in the backlog until we accept.
         let listeners = Listeners::bind(&config, registry).map_err(StartError::Listen)?;
+        let mut config = config;
+        crate::service::listening(&mut config);
         let mut rng = Rng::from_entropy();
         crate::util::hash::set_seed(rng.next_u64());
         let dbs: Vec<Db> = (0..config.databases).map(|_| Db::new()).collect();
@@ -157,6 +159,7 @@ impl Server {
             shutdown: None,
             loading: false,
             peak_memory: 0,
+            ops: Default::default(),
         };
         let mut server = Server {
             poll,
@@ -174,6 +177,10 @@ impl Server {
             next_cron: Instant::now(),
             cron_count: 0,
         };
+        let Core {
+            commands, config, ..
+        } = &mut server.core;
+        commands.apply_renames(&config.renames);
         if server.core.config.appendonly {
             server.load_aof(waker)?;
         }
@@ -204,8 +211,15 @@ impl Server {
                 prop,
                 ..
             } = self;
+            let total = files
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum();
+            let mut progress = crate::service::LoadProgress::new(total);
             let stats = loader::load(&files, core.config.aof_load_truncated, &mut |args| {
-                let Some(id) = core.commands.lookup(args.get(0)) else {
+                progress.command(args.total_bytes() + 16 * args.len());
+                let Some(id) = core.commands.lookup_original(args.get(0)) else {
                     return Err(format!(
                         "Unknown command '{}'",
                         String::from_utf8_lossy(args.get(0))
@@ -267,13 +281,21 @@ impl Server {
     pub fn run(mut self) -> i32 {
         let mut events = Events::with_capacity(1024);
         log::info!("Ready to accept connections");
+        crate::service::ready();
         loop {
             // Clients left in `writes` wait for a WRITABLE event or for the
             // AOF (woken by the fsync thread or the cron), not for a timeout.
             let timeout = if !self.pending.is_empty() || !self.accept_retry.is_empty() {
                 Duration::ZERO
             } else {
-                self.next_cron.saturating_duration_since(Instant::now())
+                let cron = self.next_cron.saturating_duration_since(Instant::now());
+                // Wake when a CLIENT PAUSE ends, not at the next cron.
+                match self.core.ops.pause.end_ms() {
+                    Some(end) => cron.min(Duration::from_millis(
+                        (end + 1 - unix_ms()).clamp(0, i64::MAX) as u64,
+                    )),
+                    None => cron,
+                }
             };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() != io::ErrorKind::Interrupted {
@@ -338,6 +360,10 @@ impl Server {
             let reason = match sig {
                 libc::SIGTERM => ShutdownReason::Sigterm,
                 libc::SIGINT => ShutdownReason::Sigint,
+                libc::SIGHUP => {
+                    crate::service::reopen_logs();
+                    continue;
+                }
                 _ => continue,
             };
             if self.core.shutdown.is_some() {
@@ -389,12 +415,11 @@ impl Server {
                     Some(Ok((s, peer))) => {
                         let local = s.local_addr().map(|a| fmt_addr(&a)).unwrap_or_default();
                         self.tune_tcp(&s);
-                        let loopback = peer.ip().is_loopback()
-                            || matches!(peer.ip(), std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()));
-                        if !loopback
-                            && self.core.config.protected_mode
-                            && self.core.config.requirepass.is_empty()
-                        {
+                        if crate::limits::protected_mode_refuses(
+                            self.core.config.protected_mode,
+                            &self.core.config.requirepass,
+                            peer.ip(),
+                        ) {
                             self.refuse(Stream::Tcp(s), PROTECTED_MODE_MSG);
                             continue;
                         }
@@ -432,9 +457,12 @@ impl Server {
         let sock = socket2::SockRef::from(s);
         let ka = self.core.config.tcp_keepalive;
         if ka > 0 {
+            // Redis's anetKeepAlive: idle = interval, probes every
+            // interval/3, dropped after 3 unanswered probes.
             let params = socket2::TcpKeepalive::new()
                 .with_time(Duration::from_secs(ka))
-                .with_interval(Duration::from_secs((ka / 3).max(1)));
+                .with_interval(Duration::from_secs((ka / 3).max(1)))
+                .with_retries(3);
             let _ = sock.set_tcp_keepalive(&params);
         }
     }
@@ -446,11 +474,11 @@ impl Server {
     }
 
     fn add_client(&mut self, stream: Stream, addr: String, laddr: String, unix: bool) {
-        self.core.stats.total_connections_received += 1;
         if self.clients.len() >= self.core.config.maxclients as usize {
             self.refuse(stream, "-ERR max number of clients reached\r\n");
             return;
         }
+        self.core.stats.total_connections_received += 1;
         let token = self.clients.next_token();
         let mut stream = stream;
         if let Err(e) = self.poll.registry().register(
@@ -464,13 +492,22 @@ impl Server {
         let id = self.core.new_client_id();
         let fd = stream.fd();
         let authenticated = self.core.config.requirepass.is_empty();
-        let state = ClientState::new(id, addr, laddr, fd, unix, unix_ms(), authenticated);
+        let mut state = ClientState::new(id, addr, laddr, fd, unix, unix_ms(), authenticated);
+        state.token = token;
         log::debug!("Accepted {}", state.addr);
+        let mut reply = Reply::new();
+        reply.set_cap(
+            self.core
+                .config
+                .client_output_buffer_limit
+                .for_client(false)
+                .hard_cap(),
+        );
         let client = Client {
             stream,
             token,
             query: Parser::new(),
-            reply: Reply::new(),
+            reply,
             state,
             readable: true,
             writable: true,
@@ -581,6 +618,14 @@ impl Server {
     }
 
     fn run_commands(&mut self, c: &mut Client, budget: &mut usize) -> Ran {
+        // Whether this client has an output buffer limit to check after each
+        // command (the default normal class has none).
+        let limit = self
+            .core
+            .config
+            .client_output_buffer_limit
+            .for_client(c.state.monitor);
+        let limited = limit.hard != 0 || limit.soft != 0;
         loop {
             if *budget == 0 {
                 return Ran::Budget;
@@ -612,6 +657,17 @@ impl Server {
                     return Ran::Stop;
                 }
             }
+            if c.state.postponed {
+                return Ran::Stop;
+            }
+            if self.core.ops.pause.active()
+                && crate::pause::must_postpone(&self.core, &c.state, &c.query.args())
+            {
+                // Held until the pause ends; the command stays parsed.
+                c.state.postponed = true;
+                self.core.ops.postponed.push(c.token);
+                return Ran::Stop;
+            }
             *budget -= 1;
             c.state.last_interaction_ms = unix_ms();
             {
@@ -640,12 +696,44 @@ impl Server {
                 commands::execute(&mut x, &args);
             }
             c.query.consume();
+            if (limited || c.reply.overflowed()) && self.output_limit_reached(c) {
+                c.closing = Some(CloseReason::OutputBufferLimit);
+                return Ran::Stop;
+            }
         }
+    }
+
+    /// Redis's `closeClientOnOutputBufferLimitReached`: whether the client's
+    /// pending output broke its hard limit, or its soft limit for too long.
+    /// Logs and counts the disconnection.
+    fn output_limit_reached(&mut self, c: &mut Client) -> bool {
+        let overflowed = c.reply.overflowed();
+        let limit = self
+            .core
+            .config
+            .client_output_buffer_limit
+            .for_client(c.state.monitor);
+        if !overflowed && limit.hard == 0 && limit.soft == 0 {
+            return false;
+        }
+        let pending = c.reply.pending_len() as u64;
+        if !overflowed && pending == 0 && c.state.obuf_soft_since == 0 {
+            return false;
+        }
+        let now = if limit.soft != 0 { unix_ms() / 1000 } else { 0 };
+        if overflowed || limit.reached(pending, now, &mut c.state.obuf_soft_since) {
+            crate::limits::log_output_limit_close(c);
+            self.core.stats.client_outbuf_limit_disconnections += 1;
+            return true;
+        }
+        false
     }
 
     /// The end of the tick: expiry, AOF write, replies, closes.
     fn before_sleep(&mut self) {
-        if !self.core.loading {
+        self.check_pause_end();
+        // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
+        if !self.core.loading && !self.core.ops.pause.writes_paused() {
             let now = unix_ms();
             let (effort, hz) = (self.core.config.active_expire_effort, self.core.config.hz);
             active_expire_cycle(
@@ -660,8 +748,46 @@ impl Server {
         }
         // 1. The AOF: one write of everything this tick changed.
         self.core.aof.flush(false);
-        // 2. Only now the replies.
+        self.record_aof_latency();
+        // 2. Only now the replies (MONITOR lines included).
+        for t in self.clients.take_flush() {
+            if let Some(c) = self.clients.get_mut(t) {
+                if !c.write_queued {
+                    c.write_queued = true;
+                    self.writes.push(t);
+                }
+            }
+        }
         self.flush_replies();
+    }
+
+    /// Hands the AOF's write and fsync durations to the latency monitor.
+    fn record_aof_latency(&mut self) {
+        let threshold = self.core.config.latency_monitor_threshold;
+        for (event, ms) in self.core.aof.timings.drain(..) {
+            self.core.ops.latency.add_if_needed(threshold, event, ms);
+        }
+    }
+
+    /// Ends an expired CLIENT PAUSE (or one lifted by CLIENT UNPAUSE) and
+    /// lets the held clients run their commands.
+    fn check_pause_end(&mut self) {
+        let ops = &mut self.core.ops;
+        if ops.pause.active() {
+            ops.pause.expire(unix_ms());
+        }
+        if ops.pause.active() || ops.postponed.is_empty() {
+            return;
+        }
+        for t in std::mem::take(&mut ops.postponed) {
+            if let Some(c) = self.clients.get_mut(t) {
+                c.state.postponed = false;
+                if !c.queued {
+                    c.queued = true;
+                    self.pending.push(t);
+                }
+            }
+        }
     }
 
     /// Writes `DEL`s for keys the expiry cycles removed.
@@ -755,6 +881,12 @@ impl Server {
     }
 
     fn drop_client(&mut self, mut c: Box<Client>) {
+        if c.state.monitor {
+            self.core.ops.monitors.retain(|&t| t != c.token);
+        }
+        if c.state.postponed {
+            self.core.ops.postponed.retain(|&t| t != c.token);
+        }
         log::debug!(
             "Client closed connection id={} addr={} ({:?})",
             c.state.id,
@@ -783,36 +915,56 @@ impl Server {
         // Keep the LRU clock fresh even when no lookup advances it.
         crate::db::lru::refresh(now);
         self.clients_cron(now);
+        crate::service::watchdog();
 
-        // Databases: active expiry, then table resizing and rehashing.
-        let (effort, hz_cfg) = (self.core.config.active_expire_effort, self.core.config.hz);
-        active_expire_cycle(
-            &mut self.dbs,
-            &mut self.core.expire,
-            CycleKind::Slow,
-            now,
-            effort,
-            hz_cfg,
-        );
-        self.feed_expired();
+        // Databases: active expiry (not under CLIENT PAUSE WRITE), then
+        // table resizing and rehashing.
+        if !self.core.ops.pause.writes_paused() {
+            let (effort, hz_cfg) = (self.core.config.active_expire_effort, self.core.config.hz);
+            let started = Instant::now();
+            active_expire_cycle(
+                &mut self.dbs,
+                &mut self.core.expire,
+                CycleKind::Slow,
+                now,
+                effort,
+                hz_cfg,
+            );
+            let ms = started.elapsed().as_millis() as u64;
+            let threshold = self.core.config.latency_monitor_threshold;
+            self.core
+                .ops
+                .latency
+                .add_if_needed(threshold, "expire-cycle", ms);
+            self.feed_expired();
+        }
         self.databases_cron();
 
         self.core.aof.cron();
+        self.record_aof_latency();
         for token in std::mem::take(&mut self.accept_retry_cron) {
             self.accept(token);
         }
     }
 
     fn clients_cron(&mut self, now: i64) {
+        self.output_limits_cron();
         let timeout = self.core.config.timeout;
         if timeout == 0 {
             return;
         }
         let limit = timeout as i64 * 1000;
+        // MONITOR clients and clients held by CLIENT PAUSE are never idle,
+        // as in Redis.
         let idle: Vec<Token> = self
             .clients
             .iter()
-            .filter(|c| now - c.state.last_interaction_ms > limit && c.reply.is_empty())
+            .filter(|c| {
+                now - c.state.last_interaction_ms > limit
+                    && c.reply.is_empty()
+                    && !c.state.monitor
+                    && !c.state.postponed
+            })
             .map(|c| c.token)
             .collect();
         for t in idle {
@@ -825,6 +977,35 @@ impl Server {
                 c.closing = Some(CloseReason::Timeout);
             }
             self.clients.kill(t);
+        }
+    }
+
+    /// The soft output buffer limit is a matter of time: check every client
+    /// whose output is waiting (Redis's clientsCron does the same).
+    fn output_limits_cron(&mut self) {
+        let limits = self.core.config.client_output_buffer_limit;
+        let normal = limits.for_client(false);
+        if normal.hard == 0 && normal.soft == 0 && self.core.ops.monitors.is_empty() {
+            return;
+        }
+        let over: Vec<Token> = self
+            .clients
+            .iter()
+            .filter(|c| !c.reply.is_empty() || c.state.obuf_soft_since != 0)
+            .map(|c| c.token)
+            .collect();
+        for t in over {
+            let Some(mut c) = self.clients.take(t) else {
+                continue;
+            };
+            let reached = !c.state.close_asap && self.output_limit_reached(&mut c);
+            self.clients.put_back(c);
+            if reached {
+                if let Some(c) = self.clients.get_mut(t) {
+                    c.closing = Some(CloseReason::OutputBufferLimit);
+                }
+                self.clients.kill(t);
+            }
         }
     }
 
@@ -851,6 +1032,7 @@ impl Server {
     /// Clean shutdown: stop accepting, make the AOF durable, exit.
     fn finish(mut self, req: ShutdownRequest) -> i32 {
         log::warn!("User requested shutdown... ({:?})", req.reason);
+        crate::service::stopping();
         self.core.listeners.close();
         if self.core.aof.enabled() {
             log::info!("Calling fsync() on the AOF file.");
@@ -861,6 +1043,7 @@ impl Server {
         }
         // Best effort: send what is already written and durable.
         self.flush_replies();
+        crate::service::remove_pidfile();
         log::warn!("GoStore is now ready to exit, bye bye...");
         0
     }
@@ -878,4 +1061,4 @@ enum Ran {
 }
 
 /// What a non-loopback client hears in protected mode.
-const PROTECTED_MODE_MSG: &str = "-DENIED GoStore is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to GoStore you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to GoStore from the same host the server is running, however MAKE SURE GoStore is not publicly accessible from internet if you do so. 2) Alternatively you can just disable the protected mode by editing the GoStore configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_MSG: &str = "-DENIED GoStore is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to GoStore you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to GoStore from the same host the server is running, however MAKE SURE GoStore is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the GoStore configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";

@@ -1,6 +1,7 @@
 //! Signals through a self-pipe: the handler only writes the signal number to
 //! a non-blocking pipe registered with the poll, and the loop acts on it
-//! (SIGTERM/SIGINT start a clean shutdown). SIGPIPE is ignored.
+//! (SIGTERM/SIGINT start a clean shutdown, SIGHUP reopens the log file).
+//! SIGPIPE is ignored.
 
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -25,7 +26,7 @@ pub struct SignalPipe {
 }
 
 impl SignalPipe {
-    /// Creates the pipe and installs handlers for SIGTERM and SIGINT.
+    /// Creates the pipe and installs handlers for SIGTERM, SIGINT and SIGHUP.
     pub fn install() -> std::io::Result<SignalPipe> {
         let mut fds = [0; 2];
         // SAFETY: fds has room for the two descriptors pipe2 returns.
@@ -35,7 +36,7 @@ impl SignalPipe {
         // SAFETY: pipe2 succeeded; we own both descriptors from here on.
         let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         PIPE_WRITE_FD.store(fds[1], Ordering::Relaxed);
-        for sig in [libc::SIGTERM, libc::SIGINT] {
+        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
             // SAFETY: a zeroed sigaction with a plain handler and empty mask
             // is valid; on_signal is async-signal-safe.
             unsafe {

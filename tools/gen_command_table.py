@@ -26,12 +26,23 @@ COMMANDS = {
     "client|getname": "connection::client_getname", "client|list": "connection::client_list",
     "client|info": "connection::client_info", "client|kill": "connection::client_kill",
     "client|setinfo": "connection::client_setinfo", "client|help": "connection::client_help",
+    "client|pause": "connection::client_pause", "client|unpause": "connection::client_unpause",
+    "client|no-evict": "connection::client_no_evict", "monitor": "connection::monitor",
     # server
     "info": "server::info", "dbsize": "server::dbsize", "flushdb": "server::flushdb",
     "flushall": "server::flushall", "swapdb": "server::swapdb", "time": "server::time",
     "lastsave": "server::lastsave", "shutdown": "server::shutdown",
     "config": None, "config|get": "server::config_get", "config|set": "server::config_set",
     "config|resetstat": "server::config_resetstat", "config|help": "server::config_help",
+    "config|rewrite": "server::config_rewrite",
+    # observability
+    "slowlog": None, "slowlog|get": "slowlog::slowlog_get", "slowlog|len": "slowlog::slowlog_len",
+    "slowlog|reset": "slowlog::slowlog_reset", "slowlog|help": "slowlog::slowlog_help",
+    "latency": None, "latency|latest": "latency::latency_latest",
+    "latency|history": "latency::latency_history", "latency|reset": "latency::latency_reset",
+    "latency|graph": "latency::latency_graph",
+    "latency|doctor": "latency::latency_doctor", "latency|histogram": "latency::latency_histogram",
+    "latency|help": "latency::latency_help",
     "command": "server::command", "command|count": "server::command_count",
     "command|info": "server::command_info", "command|docs": "server::command_docs",
     "command|list": "server::command_list", "command|getkeys": "server::command_getkeys",
@@ -232,7 +243,7 @@ def main():
     print("//! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.")
     print()
     print("use super::spec::*;")
-    print("use super::{connection, hashes, keys, server, strings};")
+    print("use super::{connection, hashes, keys, latency, server, slowlog, strings};")
     print()
     print("/// Every command GoStore serves, sorted by name.")
     print("pub static COMMANDS: &[CommandSpec] = &[")

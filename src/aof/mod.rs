@@ -125,6 +125,9 @@ pub struct Aof {
     worker: Option<FsyncWorker>,
     timestamps: bool,
     last_ts: i64,
+    /// Durations of the last writes and fsyncs, (latency event, ms), for
+    /// the loop to hand to the latency monitor.
+    pub timings: Vec<(&'static str, u64)>,
 }
 
 impl Aof {
@@ -152,6 +155,14 @@ impl Aof {
             worker: None,
             timestamps: false,
             last_ts: 0,
+            timings: Vec::new(),
+        }
+    }
+
+    fn time(&mut self, event: &'static str, since: Instant) {
+        if self.timings.len() < 16 {
+            self.timings
+                .push((event, since.elapsed().as_millis() as u64));
         }
     }
 
@@ -464,7 +475,16 @@ impl Aof {
             }
         }
         self.postponed_since = None;
-        if let Err(e) = self.write_buffer() {
+        let (started, pending_fsync) = (Instant::now(), self.fsync_in_progress());
+        let written = self.write_buffer();
+        self.time("aof-write", started);
+        let alone = if pending_fsync {
+            "aof-write-pending-fsync"
+        } else {
+            "aof-write-alone"
+        };
+        self.time(alone, started);
+        if let Err(e) = written {
             self.on_write_error(e);
             return;
         }
@@ -481,7 +501,10 @@ impl Aof {
     /// fdatasync on the loop (`appendfsync always`).
     fn fsync_now(&mut self) {
         let Some(file) = &self.file else { return };
-        if let Err(e) = file.sync_data() {
+        let started = Instant::now();
+        let synced = file.sync_data();
+        self.time("aof-fsync-always", started);
+        if let Err(e) = synced {
             // The data may not be on disk and we cannot tell which part: as
             // Redis, stop rather than acknowledge it.
             log::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");

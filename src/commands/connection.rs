@@ -1,5 +1,6 @@
-//! Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, RESET and
-//! CLIENT (ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO, HELP).
+//! Connection commands: PING, ECHO, QUIT, HELLO, AUTH, SELECT, RESET,
+//! MONITOR and CLIENT (ID, SETNAME, GETNAME, LIST, INFO, KILL, SETINFO,
+//! PAUSE, UNPAUSE, NO-EVICT, HELP).
 
 use super::args::{self, is};
 use super::Ctx;
@@ -60,6 +61,10 @@ pub fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.len() > 3 {
         return Err(CmdError::Syntax);
     }
+    ctx.redact(1);
+    if args.len() == 3 {
+        ctx.redact(2);
+    }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
         if ctx.core.config.requirepass.is_empty() {
             return Err(CmdError::Static(
@@ -103,6 +108,8 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let more = args.len() - 1 - j;
         let opt = args.get(j);
         if is(opt, "AUTH") && more >= 2 {
+            ctx.redact(j + 1);
+            ctx.redact(j + 2);
             creds = Some((args.get(j + 1), args.get(j + 2)));
             j += 3;
         } else if is(opt, "SETNAME") && more >= 1 {
@@ -157,8 +164,15 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// `RESET`: back to a fresh connection's state.
+/// `RESET`: back to a fresh connection's state (MONITOR mode ends too).
 pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if ctx.client.monitor {
+        ctx.client.monitor = false;
+        let me = ctx.client.token;
+        ctx.core.ops.monitors.retain(|&t| t != me);
+        let limit = ctx.core.config.client_output_buffer_limit.for_client(false);
+        ctx.reply.set_cap(limit.hard_cap());
+    }
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.reply.set_resp3(false);
@@ -215,6 +229,78 @@ pub fn client_setinfo(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         )));
     }
     *slot = (!val.is_empty()).then(|| val.to_vec());
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `MONITOR`: from now on, every command any client runs (but admin
+/// commands) is streamed to this one. Ignored when already monitoring.
+pub fn monitor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if ctx.client.monitor {
+        return Ok(());
+    }
+    ctx.client.monitor = true;
+    ctx.core.ops.monitors.push(ctx.client.token);
+    let limit = ctx.core.config.client_output_buffer_limit.for_client(true);
+    ctx.reply.set_cap(limit.hard_cap());
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]`: holds commands (all, or those that
+/// may write) from every client for `timeout` ms.
+pub fn client_pause(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut kind = crate::pause::Kind::All;
+    if args.len() == 4 {
+        if is(args.get(3), "WRITE") {
+            kind = crate::pause::Kind::Write;
+        } else if is(args.get(3), "ALL") {
+            kind = crate::pause::Kind::All;
+        } else {
+            return Err(CmdError::Static(
+                "ERR CLIENT PAUSE mode must be WRITE or ALL",
+            ));
+        }
+    } else if args.len() > 4 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+            args::text(&args.get(1)[..args.get(1).len().min(128)]),
+            args::text(args.get(0)).to_ascii_uppercase()
+        )));
+    }
+    let ms = crate::util::num::parse_i64(args.get(2)).ok_or(CmdError::Static(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if ms < 0 {
+        return Err(CmdError::Static("ERR timeout is negative"));
+    }
+    let end = if ms > 0 {
+        crate::util::time::unix_ms().saturating_add(ms)
+    } else {
+        0
+    };
+    ctx.core.ops.pause.pause(kind, end);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CLIENT UNPAUSE`.
+pub fn client_unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.core.ops.pause.unpause();
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CLIENT NO-EVICT ON|OFF`: exempts this client from client eviction.
+pub fn client_no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let a = args.get(2);
+    if is(a, "ON") {
+        ctx.client.no_evict = true;
+    } else if is(a, "OFF") {
+        ctx.client.no_evict = false;
+    } else {
+        return Err(CmdError::Syntax);
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -478,12 +564,18 @@ pub fn client_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNPAUSE",
+            "    Stop the current client pause, resuming traffic.",
+            "PAUSE <timeout> [WRITE|ALL]",
+            "    Suspend all, or just write, clients for <timeout> milliseconds.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
         ],
     );
     Ok(())

@@ -13,7 +13,11 @@ pub mod connection;
 pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod latency;
+pub mod observe;
+pub mod rename;
 pub mod server;
+pub mod slowlog;
 pub mod spec;
 pub mod strings;
 pub mod table;
@@ -49,6 +53,11 @@ pub struct CommandTable {
     all: Vec<&'static CommandSpec>,
     /// Stats, indexed like `all`.
     pub stats: Vec<CommandStats>,
+    /// Latency histograms (INFO latencystats), indexed like `all`, made on
+    /// a command's first call.
+    pub histograms: Vec<Option<Box<crate::latency::Histogram>>>,
+    /// `rename-command`s, if any.
+    renamed: Option<Box<rename::Renamed>>,
 }
 
 /// Longest command name looked up (longer ones are unknown).
@@ -91,21 +100,60 @@ impl CommandTable {
             by_name.insert(c.fullname.as_bytes(), i as u32);
         }
         let stats = vec![CommandStats::default(); all.len()];
+        let histograms = (0..all.len()).map(|_| None).collect();
         CommandTable {
             by_name,
             all,
             stats,
+            histograms,
+            renamed: None,
         }
     }
 
-    /// The id of a top-level command, case-insensitively.
+    /// Applies `rename-command`s (pairs of original and new name).
+    pub fn apply_renames(&mut self, renames: &[(String, String)]) {
+        if renames.is_empty() {
+            self.renamed = None;
+            return;
+        }
+        let r = rename::Renamed::new(renames, self.all.len(), |n| {
+            self.by_name.get(n.as_bytes()).copied()
+        });
+        self.renamed = Some(Box::new(r));
+    }
+
+    /// The id of a top-level command, case-insensitively, by the name it
+    /// answers to (after `rename-command`).
     pub fn lookup(&self, name: &[u8]) -> Option<u32> {
         let mut buf = [0u8; MAX_NAME * 2 + 1];
         let key = lower_into(&mut buf, &[name])?;
         if key.contains(&b'|') {
             return None;
         }
-        self.by_name.get(key).copied()
+        let id = self.by_name.get(key).copied();
+        match &self.renamed {
+            None => id,
+            Some(r) => r.lookup(key).or(id.filter(|&id| !r.is_hidden(id))),
+        }
+    }
+
+    /// The id of a top-level command by its original name, or else by its
+    /// new name (AOF replay: GoStore writes original names).
+    pub fn lookup_original(&self, name: &[u8]) -> Option<u32> {
+        let mut buf = [0u8; MAX_NAME * 2 + 1];
+        let key = lower_into(&mut buf, &[name])?;
+        if key.contains(&b'|') {
+            return None;
+        }
+        self.by_name
+            .get(key)
+            .copied()
+            .or_else(|| self.renamed.as_ref().and_then(|r| r.lookup(key)))
+    }
+
+    /// Whether any command is renamed or disabled.
+    pub fn has_renames(&self) -> bool {
+        self.renamed.is_some()
     }
 
     /// The id of `container|sub`.
@@ -125,6 +173,28 @@ impl CommandTable {
     pub fn find(&self, fullname: &[u8]) -> Option<&'static CommandSpec> {
         let mut buf = [0u8; MAX_NAME * 2 + 1];
         let key = lower_into(&mut buf, &[fullname])?;
+        if let Some(r) = &self.renamed {
+            // By the names commands answer to, as Redis's lookupCommandBySds.
+            let (top, sub) = match key.iter().position(|&c| c == b'|') {
+                Some(p) => (&key[..p], Some(&key[p..])),
+                None => (key, None),
+            };
+            let id = r.lookup(top).or_else(|| {
+                self.by_name
+                    .get(top)
+                    .copied()
+                    .filter(|&id| !r.is_hidden(id))
+            })?;
+            let spec = self.all[id as usize];
+            return match sub {
+                None => Some(spec),
+                Some(sub) => {
+                    let mut full = spec.fullname.as_bytes().to_vec();
+                    full.extend_from_slice(sub);
+                    self.by_name.get(&full).map(|&i| self.all[i as usize])
+                }
+            };
+        }
         self.by_name.get(key).map(|&i| self.all[i as usize])
     }
 
@@ -138,15 +208,26 @@ impl CommandTable {
         self.all.iter().enumerate().map(|(i, c)| (i as u32, *c))
     }
 
-    /// Top-level commands only.
-    pub fn top_level(&self) -> impl Iterator<Item = &'static CommandSpec> {
-        table::COMMANDS.iter()
+    /// Top-level commands only, without those disabled by `rename-command`
+    /// (renamed ones are listed under their original name, as Redis does).
+    pub fn top_level(&self) -> impl Iterator<Item = &'static CommandSpec> + '_ {
+        table::COMMANDS.iter().filter(move |c| match &self.renamed {
+            None => true,
+            Some(r) => self
+                .by_name
+                .get(c.fullname.as_bytes())
+                .is_none_or(|&id| !r.is_hidden(id) || r.answers(id)),
+        })
     }
 
-    /// Zeroes every command's stats (CONFIG RESETSTAT).
+    /// Zeroes every command's stats and latency histograms (CONFIG
+    /// RESETSTAT).
     pub fn reset_stats(&mut self) {
         for s in &mut self.stats {
             *s = CommandStats::default();
+        }
+        for h in &mut self.histograms {
+            *h = None;
         }
     }
 }
@@ -167,12 +248,15 @@ pub enum PropagateMode {
 pub struct Propagation {
     mode: PropagateMode,
     buf: Vec<u8>,
+    /// Bit i set: argument i is hidden from the slow log and MONITOR.
+    redacted: u64,
 }
 
 impl Propagation {
     fn reset(&mut self) {
         self.mode = PropagateMode::Verbatim;
         self.buf.clear();
+        self.redacted = 0;
     }
 
     /// The rewritten commands, RESP-encoded.
@@ -294,6 +378,14 @@ impl<'a> Ctx<'a> {
         put(hi, lo_db, self);
     }
 
+    /// Hides argument `i` (a password) from the slow log and MONITOR, as
+    /// Redis's `redactClientCommandArgument`.
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.prop.redacted |= 1 << i;
+        }
+    }
+
     /// Writes `argv` to the AOF instead of the command as received. May be
     /// called several times to write several commands.
     pub fn propagate_as(&mut self, argv: &[&[u8]]) {
@@ -354,10 +446,27 @@ pub fn execute(x: &mut Exec<'_>, args: &Args<'_>) {
     call(x, id, args);
 }
 
-/// Finds the command (or subcommand) id.
-fn resolve(core: &Core, args: &Args<'_>) -> Result<u32, CmdError> {
+/// Finds the command (or subcommand) id. While the AOF loads, original
+/// names come first (see `rename`).
+#[inline]
+pub(crate) fn resolve(core: &Core, args: &Args<'_>) -> Result<u32, CmdError> {
     let name = args.get(0);
-    let Some(id) = core.commands.lookup(name) else {
+    let found = if core.loading {
+        core.commands.lookup_original(name)
+    } else {
+        core.commands.lookup(name)
+    };
+    match found {
+        Some(id) if core.commands.spec(id).subcommands.is_empty() || args.len() < 2 => Ok(id),
+        _ => resolve_slow(core, args, found),
+    }
+}
+
+/// `resolve` for containers and unknown commands.
+#[inline(never)]
+fn resolve_slow(core: &Core, args: &Args<'_>, found: Option<u32>) -> Result<u32, CmdError> {
+    let name = args.get(0);
+    let Some(id) = found else {
         let mut list = String::new();
         for a in args.iter_from(1) {
             if list.len() >= 128 {
@@ -442,6 +551,8 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
     }
     x.core.stats.total_commands_processed += 1;
     x.client.last_cmd = spec.fullname;
+    let redacted = x.prop.redacted;
+    observe::after_call(x, id, args, elapsed, redacted);
 
     // Feed the AOF: expiry DELs first (they happened before the command's
     // own effect), then the command.
@@ -459,6 +570,23 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
         x.core.dirty += dirty;
         if !loading {
             match x.prop.mode {
+                PropagateMode::Verbatim if x.core.commands.has_renames() => {
+                    // Called by a new name: the AOF gets the original one.
+                    let original = spec.fullname.split('|').next().unwrap_or(spec.fullname);
+                    if args.get(0).eq_ignore_ascii_case(original.as_bytes()) {
+                        x.core.aof.feed_args(db_index, args)
+                    } else {
+                        x.prop.buf.clear();
+                        encode_command(
+                            &mut x.prop.buf,
+                            std::iter::once(original.as_bytes())
+                                .chain(args.iter_from(1))
+                                .collect::<Vec<_>>()
+                                .into_iter(),
+                        );
+                        x.core.aof.feed_raw(db_index, &x.prop.buf);
+                    }
+                }
                 PropagateMode::Verbatim => x.core.aof.feed_args(db_index, args),
                 PropagateMode::Rewritten => x.core.aof.feed_raw(db_index, &x.prop.buf),
             }

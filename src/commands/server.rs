@@ -143,12 +143,19 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .step_by(2)
         .map(|i| (args.get(i), args.get(i + 1)))
         .collect();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if is(name, "requirepass") {
+            ctx.redact(3 + 2 * i);
+        }
+    }
     let (next, changed) = ctx
         .core
         .config
         .set(&pairs)
         .map_err(|e| CmdError::msg(e.to_string()))?;
     let old = std::mem::replace(&mut ctx.core.config, next);
+    // maxclients may need a higher RLIMIT_NOFILE (restores `old` on failure).
+    crate::limits::check_maxclients(ctx, &old)?;
     // Side effects that can fail go first, so a failure leaves nothing changed.
     let cfg = &ctx.core.config;
     if (cfg.port != old.port || cfg.bind != old.bind)
@@ -179,8 +186,30 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (policy, ts) = (cfg.appendfsync, cfg.aof_timestamp_enabled);
     ctx.core.aof.set_policy(policy);
     ctx.core.aof.set_timestamps(ts);
+    crate::limits::apply_output_limits(ctx, &old);
     ctx.reply.ok();
     Ok(())
+}
+
+/// `CONFIG REWRITE`: rewrites the config file in place (Redis's
+/// `rewriteConfig`; see `config_rewrite`).
+pub fn config_rewrite(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let Some(path) = ctx.core.config_file.clone() else {
+        return Err(CmdError::Static(
+            "ERR The server is running without a config file",
+        ));
+    };
+    match crate::config_rewrite::rewrite(&path, &ctx.core.config) {
+        Ok(()) => {
+            log::warn!("CONFIG REWRITE executed with success.");
+            ctx.reply.ok();
+            Ok(())
+        }
+        Err(e) => {
+            log::warn!("CONFIG REWRITE failed: {e}");
+            Err(CmdError::msg(format!("ERR Rewriting config file: {e}")))
+        }
+    }
 }
 
 /// `CONFIG RESETSTAT`.
@@ -208,6 +237,8 @@ pub fn config_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             "    Set the configuration <directive> to <value>.",
             "RESETSTAT",
             "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
         ],
     );
     Ok(())

@@ -3,7 +3,7 @@
 //! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.
 
 use super::spec::*;
-use super::{connection, hashes, keys, server, strings};
+use super::{connection, hashes, keys, latency, server, slowlog, strings};
 
 /// Every command GoStore serves, sorted by name.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -46,6 +46,15 @@ cmd("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::clie
 .doc(Group::Connection, "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections")
 .history(&[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")])
 .args(&[arg("normal_master_replica_pubsub", ArgKind::OneOf).token("TYPE").since("5.0.0").optional().args(&[arg("normal", ArgKind::PureToken).token("NORMAL"), arg("master", ArgKind::PureToken).token("MASTER"), arg("replica", ArgKind::PureToken).token("REPLICA"), arg("pubsub", ArgKind::PureToken).token("PUBSUB")]), arg("id", ArgKind::Block).token("ID").since("6.2.0").optional().args(&[arg("client-id", ArgKind::Integer).multiple()])]),
+cmd("client|no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_no_evict))
+.acl(&["admin", "slow", "dangerous", "connection"])
+.doc(Group::Connection, "7.0.0", "Set client eviction mode for the current connection", "O(1)")
+.args(&[arg("enabled", ArgKind::OneOf).args(&[arg("on", ArgKind::PureToken).token("ON"), arg("off", ArgKind::PureToken).token("OFF")])]),
+cmd("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_pause))
+.acl(&["admin", "slow", "dangerous", "connection"])
+.doc(Group::Connection, "2.9.50", "Stop processing commands from clients for some time", "O(1)")
+.history(&[("6.2.0", "`CLIENT PAUSE WRITE` mode added along with the `mode` option.")])
+.args(&[arg("timeout", ArgKind::Integer), arg("mode", ArgKind::OneOf).since("6.2.0").optional().args(&[arg("write", ArgKind::PureToken).token("WRITE"), arg("all", ArgKind::PureToken).token("ALL")])]),
 cmd("client|setinfo", 4, NOSCRIPT | LOADING | STALE, Some(connection::client_setinfo))
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "7.2.0", "Set client or connection specific info", "O(1)")
@@ -54,6 +63,9 @@ cmd("client|setname", 3, NOSCRIPT | LOADING | STALE, Some(connection::client_set
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "2.6.9", "Set the current connection name", "O(1)")
 .args(&[arg("connection-name", ArgKind::Str)]),
+cmd("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_unpause))
+.acl(&["admin", "slow", "dangerous", "connection"])
+.doc(Group::Connection, "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),
 ]),
 cmd("command", -1, LOADING | STALE, Some(server::command))
 .acl(&["slow", "connection"])
@@ -104,6 +116,9 @@ cmd("config|help", 2, LOADING | STALE, Some(server::config_help))
 cmd("config|resetstat", 2, ADMIN | NOSCRIPT | LOADING | STALE, Some(server::config_resetstat))
 .acl(&["admin", "slow", "dangerous"])
 .doc(Group::Server, "2.0.0", "Reset the stats returned by INFO", "O(1)"),
+cmd("config|rewrite", 2, ADMIN | NOSCRIPT | LOADING | STALE, Some(server::config_rewrite))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "2.8.0", "Rewrite the configuration file with the in memory configuration", "O(1)"),
 cmd("config|set", -4, ADMIN | NOSCRIPT | LOADING | STALE, Some(server::config_set))
 .acl(&["admin", "slow", "dangerous"])
 .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
@@ -359,6 +374,42 @@ cmd("lastsave", 1, LOADING | STALE | FAST, Some(server::lastsave))
 .acl(&["admin", "fast", "dangerous"])
 .tips(&["nondeterministic_output"])
 .doc(Group::Server, "1.0.0", "Get the UNIX time stamp of the last successful save to disk", "O(1)"),
+cmd("latency", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Server, "2.8.13", "A container for latency diagnostics commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("latency|doctor", 2, ADMIN | NOSCRIPT | LOADING | STALE, Some(latency::latency_doctor))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+.doc(Group::Server, "2.8.13", "Return a human readable latency analysis report.", "O(1)"),
+cmd("latency|graph", 3, ADMIN | NOSCRIPT | LOADING | STALE, Some(latency::latency_graph))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+.doc(Group::Server, "2.8.13", "Return a latency graph for the event.", "O(1)")
+.args(&[arg("event", ArgKind::Str)]),
+cmd("latency|help", 2, LOADING | STALE, Some(latency::latency_help))
+.acl(&["slow"])
+.doc(Group::Server, "2.8.13", "Show helpful text about the different subcommands.", "O(1)"),
+cmd("latency|histogram", -2, ADMIN | NOSCRIPT | LOADING | STALE, Some(latency::latency_histogram))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+.doc(Group::Server, "7.0.0", "Return the cumulative distribution of latencies of a subset of commands or all.", "O(N) where N is the number of commands with latency information being retrieved.")
+.args(&[arg("command", ArgKind::Str).optional().multiple()]),
+cmd("latency|history", 3, ADMIN | NOSCRIPT | LOADING | STALE, Some(latency::latency_history))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+.doc(Group::Server, "2.8.13", "Return timestamp-latency samples for the event.", "O(1)")
+.args(&[arg("event", ArgKind::Str)]),
+cmd("latency|latest", 2, ADMIN | NOSCRIPT | LOADING | STALE, Some(latency::latency_latest))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["nondeterministic_output", "request_policy:all_nodes", "response_policy:special"])
+.doc(Group::Server, "2.8.13", "Return the latest latency samples for all events.", "O(1)"),
+cmd("latency|reset", -2, ADMIN | NOSCRIPT | LOADING | STALE, Some(latency::latency_reset))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+.doc(Group::Server, "2.8.13", "Reset latency data for one or more events.", "O(1)")
+.args(&[arg("event", ArgKind::Str).optional().multiple()]),
+]),
 cmd("lcs", -3, READONLY, Some(strings::lcs))
 .keys(1, 2, 1)
 .acl(&["read", "string", "slow"])
@@ -372,6 +423,9 @@ cmd("mget", -2, READONLY | FAST, Some(strings::mget))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::String, "1.0.0", "Get the values of all the given keys", "O(N) where N is the number of keys to retrieve.")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::monitor))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "Listen for all requests received by the server in real time", ""),
 cmd("move", 3, WRITE | FAST, Some(keys::move_))
 .keys(1, 1, 1)
 .acl(&["keyspace", "write", "fast"])
@@ -536,6 +590,28 @@ cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, 
 .doc(Group::Server, "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")
 .history(&[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")])
 .args(&[arg("nosave_save", ArgKind::OneOf).optional().args(&[arg("nosave", ArgKind::PureToken).token("NOSAVE"), arg("save", ArgKind::PureToken).token("SAVE")]), arg("now", ArgKind::PureToken).token("NOW").since("7.0.0").optional(), arg("force", ArgKind::PureToken).token("FORCE").since("7.0.0").optional(), arg("abort", ArgKind::PureToken).token("ABORT").since("7.0.0").optional()]),
+cmd("slowlog", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Server, "2.2.12", "A container for slow log commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("slowlog|get", -2, ADMIN | LOADING | STALE, Some(slowlog::slowlog_get))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["request_policy:all_nodes", "nondeterministic_output"])
+.doc(Group::Server, "2.2.12", "Get the slow log's entries", "O(N) where N is the number of entries returned")
+.history(&[("4.0.0", "Added client IP address, port and name to the reply.")])
+.args(&[arg("count", ArgKind::Integer).optional()]),
+cmd("slowlog|help", 2, LOADING | STALE, Some(slowlog::slowlog_help))
+.acl(&["slow"])
+.doc(Group::Server, "6.2.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("slowlog|len", 2, ADMIN | LOADING | STALE, Some(slowlog::slowlog_len))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"])
+.doc(Group::Server, "2.2.12", "Get the slow log's length", "O(1)"),
+cmd("slowlog|reset", 2, ADMIN | LOADING | STALE, Some(slowlog::slowlog_reset))
+.acl(&["admin", "slow", "dangerous"])
+.tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+.doc(Group::Server, "2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog"),
+]),
 cmd("strlen", 2, READONLY | FAST, Some(strings::strlen))
 .keys(1, 1, 1)
 .acl(&["read", "string", "fast"])

@@ -1,6 +1,12 @@
 //! `Reply`: a client's output buffer and the only RESP2/RESP3 encoder.
 //! Handlers call these methods; nothing else writes protocol bytes. Integers
 //! and lengths are formatted without allocating.
+//!
+//! The buffer has a cap (the client's hard `client-output-buffer-limit`).
+//! Output that would take the unsent bytes past it is not added: the buffer
+//! is dropped and marked `overflowed`, and the server closes the client. A
+//! single reply bigger than the limit (HGETALL of a huge hash, GET of a huge
+//! value) therefore never takes more memory than the limit.
 
 use crate::error::CmdError;
 use crate::util::num::{fmt_f64_g17, fmt_i64, MAX_I64_LEN};
@@ -14,18 +20,65 @@ const SHRINK_ABOVE: usize = 64 * 1024;
 pub struct Deferred(usize);
 
 /// A client's pending replies.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Reply {
     buf: Vec<u8>,
     /// Bytes at the front already written to the socket.
     sent: usize,
     resp3: bool,
+    /// Most unsent bytes allowed (usize::MAX: no limit; 0 once overflowed).
+    cap: usize,
+    /// Output was refused because of `cap`: the client must be closed.
+    overflowed: bool,
+}
+
+impl Default for Reply {
+    fn default() -> Self {
+        Reply {
+            buf: Vec::new(),
+            sent: 0,
+            resp3: false,
+            cap: usize::MAX,
+            overflowed: false,
+        }
+    }
 }
 
 impl Reply {
     /// An empty RESP2 reply buffer.
     pub fn new() -> Reply {
         Reply::default()
+    }
+
+    /// Sets the most unsent bytes the buffer may hold (`usize::MAX`: none).
+    pub fn set_cap(&mut self, cap: usize) {
+        if !self.overflowed {
+            self.cap = cap;
+        }
+    }
+
+    /// Whether output was refused because of the cap.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+
+    /// Whether `n` more bytes fit under the cap; if not, the buffer is
+    /// dropped and marked overflowed.
+    #[inline]
+    fn room(&mut self, n: usize) -> bool {
+        if self.buf.len() - self.sent + n <= self.cap {
+            return true;
+        }
+        self.overflow();
+        false
+    }
+
+    #[cold]
+    fn overflow(&mut self) {
+        self.overflowed = true;
+        self.cap = 0;
+        self.buf = Vec::new();
+        self.sent = 0;
     }
 
     /// Whether the client speaks RESP3.
@@ -99,10 +152,16 @@ impl Reply {
 
     /// Appends raw protocol bytes (pre-encoded replies only).
     pub fn raw(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        if self.room(bytes.len()) {
+            self.buf.extend_from_slice(bytes);
+        }
     }
 
+    #[inline]
     fn header(&mut self, prefix: u8, n: i64) {
+        if !self.room(MAX_I64_LEN + 3) {
+            return;
+        }
         let mut tmp = [0u8; MAX_I64_LEN];
         self.buf.push(prefix);
         self.buf.extend_from_slice(fmt_i64(n, &mut tmp));
@@ -116,6 +175,9 @@ impl Reply {
 
     /// A status reply, `+text`.
     pub fn simple(&mut self, text: &str) {
+        if !self.room(text.len() + 3) {
+            return;
+        }
         self.buf.push(b'+');
         self.buf.extend_from_slice(text.as_bytes());
         self.buf.extend_from_slice(b"\r\n");
@@ -125,6 +187,10 @@ impl Reply {
     /// the reply stays one protocol line.
     pub fn error(&mut self, err: &CmdError) {
         use std::io::Write;
+        // Error texts are short (Redis caps the parts it echoes back).
+        if !self.room(512) {
+            return;
+        }
         self.buf.push(b'-');
         let start = self.buf.len();
         let _ = write!(self.buf, "{err}");
@@ -146,7 +212,11 @@ impl Reply {
     }
 
     /// A bulk string.
+    #[inline]
     pub fn bulk(&mut self, b: &[u8]) {
+        if !self.room(b.len() + MAX_I64_LEN + 5) {
+            return;
+        }
         self.header(b'$', b.len() as i64);
         self.buf.extend_from_slice(b);
         self.buf.extend_from_slice(b"\r\n");
@@ -193,6 +263,9 @@ impl Reply {
     /// A double: `,d` in RESP3, a bulk string in RESP2 (`%.17g`, as Redis).
     pub fn double(&mut self, d: f64) {
         let text = fmt_f64_g17(d);
+        if !self.room(text.len() + MAX_I64_LEN + 5) {
+            return;
+        }
         if self.resp3 {
             self.buf.push(b',');
             self.buf.extend_from_slice(text.as_bytes());
@@ -214,6 +287,9 @@ impl Reply {
     /// Verbatim text (`=` with the `txt` format in RESP3, a bulk in RESP2):
     /// INFO, CLIENT LIST, CLIENT INFO.
     pub fn verbatim(&mut self, text: &[u8]) {
+        if !self.room(text.len() + MAX_I64_LEN + 9) {
+            return;
+        }
         if self.resp3 {
             self.header(b'=', text.len() as i64 + 4);
             self.buf.extend_from_slice(b"txt:");
@@ -230,6 +306,9 @@ impl Reply {
     }
 
     fn fill_deferred(&mut self, d: Deferred, prefix: u8, n: i64) {
+        if self.overflowed || d.0 > self.buf.len() {
+            return;
+        }
         let mut head = Vec::with_capacity(24);
         let mut tmp = [0u8; MAX_I64_LEN];
         head.push(prefix);
@@ -316,6 +395,30 @@ mod tests {
         assert_eq!(r.pending_len(), 18);
         r.advance(18);
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn output_past_the_cap_is_dropped_and_flagged() {
+        let mut r = Reply::new();
+        r.set_cap(100);
+        r.bulk(b"small");
+        assert!(!r.overflowed());
+        let d = r.defer_len();
+        for _ in 0..10 {
+            r.bulk(&[b'x'; 20]);
+        }
+        r.set_deferred_array(d, 10);
+        assert!(r.overflowed());
+        assert_eq!(r.pending_len(), 0);
+        r.bulk(&[b'y'; 1 << 20]);
+        r.int(5);
+        assert_eq!(r.capacity(), 0, "nothing is kept after the overflow");
+        // A reply bigger than the cap is never copied.
+        let mut r = Reply::new();
+        r.set_cap(1024);
+        r.bulk(&vec![b'z'; 10 << 20]);
+        assert!(r.overflowed());
+        assert_eq!(r.capacity(), 0);
     }
 
     #[test]

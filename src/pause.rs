@@ -1,0 +1,133 @@
+//! CLIENT PAUSE, as Redis 7.0: `WRITE` holds every command that may change
+//! the dataset (write or may-replicate flags), `ALL` holds every command.
+//! A held client keeps its command in its query buffer and runs it once the
+//! pause ends (timeout or CLIENT UNPAUSE). MONITOR clients are never held,
+//! as Redis never holds replicas. During a pause the active expiry cycle
+//! does not run, so the dataset does not change under a `WRITE` pause.
+
+use crate::client::ClientState;
+use crate::commands::spec::{MAY_REPLICATE, NO_AUTH, WRITE};
+use crate::core::Core;
+use crate::resp::parser::Args;
+
+/// The kind of pause in effect; a later pause never weakens an earlier one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// No pause.
+    #[default]
+    Off,
+    /// Writes are held.
+    Write,
+    /// Everything is held.
+    All,
+}
+
+/// The pause state.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Pause {
+    kind: Kind,
+    /// Unix ms when it ends.
+    end_ms: i64,
+}
+
+impl Pause {
+    /// CLIENT PAUSE: pauses until `end_ms`, keeping the stronger kind and the
+    /// later end of this and any pause in effect (Redis's `pauseClients`).
+    pub fn pause(&mut self, kind: Kind, end_ms: i64) {
+        if self.kind == Kind::Off {
+            *self = Pause { kind, end_ms };
+        } else {
+            self.kind = self.kind.max(kind);
+            self.end_ms = self.end_ms.max(end_ms);
+        }
+    }
+
+    /// CLIENT UNPAUSE.
+    pub fn unpause(&mut self) {
+        *self = Pause::default();
+    }
+
+    /// The pause in effect at `now_ms` (an expired one is cleared). Returns
+    /// true when a pause has just ended.
+    pub fn expire(&mut self, now_ms: i64) -> bool {
+        if self.kind != Kind::Off && self.end_ms < now_ms {
+            self.unpause();
+            return true;
+        }
+        false
+    }
+
+    /// Whether any pause is in effect.
+    pub fn active(&self) -> bool {
+        self.kind != Kind::Off
+    }
+
+    /// The kind in effect.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// When it ends (Unix ms), if paused.
+    pub fn end_ms(&self) -> Option<i64> {
+        self.active().then_some(self.end_ms)
+    }
+
+    /// Whether writes (and so expiry and eviction) are held.
+    pub fn writes_paused(&self) -> bool {
+        self.kind >= Kind::Write
+    }
+}
+
+/// Whether `args`, from `client`, must wait for the pause to end. As in
+/// Redis, a command that fails lookup, arity or authentication is not held:
+/// it gets its error at once.
+pub fn must_postpone(core: &Core, client: &ClientState, args: &Args<'_>) -> bool {
+    let kind = core.ops.pause.kind();
+    if kind == Kind::Off || client.monitor {
+        return false;
+    }
+    // Over, though before_sleep has not cleared it yet.
+    if core
+        .ops
+        .pause
+        .end_ms()
+        .is_some_and(|end| end < crate::util::time::unix_ms())
+    {
+        return false;
+    }
+    let Ok(id) = crate::commands::resolve(core, args) else {
+        return false;
+    };
+    let spec = core.commands.spec(id);
+    if !spec.arity_ok(args.len()) {
+        return false;
+    }
+    if !client.authenticated && !spec.has(NO_AUTH) && !core.config.requirepass.is_empty() {
+        return false;
+    }
+    match kind {
+        Kind::All => true,
+        Kind::Write => spec.has(WRITE) || spec.has(MAY_REPLICATE),
+        Kind::Off => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_pause_only_strengthens_and_lengthens() {
+        let mut p = Pause::default();
+        p.pause(Kind::All, 100);
+        p.pause(Kind::Write, 50);
+        assert_eq!((p.kind(), p.end_ms()), (Kind::All, Some(100)));
+        assert!(!p.expire(100));
+        assert!(p.expire(101));
+        assert!(!p.active());
+        p.pause(Kind::Write, 10);
+        assert!(p.writes_paused());
+        p.unpause();
+        assert_eq!(p.end_ms(), None);
+    }
+}

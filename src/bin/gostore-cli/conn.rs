@@ -161,6 +161,14 @@ impl Conn {
         }
     }
 
+    /// Bounds blocking reads (None: wait indefinitely).
+    fn set_read_timeout(&self, t: Option<std::time::Duration>) {
+        let _ = match &self.stream {
+            Stream::Tcp(s) => s.set_read_timeout(t),
+            Stream::Unix(s) => s.set_read_timeout(t),
+        };
+    }
+
     /// One `read(2)` into the reply reader; `Ok(0)` is end of stream.
     pub fn read_some(&mut self) -> io::Result<usize> {
         let mut buf = [0u8; 16 * 1024];
@@ -194,7 +202,19 @@ impl Conn {
             if let Some(r) = self.buffered_reply()? {
                 return Ok(r);
             }
-            match self.read_some() {
+            // A Ctrl-C may land just before the read starts, where it cannot
+            // interrupt it: look at the flag first, and bound each read in
+            // blocking mode so a missed signal is seen within 100 ms.
+            if signals::take_abort() {
+                return Err(ConnError::Aborted);
+            }
+            let blocking = signals::in_blocking_mode();
+            self.set_read_timeout(blocking.then(|| std::time::Duration::from_millis(100)));
+            let r = self.read_some();
+            if blocking {
+                self.set_read_timeout(None);
+            }
+            match r {
                 Ok(0) => return Err(ConnError::Eof),
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {
@@ -202,6 +222,12 @@ impl Conn {
                         return Err(ConnError::Aborted);
                     }
                 }
+                Err(e)
+                    if blocking
+                        && matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                        ) => {}
                 Err(e) => return Err(ConnError::Io(e)),
             }
         }

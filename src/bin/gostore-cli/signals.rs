@@ -52,6 +52,11 @@ pub fn set_blocking_mode(on: bool) {
     IN_BLOCKING_MODE.store(on, Ordering::SeqCst);
 }
 
+/// Whether MONITOR/SUBSCRIBE output is being streamed in the REPL.
+pub fn in_blocking_mode() -> bool {
+    IN_BLOCKING_MODE.load(Ordering::SeqCst)
+}
+
 /// True (once) if Ctrl-C asked to leave the blocking mode.
 pub fn take_abort() -> bool {
     ABORTED.swap(false, Ordering::SeqCst)

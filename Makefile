@@ -31,22 +31,26 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-## oracle: make sure redis-server and redis-cli 7 (the tests' oracle) are installed
+## oracle: install what the tests compare against when missing: Redis 7
+##   (redis-server, redis-tools) and systemd's unit checker (systemd-analyze)
 oracle:
-	@if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && command -v redis-benchmark >/dev/null 2>&1; then \
-		exit 0; \
-	fi; \
+	@missing=""; \
+	for t in redis-server:redis-server redis-cli:redis-tools redis-benchmark:redis-tools redis-check-aof:redis-tools systemd-analyze:systemd; do \
+		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \
+	done; \
+	missing=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	if [ -z "$$(echo $$missing | tr -d ' ')" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing the test oracle: apt-get install -y redis-server redis-tools"; \
-		(apt-get install -y redis-server redis-tools || (apt-get update && apt-get install -y redis-server redis-tools)) >/dev/null \
-			|| { echo "apt-get could not install redis-server redis-tools"; exit 1; }; \
+		echo "Installing the tests' oracle: apt-get install -y $$missing"; \
+		(apt-get install -y $$missing || (apt-get update && apt-get install -y $$missing)) >/dev/null \
+			|| { echo "apt-get could not install $$missing"; exit 1; }; \
 		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then \
 			echo "Stopping the redis-server service the package started (tests run their own)"; \
 			systemctl disable --now redis-server >/dev/null 2>&1 || true; \
 		fi; \
 	else \
-		echo "The tests compare GoStore with a real Redis 7 and need redis-server, redis-cli and redis-benchmark."; \
-		echo "Install them first, e.g.: sudo apt-get install -y redis-server redis-tools"; \
+		echo "The tests compare GoStore with a real Redis 7 and check the systemd unit with systemd-analyze."; \
+		echo "Install the missing packages first: sudo apt-get install -y $$missing"; \
 		exit 1; \
 	fi
 

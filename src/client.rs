@@ -116,6 +116,9 @@ pub struct ClientState {
     pub needs_aof: u64,
     /// Buffer figures for CLIENT LIST, refreshed before it runs.
     pub io: IoStats,
+    /// CLIENT NO-TOUCH ON: its commands (but TOUCH) leave the keys' LRU/LFU
+    /// data alone.
+    pub no_touch: bool,
 }
 
 /// Buffer sizes of a client, as CLIENT LIST reports them.
@@ -162,17 +165,19 @@ impl ClientState {
             last_cmd: "NULL",
             needs_aof: 0,
             io: IoStats::default(),
+            no_touch: false,
         }
     }
 
-    /// The `flags` field of CLIENT LIST.
+    /// The `flags` field of CLIENT LIST (`T`: no-touch, as Redis 7.2).
     pub fn flags(&self) -> &'static str {
-        if self.close_asap {
-            "A"
-        } else if self.close_after_reply {
-            "c"
-        } else {
-            "N"
+        match (self.close_asap, self.close_after_reply, self.no_touch) {
+            (true, _, false) => "A",
+            (true, _, true) => "AT",
+            (false, true, false) => "c",
+            (false, true, true) => "cT",
+            (false, false, true) => "T",
+            (false, false, false) => "N",
         }
     }
 }

@@ -151,6 +151,8 @@ pub struct Core {
     pub loading: bool,
     /// Peak of the allocator's in-use bytes.
     pub peak_memory: usize,
+    /// maxmemory enforcement: the eviction pool and its statistics.
+    pub evict: crate::evict::Evictor,
 }
 
 impl Core {

@@ -13,10 +13,13 @@
 //!   `Value` (the packed object), hashes, lazy and active expiry.
 //! - `aof` is durability: the per-tick write, fsync policies, the manifest,
 //!   replay at start-up.
+//! - `memory` is the accounting behind `used_memory` (a counting global
+//!   allocator) and MEMORY; `evict` enforces `maxmemory` with Redis's eight
+//!   policies before each command.
 //! - `config` reads `gostore.conf` (Redis's syntax) and serves CONFIG;
 //!   `core` holds the rest of the loop's state.
 //! - Helper threads, which never touch data: `aof::fsync` (fsync, close) and
-//!   `lazyfree` (dropping flushed tables).
+//!   `lazyfree` (dropping flushed tables, big deleted or evicted values).
 
 pub mod aof;
 pub mod client;
@@ -25,9 +28,11 @@ pub mod config;
 pub mod core;
 pub mod db;
 pub mod error;
+pub mod evict;
 pub mod lazyfree;
 pub mod listeners;
 pub mod logging;
+pub mod memory;
 pub mod resp;
 pub mod server;
 pub mod signals;

@@ -161,6 +161,7 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     ctx.client.db = 0;
     ctx.client.name = None;
+    ctx.client.no_touch = false;
     ctx.reply.set_resp3(false);
     ctx.client.authenticated = ctx.core.config.requirepass.is_empty();
     ctx.reply.simple("RESET");
@@ -215,6 +216,22 @@ pub fn client_setinfo(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         )));
     }
     *slot = (!val.is_empty()).then(|| val.to_vec());
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CLIENT NO-TOUCH ON|OFF` (Redis 7.2): while on, this client's commands
+/// do not change the LRU/LFU data of the keys they read or write, except
+/// TOUCH, whose job that is.
+pub fn client_no_touch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let arg = args.get(2);
+    ctx.client.no_touch = if is(arg, "ON") {
+        true
+    } else if is(arg, "OFF") {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
     ctx.reply.ok();
     Ok(())
 }
@@ -478,6 +495,8 @@ pub fn client_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",

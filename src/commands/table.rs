@@ -3,7 +3,7 @@
 //! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.
 
 use super::spec::*;
-use super::{connection, hashes, keys, server, strings};
+use super::{connection, hashes, keys, memory, server, strings};
 
 /// Every command GoStore serves, sorted by name.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -46,6 +46,10 @@ cmd("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::clie
 .doc(Group::Connection, "2.4.0", "Get the list of client connections", "O(N) where N is the number of client connections")
 .history(&[("2.8.12", "Added unique client `id` field."), ("5.0.0", "Added optional `TYPE` filter."), ("6.0.0", "Added `user` field."), ("6.2.0", "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the optional `ID` filter."), ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."), ("7.0.3", "Added `ssub` field.")])
 .args(&[arg("normal_master_replica_pubsub", ArgKind::OneOf).token("TYPE").since("5.0.0").optional().args(&[arg("normal", ArgKind::PureToken).token("NORMAL"), arg("master", ArgKind::PureToken).token("MASTER"), arg("replica", ArgKind::PureToken).token("REPLICA"), arg("pubsub", ArgKind::PureToken).token("PUBSUB")]), arg("id", ArgKind::Block).token("ID").since("6.2.0").optional().args(&[arg("client-id", ArgKind::Integer).multiple()])]),
+cmd("client|no-touch", 3, NOSCRIPT | LOADING | STALE, Some(connection::client_no_touch))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys", "O(1)")
+.args(&[arg("enabled", ArgKind::OneOf).args(&[arg("on", ArgKind::PureToken).token("ON"), arg("off", ArgKind::PureToken).token("OFF")])]),
 cmd("client|setinfo", 4, NOSCRIPT | LOADING | STALE, Some(connection::client_setinfo))
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "7.2.0", "Set client or connection specific info", "O(1)")
@@ -365,6 +369,36 @@ cmd("lcs", -3, READONLY, Some(strings::lcs))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 1, step: 1, limit: 0 })])
 .doc(Group::String, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
 .args(&[arg("key1", ArgKind::Key).key_spec(0), arg("key2", ArgKind::Key).key_spec(0), arg("len", ArgKind::PureToken).token("LEN").optional(), arg("idx", ArgKind::PureToken).token("IDX").optional(), arg("len", ArgKind::Integer).token("MINMATCHLEN").optional(), arg("withmatchlen", ArgKind::PureToken).token("WITHMATCHLEN").optional()]),
+cmd("memory", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Server, "4.0.0", "A container for memory diagnostics commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("memory|doctor", 2, NONE, Some(memory::memory_doctor))
+.acl(&["slow"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Server, "4.0.0", "Outputs memory problems report", "O(1)"),
+cmd("memory|help", 2, LOADING | STALE, Some(memory::memory_help))
+.acl(&["slow"])
+.doc(Group::Server, "4.0.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("memory|malloc-stats", 2, NONE, Some(memory::memory_malloc_stats))
+.acl(&["slow"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Server, "4.0.0", "Show allocator internal stats", "Depends on how much memory is allocated, could be slow"),
+cmd("memory|purge", 2, NONE, Some(memory::memory_purge))
+.acl(&["slow"])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+.doc(Group::Server, "4.0.0", "Ask the allocator to release memory", "Depends on how much memory is allocated, could be slow"),
+cmd("memory|stats", 2, NONE, Some(memory::memory_stats))
+.acl(&["slow"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Server, "4.0.0", "Show memory usage details", "O(1)"),
+cmd("memory|usage", -3, READONLY, Some(memory::memory_usage))
+.keys(2, 2, 1)
+.acl(&["read", "slow"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Server, "4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).token("SAMPLES").optional()]),
+]),
 cmd("mget", -2, READONLY | FAST, Some(strings::mget))
 .keys(1, -1, 1)
 .acl(&["read", "string", "fast"])

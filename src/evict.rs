@@ -414,7 +414,7 @@ pub fn time_proc(dbs: &mut [Db], core: &mut Core) {
 /// Chooses the next key to evict into `evict.scratch`; returns its database.
 fn pick(
     evict: &mut Evictor,
-    dbs: &mut [Db],
+    dbs: &[Db],
     policy: MaxmemoryPolicy,
     samples: usize,
     rng: &mut Rng,

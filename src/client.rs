@@ -129,6 +129,9 @@ pub struct ClientState {
     /// When its output first stayed over the soft output buffer limit (Unix
     /// seconds; 0: it is under it).
     pub obuf_soft_since: i64,
+    /// CLIENT NO-TOUCH ON: its commands (but TOUCH) leave the keys' LRU/LFU
+    /// data alone.
+    pub no_touch: bool,
 }
 
 /// Buffer sizes of a client, as CLIENT LIST reports them.
@@ -180,6 +183,7 @@ impl ClientState {
             no_evict: false,
             postponed: false,
             obuf_soft_since: 0,
+            no_touch: false,
         }
     }
 
@@ -193,6 +197,7 @@ impl ClientState {
             (self.close_asap, 'A'),
             (self.unix, 'U'),
             (self.no_evict, 'e'),
+            (self.no_touch, 'T'),
         ] {
             if on {
                 f.push(c);

@@ -11,6 +11,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::error::ConfigError;
+use crate::evict::MaxmemoryPolicy;
 use crate::resp::split::split_args;
 use crate::util::glob;
 
@@ -179,6 +180,18 @@ pub struct Config {
     pub client_output_buffer_limit: OutputLimits,
     /// `rename-command old new` lines, in order (new empty: disabled).
     pub renames: Vec<(String, String)>,
+    /// Memory limit in bytes (0 = none); see `crate::evict`.
+    pub maxmemory: u64,
+    /// What to evict at the limit.
+    pub maxmemory_policy: MaxmemoryPolicy,
+    /// Keys sampled per eviction round and database.
+    pub maxmemory_samples: u32,
+    /// How long one eviction call may run, 0..=100 (`evict::time_limit_us`).
+    pub maxmemory_eviction_tenacity: u32,
+    /// LFU counter growth: higher needs more hits per step.
+    pub lfu_log_factor: u32,
+    /// Minutes of idleness per LFU counter decrement (0 = never).
+    pub lfu_decay_time: u32,
 }
 
 impl Default for Config {
@@ -223,6 +236,12 @@ impl Default for Config {
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             client_output_buffer_limit: OutputLimits::default(),
             renames: Vec::new(),
+            maxmemory: 0,
+            maxmemory_policy: MaxmemoryPolicy::NoEviction,
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
         }
     }
 }
@@ -775,6 +794,75 @@ static DIRECTIVES: &[Directive] = &[
         None,
         |c| c.client_output_buffer_limit.to_string(),
         |c, a, _| c.client_output_buffer_limit.update(a)
+    ),
+    d!(
+        "maxmemory",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.maxmemory.to_string(),
+        |c, a, _| {
+            c.maxmemory = memory(&a[0], 0, i64::MAX)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "maxmemory-policy",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.maxmemory_policy.name().into(),
+        |c, a, _| {
+            let names = MaxmemoryPolicy::ALL.map(|p| p.name());
+            let name = one_of(&a[0], &names)?;
+            c.maxmemory_policy =
+                MaxmemoryPolicy::parse(name.as_bytes()).unwrap_or(MaxmemoryPolicy::NoEviction);
+            Ok(())
+        }
+    ),
+    d!(
+        "maxmemory-samples",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.maxmemory_samples.to_string(),
+        |c, a, _| {
+            c.maxmemory_samples = int(&a[0], 1, i32::MAX as i64)? as u32;
+            Ok(())
+        }
+    ),
+    d!(
+        "maxmemory-eviction-tenacity",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.maxmemory_eviction_tenacity.to_string(),
+        |c, a, _| {
+            c.maxmemory_eviction_tenacity = int(&a[0], 0, 100)? as u32;
+            Ok(())
+        }
+    ),
+    d!(
+        "lfu-log-factor",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.lfu_log_factor.to_string(),
+        |c, a, _| {
+            c.lfu_log_factor = int(&a[0], 0, i32::MAX as i64)? as u32;
+            Ok(())
+        }
+    ),
+    d!(
+        "lfu-decay-time",
+        None,
+        Mutable,
+        Some(1),
+        |c| c.lfu_decay_time.to_string(),
+        |c, a, _| {
+            c.lfu_decay_time = int(&a[0], 0, i32::MAX as i64)? as u32;
+            Ok(())
+        }
     ),
     d!(
         "hash-max-listpack-entries",

@@ -33,6 +33,8 @@ pub enum CmdError {
     InvalidExpire(&'static str),
     /// A value that exceeds `proto-max-bulk-len`.
     StringTooBig,
+    /// Over maxmemory with nothing to evict, for a `denyoom` command.
+    Oom,
     /// An error with a fixed text, prefix included (`ERR ...`).
     Static(&'static str),
     /// An error with a computed text, prefix included.
@@ -74,6 +76,7 @@ impl fmt::Display for CmdError {
             }
             Self::Arity(cmd) => write!(f, "ERR wrong number of arguments for '{cmd}' command"),
             Self::InvalidExpire(cmd) => write!(f, "ERR invalid expire time in '{cmd}' command"),
+            Self::Oom => f.write_str("OOM command not allowed when used memory > 'maxmemory'."),
             Self::StringTooBig => {
                 f.write_str("ERR string exceeds maximum allowed size (proto-max-bulk-len)")
             }

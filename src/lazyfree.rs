@@ -1,10 +1,14 @@
 //! Freeing big things off the loop (Redis's lazyfree): FLUSHALL ASYNC hands
 //! whole key tables to a helper thread, which drops them, and UNLINK hands
 //! it values that are costly to free (`free_effort` above
-//! `LAZYFREE_THRESHOLD`, as Redis's `dbAsyncDelete`). The thread never sees
+//! `LAZYFREE_THRESHOLD`, as Redis's `dbAsyncDelete`). Eviction also hands
+//! it values that hold one big buffer (`LAZYFREE_BIG_BYTES`), whose pages
+//! cost time to give back. The estimated bytes of values in flight
+//! (`pending_bytes`) are left out of what maxmemory counts, so eviction does
+//! not delete more keys while the thread catches up. The thread never sees
 //! a value that is still reachable from the keyspace.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -15,6 +19,10 @@ use crate::db::value::Value;
 /// Values freed in place below this effort: freeing them is as cheap as
 /// sending them (Redis's `LAZYFREE_THRESHOLD`).
 pub const LAZYFREE_THRESHOLD: usize = 64;
+
+/// Values owning at least this many heap bytes are freed on the thread when
+/// evicted: unmapping a big buffer costs time in proportion to its pages.
+pub const LAZYFREE_BIG_BYTES: usize = 1 << 20;
 
 /// Roughly how many allocations freeing `v` releases (Redis's
 /// `lazyfreeGetFreeEffort`): a hash's table size, 1 for anything stored in
@@ -30,8 +38,8 @@ pub fn free_effort(v: &Value) -> usize {
 enum Garbage {
     /// A database's tables (FLUSHALL/FLUSHDB ASYNC).
     Tables(Dict<Value>, #[allow(dead_code)] Dict<i64>),
-    /// One value (UNLINK).
-    Value(#[allow(dead_code)] Value),
+    /// One value (UNLINK, eviction) and its estimated size.
+    Value(#[allow(dead_code)] Value, usize),
 }
 
 impl Garbage {
@@ -39,7 +47,15 @@ impl Garbage {
     fn objects(&self) -> u64 {
         match self {
             Garbage::Tables(d, _) => d.len() as u64,
-            Garbage::Value(_) => 1,
+            Garbage::Value(..) => 1,
+        }
+    }
+
+    /// Bytes it holds, as estimated when it was sent (0 for tables).
+    fn bytes(&self) -> usize {
+        match self {
+            Garbage::Tables(..) => 0,
+            Garbage::Value(_, b) => *b,
         }
     }
 }
@@ -53,6 +69,7 @@ unsafe impl Send for Garbage {}
 pub struct LazyFree {
     tx: Option<Sender<Garbage>>,
     pending: Arc<AtomicU64>,
+    pending_bytes: Arc<AtomicUsize>,
     freed: Arc<AtomicU64>,
     handle: Option<JoinHandle<()>>,
 }
@@ -62,14 +79,20 @@ impl LazyFree {
     pub fn start() -> std::io::Result<LazyFree> {
         let (tx, rx) = channel::<Garbage>();
         let pending = Arc::new(AtomicU64::new(0));
+        let pending_bytes = Arc::new(AtomicUsize::new(0));
         let freed = Arc::new(AtomicU64::new(0));
-        let (p, f) = (Arc::clone(&pending), Arc::clone(&freed));
+        let (p, pb, f) = (
+            Arc::clone(&pending),
+            Arc::clone(&pending_bytes),
+            Arc::clone(&freed),
+        );
         let handle = std::thread::Builder::new()
             .name("lazyfree".into())
             .spawn(move || {
                 while let Ok(g) = rx.recv() {
-                    let n = g.objects();
+                    let (n, b) = (g.objects(), g.bytes());
                     drop(g);
+                    pb.fetch_sub(b, Ordering::AcqRel);
                     p.fetch_sub(n, Ordering::AcqRel);
                     f.fetch_add(n, Ordering::AcqRel);
                 }
@@ -77,6 +100,7 @@ impl LazyFree {
         Ok(LazyFree {
             tx: Some(tx),
             pending,
+            pending_bytes,
             freed,
             handle: Some(handle),
         })
@@ -94,25 +118,45 @@ impl LazyFree {
     /// worth it (`free_effort` above `LAZYFREE_THRESHOLD`), here otherwise.
     pub fn free_value(&self, v: Value) {
         if free_effort(&v) > LAZYFREE_THRESHOLD {
-            self.send(Garbage::Value(v));
+            let bytes = crate::memory::value_size(&v, crate::memory::DEFAULT_SAMPLES);
+            self.send(Garbage::Value(v, bytes));
+        }
+    }
+
+    /// Frees a value that eviction removed: on the thread when it is costly
+    /// (`free_effort` above the threshold, or `LAZYFREE_BIG_BYTES` of heap),
+    /// here otherwise. Returns the bytes handed to the thread (estimated,
+    /// as MEMORY USAGE would), 0 when freed here.
+    pub fn free_evicted(&self, v: Value) -> usize {
+        let big_string = v.as_str().is_some_and(|s| s.len() >= LAZYFREE_BIG_BYTES);
+        if free_effort(&v) > LAZYFREE_THRESHOLD || big_string {
+            let bytes = crate::memory::value_size(&v, crate::memory::DEFAULT_SAMPLES);
+            self.send(Garbage::Value(v, bytes));
+            bytes
+        } else {
+            0
         }
     }
 
     fn send(&self, g: Garbage) {
-        let n = g.objects();
+        let (n, b) = (g.objects(), g.bytes());
         self.pending.fetch_add(n, Ordering::AcqRel);
-        match &self.tx {
-            Some(tx) => {
-                if let Err(e) = tx.send(g) {
-                    drop(e.0);
-                    self.pending.fetch_sub(n, Ordering::AcqRel);
-                }
-            }
-            None => {
-                drop(g);
-                self.pending.fetch_sub(n, Ordering::AcqRel);
-            }
+        self.pending_bytes.fetch_add(b, Ordering::AcqRel);
+        let unsent = match &self.tx {
+            Some(tx) => tx.send(g).err().map(|e| e.0),
+            None => Some(g),
+        };
+        if let Some(g) = unsent {
+            drop(g);
+            self.pending_bytes.fetch_sub(b, Ordering::AcqRel);
+            self.pending.fetch_sub(n, Ordering::AcqRel);
         }
+    }
+
+    /// Bytes of values waiting to be freed, as estimated when they were
+    /// handed over: still allocated, but as good as free for maxmemory.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes.load(Ordering::Acquire)
     }
 
     /// Objects waiting to be freed (INFO lazyfree_pending_objects).

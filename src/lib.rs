@@ -13,14 +13,19 @@
 //!   `Value` (the packed object), hashes, lazy and active expiry.
 //! - `aof` is durability: the per-tick write, fsync policies, the manifest,
 //!   replay at start-up.
+//! - `memory` is the accounting behind `used_memory` (a counting global
+//!   allocator) and MEMORY; `evict` enforces `maxmemory` with Redis's eight
+//!   policies before each command.
 //! - `config` reads `gostore.conf` (Redis's syntax) and serves CONFIG;
 //!   `core` holds the rest of the loop's state.
 //! - Helper threads, which never touch data: `aof::fsync` (fsync, close) and
-//!   `lazyfree` (dropping flushed tables).
+//!   `lazyfree` (dropping flushed tables, big deleted or evicted values).
 //! - Operations: `service` (systemd notify, daemonize, pid file), `limits`
 //!   (output buffer limits, maxclients and RLIMIT_NOFILE, protected mode),
 //!   `slowlog`, `latency` (LATENCY and latency histograms), `pause` (CLIENT
 //!   PAUSE), `config_rewrite` (CONFIG REWRITE), `logging`.
+//! - Memory: `memory` (accounting, MEMORY USAGE/DOCTOR) and `evict`
+//!   (maxmemory and the eviction policies).
 
 pub mod aof;
 pub mod client;
@@ -30,11 +35,13 @@ pub mod config_rewrite;
 pub mod core;
 pub mod db;
 pub mod error;
+pub mod evict;
 pub mod latency;
 pub mod lazyfree;
 pub mod limits;
 pub mod listeners;
 pub mod logging;
+pub mod memory;
 pub mod pause;
 pub mod resp;
 pub mod server;

@@ -5,7 +5,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use gostore::config::{parse_command_line, Config};
+use gostore::memory::alloc::CountingAlloc;
 use gostore::server::Server;
+
+/// Counts every allocation, for used_memory and maxmemory (see
+/// `gostore::memory::alloc`).
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
 
 const USAGE: &str = "Usage: ./gostore [/path/to/gostore.conf] [options] [-]
        ./gostore - (read config from stdin)
@@ -22,6 +28,7 @@ Examples:
 Every configuration directive can be given as --name value; see gostore.conf.";
 
 fn main() -> ExitCode {
+    ALLOC.install();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(first) = args.first() {
         match first.as_str() {

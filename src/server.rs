@@ -160,6 +160,7 @@ impl Server {
             loading: false,
             peak_memory: 0,
             ops: Default::default(),
+            evict: crate::evict::Evictor::new(),
         };
         let mut server = Server {
             poll,
@@ -181,6 +182,13 @@ impl Server {
             commands, config, ..
         } = &mut server.core;
         commands.apply_renames(&config.renames);
+        // Keys loaded from the AOF get LFU counters if an LFU policy is set.
+        crate::evict::apply_config(&server.core.config);
+        let maxmemory = server.core.config.maxmemory;
+        if maxmemory > 0 && maxmemory < 1024 * 1024 {
+            log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are you sure this is what you really want?");
+        }
+        crate::memory::mark_startup();
         if server.core.config.appendonly {
             server.load_aof(waker)?;
         }
@@ -285,7 +293,10 @@ impl Server {
         loop {
             // Clients left in `writes` wait for a WRITABLE event or for the
             // AOF (woken by the fsync thread or the cron), not for a timeout.
-            let timeout = if !self.pending.is_empty() || !self.accept_retry.is_empty() {
+            let timeout = if !self.pending.is_empty()
+                || !self.accept_retry.is_empty()
+                || self.core.evict.proc_running
+            {
                 Duration::ZERO
             } else {
                 let cron = self.next_cron.saturating_duration_since(Instant::now());
@@ -345,6 +356,11 @@ impl Server {
             }
             self.work = work;
             self.work.clear();
+            if self.core.evict.proc_running {
+                // An eviction ran out of time: go on with it between
+                // clients' commands (Redis's evictionTimeProc).
+                crate::evict::time_proc(&mut self.dbs, &mut self.core);
+            }
             if Instant::now() >= self.next_cron {
                 self.cron();
             }
@@ -914,6 +930,8 @@ impl Server {
 
         // Keep the LRU clock fresh even when no lookup advances it.
         crate::db::lru::refresh(now);
+        let used = crate::memory::used_memory();
+        self.core.peak_memory = self.core.peak_memory.max(used);
         self.clients_cron(now);
         crate::service::watchdog();
 

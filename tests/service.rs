@@ -443,7 +443,9 @@ fn make_install_puts_binaries_config_unit_and_user_in_place_and_the_unit_verifie
                 "systemd-analyze verify: {text}"
             );
         }
-        _ => panic!("systemd-analyze is missing: `make test` installs it (apt-get install systemd)"),
+        _ => {
+            panic!("systemd-analyze is missing: `make test` installs it (apt-get install systemd)")
+        }
     }
 
     // A second install keeps the operator's config.

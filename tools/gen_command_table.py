@@ -28,6 +28,7 @@ COMMANDS = {
     "client|setinfo": "connection::client_setinfo", "client|help": "connection::client_help",
     "client|pause": "connection::client_pause", "client|unpause": "connection::client_unpause",
     "client|no-evict": "connection::client_no_evict", "monitor": "connection::monitor",
+    "client|no-touch": "connection::client_no_touch",
     # server
     "info": "server::info", "dbsize": "server::dbsize", "flushdb": "server::flushdb",
     "flushall": "server::flushall", "swapdb": "server::swapdb", "time": "server::time",
@@ -47,6 +48,9 @@ COMMANDS = {
     "command|info": "server::command_info", "command|docs": "server::command_docs",
     "command|list": "server::command_list", "command|getkeys": "server::command_getkeys",
     "command|getkeysandflags": "server::command_getkeysandflags", "command|help": "server::command_help",
+    "memory": None, "memory|usage": "memory::memory_usage", "memory|stats": "memory::memory_stats",
+    "memory|doctor": "memory::memory_doctor", "memory|malloc-stats": "memory::memory_malloc_stats",
+    "memory|purge": "memory::memory_purge", "memory|help": "memory::memory_help",
     # generic keyspace
     "del": "keys::del", "unlink": "keys::unlink", "exists": "keys::exists", "type": "keys::type_",
     "keys": "keys::keys", "scan": "keys::scan", "randomkey": "keys::randomkey",
@@ -75,8 +79,18 @@ COMMANDS = {
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give
-# them (CLIENT SETINFO arrived in Redis 7.2; clients send it on connect).
+# them (CLIENT SETINFO arrived in Redis 7.2; clients send it on connect.
+# CLIENT NO-TOUCH is Redis 7.2's too).
 EXTRA = {
+    "client|no-touch": {
+        "info": ["client|no-touch", 3, ["noscript", "loading", "stale"], 0, 0, 0,
+                 ["@slow", "@connection"], [], [], []],
+        "docs": {"summary": "Controls whether commands sent by the client affect the LRU/LFU of accessed keys",
+                 "since": "7.2.0", "group": "connection", "complexity": "O(1)",
+                 "arguments": [{"name": "enabled", "type": "oneof", "arguments": [
+                     {"name": "on", "type": "pure-token", "token": "ON"},
+                     {"name": "off", "type": "pure-token", "token": "OFF"}]}]},
+    },
     "client|setinfo": {
         "info": ["client|setinfo", 4, ["noscript", "loading", "stale"], 0, 0, 0,
                  ["@slow", "@connection"], [], [], []],
@@ -243,7 +257,7 @@ def main():
     print("//! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.")
     print()
     print("use super::spec::*;")
-    print("use super::{connection, hashes, keys, latency, server, slowlog, strings};")
+    print("use super::{connection, hashes, keys, latency, memory, server, slowlog, strings};")
     print()
     print("/// Every command GoStore serves, sorted by name.")
     print("pub static COMMANDS: &[CommandSpec] = &[")

@@ -410,6 +410,17 @@ impl Aof {
         self.buf.len()
     }
 
+    /// Bytes the buffer holds allocated, 0 when the AOF is off: INFO
+    /// mem_aof_buffer, and what eviction leaves out of the memory it counts
+    /// against maxmemory (Redis's `sdsAllocSize(aof_buf)`).
+    pub fn buffer_capacity(&self) -> usize {
+        if self.enabled {
+            self.buf.capacity()
+        } else {
+            0
+        }
+    }
+
     /// Why write commands are refused, if they are: the last write or
     /// background fsync failed (Redis's MISCONF).
     pub fn write_error(&self) -> Option<String> {

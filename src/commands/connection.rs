@@ -175,6 +175,7 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     }
     ctx.client.db = 0;
     ctx.client.name = None;
+    ctx.client.no_touch = false;
     ctx.reply.set_resp3(false);
     ctx.client.authenticated = ctx.core.config.requirepass.is_empty();
     ctx.reply.simple("RESET");
@@ -301,6 +302,22 @@ pub fn client_no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     } else {
         return Err(CmdError::Syntax);
     }
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `CLIENT NO-TOUCH ON|OFF` (Redis 7.2): while on, this client's commands
+/// do not change the LRU/LFU data of the keys they read or write, except
+/// TOUCH, whose job that is.
+pub fn client_no_touch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let arg = args.get(2);
+    ctx.client.no_touch = if is(arg, "ON") {
+        true
+    } else if is(arg, "OFF") {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
     ctx.reply.ok();
     Ok(())
 }
@@ -568,6 +585,8 @@ pub fn client_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             "    Stop the current client pause, resuming traffic.",
             "PAUSE <timeout> [WRITE|ALL]",
             "    Suspend all, or just write, clients for <timeout> milliseconds.",
+            "NO-TOUCH (ON|OFF)",
+            "    Will not touch LRU/LFU stats when this mode is on.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",

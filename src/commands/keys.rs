@@ -290,7 +290,7 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             dst,
             crate::db::Entry {
                 value,
-                meta: lru::clock(),
+                meta: lru::new_meta(),
                 expire,
             },
         );
@@ -540,13 +540,18 @@ const OBJ_SHARED_INTEGERS: i64 = 10_000;
 const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
 /// `OBJECT REFCOUNT key`: 1 for a value of its own, INT_MAX for a small
-/// integer Redis would share; nil when missing.
+/// integer Redis would share; nil when missing. Redis stops sharing them
+/// under a maxmemory with an LRU or LFU policy, where every key needs its
+/// own access field; GoStore answers by the policy in force now.
 pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let cfg = &ctx.core.config;
+    let sharing = cfg.maxmemory == 0 || !cfg.maxmemory_policy.tracks_access();
     let Some((v, _)) = ctx.db.peek(args.get(2), ctx.now_ms) else {
         ctx.reply.null();
         return Ok(());
     };
-    let shared = v.kind() == crate::db::value::Kind::Str
+    let shared = sharing
+        && v.kind() == crate::db::value::Kind::Str
         && v.str_encoding() == crate::db::value::StrEncoding::Int
         && v.as_str()
             .and_then(num::parse_i64)
@@ -571,8 +576,8 @@ pub fn object_idletime(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// `OBJECT FREQ key`: the LFU counter, which only an LFU maxmemory policy
-/// keeps (an error otherwise); nil when missing.
+/// `OBJECT FREQ key`: the LFU counter after its decay, which only an LFU
+/// maxmemory policy keeps (an error otherwise); nil when missing.
 pub fn object_freq(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let Some((_, meta)) = ctx.db.peek(args.get(2), ctx.now_ms) else {
         ctx.reply.null();
@@ -581,6 +586,6 @@ pub fn object_freq(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if !lru::lfu_selected() {
         return Err(CmdError::Static("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
-    ctx.reply.int((meta & 0xff) as i64);
+    ctx.reply.int(lru::lfu_decr_and_return(meta) as i64);
     Ok(())
 }

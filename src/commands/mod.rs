@@ -1,7 +1,8 @@
 //! Commands: the table, dispatch and `call`.
 //!
 //! `execute` is Redis's `processCommand`: look the command up (and its
-//! subcommand), check arity, authentication and the AOF's health, then
+//! subcommand), check arity, authentication, maxmemory (evicting, or
+//! refusing `denyoom` commands with -OOM) and the AOF's health, then
 //! `call` it. `call` runs the handler, counts it, and feeds the AOF: first
 //! the `DEL`s of keys that expired during the command, then the command
 //! itself (verbatim, or as the handler rewrote it for exact replay) when it
@@ -14,6 +15,7 @@ pub mod hashes;
 pub mod info;
 pub mod keys;
 pub mod latency;
+pub mod memory;
 pub mod observe;
 pub mod rename;
 pub mod server;
@@ -433,6 +435,15 @@ pub fn execute(x: &mut Exec<'_>, args: &Args<'_>) {
         reject(x, &CmdError::NoAuth, Some(id));
         return;
     }
+    // maxmemory: evict first; when nothing can go, refuse what may grow
+    // memory (reads and deletes still run).
+    if x.core.config.maxmemory > 0 {
+        let oom = crate::evict::perform_evictions(x.dbs, x.core) == crate::evict::Outcome::Fail;
+        if oom && spec.has(spec::DENYOOM) {
+            reject(x, &CmdError::Oom, Some(id));
+            return;
+        }
+    }
     if spec.has(spec::WRITE) && !x.core.loading {
         if let Some(e) = x.core.aof.write_error() {
             reject(
@@ -538,7 +549,16 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
         dirty: 0,
         prop: x.prop,
     };
+    // CLIENT NO-TOUCH: this client's lookups leave the keys' LRU/LFU data
+    // alone, except TOUCH's, whose purpose that is.
+    let no_touch = ctx.client.no_touch && spec.fullname != "touch";
+    if no_touch {
+        crate::db::lru::set_no_touch(true);
+    }
     let result = handler(&mut ctx, args);
+    if no_touch {
+        crate::db::lru::set_no_touch(false);
+    }
     let dirty = ctx.dirty;
     let elapsed = start.elapsed().as_micros() as u64;
     let stats = &mut x.core.commands.stats[id as usize];

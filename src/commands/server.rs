@@ -187,6 +187,10 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     ctx.core.aof.set_policy(policy);
     ctx.core.aof.set_timestamps(ts);
     crate::limits::apply_output_limits(ctx, &old);
+    crate::evict::apply_config(&ctx.core.config);
+    if changed.contains(&"maxmemory") {
+        crate::evict::maxmemory_changed(ctx.core);
+    }
     ctx.reply.ok();
     Ok(())
 }
@@ -219,6 +223,7 @@ pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     ctx.core.expire.time_cap_reached = 0;
     ctx.core.expire.stale_perc = 0.0;
     ctx.core.expire.cpu_us = 0;
+    ctx.core.evict.reset_stats();
     for db in ctx.all_dbs() {
         db.stats = Default::default();
     }

@@ -3,7 +3,7 @@
 //! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.
 
 use super::spec::*;
-use super::{connection, hashes, keys, latency, server, slowlog, strings};
+use super::{connection, hashes, keys, latency, memory, server, slowlog, strings};
 
 /// Every command GoStore serves, sorted by name.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -49,6 +49,10 @@ cmd("client|list", -2, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::clie
 cmd("client|no-evict", 3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_no_evict))
 .acl(&["admin", "slow", "dangerous", "connection"])
 .doc(Group::Connection, "7.0.0", "Set client eviction mode for the current connection", "O(1)")
+.args(&[arg("enabled", ArgKind::OneOf).args(&[arg("on", ArgKind::PureToken).token("ON"), arg("off", ArgKind::PureToken).token("OFF")])]),
+cmd("client|no-touch", 3, NOSCRIPT | LOADING | STALE, Some(connection::client_no_touch))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys", "O(1)")
 .args(&[arg("enabled", ArgKind::OneOf).args(&[arg("on", ArgKind::PureToken).token("ON"), arg("off", ArgKind::PureToken).token("OFF")])]),
 cmd("client|pause", -3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_pause))
 .acl(&["admin", "slow", "dangerous", "connection"])
@@ -416,6 +420,36 @@ cmd("lcs", -3, READONLY, Some(strings::lcs))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 1, step: 1, limit: 0 })])
 .doc(Group::String, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
 .args(&[arg("key1", ArgKind::Key).key_spec(0), arg("key2", ArgKind::Key).key_spec(0), arg("len", ArgKind::PureToken).token("LEN").optional(), arg("idx", ArgKind::PureToken).token("IDX").optional(), arg("len", ArgKind::Integer).token("MINMATCHLEN").optional(), arg("withmatchlen", ArgKind::PureToken).token("WITHMATCHLEN").optional()]),
+cmd("memory", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Server, "4.0.0", "A container for memory diagnostics commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("memory|doctor", 2, NONE, Some(memory::memory_doctor))
+.acl(&["slow"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Server, "4.0.0", "Outputs memory problems report", "O(1)"),
+cmd("memory|help", 2, LOADING | STALE, Some(memory::memory_help))
+.acl(&["slow"])
+.doc(Group::Server, "4.0.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("memory|malloc-stats", 2, NONE, Some(memory::memory_malloc_stats))
+.acl(&["slow"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Server, "4.0.0", "Show allocator internal stats", "Depends on how much memory is allocated, could be slow"),
+cmd("memory|purge", 2, NONE, Some(memory::memory_purge))
+.acl(&["slow"])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+.doc(Group::Server, "4.0.0", "Ask the allocator to release memory", "Depends on how much memory is allocated, could be slow"),
+cmd("memory|stats", 2, NONE, Some(memory::memory_stats))
+.acl(&["slow"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Server, "4.0.0", "Show memory usage details", "O(1)"),
+cmd("memory|usage", -3, READONLY, Some(memory::memory_usage))
+.keys(2, 2, 1)
+.acl(&["read", "slow"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Server, "4.0.0", "Estimate the memory usage of a key", "O(N) where N is the number of samples.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).token("SAMPLES").optional()]),
+]),
 cmd("mget", -2, READONLY | FAST, Some(strings::mget))
 .keys(1, -1, 1)
 .acl(&["read", "string", "fast"])

@@ -24,7 +24,7 @@
 use std::alloc::{self, Layout};
 use std::marker::PhantomData;
 use std::ptr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use crate::util::hash::hash;
 use crate::util::rand::Rng;
@@ -44,6 +44,30 @@ static RESIZE_ALLOWED: AtomicBool = AtomicBool::new(true);
 /// Allows or discourages table growth process-wide (see RESIZE_ALLOWED).
 pub fn set_resize_allowed(allowed: bool) {
     RESIZE_ALLOWED.store(allowed, Ordering::Relaxed);
+}
+
+/// `maxmemory` in bytes, 0 for none. A table at load 1 does not double
+/// when the new bucket array would take the memory past it: it waits until
+/// the load reaches `MAX_SAFE_LOAD`, so that growing a big table does not
+/// suddenly evict many keys (Redis's `dictExpandAllowed`).
+static EXPAND_LIMIT: AtomicUsize = AtomicUsize::new(0);
+/// The load past which a table grows whatever the memory (Redis's
+/// `HASHTABLE_MAX_LOAD_FACTOR`): chains get long beyond it.
+const MAX_SAFE_LOAD: f64 = 1.618;
+
+/// Sets the memory limit table growth respects (see EXPAND_LIMIT).
+pub fn set_expand_limit(bytes: usize) {
+    EXPAND_LIMIT.store(bytes, Ordering::Relaxed);
+}
+
+/// Whether a table of `size` buckets holding `used` entries may double.
+fn expand_allowed(used: usize, size: usize) -> bool {
+    let limit = EXPAND_LIMIT.load(Ordering::Relaxed);
+    if limit == 0 || used as f64 / size as f64 > MAX_SAFE_LOAD {
+        return true;
+    }
+    let more = (used + 1).next_power_of_two() * std::mem::size_of::<usize>();
+    crate::memory::used_memory().saturating_add(more) <= limit
 }
 
 #[repr(C)]
@@ -402,6 +426,7 @@ impl<V> Dict<V> {
         let used = self.t[0].used;
         if used >= size
             && (RESIZE_ALLOWED.load(Ordering::Relaxed) || used / size > FORCE_RESIZE_RATIO)
+            && expand_allowed(used, size)
         {
             self.resize_to(used + 1);
         }
@@ -586,6 +611,73 @@ impl<V> Dict<V> {
             }
             Some((Node::key(n), &(*n).value))
         }
+    }
+
+    /// Visits up to `count` entries found around a random place, with their
+    /// meta words, and returns how many (Redis's `dictGetSomeKeys`, which
+    /// eviction samples with). From a random bucket it takes whole chains of
+    /// consecutive buckets, in both tables while rehashing, and jumps
+    /// elsewhere after a run of empty buckets; it gives up after `10 *
+    /// count` steps. Cheaper than `count` calls of `random`, and the keys are
+    /// nearly as well spread.
+    pub fn sample(&self, rng: &mut Rng, count: usize, mut f: impl FnMut(&[u8], &V, u32)) -> usize {
+        let count = count.min(self.len());
+        if count == 0 {
+            return 0;
+        }
+        let rehash = self.rehash_idx;
+        let tables = if rehash.is_some() { 2 } else { 1 };
+        let mut mask = self.t[0].mask();
+        if tables > 1 {
+            mask = mask.max(self.t[1].mask());
+        }
+        let mut i = (rng.next_u64() as usize) & mask;
+        let mut empty_run = 0usize;
+        let mut stored = 0usize;
+        let mut steps = count.saturating_mul(10);
+        while stored < count && steps > 0 {
+            steps -= 1;
+            for t in 0..tables {
+                // Below the rehash index, t[0]'s buckets are already empty;
+                // if t[1] is also out of range there, skip ahead to it.
+                if let (2, 0, Some(ri)) = (tables, t, rehash) {
+                    if i < ri {
+                        if i >= self.t[1].size() {
+                            i = ri;
+                        } else {
+                            continue;
+                        }
+                    }
+                }
+                let table = &self.t[t];
+                if i >= table.size() {
+                    continue;
+                }
+                let mut n = table.buckets[i];
+                if n.is_null() {
+                    empty_run += 1;
+                    if empty_run >= 5 && empty_run > count {
+                        i = (rng.next_u64() as usize) & mask;
+                        empty_run = 0;
+                    }
+                    continue;
+                }
+                empty_run = 0;
+                while !n.is_null() {
+                    // SAFETY: n is live while &self is borrowed.
+                    unsafe {
+                        f(Node::key(n), &(*n).value, (*n).meta);
+                        n = (*n).next;
+                    }
+                    stored += 1;
+                    if stored == count {
+                        return stored;
+                    }
+                }
+            }
+            i = (i + 1) & mask;
+        }
+        stored
     }
 
     /// Visits the entries of bucket `idx` (masked to each table's size) in
@@ -816,6 +908,41 @@ mod tests {
         }
         assert_eq!(hits.len(), 50);
         assert!(Dict::<()>::new().random(&mut rng).is_none());
+    }
+
+    #[test]
+    fn sample_visits_up_to_count_entries_and_reaches_all_of_them_while_rehashing() {
+        let mut d = Dict::new();
+        for i in 0..1000 {
+            d.insert_with_meta(&key(i), i, i as u32 * 2);
+        }
+        // Grow into a rehash and stop half-way.
+        for i in 1000..1100 {
+            d.insert_with_meta(&key(i), i, i as u32 * 2);
+        }
+        assert!(d.is_rehashing());
+        let mut rng = Rng::with_seed(7);
+        let mut seen = std::collections::HashSet::new();
+        let mut rounds = 0;
+        while seen.len() < 1100 && rounds < 100_000 {
+            rounds += 1;
+            let mut got = Vec::new();
+            let n = d.sample(&mut rng, 5, |k, v, meta| {
+                assert_eq!(k, key(*v).as_slice());
+                assert_eq!(meta, *v as u32 * 2);
+                got.push(*v);
+            });
+            assert_eq!(n, got.len());
+            // Fewer when the walk meets runs of empty buckets (as Redis's).
+            assert!(n <= 5);
+            seen.extend(got);
+        }
+        assert_eq!(seen.len(), 1100, "sampling never reached some keys");
+        let small: Dict<usize> = Dict::new();
+        assert_eq!(small.sample(&mut rng, 5, |_, _, _| {}), 0);
+        let mut one = Dict::new();
+        one.insert(b"k", 1usize);
+        assert_eq!(one.sample(&mut rng, 16, |_, _, _| {}), 1);
     }
 
     #[test]

@@ -126,7 +126,7 @@ impl Db {
         self.expire_if_needed(key, now);
         match self.dict.get_full_mut(key) {
             Some((v, meta)) => {
-                *meta = lru::clock();
+                lru::touch(meta);
                 self.stats.hits += 1;
                 Some(v)
             }
@@ -142,7 +142,7 @@ impl Db {
     pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
         self.expire_if_needed(key, now);
         let (v, meta) = self.dict.get_full_mut(key)?;
-        *meta = lru::clock();
+        lru::touch(meta);
         Some(v)
     }
 
@@ -202,32 +202,32 @@ impl Db {
     /// The hash at `key`, created empty when missing; WRONGTYPE otherwise.
     pub fn hash_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Hash, CmdError> {
         self.expire_if_needed(key, now);
-        let clock = lru::clock();
         let v = if self.dict.contains_key(key) {
             match self.dict.get_full_mut(key) {
                 Some((v, meta)) => {
-                    *meta = clock;
+                    lru::touch(meta);
                     v
                 }
                 None => return Err(CmdError::WrongType),
             }
         } else {
-            self.dict.insert_new(key, Value::hash(Hash::new()), clock)
+            self.dict
+                .insert_new(key, Value::hash(Hash::new()), lru::new_meta())
         };
         v.as_hash_mut().ok_or(CmdError::WrongType)
     }
 
     /// Sets `key` to `value`, clearing its TTL unless `keep_ttl` (Redis's
-    /// `setKey`). The new value's access clock is now, as a new object's.
+    /// `setKey`). The new value's access clock is now, as a new object's;
+    /// under LFU an existing key keeps its counter (`lru::overwrite`).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        let clock = lru::clock();
         match self.dict.get_full_mut(key) {
             Some((slot, meta)) => {
                 *slot = value;
-                *meta = clock;
+                lru::overwrite(meta);
             }
             None => {
-                self.dict.insert_new(key, value, clock);
+                self.dict.insert_new(key, value, lru::new_meta());
             }
         }
         if !keep_ttl && !self.expires.is_empty() {
@@ -237,7 +237,7 @@ impl Db {
 
     /// Adds a key known to be absent.
     pub fn add(&mut self, key: &[u8], value: Value) {
-        self.dict.insert_new(key, value, lru::clock());
+        self.dict.insert_new(key, value, lru::new_meta());
     }
 
     /// Removes `key` whole: its value, access clock and expiry time (RENAME

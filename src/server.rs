@@ -138,8 +138,14 @@ impl Server {
             .map_err(|e| StartError::Io("Can't start the lazyfree thread".into(), e))?;
         let started_ms = unix_ms();
         let run_id = new_run_id(&mut rng);
+        let wake_loop = Arc::clone(&waker);
         let core = Core {
-            aof: Aof::disabled(&config),
+            aof: Aof::new(
+                &config,
+                Arc::new(move || {
+                    let _ = wake_loop.wake();
+                }),
+            ),
             config,
             config_file,
             stats: Stats::default(),
@@ -175,15 +181,17 @@ impl Server {
             cron_count: 0,
         };
         if server.core.config.appendonly {
-            server.load_aof(waker)?;
+            server.load_aof()?;
+        } else {
+            // Kept for BGREWRITEAOF and CONFIG SET appendonly yes, as Redis.
+            server.core.aof.read_manifest().map_err(StartError::Aof)?;
         }
         Ok(server)
     }
 
     /// Replays the AOF, then opens it for appending.
-    fn load_aof(&mut self, waker: Arc<Waker>) -> Result<(), StartError> {
-        let (aof, files) = Aof::open(&self.core.config).map_err(StartError::Aof)?;
-        self.core.aof = aof;
+    fn load_aof(&mut self) -> Result<(), StartError> {
+        let files = self.core.aof.open().map_err(StartError::Aof)?;
         if !files.is_empty() {
             let started = Instant::now();
             self.core.loading = true;
@@ -204,7 +212,9 @@ impl Server {
                 prop,
                 ..
             } = self;
-            let stats = loader::load(&files, core.config.aof_load_truncated, &mut |args| {
+            let manifest = core.aof.manifest_path();
+            let truncate_ok = core.config.aof_load_truncated;
+            let stats = loader::load(&files, &manifest, truncate_ok, &mut |args| {
                 let Some(id) = core.commands.lookup(args.get(0)) else {
                     return Err(format!(
                         "Unknown command '{}'",
@@ -248,13 +258,7 @@ impl Server {
                 db.stats = Default::default();
             }
         }
-        let w = Arc::clone(&waker);
-        self.core
-            .aof
-            .start_appending(move || {
-                let _ = w.wake();
-            })
-            .map_err(StartError::Aof)?;
+        self.core.aof.start_appending().map_err(StartError::Aof)?;
         Ok(())
     }
 
@@ -267,6 +271,7 @@ impl Server {
     pub fn run(mut self) -> i32 {
         let mut events = Events::with_capacity(1024);
         log::info!("Ready to accept connections");
+        crate::aof::failpoint::arm();
         loop {
             // Clients left in `writes` wait for a WRITABLE event or for the
             // AOF (woken by the fsync thread or the cron), not for a timeout.
@@ -658,8 +663,10 @@ impl Server {
             );
             self.feed_expired();
         }
-        // 1. The AOF: one write of everything this tick changed.
+        // 1. The AOF: one write of everything this tick changed; then a
+        // rewrite may switch files and fork (the buffer is empty now).
         self.core.aof.flush(false);
+        self.core.aof.rewrite_step(&self.dbs, &self.core.config);
         // 2. Only now the replies.
         self.flush_replies();
     }
@@ -798,6 +805,7 @@ impl Server {
         self.databases_cron();
 
         self.core.aof.cron();
+        self.core.aof.rewrite_cron(&self.core.config);
         for token in std::mem::take(&mut self.accept_retry_cron) {
             self.accept(token);
         }
@@ -854,10 +862,10 @@ impl Server {
         self.core.listeners.close();
         if self.core.aof.enabled() {
             log::info!("Calling fsync() on the AOF file.");
-            if let Err(e) = self.core.aof.shutdown() {
-                log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
-                return 1;
-            }
+        }
+        if let Err(e) = self.core.aof.shutdown(&self.dbs, &self.core.config) {
+            log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
+            return 1;
         }
         // Best effort: send what is already written and durable.
         self.flush_replies();

@@ -226,7 +226,10 @@ fn corruption_stops_start_up_naming_the_file_and_offset() {
         out.contains(&format!("database.aof.1.incr.aof at offset {}", GOOD.len())),
         "{out}"
     );
-    assert!(out.contains("redis-check-aof --fix"), "{out}");
+    assert!(
+        out.contains("gostore-check-aof --fix appendonlydir/database.aof.manifest"),
+        "{out}"
+    );
     assert_eq!(
         std::fs::read(aof_dir(dir.path()).join("database.aof.1.incr.aof")).unwrap(),
         before,

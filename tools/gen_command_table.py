@@ -36,6 +36,8 @@ COMMANDS = {
     "command|info": "server::command_info", "command|docs": "server::command_docs",
     "command|list": "server::command_list", "command|getkeys": "server::command_getkeys",
     "command|getkeysandflags": "server::command_getkeysandflags", "command|help": "server::command_help",
+    # persistence
+    "bgrewriteaof": "persistence::bgrewriteaof",
     # generic keyspace
     "del": "keys::del", "unlink": "keys::unlink", "exists": "keys::exists", "type": "keys::type_",
     "keys": "keys::keys", "scan": "keys::scan", "randomkey": "keys::randomkey",
@@ -232,7 +234,8 @@ def main():
     print("//! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.")
     print()
     print("use super::spec::*;")
-    print("use super::{connection, hashes, keys, server, strings};")
+    mods = sorted({h.split("::")[0] for h in COMMANDS.values() if h})
+    print("use super::{%s};" % ", ".join(mods))
     print()
     print("/// Every command GoStore serves, sorted by name.")
     print("pub static COMMANDS: &[CommandSpec] = &[")

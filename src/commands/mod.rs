@@ -13,6 +13,7 @@ pub mod connection;
 pub mod hashes;
 pub mod info;
 pub mod keys;
+pub mod persistence;
 pub mod server;
 pub mod spec;
 pub mod strings;

@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 /// A job for the helper thread.
 enum Job {
     /// fdatasync `file`; on success everything up to `offset` is durable.
-    Fsync(Arc<File>, u64),
+    Fsync(Arc<File>, u64, Instant),
     /// Close a file (and unlink `path` if given), off the loop.
     Close(File, Option<PathBuf>),
     /// fdatasync (then close) a file the writer switched away from; on
@@ -52,11 +53,15 @@ impl FsyncWorker {
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
                     match job {
-                        Job::Fsync(file, offset) => {
+                        Job::Fsync(file, offset, asked) => {
                             match file.sync_data() {
                                 Ok(()) => {
                                     sh.done_offset.fetch_max(offset, Ordering::AcqRel);
                                     sh.errno.store(0, Ordering::Release);
+                                    log::debug!(
+                                        "Background AOF fsync up to offset {offset} done, {} ms after it was asked for",
+                                        asked.elapsed().as_millis()
+                                    );
                                 }
                                 Err(e) => {
                                     log::warn!(
@@ -139,7 +144,10 @@ impl FsyncWorker {
         let sent = self
             .tx
             .as_ref()
-            .map(|tx| tx.send(Job::Fsync(Arc::clone(file), offset)).is_ok())
+            .map(|tx| {
+                tx.send(Job::Fsync(Arc::clone(file), offset, Instant::now()))
+                    .is_ok()
+            })
             .unwrap_or(false);
         if !sent {
             self.shared.in_progress.store(false, Ordering::Release);

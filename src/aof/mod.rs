@@ -416,7 +416,9 @@ impl Aof {
                 }
             });
         }
-        let (dir, temp_incr) = (self.dir.clone(), rewrite::temp_incr_name(&self.filename));
+        let dir = self.dir.clone();
+        let filename = self.filename.clone();
+        let (base_seq, incr_seq) = (self.manifest.base_seq, self.manifest.incr_seq);
         worker.run(move || {
             let Ok(entries) = fs::read_dir(&dir) else {
                 return;
@@ -424,8 +426,8 @@ impl Aof {
             for e in entries.flatten() {
                 let name = e.file_name();
                 let name = name.to_string_lossy();
-                if rewrite::is_temp_base_name(&name) || name == temp_incr {
-                    log::info!("Removing the leftover temporary AOF file {name}");
+                if is_leftover(&name, &filename, base_seq, incr_seq) {
+                    log::info!("Removing the leftover AOF file {name} of an interrupted rewrite");
                     let _ = fs::remove_file(e.path());
                 }
             }
@@ -744,6 +746,32 @@ impl Aof {
     }
 }
 
+/// Whether `name`, in the AOF directory, is what an interrupted rewrite
+/// left: a temporary file, or a base or incr file numbered past anything the
+/// manifest names (created, or renamed into place, before a manifest that
+/// would name it was committed).
+fn is_leftover(name: &str, appendfilename: &str, base_seq: u64, incr_seq: u64) -> bool {
+    if rewrite::is_temp_base_name(name)
+        || name == rewrite::temp_incr_name(appendfilename)
+        || name == format!("temp-{}", Manifest::file_name(appendfilename))
+    {
+        return true;
+    }
+    let Some(rest) = name
+        .strip_prefix(appendfilename)
+        .and_then(|r| r.strip_prefix('.'))
+    else {
+        return false;
+    };
+    let seq_past = |suffix: &str, max: u64| {
+        rest.strip_suffix(suffix)
+            .filter(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n > max)
+    };
+    seq_past(".base.aof", base_seq) || seq_past(".incr.aof", incr_seq)
+}
+
 /// Whether a file starts with the RDB magic.
 pub fn is_rdb(p: &Path) -> bool {
     use std::io::Read;
@@ -752,4 +780,24 @@ pub fn is_rdb(p: &Path) -> bool {
         .and_then(|mut f| f.read_exact(&mut head))
         .map(|_| &head == b"REDIS")
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_temp_files_and_files_numbered_past_the_manifest() {
+        let f = "database.aof";
+        assert!(is_leftover("temp-rewriteaof-bg-42.aof", f, 3, 5));
+        assert!(is_leftover("temp-database.aof.incr", f, 3, 5));
+        assert!(is_leftover("temp-database.aof.manifest", f, 3, 5));
+        assert!(is_leftover("database.aof.4.base.aof", f, 3, 5));
+        assert!(is_leftover("database.aof.6.incr.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof.3.base.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof.2.incr.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof.manifest", f, 3, 5));
+        assert!(!is_leftover("other.aof.9.base.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof", f, 3, 5));
+    }
 }

@@ -81,6 +81,8 @@ pub(crate) struct Prepared {
 
 /// How an install went.
 pub(crate) struct Installed {
+    /// Whether it installed the first base of an AOF turned on at run time.
+    initial: bool,
     /// The manifest now on disk, if the rename happened.
     manifest: Manifest,
     /// Ok, or the error and whether the new manifest is live anyway.
@@ -252,7 +254,9 @@ fn install(
     incr_rename: Option<(PathBuf, PathBuf)>,
     manifest: Manifest,
 ) -> Installed {
+    let initial = incr_rename.is_some();
     let fail = |why: String, committed: bool, manifest: Manifest| Installed {
+        initial,
         manifest,
         result: Err((why, committed)),
         base_size: 0,
@@ -296,8 +300,14 @@ fn install(
         return fail(e.to_string(), e.committed, manifest);
     }
     failpoint::hit("rewrite-installed");
+    log::info!(
+        "Successfully renamed the temporary AOF base file {} into {}",
+        tmp.display(),
+        base.display()
+    );
     let base_size = fs::metadata(base).map(|m| m.len()).unwrap_or(0);
     Installed {
+        initial,
         manifest,
         result: Ok(()),
         base_size,
@@ -604,7 +614,7 @@ impl Aof {
             self.current_size = i.base_size + self.incr_size;
             self.base_size = self.current_size;
         }
-        if self.initial {
+        if i.initial {
             self.initial = false;
         }
         self.rw_stats.finished(true);
@@ -744,7 +754,9 @@ impl Aof {
                 RewriteDone::Installed(i) => {
                     if i.result.is_ok() || i.result.as_ref().is_err_and(|e| e.1) {
                         self.manifest = i.manifest;
-                        self.initial = false;
+                        if i.initial {
+                            self.initial = false;
+                        }
                     }
                 }
                 // A prepared incr file is empty; a manifest naming it is
@@ -769,7 +781,12 @@ impl Aof {
         let tmp = self
             .dir
             .join(format!("temp-rewriteaof-{}.aof", std::process::id()));
-        snapshot::write_base_file(dbs, &tmp, &Self::base_options(cfg))?;
+        // No testing delay here: this runs on the loop, at shutdown.
+        let o = BaseOptions {
+            key_delay_us: 0,
+            ..Self::base_options(cfg)
+        };
+        snapshot::write_base_file(dbs, &tmp, &o)?;
         fs::rename(&tmp, &base)?;
         manifest::write_manifest(&self.dir, &self.filename, &next.to_text())
             .map_err(|e| e.error)?;

@@ -312,6 +312,10 @@ fn child_main(dbs: &[Db], dir: &Path, o: &BaseOptions, parent: libc::pid_t, repo
             libc::_exit(1);
         }
     }
+    // The parent's sockets (listeners, clients), files and pipes are not
+    // the child's business: holding them would keep the port bound after a
+    // parent crash and delay the FIN of clients the parent closes.
+    close_inherited_fds(report.as_raw_fd());
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() };
     let tmp = temp_base_path(dir, me);
@@ -333,6 +337,40 @@ fn child_main(dbs: &[Db], dir: &Path, o: &BaseOptions, parent: libc::pid_t, repo
     unsafe {
         libc::write(report.as_raw_fd(), msg.as_ptr().cast(), msg.len());
         libc::_exit(code);
+    }
+}
+
+/// Closes every descriptor above stderr but `keep`.
+fn close_inherited_fds(keep: libc::c_int) {
+    let k = keep as libc::c_uint;
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: close_range(2) only closes descriptors of this process.
+        let ok = unsafe {
+            (k <= 3 || libc::syscall(libc::SYS_close_range, 3u32, k - 1, 0u32) == 0)
+                && libc::syscall(libc::SYS_close_range, k + 1, u32::MAX, 0u32) == 0
+        };
+        if ok {
+            return;
+        }
+    }
+    // Without close_range: the descriptors /proc lists (collected first, so
+    // the directory's own descriptor is not closed while read).
+    let fds: Vec<libc::c_int> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default();
+    for fd in fds {
+        if fd > 2 && fd != keep {
+            // SAFETY: closing a descriptor of this process that nothing
+            // in the child uses.
+            unsafe {
+                libc::close(fd);
+            }
+        }
     }
 }
 

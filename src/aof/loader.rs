@@ -113,10 +113,12 @@ pub fn scan<E>(
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
+                    // The offset is the start of the command that holds the
+                    // bad bytes: the whole command is what a repair drops.
                     return Err(ScanError::Corrupt {
                         offset,
-                        why: e.to_string(),
-                    })
+                        why: e.to_string().trim_start_matches("ERR ").to_string(),
+                    });
                 }
             }
             on(Item::Command(parser.args()), offset).map_err(ScanError::Stop)?;

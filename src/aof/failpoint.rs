@@ -16,12 +16,19 @@
 //! - `rewrite-installed`: the new manifest is live, old files not yet removed;
 //! - `history-removed`: old files are removed, the manifest still lists them.
 //!
+//! `GOSTORE_FAULT=aof-fsync:<action>` makes the AOF's fsyncs (on the loop
+//! under `always`, on the helper thread under `everysec`) misbehave, for the
+//! disk-fault tests: `eio` fails every one with EIO, `eio<n>` the next n,
+//! `delay<ms>` makes each take that long (a slow disk).
+//!
 //! Points are only armed once the server is ready (`arm`), so start-up's own
-//! manifest writes do not count. Without the variable this is one relaxed
-//! atomic load per call, on paths that run a few times per rewrite.
+//! manifest writes and fsyncs do not count. Without the variables this is
+//! one relaxed atomic load per call.
 
+use std::fs::File;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
+use std::time::Duration;
 
 static ARMED: AtomicBool = AtomicBool::new(false);
 static HITS: AtomicU32 = AtomicU32::new(0);
@@ -39,9 +46,53 @@ fn target() -> &'static Option<(String, u32)> {
 
 /// Starts counting hits (called when the server is ready).
 pub fn arm() {
-    if target().is_some() {
+    if target().is_some() || fault().is_some() {
         ARMED.store(true, Ordering::Relaxed);
     }
+}
+
+/// What `GOSTORE_FAULT` asks the AOF's fsyncs to do.
+#[derive(Debug)]
+enum Fault {
+    /// Fail with EIO, this many more times (u32::MAX: always).
+    Eio(AtomicU32),
+    /// Take this long.
+    Delay(Duration),
+}
+
+fn fault() -> &'static Option<Fault> {
+    static F: OnceLock<Option<Fault>> = OnceLock::new();
+    F.get_or_init(|| {
+        let v = std::env::var("GOSTORE_FAULT").ok()?;
+        let action = v.strip_prefix("aof-fsync:")?;
+        if let Some(n) = action.strip_prefix("eio") {
+            let n = if n.is_empty() { u32::MAX } else { n.parse().ok()? };
+            Some(Fault::Eio(AtomicU32::new(n)))
+        } else {
+            let ms = action.strip_prefix("delay")?.parse().ok()?;
+            Some(Fault::Delay(Duration::from_millis(ms)))
+        }
+    })
+}
+
+/// `file.sync_data()`, unless `GOSTORE_FAULT` says otherwise.
+pub fn sync_data(file: &File) -> std::io::Result<()> {
+    if ARMED.load(Ordering::Relaxed) {
+        match fault() {
+            Some(Fault::Eio(left)) => {
+                let n = left.load(Ordering::Relaxed);
+                if n > 0 {
+                    if n != u32::MAX {
+                        left.store(n - 1, Ordering::Relaxed);
+                    }
+                    return Err(std::io::Error::from_raw_os_error(libc::EIO));
+                }
+            }
+            Some(Fault::Delay(d)) => std::thread::sleep(*d),
+            None => {}
+        }
+    }
+    file.sync_data()
 }
 
 /// Kills the process if `point` is the configured crash point and this is

@@ -54,7 +54,7 @@ impl FsyncWorker {
                 while let Ok(job) = rx.recv() {
                     match job {
                         Job::Fsync(file, offset, asked) => {
-                            match file.sync_data() {
+                            match super::failpoint::sync_data(&file) {
                                 Ok(()) => {
                                     sh.done_offset.fetch_max(offset, Ordering::AcqRel);
                                     sh.errno.store(0, Ordering::Release);

@@ -621,7 +621,7 @@ impl Aof {
     /// fdatasync on the loop (`appendfsync always`).
     fn fsync_now(&mut self) {
         let Some(file) = &self.file else { return };
-        if let Err(e) = file.sync_data() {
+        if let Err(e) = failpoint::sync_data(file) {
             // The data may not be on disk and we cannot tell which part: as
             // Redis, stop rather than acknowledge it.
             log::warn!("Can't persist AOF for fsync error when the AOF fsync policy is 'always': {e}. Exiting...");

@@ -12,11 +12,13 @@
 //! - `db` is the keyspace: `Dict` (the incrementally rehashed key table),
 //!   `Value` (the packed object), hashes, lazy and active expiry.
 //! - `aof` is durability: the per-tick write, fsync policies, the manifest,
-//!   replay at start-up.
+//!   replay at start-up, and the rewrite, whose forked child writes a new
+//!   base from a copy-on-write image.
 //! - `config` reads `gostore.conf` (Redis's syntax) and serves CONFIG;
 //!   `core` holds the rest of the loop's state.
-//! - Helper threads, which never touch data: `aof::fsync` (fsync, close) and
-//!   `lazyfree` (dropping flushed tables).
+//! - Helper threads, which never touch data: `aof::fsync` (fsync, close,
+//!   the rewrite's renames and manifest writes) and `lazyfree` (dropping
+//!   flushed tables).
 
 pub mod aof;
 pub mod client;

@@ -16,7 +16,11 @@ fn log_of(dir: &std::path::Path) -> String {
 #[test]
 fn an_fsync_error_under_always_stops_the_server_before_the_write_is_acknowledged() {
     let dir = TempDir::new("fsync-always");
-    let log = dir.path().join("gostore.log").to_string_lossy().into_owned();
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
     let mut srv = TestServer::gostore_in_env(
         dir.path(),
         &["--appendfsync", "always", "--logfile", &log],
@@ -24,7 +28,10 @@ fn an_fsync_error_under_always_stops_the_server_before_the_write_is_acknowledged
     );
     let mut c = srv.raw_conn();
     let r = c.try_cmd(&[b"SET", b"k", b"v"]);
-    assert!(r.is_err(), "no reply for a write that may not be on disk: {r:?}");
+    assert!(
+        r.is_err(),
+        "no reply for a write that may not be on disk: {r:?}"
+    );
     assert_eq!(srv.wait(), Some(1));
     assert!(
         log_of(dir.path()).contains(
@@ -50,7 +57,11 @@ fn a_failed_background_fsync_refuses_writes_until_an_fsync_succeeds() {
         c.cmd_str(&["SET", "probe", "1"])
             == "-MISCONF Errors writing to the AOF file: Input/output error\r\n"
     });
-    assert_eq!(c.cmd_str(&["GET", "k"]), "$1\r\nv\r\n", "reads keep working");
+    assert_eq!(
+        c.cmd_str(&["GET", "k"]),
+        "$1\r\nv\r\n",
+        "reads keep working"
+    );
     assert_eq!(
         info_field(srv.port, "aof_last_write_status").as_deref(),
         Some("err")
@@ -68,7 +79,11 @@ fn a_failed_background_fsync_refuses_writes_until_an_fsync_succeeds() {
 #[test]
 fn under_everysec_a_slow_fsync_delays_writes_by_at_most_two_seconds() {
     let dir = TempDir::new("fsync-slow");
-    let log = dir.path().join("gostore.log").to_string_lossy().into_owned();
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
     let srv = TestServer::gostore_in_env(
         dir.path(),
         &["--appendfsync", "everysec", "--logfile", &log],
@@ -122,5 +137,39 @@ fn a_truncated_file_that_is_not_the_last_stops_start_up_even_with_aof_load_trunc
             good.len()
         )),
         "{out}"
+    );
+}
+
+#[test]
+fn a_truncated_tail_is_cut_off_with_a_warning_naming_the_file_and_offset() {
+    let dir = TempDir::new("truncated-tail-log");
+    let a = dir.path().join("appendonlydir");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("database.aof.manifest"),
+        "file database.aof.1.base.aof seq 1 type b\nfile database.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    let good = b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+    std::fs::write(a.join("database.aof.1.base.aof"), good).unwrap();
+    std::fs::write(
+        a.join("database.aof.1.incr.aof"),
+        [&good[..], b"*2\r\n$3\r\nDEL"].concat(),
+    )
+    .unwrap();
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
+    let srv = TestServer::gostore_in(dir.path(), &["--logfile", &log]);
+    assert_eq!(srv.raw_conn().cmd_str(&["GET", "a"]), "$1\r\n1\r\n");
+    let text = log_of(dir.path());
+    assert!(
+        text.contains(&format!(
+            "short read while loading the AOF file appendonlydir/database.aof.1.incr.aof!!! Truncating the AOF at offset {}",
+            good.len()
+        )),
+        "{text}"
     );
 }

@@ -74,7 +74,11 @@ fn redis_server_loads_gostore_s_log_and_its_rewritten_base_to_the_same_dataset()
     );
     assert_eq!(g.sigterm(), Some(0));
     let r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
-    assert_same(&dump(r.port, 16), &gostore_load, "Redis loading GoStore's base");
+    assert_same(
+        &dump(r.port, 16),
+        &gostore_load,
+        "Redis loading GoStore's base",
+    );
 }
 
 #[test]
@@ -110,7 +114,11 @@ fn gostore_loads_redis_s_log_and_redis_s_rewritten_base_to_the_same_dataset() {
     );
     assert_eq!(r.sigterm(), Some(0));
     let g = TestServer::gostore_in(dir.path(), &[]);
-    assert_same(&dump(g.port, 16), &redis_load, "GoStore loading Redis's base");
+    assert_same(
+        &dump(g.port, 16),
+        &redis_load,
+        "GoStore loading Redis's base",
+    );
 }
 
 #[test]

@@ -222,6 +222,35 @@ fn a_failed_rewrite_reports_err_keeps_the_files_and_is_retried_automatically() {
 }
 
 #[test]
+fn automatic_rewrites_stop_retrying_for_a_while_after_three_failures() {
+    let mut srv = TestServer::gostore_with_fsize_limit(libc::RLIM_INFINITY, &[]);
+    let mut c = srv.raw_conn();
+    let value = "v".repeat(1000);
+    for i in 0..100 {
+        c.cmd_str(&["SET", &format!("k{i}"), &value]);
+    }
+    srv.set_fsize_limit(64 * 1024);
+    c.cmd_str(&["CONFIG", "SET", "auto-aof-rewrite-min-size", "1kb"]);
+    wait_for(30, "three failures", || {
+        info_field(srv.port, "aof_rewrites_consecutive_failures").as_deref() == Some("3")
+    });
+    // Redis's aofRewriteLimited: the next automatic attempt waits a minute.
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(info_field(srv.port, "aof_rewrites").as_deref(), Some("3"));
+    // BGREWRITEAOF is never limited.
+    srv.set_fsize_limit(libc::RLIM_INFINITY);
+    assert_eq!(
+        c.cmd_str(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting started\r\n"
+    );
+    wait_for_rewrites(srv.port, 4);
+    assert_eq!(
+        info_field(srv.port, "aof_rewrites_consecutive_failures").as_deref(),
+        Some("0")
+    );
+}
+
+#[test]
 fn an_automatic_rewrite_starts_when_the_aof_grows_past_the_percentage_and_min_size() {
     let srv = TestServer::gostore(&[
         "--auto-aof-rewrite-min-size",
@@ -491,6 +520,41 @@ fn a_kill_9_of_the_server_also_ends_its_rewrite_child() {
     assert_eq!(
         srv.raw_conn().cmd_str(&["MGET", "a", "b"]),
         "*2\r\n$1\r\n1\r\n$1\r\n2\r\n"
+    );
+}
+
+#[test]
+fn sigterm_during_a_rewrite_stops_the_child_and_exits_zero_with_the_files_intact() {
+    let mut srv = TestServer::gostore(&["--rdb-key-save-delay", "1000000"]);
+    let mut c = srv.raw_conn();
+    c.cmd_str(&["SET", "a", "1"]);
+    c.cmd_str(&["SET", "b", "2"]);
+    c.cmd_str(&["BGREWRITEAOF"]);
+    wait_for(10, "the child", || {
+        info_field(srv.port, "total_forks").as_deref() == Some("1")
+    });
+    c.cmd_str(&["SET", "c", "3"]);
+    let pid = srv.pid().unwrap();
+    let child = *children_of(pid).first().expect("a rewrite child");
+    let started = Instant::now();
+    assert_eq!(srv.sigterm(), Some(0));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "did not wait for the child"
+    );
+    assert!(
+        !Path::new(&format!("/proc/{child}")).exists()
+            || read(Path::new(&format!("/proc/{child}/stat"))).contains(") Z"),
+        "the child was stopped"
+    );
+    let dir = aof_dir(&srv.path);
+    assert!(!files_in(&dir)
+        .iter()
+        .any(|f| f.starts_with("temp-rewriteaof")));
+    srv.restart();
+    assert_eq!(
+        srv.raw_conn().cmd_str(&["MGET", "a", "b", "c"]),
+        "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"
     );
 }
 

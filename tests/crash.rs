@@ -206,7 +206,7 @@ fn writer(
 }
 
 #[test]
-fn every_acknowledged_write_survives_random_kill_9s_including_mid_rewrite() {
+fn every_acknowledged_write_survives_random_kill_9s_under_each_policy_and_mid_rewrite() {
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -221,11 +221,7 @@ fn every_acknowledged_write_survives_random_kill_9s_including_mid_rewrite() {
     let started = Instant::now();
     // At least 20 cycles; more while the time budget allows.
     while cycles < 20 || (cycles < 40 && started.elapsed() < Duration::from_secs(10)) {
-        let policy = if cycles % 2 == 0 {
-            "always"
-        } else {
-            "everysec"
-        };
+        let policy = ["always", "everysec", "no"][cycles % 3];
         let mut srv = TestServer::gostore_in(
             dir.path(),
             &[
@@ -464,6 +460,37 @@ fn everysec_fsyncs_at_least_once_a_second_while_writes_flow() {
         );
         t += 50;
     }
+}
+
+#[test]
+fn under_appendfsync_no_gostore_never_fsyncs_the_aof_while_it_runs() {
+    let dir = TempDir::new("fsync-no");
+    let log = dir.path().join("gostore.log");
+    let log_arg = log.to_string_lossy().into_owned();
+    let srv = TestServer::gostore_in(
+        dir.path(),
+        &[
+            "--appendfsync",
+            "no",
+            "--loglevel",
+            "verbose",
+            "--logfile",
+            &log_arg,
+        ],
+    );
+    let mut c = RawConn::connect(srv.port);
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_millis(2500) {
+        c.cmd(&[b"SET", format!("k{}", n % 100).as_bytes(), b"v"]);
+        n += 1;
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("Ready to accept connections"));
+    assert!(
+        !text.contains("Background AOF fsync"),
+        "the kernel decides when to write back: {text}"
+    );
 }
 
 /// Now, as milliseconds since local midnight (the log's clock).

@@ -66,7 +66,11 @@ fn fault() -> &'static Option<Fault> {
         let v = std::env::var("GOSTORE_FAULT").ok()?;
         let action = v.strip_prefix("aof-fsync:")?;
         if let Some(n) = action.strip_prefix("eio") {
-            let n = if n.is_empty() { u32::MAX } else { n.parse().ok()? };
+            let n = if n.is_empty() {
+                u32::MAX
+            } else {
+                n.parse().ok()?
+            };
             Some(Fault::Eio(AtomicU32::new(n)))
         } else {
             let ms = action.strip_prefix("delay")?.parse().ok()?;

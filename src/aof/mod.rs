@@ -400,10 +400,6 @@ impl Aof {
     fn remove_leftovers(&mut self) {
         let Some(worker) = &self.worker else { return };
         let history = std::mem::take(&mut self.manifest.history);
-        for h in &history {
-            log::info!("Removing the history file {} in the background", h.name);
-            worker.unlink_later(self.dir.join(&h.name));
-        }
         if !history.is_empty() {
             let (dir, name, text) = (
                 self.dir.clone(),
@@ -411,6 +407,20 @@ impl Aof {
                 self.manifest.to_text(),
             );
             worker.run(move || {
+                // The manifest that made them history may have been renamed
+                // into place just before a crash: make that durable first.
+                if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
+                    log::warn!("Can't fsync the AOF directory, keeping the history files: {e}");
+                    return;
+                }
+                for h in &history {
+                    log::info!("Removing the history file {}", h.name);
+                    if let Err(e) = fs::remove_file(dir.join(&h.name)) {
+                        if e.kind() != io::ErrorKind::NotFound {
+                            log::warn!("Could not remove {}: {e}", h.name);
+                        }
+                    }
+                }
                 if let Err(e) = manifest::write_manifest(&dir, &name, &text) {
                     log::warn!("Can't update the AOF manifest after removing history files: {e}");
                 }

@@ -324,6 +324,43 @@ fn config_set_appendonly_yes_writes_a_base_first_and_no_stops_logging() {
 }
 
 #[test]
+fn turning_the_aof_off_and_on_repeatedly_even_during_rewrites_keeps_a_loadable_set() {
+    let dir = TempDir::new("appendonly-flip");
+    let mut srv = TestServer::gostore_in(dir.path(), &["--rdb-key-save-delay", "200"]);
+    fill_every_type(srv.port);
+    let mut c = srv.raw_conn();
+    for round in 0..6 {
+        c.cmd_str(&["SET", &format!("round:{round}"), "before"]);
+        if round % 2 == 0 {
+            c.cmd_str(&["BGREWRITEAOF"]);
+        }
+        assert_eq!(c.cmd_str(&["CONFIG", "SET", "appendonly", "no"]), "+OK\r\n");
+        c.cmd_str(&["SET", &format!("round:{round}"), "while off"]);
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "appendonly", "yes"]),
+            "+OK\r\n"
+        );
+        c.cmd_str(&["INCR", "after-on"]);
+    }
+    wait_for(30, "the AOF to be on again", || {
+        info_field(srv.port, "aof_rewrite_in_progress").as_deref() == Some("0")
+            && info_field(srv.port, "aof_rewrite_scheduled").as_deref() == Some("0")
+            && info_field(srv.port, "aof_last_bgrewrite_status").as_deref() == Some("ok")
+    });
+    c.cmd_str(&["SET", "last", "1"]);
+    let before = dump(srv.port, 16);
+    srv.kill9();
+    srv.restart();
+    assert_same(
+        &without_encodings(&dump(srv.port, 16)),
+        &without_encodings(&before),
+        "after turning the AOF off and on",
+    );
+    let (ok, out) = check_aof(&aof_dir(dir.path()).join("database.aof.manifest"));
+    assert!(ok, "{out}");
+}
+
+#[test]
 fn shutdown_before_the_first_base_is_written_still_keeps_the_dataset() {
     let dir = TempDir::new("appendonly-shutdown");
     let mut srv = TestServer::gostore_in(

@@ -322,14 +322,15 @@ impl Aof {
     /// After loading: creates the base for a fresh dataset, opens the last
     /// incr file (or a new one) for appending, persists the manifest, starts
     /// the helper thread, and removes what a crash may have left behind:
-    /// history files and temporary files.
+    /// history files, temporary files, files numbered past the manifest.
     pub fn start_appending(&mut self) -> Result<(), AofError> {
         fs::create_dir_all(&self.dir).map_err(io_err(format!(
             "Can't create the AOF directory {}",
             self.dir.display()
         )))?;
         let mut changed = false;
-        if self.manifest.base.is_none() && self.manifest.incrs.is_empty() {
+        let had_manifest = self.manifest.base.is_some() || !self.manifest.incrs.is_empty();
+        if !had_manifest {
             // An empty dataset: an empty base file, as Redis writes on first start.
             let name = self.manifest.new_base(&self.filename);
             let p = self.dir.join(&name);
@@ -378,7 +379,7 @@ impl Aof {
         self.ensure_worker()
             .map_err(io_err("Can't start the AOF fsync thread"))?;
         self.last_fsync = Instant::now();
-        self.remove_leftovers();
+        self.remove_leftovers(had_manifest);
         Ok(())
     }
 
@@ -397,7 +398,10 @@ impl Aof {
     /// Removes history files the manifest still lists and temporary files
     /// of an interrupted rewrite, on the helper thread (Redis removes the
     /// history files at start-up too).
-    fn remove_leftovers(&mut self) {
+    /// Files numbered past the manifest are only removed when the manifest
+    /// came from disk (`had_manifest`): without one, nothing says they are
+    /// leftovers.
+    fn remove_leftovers(&mut self, had_manifest: bool) {
         let Some(worker) = &self.worker else { return };
         let history = std::mem::take(&mut self.manifest.history);
         if !history.is_empty() {
@@ -428,7 +432,11 @@ impl Aof {
         }
         let dir = self.dir.clone();
         let filename = self.filename.clone();
-        let (base_seq, incr_seq) = (self.manifest.base_seq, self.manifest.incr_seq);
+        let (base_seq, incr_seq) = if had_manifest {
+            (self.manifest.base_seq, self.manifest.incr_seq)
+        } else {
+            (u64::MAX, u64::MAX)
+        };
         worker.run(move || {
             let Ok(entries) = fs::read_dir(&dir) else {
                 return;

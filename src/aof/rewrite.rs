@@ -76,7 +76,6 @@ pub(crate) enum RewriteDone {
 pub(crate) struct Prepared {
     file: Option<File>,
     manifest: Option<Manifest>,
-    temp_incr: Option<PathBuf>,
 }
 
 /// How an install went.
@@ -208,7 +207,6 @@ fn prepare(dir: &Path, appendfilename: &str, plan: Plan) -> Result<Prepared, Str
         Plan::Off => Ok(Prepared {
             file: None,
             manifest: None,
-            temp_incr: None,
         }),
         Plan::Initial => {
             let p = dir.join(temp_incr_name(appendfilename));
@@ -221,7 +219,6 @@ fn prepare(dir: &Path, appendfilename: &str, plan: Plan) -> Result<Prepared, Str
             Ok(Prepared {
                 file: Some(f),
                 manifest: None,
-                temp_incr: Some(p),
             })
         }
         Plan::Next(m) => {
@@ -239,7 +236,6 @@ fn prepare(dir: &Path, appendfilename: &str, plan: Plan) -> Result<Prepared, Str
             Ok(Prepared {
                 file: Some(f),
                 manifest: Some(m),
-                temp_incr: None,
             })
         }
     }
@@ -415,10 +411,12 @@ impl Aof {
         self.fork(dbs, cfg);
     }
 
-    /// Closes (and removes, if temporary) a file prepared for nothing.
+    /// Closes a file prepared for nothing. A temporary incr file is left in
+    /// place: a newer prepare may already have recreated it under the same
+    /// name (the next one truncates it, start-up removes it).
     fn drop_prepared(&self, p: Prepared) {
         if let (Some(f), Some(w)) = (p.file, &self.worker) {
-            w.close_later(f, p.temp_incr);
+            w.close_later(f, None);
         }
     }
 

@@ -55,6 +55,9 @@ pub(crate) enum Rewrite {
     Idle,
     /// The helper thread is creating the next incr file.
     Preparing { gen: u64 },
+    /// The next incr file is ready; the switch waits for the AOF buffer to
+    /// be written (a write postponed behind a slow fsync).
+    Switching(Prepared),
     /// The child is writing the base.
     Running { child: Child },
     /// The helper thread is installing the new base.
@@ -62,6 +65,7 @@ pub(crate) enum Rewrite {
 }
 
 /// What the helper thread reports back.
+#[derive(Debug)]
 pub(crate) enum RewriteDone {
     /// Step 1 ended.
     Prepared {
@@ -73,12 +77,14 @@ pub(crate) enum RewriteDone {
 }
 
 /// The file (and manifest) to switch to.
+#[derive(Debug)]
 pub(crate) struct Prepared {
     file: Option<File>,
     manifest: Option<Manifest>,
 }
 
 /// How an install went.
+#[derive(Debug)]
 pub(crate) struct Installed {
     /// Whether it installed the first base of an AOF turned on at run time.
     initial: bool,
@@ -364,6 +370,11 @@ impl Aof {
     /// End of tick, after the AOF write: takes the helper thread's results,
     /// and switches files and forks once the next incr file is ready.
     pub fn rewrite_step(&mut self, dbs: &[Db], cfg: &Config) {
+        if matches!(self.rw, Rewrite::Switching(_)) && self.buf.is_empty() {
+            if let Rewrite::Switching(p) = std::mem::take(&mut self.rw) {
+                self.switch_and_fork(p, dbs, cfg);
+            }
+        }
         while let Ok(done) = self.done_rx.try_recv() {
             match done {
                 RewriteDone::Prepared { gen, result } => self.on_prepared(gen, result, dbs, cfg),
@@ -394,17 +405,24 @@ impl Aof {
                 return;
             }
         };
-        if p.file.is_some() {
-            // The child must see every logged command and the new file must
-            // hold none of them: write what is buffered to the old file now.
-            self.flush(true);
-            if !self.buf.is_empty() {
-                log::warn!("Can't rewrite the append only file: the AOF buffer could not be written to the current file");
+        // The child must see every logged command and the new file must
+        // hold none of them: the switch waits until the buffer is written to
+        // the old file (this tick's write ran just before; a write postponed
+        // behind a slow fsync goes within two seconds).
+        if p.file.is_some() && !self.buf.is_empty() {
+            if self.write_errno.is_some() {
+                log::warn!("Can't rewrite the append only file: the AOF can't be written");
                 self.drop_prepared(p);
                 self.rewrite_failed();
-                return;
+            } else {
+                self.rw = Rewrite::Switching(p);
             }
+            return;
         }
+        self.switch_and_fork(p, dbs, cfg);
+    }
+
+    fn switch_and_fork(&mut self, p: Prepared, dbs: &[Db], cfg: &Config) {
         if let Some(file) = p.file {
             self.switch_file(file, p.manifest);
         }
@@ -681,14 +699,19 @@ impl Aof {
             }
         }
         self.discard_buffer();
-        match &self.rw {
-            Rewrite::Running { .. } => self.kill_child(),
-            Rewrite::Preparing { .. } => {
-                // Its result will be dropped.
-                self.rw = Rewrite::Idle;
+        match std::mem::take(&mut self.rw) {
+            Rewrite::Running { child } => {
+                self.rw = Rewrite::Running { child };
+                self.kill_child();
+            }
+            // Its result will be dropped.
+            Rewrite::Preparing { .. } => self.rw_stats.started = None,
+            Rewrite::Switching(p) => {
+                self.drop_prepared(p);
                 self.rw_stats.started = None;
             }
-            Rewrite::Installing | Rewrite::Idle => {}
+            Rewrite::Installing => self.rw = Rewrite::Installing,
+            Rewrite::Idle => {}
         }
         self.on = false;
         self.initial = false;
@@ -718,7 +741,7 @@ impl Aof {
                 log::warn!("AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.");
                 self.kill_child();
             }
-            Rewrite::Preparing { .. } => self.rw = Rewrite::Idle,
+            Rewrite::Preparing { .. } | Rewrite::Switching(_) => self.rw = Rewrite::Idle,
             Rewrite::Installing => {
                 self.rw_stats.scheduled = true;
                 return Ok(());

@@ -12,20 +12,20 @@
 //! - `db` is the keyspace: `Dict` (the incrementally rehashed key table),
 //!   `Value` (the packed object), hashes, lazy and active expiry.
 //! - `aof` is durability: the per-tick write, fsync policies, the manifest,
-//!   replay at start-up.
+//!   replay at start-up, and the rewrite, whose forked child writes a new
+//!   base from a copy-on-write image.
 //! - `memory` is the accounting behind `used_memory` (a counting global
 //!   allocator) and MEMORY; `evict` enforces `maxmemory` with Redis's eight
 //!   policies before each command.
 //! - `config` reads `gostore.conf` (Redis's syntax) and serves CONFIG;
 //!   `core` holds the rest of the loop's state.
-//! - Helper threads, which never touch data: `aof::fsync` (fsync, close) and
-//!   `lazyfree` (dropping flushed tables, big deleted or evicted values).
+//! - Helper threads, which never touch data: `aof::fsync` (fsync, close,
+//!   the rewrite's renames and manifest writes) and `lazyfree` (dropping
+//!   flushed tables, big deleted or evicted values).
 //! - Operations: `service` (systemd notify, daemonize, pid file), `limits`
 //!   (output buffer limits, maxclients and RLIMIT_NOFILE, protected mode),
 //!   `slowlog`, `latency` (LATENCY and latency histograms), `pause` (CLIENT
 //!   PAUSE), `config_rewrite` (CONFIG REWRITE), `logging`.
-//! - Memory: `memory` (accounting, MEMORY USAGE/DOCTOR) and `evict`
-//!   (maxmemory and the eviction policies).
 
 pub mod aof;
 pub mod client;

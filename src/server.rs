@@ -140,8 +140,14 @@ impl Server {
             .map_err(|e| StartError::Io("Can't start the lazyfree thread".into(), e))?;
         let started_ms = unix_ms();
         let run_id = new_run_id(&mut rng);
+        let wake_loop = Arc::clone(&waker);
         let core = Core {
-            aof: Aof::disabled(&config),
+            aof: Aof::new(
+                &config,
+                Arc::new(move || {
+                    let _ = wake_loop.wake();
+                }),
+            ),
             config,
             config_file,
             stats: Stats::default(),
@@ -190,15 +196,17 @@ impl Server {
         }
         crate::memory::mark_startup();
         if server.core.config.appendonly {
-            server.load_aof(waker)?;
+            server.load_aof()?;
+        } else {
+            // Kept for BGREWRITEAOF and CONFIG SET appendonly yes, as Redis.
+            server.core.aof.read_manifest().map_err(StartError::Aof)?;
         }
         Ok(server)
     }
 
     /// Replays the AOF, then opens it for appending.
-    fn load_aof(&mut self, waker: Arc<Waker>) -> Result<(), StartError> {
-        let (aof, files) = Aof::open(&self.core.config).map_err(StartError::Aof)?;
-        self.core.aof = aof;
+    fn load_aof(&mut self) -> Result<(), StartError> {
+        let files = self.core.aof.open().map_err(StartError::Aof)?;
         if !files.is_empty() {
             let started = Instant::now();
             self.core.loading = true;
@@ -225,7 +233,9 @@ impl Server {
                 .map(|m| m.len())
                 .sum();
             let mut progress = crate::service::LoadProgress::new(total);
-            let stats = loader::load(&files, core.config.aof_load_truncated, &mut |args| {
+            let manifest = core.aof.manifest_path();
+            let truncate_ok = core.config.aof_load_truncated;
+            let stats = loader::load(&files, &manifest, truncate_ok, &mut |args| {
                 progress.command(args.total_bytes() + 16 * args.len());
                 let Some(id) = core.commands.lookup_original(args.get(0)) else {
                     return Err(format!(
@@ -270,13 +280,7 @@ impl Server {
                 db.stats = Default::default();
             }
         }
-        let w = Arc::clone(&waker);
-        self.core
-            .aof
-            .start_appending(move || {
-                let _ = w.wake();
-            })
-            .map_err(StartError::Aof)?;
+        self.core.aof.start_appending().map_err(StartError::Aof)?;
         Ok(())
     }
 
@@ -289,6 +293,7 @@ impl Server {
     pub fn run(mut self) -> i32 {
         let mut events = Events::with_capacity(1024);
         log::info!("Ready to accept connections");
+        crate::aof::failpoint::arm();
         crate::service::ready();
         loop {
             // Clients left in `writes` wait for a WRITABLE event or for the
@@ -762,9 +767,11 @@ impl Server {
             );
             self.feed_expired();
         }
-        // 1. The AOF: one write of everything this tick changed.
+        // 1. The AOF: one write of everything this tick changed; then a
+        // rewrite may switch files and fork (the buffer is empty now).
         self.core.aof.flush(false);
         self.record_aof_latency();
+        self.core.aof.rewrite_step(&self.dbs, &self.core.config);
         // 2. Only now the replies (MONITOR lines included).
         for t in self.clients.take_flush() {
             if let Some(c) = self.clients.get_mut(t) {
@@ -959,6 +966,7 @@ impl Server {
         self.databases_cron();
 
         self.core.aof.cron();
+        self.core.aof.rewrite_cron(&self.core.config);
         self.record_aof_latency();
         for token in std::mem::take(&mut self.accept_retry_cron) {
             self.accept(token);
@@ -1054,10 +1062,10 @@ impl Server {
         self.core.listeners.close();
         if self.core.aof.enabled() {
             log::info!("Calling fsync() on the AOF file.");
-            if let Err(e) = self.core.aof.shutdown() {
-                log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
-                return 1;
-            }
+        }
+        if let Err(e) = self.core.aof.shutdown(&self.dbs, &self.core.config) {
+            log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
+            return 1;
         }
         // Best effort: send what is already written and durable.
         self.flush_replies();

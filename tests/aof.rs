@@ -214,6 +214,11 @@ fn a_truncated_aof_is_refused_when_aof_load_truncated_is_no() {
         out.contains("database.aof.1.incr.aof") && out.contains(&format!("offset {}", GOOD.len())),
         "{out}"
     );
+    assert!(
+        out.contains("gostore-check-aof --fix appendonlydir/database.aof.manifest")
+            && out.contains("set the 'aof-load-truncated' configuration option to yes"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -226,7 +231,10 @@ fn corruption_stops_start_up_naming_the_file_and_offset() {
         out.contains(&format!("database.aof.1.incr.aof at offset {}", GOOD.len())),
         "{out}"
     );
-    assert!(out.contains("redis-check-aof --fix"), "{out}");
+    assert!(
+        out.contains("gostore-check-aof --fix appendonlydir/database.aof.manifest"),
+        "{out}"
+    );
     assert_eq!(
         std::fs::read(aof_dir(dir.path()).join("database.aof.1.incr.aof")).unwrap(),
         before,
@@ -396,7 +404,13 @@ fn redis_server_loads_a_gostore_aof_and_gostore_loads_redis_s() {
 #[test]
 fn a_full_disk_refuses_writes_holds_their_replies_and_recovers_by_itself() {
     // RLIMIT_FSIZE makes AOF writes past 64 KB fail with EFBIG, as a full disk would.
-    let mut srv = TestServer::gostore_with_fsize_limit(64 * 1024, &[]);
+    let logs = TempDir::new("full-disk-log");
+    let log = logs
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
+    let mut srv = TestServer::gostore_with_fsize_limit(64 * 1024, &["--logfile", &log]);
     let value = "x".repeat(1000);
     let mut writer = srv.raw_conn();
     let mut acked = Vec::new();
@@ -450,6 +464,26 @@ fn a_full_disk_refuses_writes_holds_their_replies_and_recovers_by_itself() {
     assert!(other
         .cmd_str(&["INFO", "persistence"])
         .contains("aof_last_write_status:ok"));
+    // Logged once for the whole outage, and its end too.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        text.matches("Error writing to the AOF file: File too large")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("AOF write error looks solved"), "{text}");
+    // The short write that hit the limit was cut off: the file holds whole
+    // commands only.
+    let out = std::process::Command::new(common::check_aof_bin())
+        .arg(aof_dir(&srv.path).join("database.aof.manifest"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // Everything acknowledged is in the file.
     srv.kill9();
     srv.restart();

@@ -51,6 +51,8 @@ COMMANDS = {
     "memory": None, "memory|usage": "memory::memory_usage", "memory|stats": "memory::memory_stats",
     "memory|doctor": "memory::memory_doctor", "memory|malloc-stats": "memory::memory_malloc_stats",
     "memory|purge": "memory::memory_purge", "memory|help": "memory::memory_help",
+    # persistence
+    "bgrewriteaof": "persistence::bgrewriteaof",
     # generic keyspace
     "del": "keys::del", "unlink": "keys::unlink", "exists": "keys::exists", "type": "keys::type_",
     "keys": "keys::keys", "scan": "keys::scan", "randomkey": "keys::randomkey",
@@ -257,7 +259,8 @@ def main():
     print("//! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.")
     print()
     print("use super::spec::*;")
-    print("use super::{connection, hashes, keys, latency, memory, server, slowlog, strings};")
+    mods = sorted({h.split("::")[0] for h in COMMANDS.values() if h})
+    print("use super::{%s};" % ", ".join(mods))
     print()
     print("/// Every command GoStore serves, sorted by name.")
     print("pub static COMMANDS: &[CommandSpec] = &[")

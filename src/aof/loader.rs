@@ -9,9 +9,12 @@
 //! Anything else malformed stops start-up with the file and byte offset.
 //! `MULTI ... EXEC` blocks (written by Redis for transactions) are applied
 //! whole or not at all.
+//!
+//! `scan` is the reading half, shared with `gostore-check-aof` (`check`), so
+//! the server and the tool agree on what a valid file is.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -32,134 +35,93 @@ pub struct LoadStats {
     pub truncated: bool,
 }
 
-/// Runs one command; Err(reason) for an unknown or malformed command.
-pub type Exec<'a> = dyn FnMut(&Args<'_>) -> Result<(), String> + 'a;
-
-/// Replays `files` in order. Only the last may be truncated.
-pub fn load(
-    files: &[PathBuf],
-    truncate_ok: bool,
-    exec: &mut Exec<'_>,
-) -> Result<LoadStats, AofError> {
-    let total: u64 = files
-        .iter()
-        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
-        .sum();
-    let mut stats = LoadStats::default();
-    let started = Instant::now();
-    let mut last_report = Instant::now();
-    for (i, path) in files.iter().enumerate() {
-        let last = i + 1 == files.len();
-        let before = stats.bytes;
-        load_file(
-            path,
-            last && truncate_ok,
-            last,
-            exec,
-            &mut stats,
-            &mut |done| {
-                if last_report.elapsed().as_secs() >= 1 {
-                    last_report = Instant::now();
-                    let done = before + done;
-                    let pct = (done * 100).checked_div(total).unwrap_or(100);
-                    let mbs = done as f64 / 1e6 / started.elapsed().as_secs_f64().max(1e-3);
-                    log::info!(
-                        "Loading the AOF: {pct}% ({} of {} MB, {mbs:.0} MB/s)",
-                        done / 1_000_000,
-                        total / 1_000_000
-                    );
-                }
-            },
-        )?;
-        if stats.truncated {
-            break;
-        }
-    }
-    Ok(stats)
+/// One thing found in an AOF file.
+pub enum Item<'a> {
+    /// A command.
+    Command(Args<'a>),
+    /// A `#...` annotation line, newline included.
+    Annotation(&'a [u8]),
 }
 
-fn load_file(
+/// Where a scan stopped, at the end of the file.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanEnd {
+    /// Offset just past the last whole item.
+    pub consumed: u64,
+    /// Bytes in the file.
+    pub size: u64,
+}
+
+/// Why a scan stopped early.
+#[derive(Debug)]
+pub enum ScanError<E> {
+    /// Reading failed.
+    Io(io::Error),
+    /// Bytes that are not RESP, at `offset`.
+    Corrupt { offset: u64, why: String },
+    /// The callback stopped it.
+    Stop(E),
+}
+
+/// Reads `path` item by item, calling `on(item, offset)` for each complete
+/// command or annotation. What follows the last whole item (`consumed` <
+/// `size`) is an incomplete command.
+pub fn scan<E>(
     path: &Path,
-    truncate_ok: bool,
-    is_last: bool,
-    exec: &mut Exec<'_>,
-    stats: &mut LoadStats,
-    progress: &mut dyn FnMut(u64),
-) -> Result<(), AofError> {
-    let mut file = File::open(path).map_err(|e| {
-        AofError::Io(
-            format!("Can't open the append only file {}", path.display()),
-            e,
-        )
-    })?;
-    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if size == 0 {
-        return Ok(());
-    }
+    on: &mut dyn FnMut(Item<'_>, u64) -> Result<(), E>,
+) -> Result<ScanEnd, ScanError<E>> {
+    let mut file = File::open(path).map_err(ScanError::Io)?;
+    let size = file.metadata().map(|m| m.len()).map_err(ScanError::Io)?;
     // A bulk cannot be longer than the file: that bounds the allocation a
     // corrupt length could ask for.
     let limits = Limits {
-        max_bulk_len: size as i64,
+        max_bulk_len: size.min(i64::MAX as u64) as i64,
         auth_required: false,
         oversize_is_incomplete: true,
     };
     let mut parser = Parser::new();
     let mut read_total: u64 = 0;
-    let mut multi: Option<(u64, Vec<OwnedArgs>)> = None;
     let mut eof = false;
     loop {
-        // Run every complete command in the buffer.
+        // Every complete item in the buffer.
         loop {
+            let offset = parser.consumed();
             match parser.peek() {
                 Some(b'#') => match parser.skip_line() {
-                    Ok(true) => continue,
+                    Ok(true) => {
+                        on(Item::Annotation(parser.skipped_line()), offset)
+                            .map_err(ScanError::Stop)?;
+                        continue;
+                    }
                     Ok(false) => break,
                     Err(e) => {
-                        return Err(AofError::Corrupt {
-                            file: path.to_path_buf(),
-                            offset: parser.consumed(),
+                        return Err(ScanError::Corrupt {
+                            offset,
                             why: e.to_string(),
                         })
                     }
                 },
                 Some(b'*') | None => {}
                 Some(other) => {
-                    return Err(AofError::Corrupt {
-                        file: path.to_path_buf(),
-                        offset: parser.consumed(),
-                        why: format!("expected '*', got '{}'", other as char),
+                    return Err(ScanError::Corrupt {
+                        offset,
+                        why: format!("expected '*', got '{}'", other.escape_ascii()),
                     });
                 }
             }
-            let cmd_offset = parser.consumed();
             match parser.next(&limits) {
                 Ok(true) => {}
                 Ok(false) => break,
                 Err(e) => {
-                    return Err(AofError::Corrupt {
-                        file: path.to_path_buf(),
-                        offset: cmd_offset,
-                        why: e.to_string(),
-                    })
+                    // The offset is the start of the command that holds the
+                    // bad bytes: the whole command is what a repair drops.
+                    return Err(ScanError::Corrupt {
+                        offset,
+                        why: e.to_string().trim_start_matches("ERR ").to_string(),
+                    });
                 }
             }
-            let args = parser.args();
-            let name = args.get(0);
-            if name.eq_ignore_ascii_case(b"MULTI") {
-                multi = Some((cmd_offset, Vec::new()));
-            } else if name.eq_ignore_ascii_case(b"EXEC") {
-                if let Some((_, queued)) = multi.take() {
-                    for q in &queued {
-                        run(exec, &q.args(), path, cmd_offset)?;
-                        stats.commands += 1;
-                    }
-                }
-            } else if let Some((_, queued)) = &mut multi {
-                queued.push(OwnedArgs::new(args.iter_from(0).map(|a| a.to_vec())));
-            } else {
-                run(exec, &args, path, cmd_offset)?;
-                stats.commands += 1;
-            }
+            on(Item::Command(parser.args()), offset).map_err(ScanError::Stop)?;
             parser.consume();
         }
         if eof {
@@ -169,13 +131,8 @@ fn load_file(
         let n = loop {
             match file.read(target) {
                 Ok(n) => break n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    return Err(AofError::Io(
-                        format!("Error reading the append only file {}", path.display()),
-                        e,
-                    ))
-                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ScanError::Io(e)),
             }
         };
         if n == 0 {
@@ -184,32 +141,173 @@ fn load_file(
         }
         parser.commit_read(n);
         read_total += n as u64;
-        stats.bytes += n as u64;
-        progress(read_total);
     }
+    Ok(ScanEnd {
+        consumed: parser.consumed(),
+        size: read_total,
+    })
+}
+
+/// Runs one command; Err(reason) for an unknown or malformed command.
+pub type Exec<'a> = dyn FnMut(&Args<'_>) -> Result<(), String> + 'a;
+
+/// Replays `files` in order. Only the last may be truncated. `manifest` is
+/// named in errors, for the repair command.
+pub fn load(
+    files: &[PathBuf],
+    manifest: &Path,
+    truncate_ok: bool,
+    exec: &mut Exec<'_>,
+) -> Result<LoadStats, AofError> {
+    let total: u64 = files
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let mut stats = LoadStats::default();
+    let mut progress = Progress {
+        started: Instant::now(),
+        last_report: Instant::now(),
+        done_before: 0,
+        total,
+    };
+    for (i, path) in files.iter().enumerate() {
+        let last = i + 1 == files.len();
+        let started = Instant::now();
+        load_file(
+            path,
+            manifest,
+            last && truncate_ok,
+            last,
+            exec,
+            &mut stats,
+            &mut progress,
+        )?;
+        log::info!(
+            "DB loaded from {} file {}: {:.3} seconds",
+            if path.to_string_lossy().ends_with(".incr.aof") {
+                "incr"
+            } else {
+                "base"
+            },
+            path.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            started.elapsed().as_secs_f64()
+        );
+        progress.done_before = stats.bytes;
+        if stats.truncated {
+            break;
+        }
+    }
+    Ok(stats)
+}
+
+/// Logs the load's progress once a second.
+struct Progress {
+    started: Instant,
+    last_report: Instant,
+    done_before: u64,
+    total: u64,
+}
+
+impl Progress {
+    fn report(&mut self, offset: u64) {
+        if self.last_report.elapsed().as_secs() < 1 {
+            return;
+        }
+        self.last_report = Instant::now();
+        let done = self.done_before + offset;
+        let pct = (done * 100).checked_div(self.total).unwrap_or(100);
+        let mbs = done as f64 / 1e6 / self.started.elapsed().as_secs_f64().max(1e-3);
+        log::info!(
+            "Loading the AOF: {pct}% ({} of {} MB, {mbs:.0} MB/s)",
+            done / 1_000_000,
+            self.total / 1_000_000
+        );
+    }
+}
+
+fn load_file(
+    path: &Path,
+    manifest: &Path,
+    truncate_ok: bool,
+    is_last: bool,
+    exec: &mut Exec<'_>,
+    stats: &mut LoadStats,
+    progress: &mut Progress,
+) -> Result<(), AofError> {
+    let mut multi: Option<(u64, Vec<OwnedArgs>)> = None;
+    let mut n: u64 = 0;
+    let scanned = scan(path, &mut |item, offset| {
+        let Item::Command(args) = item else {
+            return Ok(());
+        };
+        n += 1;
+        if n % 1024 == 0 {
+            progress.report(offset);
+        }
+        let name = args.get(0);
+        if name.eq_ignore_ascii_case(b"MULTI") {
+            multi = Some((offset, Vec::new()));
+        } else if name.eq_ignore_ascii_case(b"EXEC") {
+            if let Some((_, queued)) = multi.take() {
+                for q in &queued {
+                    run(exec, &q.args(), path, offset)?;
+                    stats.commands += 1;
+                }
+            }
+        } else if let Some((_, queued)) = &mut multi {
+            queued.push(OwnedArgs::new(args.iter_from(0).map(|a| a.to_vec())));
+        } else {
+            run(exec, &args, path, offset)?;
+            stats.commands += 1;
+        }
+        Ok(())
+    });
+    let end = match scanned {
+        Ok(end) => end,
+        Err(ScanError::Io(e)) => {
+            return Err(AofError::Io(
+                format!("Error reading the append only file {}", path.display()),
+                e,
+            ))
+        }
+        Err(ScanError::Corrupt { offset, why }) => {
+            return Err(AofError::Corrupt {
+                file: path.to_path_buf(),
+                offset,
+                why,
+                manifest: manifest.to_path_buf(),
+            })
+        }
+        Err(ScanError::Stop(e)) => return Err(e),
+    };
+    stats.bytes += end.size;
     // What is left is a partial command (or an open MULTI): a crash mid-write.
     let valid_end = match &multi {
         Some((start, _)) => *start,
-        None => parser.consumed(),
+        None => end.consumed,
     };
-    if valid_end < read_total {
+    if valid_end < end.size {
         if !is_last {
             return Err(AofError::Corrupt {
                 file: path.to_path_buf(),
                 offset: valid_end,
                 why: "unexpected end of file".into(),
+                manifest: manifest.to_path_buf(),
             });
         }
         if !truncate_ok {
             return Err(AofError::Truncated {
                 file: path.to_path_buf(),
                 offset: valid_end,
+                manifest: manifest.to_path_buf(),
             });
         }
         log::warn!(
             "!!! Warning: short read while loading the AOF file {}!!! Truncating the AOF at offset {valid_end} (the last {} bytes were an incomplete command)",
             path.display(),
-            read_total - valid_end
+            end.size - valid_end
         );
         let f = OpenOptions::new().write(true).open(path).map_err(|e| {
             AofError::Io(format!("Can't open {} to truncate it", path.display()), e)

@@ -263,17 +263,70 @@ impl Manifest {
 
     /// Writes the manifest into `dir` atomically: temp file, fsync, rename,
     /// fsync of the directory.
-    pub fn persist(&self, dir: &Path, appendfilename: &str) -> io::Result<()> {
-        let name = Manifest::file_name(appendfilename);
-        let tmp: PathBuf = dir.join(format!("temp-{name}"));
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(self.to_text().as_bytes())?;
-            f.sync_all()?;
-        }
-        fs::rename(&tmp, dir.join(&name))?;
-        File::open(dir)?.sync_all()
+    pub fn persist(&self, dir: &Path, appendfilename: &str) -> Result<(), PersistError> {
+        write_manifest(dir, appendfilename, &self.to_text())
     }
+
+    /// Moves every incr file but the last `keep` to history (they are
+    /// covered by a new base), as Redis's `markRewrittenIncrAofAsHistory`.
+    pub fn retire_incrs(&mut self, keep: usize) {
+        let n = self.incrs.len().saturating_sub(keep);
+        for mut f in self.incrs.drain(..n) {
+            f.kind = FileType::History;
+            self.history.push(f);
+        }
+    }
+}
+
+/// Why writing a manifest failed. `committed` tells whether the new manifest
+/// was already renamed into place (only the directory fsync failed): it is
+/// then the one a restart reads, though a power loss could still bring the
+/// old one back.
+#[derive(Debug)]
+pub struct PersistError {
+    /// What failed.
+    pub step: &'static str,
+    /// The OS error.
+    pub error: io::Error,
+    /// Whether the rename happened.
+    pub committed: bool,
+}
+
+impl std::fmt::Display for PersistError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.step, self.error)
+    }
+}
+
+impl std::error::Error for PersistError {}
+
+/// Writes manifest `text` into `dir` atomically: a temp file, fsync, rename
+/// over the manifest, fsync of the directory (which also makes new AOF
+/// files' names durable). A crash at any point leaves the old manifest or
+/// the new one, whole.
+pub fn write_manifest(dir: &Path, appendfilename: &str, text: &str) -> Result<(), PersistError> {
+    let name = Manifest::file_name(appendfilename);
+    let tmp: PathBuf = dir.join(format!("temp-{name}"));
+    let fail = |step, error, committed| PersistError {
+        step,
+        error,
+        committed,
+    };
+    {
+        let mut f = File::create(&tmp)
+            .map_err(|e| fail("Can't open the temporary AOF manifest file", e, false))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| fail("Error writing the temporary AOF manifest file", e, false))?;
+        f.sync_all()
+            .map_err(|e| fail("Can't fsync the temporary AOF manifest file", e, false))?;
+    }
+    super::failpoint::hit("manifest-temp-written");
+    fs::rename(&tmp, dir.join(&name))
+        .map_err(|e| fail("Can't rename the temporary AOF manifest file", e, false))?;
+    super::failpoint::hit("manifest-renamed");
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| fail("Can't fsync the AOF directory", e, true))
 }
 
 #[cfg(test)]

@@ -12,16 +12,27 @@
 //! the buffer, write commands get `-MISCONF`, and the write is retried each
 //! tick until the disk takes it.
 //!
+//! A rewrite (`rewrite.rs`) replaces the base with a compact snapshot made
+//! by a forked child, while the writer moves on to a new incr file; the
+//! manifest, swapped atomically, says at every instant which files hold the
+//! dataset.
+//!
 //! Invariant: `written + buf.len() == end_offset()`; `durable_offset() <=
-//! written`.
+//! written`. Offsets count every byte ever fed and never go back, across
+//! incr files and across turning the AOF off and on.
 
+pub mod check;
+pub mod failpoint;
 pub mod fsync;
 pub mod loader;
 pub mod manifest;
+pub mod rewrite;
+pub mod snapshot;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,6 +41,7 @@ use crate::config::{Config, FsyncPolicy};
 use crate::resp::parser::Args;
 use fsync::FsyncWorker;
 use manifest::{FileType, Manifest};
+use rewrite::{Rewrite, RewriteDone, RewriteStats};
 
 /// A buffer larger than this is released after a write instead of reused.
 const BUF_KEEP: usize = 1024 * 1024;
@@ -54,9 +66,14 @@ pub enum AofError {
         file: PathBuf,
         offset: u64,
         why: String,
+        manifest: PathBuf,
     },
     /// The last file ends mid-command and `aof-load-truncated` is off.
-    Truncated { file: PathBuf, offset: u64 },
+    Truncated {
+        file: PathBuf,
+        offset: u64,
+        manifest: PathBuf,
+    },
     /// A command in the file is unknown or malformed.
     BadCommand {
         file: PathBuf,
@@ -76,15 +93,17 @@ impl std::fmt::Display for AofError {
                 "The AOF file {} starts with an RDB preamble, which this GoStore version can't read yet. Rewrite it from Redis with 'aof-use-rdb-preamble no' (CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF)",
                 p.display()
             ),
-            AofError::Corrupt { file, offset, why } => write!(
+            AofError::Corrupt { file, offset, why, manifest } => write!(
                 f,
-                "Bad file format reading the append only file {} at offset {offset} ({why}): make a backup of your AOF file, then use redis-check-aof --fix <filename.manifest>",
-                file.display()
+                "Bad file format reading the append only file {} at offset {offset} ({why}): make a backup of your AOF files, then run gostore-check-aof --fix {}",
+                file.display(),
+                manifest.display()
             ),
-            AofError::Truncated { file, offset } => write!(
+            AofError::Truncated { file, offset, manifest } => write!(
                 f,
-                "Unexpected end of file reading the append only file {} at offset {offset}. You can: 1) Make a backup of your AOF file, then use redis-check-aof --fix <filename.manifest>. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
-                file.display()
+                "Unexpected end of file reading the append only file {} at offset {offset}. You can: 1) Make a backup of your AOF files, then run gostore-check-aof --fix {}. 2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.",
+                file.display(),
+                manifest.display()
             ),
             AofError::BadCommand { file, offset, why } => write!(f, "{why} reading the append only file {} at offset {offset}", file.display()),
         }
@@ -98,23 +117,46 @@ fn io_err(what: impl Into<String>) -> impl FnOnce(io::Error) -> AofError {
     move |e| AofError::Io(what, e)
 }
 
+/// Opens a new, empty AOF file for appending (O_APPEND: after a short write
+/// is cut off with ftruncate, the next write lands at the new end).
+pub(crate) fn create_for_append(p: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(libc::O_APPEND)
+        .open(p)
+}
+
+/// Wakes the loop (the helper thread calls it after each job).
+pub type Wake = Arc<dyn Fn() + Send + Sync>;
+
 /// The AOF writer.
 pub struct Aof {
-    enabled: bool,
+    /// `appendonly` as Redis's `aof_state != AOF_OFF`.
+    on: bool,
+    /// Turned on at run time, waiting for its first base (Redis's
+    /// `AOF_WAIT_REWRITE`): writes go to a temporary incr file that no
+    /// manifest names yet.
+    initial: bool,
     policy: FsyncPolicy,
     dir: PathBuf,
     filename: String,
     manifest: Manifest,
+    /// The file written to; None while nothing is logged.
     file: Option<Arc<File>>,
     buf: Vec<u8>,
     selected_db: Option<usize>,
     written: u64,
     /// Bytes known to be on disk.
     synced: u64,
+    /// Size of the file being written.
     incr_size: u64,
     /// Size of all files (INFO aof_current_size).
     pub current_size: u64,
-    /// Size of the base at start or last rewrite (INFO aof_base_size).
+    /// Size of the AOF after the last rewrite, or of the base at start (INFO
+    /// aof_base_size; the reference of auto-aof-rewrite-percentage).
     pub base_size: u64,
     last_fsync: Instant,
     postponed_since: Option<Instant>,
@@ -123,18 +165,27 @@ pub struct Aof {
     write_errno: Option<i32>,
     last_error_log: Option<(i32, Instant)>,
     worker: Option<FsyncWorker>,
+    wake: Wake,
     timestamps: bool,
     last_ts: i64,
     /// Durations of the last writes and fsyncs, (latency event, ms), for
     /// the loop to hand to the latency monitor.
     pub timings: Vec<(&'static str, u64)>,
+    /// The rewrite in progress, if any.
+    rw: Rewrite,
+    /// Rewrite counters for INFO.
+    pub rw_stats: RewriteStats,
+    done_tx: Sender<RewriteDone>,
+    done_rx: Receiver<RewriteDone>,
 }
 
 impl Aof {
-    /// A disabled AOF (`appendonly no`): feeds are dropped.
-    pub fn disabled(config: &Config) -> Aof {
+    /// An AOF that logs nothing yet (`appendonly no`, or before loading).
+    pub fn new(config: &Config, wake: Wake) -> Aof {
+        let (done_tx, done_rx) = channel();
         Aof {
-            enabled: false,
+            on: false,
+            initial: false,
             policy: config.appendfsync,
             dir: config.aof_dir(),
             filename: config.appendfilename.clone(),
@@ -153,8 +204,13 @@ impl Aof {
             write_errno: None,
             last_error_log: None,
             worker: None,
-            timestamps: false,
+            wake,
+            timestamps: config.aof_timestamp_enabled,
             last_ts: 0,
+            rw: Rewrite::Idle,
+            rw_stats: RewriteStats::default(),
+            done_tx,
+            done_rx,
             timings: Vec::new(),
         }
     }
@@ -166,38 +222,52 @@ impl Aof {
         }
     }
 
+    /// The manifest's path.
+    pub fn manifest_path(&self) -> PathBuf {
+        self.dir.join(Manifest::file_name(&self.filename))
+    }
+
+    /// Reads the manifest, if there is one, without loading anything: with
+    /// `appendonly no` a later BGREWRITEAOF or `CONFIG SET appendonly yes`
+    /// continues its sequence numbers, as Redis's `aofLoadManifestFromDisk`.
+    pub fn read_manifest(&mut self) -> Result<(), AofError> {
+        let path = self.manifest_path();
+        if path.exists() {
+            self.manifest = Manifest::load(&path)
+                .map_err(|e| AofError::Manifest(path.clone(), e.to_string()))?;
+        }
+        Ok(())
+    }
+
     /// Reads (or creates from a legacy single file) the manifest and returns
-    /// the AOF with the files to replay, in order. Relative to the current
-    /// directory, which is `dir`.
-    pub fn open(config: &Config) -> Result<(Aof, Vec<PathBuf>), AofError> {
-        let mut aof = Aof::disabled(config);
-        aof.enabled = true;
-        aof.timestamps = config.aof_timestamp_enabled;
-        let manifest_path = aof.dir.join(Manifest::file_name(&aof.filename));
-        let legacy = PathBuf::from(&aof.filename);
+    /// the files to replay, in order. Relative to the current directory,
+    /// which is `dir`.
+    pub fn open(&mut self) -> Result<Vec<PathBuf>, AofError> {
+        self.on = true;
+        let manifest_path = self.manifest_path();
+        let legacy = PathBuf::from(&self.filename);
         if manifest_path.exists() {
-            aof.manifest = Manifest::load(&manifest_path)
-                .map_err(|e| AofError::Manifest(manifest_path.clone(), e.to_string()))?;
+            self.read_manifest()?;
             // An upgrade interrupted after the manifest was written but
             // before the legacy file moved: finish it.
-            let base_is_legacy = aof
+            let base_is_legacy = self
                 .manifest
                 .base
                 .as_ref()
-                .is_some_and(|b| b.name == aof.filename);
+                .is_some_and(|b| b.name == self.filename);
             if base_is_legacy
-                && aof.manifest.incrs.is_empty()
+                && self.manifest.incrs.is_empty()
                 && legacy.is_file()
-                && !aof.dir.join(&aof.filename).exists()
+                && !self.dir.join(&self.filename).exists()
             {
-                aof.move_legacy_in(&legacy)?;
+                self.move_legacy_in(&legacy)?;
             }
         } else if legacy.is_file() {
-            aof.upgrade_legacy(&legacy)?;
+            self.upgrade_legacy(&legacy)?;
         }
         let mut files = Vec::new();
-        for f in aof.manifest.load_order() {
-            let p = aof.dir.join(&f.name);
+        for f in self.manifest.load_order() {
+            let p = self.dir.join(&f.name);
             if !p.is_file() {
                 return Err(AofError::Missing(p));
             }
@@ -206,16 +276,16 @@ impl Aof {
             }
             files.push(p);
         }
-        if let Some(b) = &aof.manifest.base {
-            aof.base_size = fs::metadata(aof.dir.join(&b.name))
+        if let Some(b) = &self.manifest.base {
+            self.base_size = fs::metadata(self.dir.join(&b.name))
                 .map(|m| m.len())
                 .unwrap_or(0);
         }
-        aof.current_size = files
+        self.current_size = files
             .iter()
             .map(|p| fs::metadata(p).map(|m| m.len()).unwrap_or(0))
             .sum();
-        Ok((aof, files))
+        Ok(files)
     }
 
     /// Moves a pre-7 single-file AOF into the directory as the base, as
@@ -242,7 +312,7 @@ impl Aof {
         // then the move. A crash in between is finished by `open`.
         self.manifest
             .persist(&self.dir, &self.filename)
-            .map_err(io_err("Can't write the AOF manifest"))?;
+            .map_err(|e| AofError::Io("Can't write the AOF manifest".into(), e.error))?;
         self.move_legacy_in(legacy)?;
         log::info!("Successfully migrated an old-style AOF into the AOF directory");
         Ok(())
@@ -261,15 +331,17 @@ impl Aof {
     }
 
     /// After loading: creates the base for a fresh dataset, opens the last
-    /// incr file (or a new one) for appending, persists the manifest, and
-    /// starts the fsync thread.
-    pub fn start_appending(&mut self, wake: impl Fn() + Send + 'static) -> Result<(), AofError> {
+    /// incr file (or a new one) for appending, persists the manifest, starts
+    /// the helper thread, and removes what a crash may have left behind:
+    /// history files, temporary files, files numbered past the manifest.
+    pub fn start_appending(&mut self) -> Result<(), AofError> {
         fs::create_dir_all(&self.dir).map_err(io_err(format!(
             "Can't create the AOF directory {}",
             self.dir.display()
         )))?;
         let mut changed = false;
-        if self.manifest.base.is_none() && self.manifest.incrs.is_empty() {
+        let had_manifest = self.manifest.base.is_some() || !self.manifest.incrs.is_empty();
+        if !had_manifest {
             // An empty dataset: an empty base file, as Redis writes on first start.
             let name = self.manifest.new_base(&self.filename);
             let p = self.dir.join(&name);
@@ -282,10 +354,13 @@ impl Aof {
             log::info!("Creating AOF base file {name} on server start");
             changed = true;
         }
-        if self.manifest.incrs.is_empty() {
+        let new_incr = self.manifest.incrs.is_empty();
+        if new_incr {
             let name = self.manifest.new_incr(&self.filename);
             log::info!("Creating AOF incr file {name} on server start");
             changed = true;
+        } else if let Some(last) = self.manifest.incrs.last() {
+            log::info!("Opening AOF incr file {} on server start", last.name);
         }
         let last = self
             .manifest
@@ -293,32 +368,109 @@ impl Aof {
             .last()
             .map(|f| self.dir.join(&f.name))
             .unwrap_or_default();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&last)
-            .map_err(io_err(format!(
-                "Can't open the append-only file {}",
-                last.display()
-            )))?;
+        let opened = if new_incr {
+            // A file of that name would be a leftover no manifest names.
+            create_for_append(&last)
+        } else {
+            OpenOptions::new().append(true).open(&last)
+        };
+        let file = opened.map_err(io_err(format!(
+            "Can't open the append-only file {}",
+            last.display()
+        )))?;
         self.incr_size = file.metadata().map(|m| m.len()).unwrap_or(0);
         if changed {
             file.sync_all()
                 .map_err(io_err("Can't fsync the AOF incr file"))?;
             self.manifest
                 .persist(&self.dir, &self.filename)
-                .map_err(io_err("Can't write the AOF manifest"))?;
+                .map_err(|e| AofError::Io("Can't write the AOF manifest".into(), e.error))?;
         }
         self.file = Some(Arc::new(file));
-        self.worker =
-            Some(FsyncWorker::start(wake).map_err(io_err("Can't start the AOF fsync thread"))?);
+        self.ensure_worker()
+            .map_err(io_err("Can't start the AOF fsync thread"))?;
         self.last_fsync = Instant::now();
+        self.remove_leftovers(had_manifest);
         Ok(())
     }
 
-    /// Whether the AOF is on.
+    /// Starts the helper thread if it is not running.
+    fn ensure_worker(&mut self) -> io::Result<&FsyncWorker> {
+        if self.worker.is_none() {
+            let wake = Arc::clone(&self.wake);
+            self.worker = Some(FsyncWorker::start(move || wake())?);
+        }
+        match &self.worker {
+            Some(w) => Ok(w),
+            None => Err(io::Error::other("no helper thread")),
+        }
+    }
+
+    /// Removes history files the manifest still lists and temporary files
+    /// of an interrupted rewrite, on the helper thread (Redis removes the
+    /// history files at start-up too).
+    /// Files numbered past the manifest are only removed when the manifest
+    /// came from disk (`had_manifest`): without one, nothing says they are
+    /// leftovers.
+    fn remove_leftovers(&mut self, had_manifest: bool) {
+        let Some(worker) = &self.worker else { return };
+        let history = std::mem::take(&mut self.manifest.history);
+        if !history.is_empty() {
+            let (dir, name, text) = (
+                self.dir.clone(),
+                self.filename.clone(),
+                self.manifest.to_text(),
+            );
+            worker.run(move || {
+                // The manifest that made them history may have been renamed
+                // into place just before a crash: make that durable first.
+                if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
+                    log::warn!("Can't fsync the AOF directory, keeping the history files: {e}");
+                    return;
+                }
+                for h in &history {
+                    log::info!("Removing the history file {}", h.name);
+                    if let Err(e) = fs::remove_file(dir.join(&h.name)) {
+                        if e.kind() != io::ErrorKind::NotFound {
+                            log::warn!("Could not remove {}: {e}", h.name);
+                        }
+                    }
+                }
+                if let Err(e) = manifest::write_manifest(&dir, &name, &text) {
+                    log::warn!("Can't update the AOF manifest after removing history files: {e}");
+                }
+            });
+        }
+        let dir = self.dir.clone();
+        let filename = self.filename.clone();
+        let (base_seq, incr_seq) = if had_manifest {
+            (self.manifest.base_seq, self.manifest.incr_seq)
+        } else {
+            (u64::MAX, u64::MAX)
+        };
+        worker.run(move || {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if is_leftover(&name, &filename, base_seq, incr_seq) {
+                    log::info!("Removing the leftover AOF file {name} of an interrupted rewrite");
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        });
+    }
+
+    /// Whether the AOF is on (`appendonly`, INFO aof_enabled).
     pub fn enabled(&self) -> bool {
-        self.enabled
+        self.on
+    }
+
+    /// Whether commands are being logged (a file is open).
+    fn logging(&self) -> bool {
+        self.file.is_some()
     }
 
     /// The fsync policy in force.
@@ -362,7 +514,7 @@ impl Aof {
 
     /// Appends a command as received.
     pub fn feed_args(&mut self, db: usize, args: &Args<'_>) {
-        if !self.enabled {
+        if !self.logging() {
             return;
         }
         self.prepare(db);
@@ -372,7 +524,7 @@ impl Aof {
 
     /// Appends commands already in RESP form.
     pub fn feed_raw(&mut self, db: usize, resp: &[u8]) {
-        if !self.enabled {
+        if !self.logging() {
             return;
         }
         self.prepare(db);
@@ -381,7 +533,7 @@ impl Aof {
 
     /// Appends `DEL key` (expired or evicted keys).
     pub fn feed_del(&mut self, db: usize, key: &[u8]) {
-        if !self.enabled {
+        if !self.logging() {
             return;
         }
         self.prepare(db);
@@ -394,9 +546,9 @@ impl Aof {
     }
 
     /// The offset replies may acknowledge: written to the file, and fsynced
-    /// under `always`. Everything, when the AOF is off.
+    /// under `always`. Everything, when nothing is logged.
     pub fn durable_offset(&self) -> u64 {
-        if !self.enabled {
+        if !self.logging() {
             return u64::MAX;
         }
         match self.policy {
@@ -414,26 +566,31 @@ impl Aof {
     /// mem_aof_buffer, and what eviction leaves out of the memory it counts
     /// against maxmemory (Redis's `sdsAllocSize(aof_buf)`).
     pub fn buffer_capacity(&self) -> usize {
-        if self.enabled {
+        if self.logging() {
             self.buf.capacity()
         } else {
             0
         }
     }
 
+    /// The errno of a failed background fsync, where it counts: under
+    /// everysec (under `always` the loop fsyncs itself, and under `no` no
+    /// one would retry it).
+    fn fsync_errno(&self) -> Option<i32> {
+        if self.policy == FsyncPolicy::Everysec {
+            self.worker.as_ref().and_then(|w| w.last_error())
+        } else {
+            None
+        }
+    }
+
     /// Why write commands are refused, if they are: the last write or
     /// background fsync failed (Redis's MISCONF).
     pub fn write_error(&self) -> Option<String> {
-        if !self.enabled {
+        if !self.logging() {
             return None;
         }
-        let errno = self.write_errno.or_else(|| {
-            if self.policy == FsyncPolicy::Always {
-                None
-            } else {
-                self.worker.as_ref().and_then(|w| w.last_error())
-            }
-        })?;
+        let errno = self.write_errno.or_else(|| self.fsync_errno())?;
         Some(
             io::Error::from_raw_os_error(errno)
                 .to_string()
@@ -444,9 +601,10 @@ impl Aof {
         )
     }
 
-    /// Whether the last write succeeded (INFO aof_last_write_status).
+    /// Whether the last write and background fsync succeeded (INFO
+    /// aof_last_write_status).
     pub fn last_write_ok(&self) -> bool {
-        self.write_errno.is_none()
+        self.write_errno.is_none() && (!self.logging() || self.fsync_errno().is_none())
     }
 
     /// Whether a background fsync is running (INFO aof_pending_bio_fsync).
@@ -455,9 +613,9 @@ impl Aof {
     }
 
     /// The end of tick: one write of the buffer, then fsync per policy.
-    /// `force` skips the everysec postponement (shutdown).
+    /// `force` skips the everysec postponement (shutdown, file switches).
     pub fn flush(&mut self, force: bool) {
-        if !self.enabled || self.file.is_none() {
+        if !self.logging() {
             return;
         }
         if self.buf.is_empty() {
@@ -513,7 +671,7 @@ impl Aof {
     fn fsync_now(&mut self) {
         let Some(file) = &self.file else { return };
         let started = Instant::now();
-        let synced = file.sync_data();
+        let synced = failpoint::sync_data(file);
         self.time("aof-fsync-always", started);
         if let Err(e) = synced {
             // The data may not be on disk and we cannot tell which part: as
@@ -590,6 +748,16 @@ impl Aof {
         }
     }
 
+    /// Forgets what the buffer holds (the AOF was turned off, or its first
+    /// rewrite failed): the offsets move past it, so no reply waits for it.
+    fn discard_buffer(&mut self) {
+        self.written += self.buf.len() as u64;
+        self.synced = self.written;
+        self.buf = Vec::new();
+        self.postponed_since = None;
+        self.write_errno = None;
+    }
+
     fn on_write_error(&mut self, e: io::Error) {
         let errno = e.raw_os_error().unwrap_or(libc::EIO);
         let now = Instant::now();
@@ -609,7 +777,7 @@ impl Aof {
     /// Cron work: retries a failed or postponed write, and starts the
     /// everysec fsync when the buffer was empty.
     pub fn cron(&mut self) {
-        if !self.enabled {
+        if !self.logging() {
             return;
         }
         if self.write_errno.is_some() || self.postponed_since.is_some() {
@@ -617,22 +785,6 @@ impl Aof {
         } else {
             self.maybe_fsync_everysec();
         }
-    }
-
-    /// Shutdown: write everything (blocking), fsync, stop the thread.
-    pub fn shutdown(&mut self) -> io::Result<()> {
-        if !self.enabled || self.file.is_none() {
-            return Ok(());
-        }
-        self.write_buffer()?;
-        if let Some(f) = &self.file {
-            f.sync_data()?;
-        }
-        self.synced = self.written;
-        if let Some(mut w) = self.worker.take() {
-            w.stop();
-        }
-        Ok(())
     }
 
     /// The manifest (INFO, tests).
@@ -646,12 +798,58 @@ impl Aof {
     }
 }
 
+/// Whether `name`, in the AOF directory, is what an interrupted rewrite
+/// left: a temporary file, or a base or incr file numbered past anything the
+/// manifest names (created, or renamed into place, before a manifest that
+/// would name it was committed).
+fn is_leftover(name: &str, appendfilename: &str, base_seq: u64, incr_seq: u64) -> bool {
+    if rewrite::is_temp_base_name(name)
+        || name == rewrite::temp_incr_name(appendfilename)
+        || name == format!("temp-{}", Manifest::file_name(appendfilename))
+    {
+        return true;
+    }
+    let Some(rest) = name
+        .strip_prefix(appendfilename)
+        .and_then(|r| r.strip_prefix('.'))
+    else {
+        return false;
+    };
+    let seq_past = |suffix: &str, max: u64| {
+        rest.strip_suffix(suffix)
+            .filter(|n| !n.is_empty() && n.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n > max)
+    };
+    seq_past(".base.aof", base_seq) || seq_past(".incr.aof", incr_seq)
+}
+
 /// Whether a file starts with the RDB magic.
-fn is_rdb(p: &Path) -> bool {
+pub fn is_rdb(p: &Path) -> bool {
     use std::io::Read;
     let mut head = [0u8; 5];
     File::open(p)
         .and_then(|mut f| f.read_exact(&mut head))
         .map(|_| &head == b"REDIS")
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leftovers_are_temp_files_and_files_numbered_past_the_manifest() {
+        let f = "database.aof";
+        assert!(is_leftover("temp-rewriteaof-bg-42.aof", f, 3, 5));
+        assert!(is_leftover("temp-database.aof.incr", f, 3, 5));
+        assert!(is_leftover("temp-database.aof.manifest", f, 3, 5));
+        assert!(is_leftover("database.aof.4.base.aof", f, 3, 5));
+        assert!(is_leftover("database.aof.6.incr.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof.3.base.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof.2.incr.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof.manifest", f, 3, 5));
+        assert!(!is_leftover("other.aof.9.base.aof", f, 3, 5));
+        assert!(!is_leftover("database.aof", f, 3, 5));
+    }
 }

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod latency;
 pub mod memory;
 pub mod observe;
+pub mod persistence;
 pub mod rename;
 pub mod server;
 pub mod slowlog;

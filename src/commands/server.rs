@@ -179,6 +179,15 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             )));
         }
     }
+    if ctx.core.config.appendonly != old.appendonly {
+        // As Redis: turning the AOF on starts with a rewrite.
+        if !ctx.core.config.appendonly {
+            ctx.core.aof.turn_off();
+        } else if ctx.core.aof.turn_on().is_err() {
+            ctx.core.config = old;
+            return Err(CmdError::Static("ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."));
+        }
+    }
     let cfg = &ctx.core.config;
     if cfg.loglevel != old.loglevel {
         crate::logging::set_level(cfg.loglevel);

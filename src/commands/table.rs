@@ -3,7 +3,7 @@
 //! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.
 
 use super::spec::*;
-use super::{connection, hashes, keys, latency, memory, server, slowlog, strings};
+use super::{connection, hashes, keys, latency, memory, persistence, server, slowlog, strings};
 
 /// Every command GoStore serves, sorted by name.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -18,6 +18,9 @@ cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(c
 .doc(Group::Connection, "1.0.0", "Authenticate to the server", "O(N) where N is the number of passwords defined for the user")
 .history(&[("6.0.0", "Added ACL style (username and password).")])
 .args(&[arg("username", ArgKind::Str).since("6.0.0").optional(), arg("password", ArgKind::Str)]),
+cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, Some(persistence::bgrewriteaof))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "Asynchronously rewrite the append-only file", "O(1)"),
 cmd("client", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Connection, "2.4.0", "A container for client connection commands", "Depends on subcommand.")

@@ -57,6 +57,9 @@ static CACHE: ClockCache = ClockCache::new();
 const MODE_LFU: u8 = 1;
 /// `MODE` bit: accesses do not touch (a CLIENT NO-TOUCH client is running).
 const MODE_NO_TOUCH: u8 = 2;
+/// `MODE` bit: accesses do not touch (a forked rewrite child shares our
+/// pages: touching would copy them, as Redis's `hasActiveChildProcess`).
+const MODE_CHILD: u8 = 4;
 static MODE: AtomicU8 = AtomicU8::new(0);
 /// `lfu-log-factor`.
 static LFU_LOG_FACTOR: AtomicU32 = AtomicU32::new(10);
@@ -189,6 +192,15 @@ pub fn lfu_selected() -> bool {
 pub fn set_lfu_params(log_factor: u32, decay_time_minutes: u32) {
     LFU_LOG_FACTOR.store(log_factor, Ordering::Relaxed);
     LFU_DECAY_TIME.store(decay_time_minutes, Ordering::Relaxed);
+}
+
+/// Suspends touching while a child process shares the keyspace's pages.
+pub fn set_child_running(on: bool) {
+    let m = MODE.load(Ordering::Relaxed);
+    MODE.store(
+        if on { m | MODE_CHILD } else { m & !MODE_CHILD },
+        Ordering::Relaxed,
+    );
 }
 
 /// Suspends touching while a CLIENT NO-TOUCH client runs a command (`call`

@@ -176,6 +176,8 @@ pub struct Parser {
     /// Bytes of the current command kept outside `buf` (finished big bulks
     /// with their CRLF).
     cmd_extra: u64,
+    /// The range of the line `skip_line` last passed.
+    skipped: (usize, usize),
 }
 
 impl Default for Parser {
@@ -199,6 +201,7 @@ impl Parser {
             ready: false,
             consumed: 0,
             cmd_extra: 0,
+            skipped: (0, 0),
         }
     }
 
@@ -282,6 +285,7 @@ impl Parser {
     pub fn skip_line(&mut self) -> Result<bool, ProtocolError> {
         match self.find(b'\n') {
             Some(nl) => {
+                self.skipped = (self.pos, nl + 1);
                 self.pos = nl + 1;
                 self.advance_start();
                 Ok(true)
@@ -289,6 +293,13 @@ impl Parser {
             None if self.end - self.pos > INLINE_MAX => Err(ProtocolError::TooBigInline),
             None => Ok(false),
         }
+    }
+
+    /// The line the last successful `skip_line` passed, newline included.
+    /// Valid until the next read.
+    pub fn skipped_line(&self) -> &[u8] {
+        let (a, b) = self.skipped;
+        self.buf.get(a..b).unwrap_or_default()
     }
 
     /// Whether a complete command is waiting in `args`.
@@ -320,6 +331,7 @@ impl Parser {
     }
 
     fn shift(&mut self, by: usize) {
+        self.skipped = (0, 0);
         self.end -= by;
         self.pos -= by;
         self.cmd_start -= by;

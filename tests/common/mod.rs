@@ -4,6 +4,7 @@
 //! connection that returns each reply's exact bytes.
 #![allow(dead_code)]
 
+pub mod dataset;
 pub mod resp;
 
 use std::io::{Read, Write};
@@ -88,6 +89,8 @@ pub struct TestServer {
     args: Vec<String>,
     /// RLIMIT_FSIZE for the child, with SIGXFSZ ignored (disk-full tests).
     pub fsize_limit: Option<u64>,
+    /// Extra environment variables for the server (crash points).
+    pub env: Vec<(String, String)>,
 }
 
 /// Waits until `cond` holds, polling every few ms, or panics after `secs`.
@@ -125,6 +128,7 @@ impl TestServer {
             path,
             args: args.iter().map(|a| a.to_string()).collect(),
             fsize_limit: None,
+            env: Vec::new(),
         };
         s.launch();
         s
@@ -140,6 +144,26 @@ impl TestServer {
         Self::start_in(Kind::GoStore, path, args)
     }
 
+    /// Starts a gostore in an existing directory with extra environment
+    /// variables.
+    pub fn gostore_in_env(path: &Path, args: &[&str], env: &[(&str, &str)]) -> TestServer {
+        let mut s = TestServer {
+            kind: Kind::GoStore,
+            port: 0,
+            child: None,
+            dir: None,
+            path: path.to_path_buf(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            fsize_limit: None,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        s.launch();
+        s
+    }
+
     /// Starts a server of `kind` in an existing directory.
     pub fn start_in(kind: Kind, path: &Path, args: &[&str]) -> TestServer {
         let mut s = TestServer {
@@ -150,6 +174,7 @@ impl TestServer {
             path: path.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
             fsize_limit: None,
+            env: Vec::new(),
         };
         s.launch();
         s
@@ -188,6 +213,7 @@ impl TestServer {
             ]);
         }
         cmd.args(rest);
+        cmd.envs(self.env.iter().cloned());
         cmd.stdin(Stdio::null());
         if std::env::var_os("GOSTORE_TEST_LOGS").is_some() {
             cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
@@ -250,6 +276,7 @@ impl TestServer {
             path: path.to_path_buf(),
             args: args.iter().map(|a| a.to_string()).collect(),
             fsize_limit: None,
+            env: Vec::new(),
         };
         let out = s
             .command(free_port())
@@ -338,6 +365,7 @@ impl TestServer {
             dir: Some(dir),
             args: args.iter().map(|a| a.to_string()).collect(),
             fsize_limit: Some(limit),
+            env: Vec::new(),
         };
         s.launch();
         s
@@ -387,4 +415,30 @@ pub fn ping(port: u16) -> bool {
     }
     // A server that wants a password is up too.
     got.starts_with(b"+PONG\r\n") || got.starts_with(b"-NOAUTH")
+}
+
+/// A field of `INFO` on the server on `port` (None if absent).
+pub fn info_field(port: u16, field: &str) -> Option<String> {
+    let text = resp::RawConn::connect(port).cmd_str(&["INFO", "everything"]);
+    let prefix = format!("{field}:");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.trim().to_string())
+}
+
+/// Waits until no AOF rewrite is in progress or scheduled, and `aof_rewrites`
+/// reached `n`.
+pub fn wait_for_rewrites(port: u16, n: u64) {
+    wait_for(60, &format!("{n} AOF rewrite(s) to finish"), || {
+        info_field(port, "aof_rewrite_in_progress").as_deref() == Some("0")
+            && info_field(port, "aof_rewrite_scheduled").as_deref() == Some("0")
+            && info_field(port, "aof_rewrites")
+                .and_then(|v| v.parse::<u64>().ok())
+                .is_some_and(|r| r >= n)
+    });
+}
+
+/// Path of the gostore-check-aof binary built by cargo for the tests.
+pub fn check_aof_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_gostore-check-aof"))
 }

@@ -1,0 +1,175 @@
+//! Disk faults the AOF must survive, produced with `GOSTORE_FAULT` (see
+//! src/aof/failpoint.rs): failed fsyncs under `always` and `everysec`, and
+//! a slow disk under `everysec`. Plus damaged files not covered in aof.rs.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::resp::RawConn;
+use common::{info_field, wait_for, Kind, TempDir, TestServer};
+
+fn log_of(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("gostore.log")).unwrap_or_default()
+}
+
+#[test]
+fn an_fsync_error_under_always_stops_the_server_before_the_write_is_acknowledged() {
+    let dir = TempDir::new("fsync-always");
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
+    let mut srv = TestServer::gostore_in_env(
+        dir.path(),
+        &["--appendfsync", "always", "--logfile", &log],
+        &[("GOSTORE_FAULT", "aof-fsync:eio")],
+    );
+    let mut c = srv.raw_conn();
+    let r = c.try_cmd(&[b"SET", b"k", b"v"]);
+    assert!(
+        r.is_err(),
+        "no reply for a write that may not be on disk: {r:?}"
+    );
+    assert_eq!(srv.wait(), Some(1));
+    assert!(
+        log_of(dir.path()).contains(
+            "Can't persist AOF for fsync error when the AOF fsync policy is 'always': Input/output error"
+        ),
+        "{}",
+        log_of(dir.path())
+    );
+}
+
+#[test]
+fn a_failed_background_fsync_refuses_writes_until_an_fsync_succeeds() {
+    let dir = TempDir::new("fsync-everysec");
+    let srv = TestServer::gostore_in_env(
+        dir.path(),
+        &["--appendfsync", "everysec"],
+        &[("GOSTORE_FAULT", "aof-fsync:eio1")],
+    );
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), "+OK\r\n");
+    // The first background fsync (about a second later) fails.
+    wait_for(10, "writes to be refused", || {
+        c.cmd_str(&["SET", "probe", "1"])
+            == "-MISCONF Errors writing to the AOF file: Input/output error\r\n"
+    });
+    assert_eq!(
+        c.cmd_str(&["GET", "k"]),
+        "$1\r\nv\r\n",
+        "reads keep working"
+    );
+    assert_eq!(
+        info_field(srv.port, "aof_last_write_status").as_deref(),
+        Some("err")
+    );
+    // The next one, a second later, succeeds: writes are accepted again.
+    wait_for(10, "writes to be accepted again", || {
+        c.cmd_str(&["SET", "probe", "2"]) == "+OK\r\n"
+    });
+    assert_eq!(
+        info_field(srv.port, "aof_last_write_status").as_deref(),
+        Some("ok")
+    );
+}
+
+#[test]
+fn under_everysec_a_slow_fsync_delays_writes_by_at_most_two_seconds() {
+    let dir = TempDir::new("fsync-slow");
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
+    let srv = TestServer::gostore_in_env(
+        dir.path(),
+        &["--appendfsync", "everysec", "--logfile", &log],
+        &[("GOSTORE_FAULT", "aof-fsync:delay3000")],
+    );
+    let mut c = RawConn::connect(srv.port);
+    let started = Instant::now();
+    let mut worst = Duration::ZERO;
+    while started.elapsed() < Duration::from_millis(4500) {
+        let t = Instant::now();
+        assert_eq!(c.cmd_str(&["INCR", "n"]).as_bytes()[0], b':');
+        worst = worst.max(t.elapsed());
+    }
+    // Each fsync takes 3 s; a write made meanwhile waits for it, but not
+    // more than 2 s (Redis's rule), then is written anyway.
+    assert!(
+        worst >= Duration::from_millis(1500) && worst < Duration::from_millis(2600),
+        "worst write latency {worst:?}"
+    );
+    let delayed: u64 = info_field(srv.port, "aof_delayed_fsync")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(delayed >= 1, "aof_delayed_fsync {delayed}");
+    assert!(log_of(dir.path()).contains("Asynchronous AOF fsync is taking too long"));
+}
+
+#[test]
+fn a_truncated_file_that_is_not_the_last_stops_start_up_even_with_aof_load_truncated() {
+    let dir = TempDir::new("truncated-base");
+    let a = dir.path().join("appendonlydir");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("database.aof.manifest"),
+        "file database.aof.1.base.aof seq 1 type b\nfile database.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    let good = b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+    std::fs::write(
+        a.join("database.aof.1.base.aof"),
+        [&good[..], b"*3\r\n$3\r\nSET\r\n$1"].concat(),
+    )
+    .unwrap();
+    std::fs::write(a.join("database.aof.1.incr.aof"), good).unwrap();
+    let (code, out) =
+        TestServer::start_failing(Kind::GoStore, dir.path(), &["--aof-load-truncated", "yes"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains(&format!(
+            "database.aof.1.base.aof at offset {} (unexpected end of file)",
+            good.len()
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_truncated_tail_is_cut_off_with_a_warning_naming_the_file_and_offset() {
+    let dir = TempDir::new("truncated-tail-log");
+    let a = dir.path().join("appendonlydir");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::write(
+        a.join("database.aof.manifest"),
+        "file database.aof.1.base.aof seq 1 type b\nfile database.aof.1.incr.aof seq 1 type i\n",
+    )
+    .unwrap();
+    let good = b"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n";
+    std::fs::write(a.join("database.aof.1.base.aof"), good).unwrap();
+    std::fs::write(
+        a.join("database.aof.1.incr.aof"),
+        [&good[..], b"*2\r\n$3\r\nDEL"].concat(),
+    )
+    .unwrap();
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
+    let srv = TestServer::gostore_in(dir.path(), &["--logfile", &log]);
+    assert_eq!(srv.raw_conn().cmd_str(&["GET", "a"]), "$1\r\n1\r\n");
+    let text = log_of(dir.path());
+    assert!(
+        text.contains(&format!(
+            "short read while loading the AOF file appendonlydir/database.aof.1.incr.aof!!! Truncating the AOF at offset {}",
+            good.len()
+        )),
+        "{text}"
+    );
+}

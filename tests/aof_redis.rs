@@ -1,0 +1,147 @@
+//! Two-way AOF compatibility with Redis 7.0, with a dataset of every kind
+//! of value GoStore stores: redis-server loads GoStore's files (its incr
+//! log, then its rewritten base) to the same dataset, GoStore loads Redis's
+//! (written with aof-use-rdb-preamble no, before and after Redis's own
+//! rewrite), and an RDB-preamble base is refused with a clear message.
+
+mod common;
+
+use std::path::Path;
+
+use common::dataset::{assert_same, dump, fill_every_type, without_encodings};
+use common::{wait_for, wait_for_rewrites, Kind, TempDir, TestServer};
+
+/// Redis on a GoStore directory: same file names, RESP base.
+const REDIS_ON_GOSTORE_FILES: &[&str] = &[
+    "--appendonly",
+    "yes",
+    "--appendfilename",
+    "database.aof",
+    "--appenddirname",
+    "appendonlydir",
+    "--aof-use-rdb-preamble",
+    "no",
+];
+
+fn redis_check_aof(manifest: &Path) -> (bool, String) {
+    let tool = ["/usr/bin/redis-check-aof", "/usr/local/bin/redis-check-aof"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or("redis-check-aof");
+    let out = std::process::Command::new(tool)
+        .arg(manifest)
+        .output()
+        .expect("redis-check-aof (redis-tools) is installed by `make test`");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn redis_server_loads_gostore_s_log_and_its_rewritten_base_to_the_same_dataset() {
+    let dir = TempDir::new("to-redis");
+    let manifest = dir.path().join("appendonlydir/database.aof.manifest");
+    let mut g = TestServer::gostore_in(dir.path(), &[]);
+    fill_every_type(g.port);
+    let written = dump(g.port, 16);
+    assert_eq!(g.sigterm(), Some(0));
+    // 1. The incr log, command by command.
+    let (ok, out) = redis_check_aof(&manifest);
+    assert!(ok, "{out}");
+    let mut r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    assert_same(&dump(r.port, 16), &written, "Redis loading GoStore's log");
+    assert_eq!(r.sigterm(), Some(0));
+    // 2. GoStore's compact base.
+    let mut g = TestServer::gostore_in(dir.path(), &[]);
+    g.raw_conn().cmd_str(&["BGREWRITEAOF"]);
+    wait_for_rewrites(g.port, 1);
+    let rewritten = dump(g.port, 16);
+    assert_eq!(g.sigterm(), Some(0));
+    let base = std::fs::read_to_string(dir.path().join("appendonlydir/database.aof.2.base.aof"))
+        .expect("the new base");
+    assert!(base.contains("MSET") && base.contains("HSET") && base.contains("PEXPIREAT"));
+    let (ok, out) = redis_check_aof(&manifest);
+    assert!(ok, "{out}");
+    // Loaded from the base, strings made by APPEND are embstr again, in
+    // both servers: compare encodings between the two loads.
+    let mut g = TestServer::gostore_in(dir.path(), &[]);
+    let gostore_load = dump(g.port, 16);
+    assert_same(
+        &without_encodings(&gostore_load),
+        &without_encodings(&rewritten),
+        "GoStore loading its base",
+    );
+    assert_eq!(g.sigterm(), Some(0));
+    let r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    assert_same(
+        &dump(r.port, 16),
+        &gostore_load,
+        "Redis loading GoStore's base",
+    );
+}
+
+#[test]
+fn gostore_loads_redis_s_log_and_redis_s_rewritten_base_to_the_same_dataset() {
+    let dir = TempDir::new("from-redis");
+    let mut r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    fill_every_type(r.port);
+    let written = dump(r.port, 16);
+    assert_eq!(r.sigterm(), Some(0));
+    // 1. Redis's incr log.
+    let mut g = TestServer::gostore_in(dir.path(), &[]);
+    assert_same(&dump(g.port, 16), &written, "GoStore loading Redis's log");
+    assert_eq!(g.sigterm(), Some(0));
+    // 2. Redis's own rewrite (HMSET, SET, PEXPIREAT) plus writes after it.
+    let mut r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    let mut c = r.raw_conn();
+    c.cmd_str(&["BGREWRITEAOF"]);
+    wait_for(30, "Redis's rewrite", || {
+        let i = c.cmd_str(&["INFO", "persistence"]);
+        i.contains("aof_rewrite_in_progress:0") && i.contains("aof_rewrites:1")
+    });
+    c.cmd_str(&["SELECT", "2"]);
+    c.cmd_str(&["SET", "after-redis-rewrite", "1"]);
+    let rewritten = dump(r.port, 16);
+    assert_eq!(r.sigterm(), Some(0));
+    // Compare encodings between the two loads of the same files.
+    let mut r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    let redis_load = dump(r.port, 16);
+    assert_same(
+        &without_encodings(&redis_load),
+        &without_encodings(&rewritten),
+        "Redis loading its base",
+    );
+    assert_eq!(r.sigterm(), Some(0));
+    let g = TestServer::gostore_in(dir.path(), &[]);
+    assert_same(
+        &dump(g.port, 16),
+        &redis_load,
+        "GoStore loading Redis's base",
+    );
+}
+
+#[test]
+fn an_rdb_preamble_base_from_redis_s_defaults_is_refused_with_a_clear_message() {
+    let dir = TempDir::new("rdb-preamble");
+    let mut args = REDIS_ON_GOSTORE_FILES.to_vec();
+    args.truncate(args.len() - 2); // Redis's default: aof-use-rdb-preamble yes
+    let mut r = TestServer::start_in(Kind::Redis, dir.path(), &args);
+    let mut c = r.raw_conn();
+    c.cmd_str(&["SET", "k", "v"]);
+    c.cmd_str(&["BGREWRITEAOF"]);
+    wait_for(30, "Redis's rewrite", || {
+        let i = c.cmd_str(&["INFO", "persistence"]);
+        i.contains("aof_rewrite_in_progress:0") && i.contains("aof_rewrites:1")
+    });
+    assert_eq!(r.sigterm(), Some(0));
+    let manifest = dir.path().join("appendonlydir/database.aof.manifest");
+    let before = std::fs::read(&manifest).unwrap();
+    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("RDB preamble") && out.contains("aof-use-rdb-preamble no"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&manifest).unwrap(), before, "nothing changed");
+}

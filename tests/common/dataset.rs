@@ -1,0 +1,237 @@
+//! A dataset of every kind of value GoStore stores, and a dump of a whole
+//! server (every key of every database: type, value, absolute expiry,
+//! encoding) to compare datasets across restarts, rewrites, and between
+//! GoStore and Redis.
+
+use std::collections::BTreeMap;
+
+use super::resp::RawConn;
+
+/// A key's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    /// A string.
+    Str(Vec<u8>),
+    /// A hash, field to value.
+    Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+}
+
+/// One key's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Its value.
+    pub value: Value,
+    /// PEXPIRETIME: absolute Unix ms, -1 without a TTL.
+    pub expire_at: i64,
+    /// OBJECT ENCODING.
+    pub encoding: String,
+}
+
+/// Every key: (database, key) to its state.
+pub type Dump = BTreeMap<(u32, Vec<u8>), Entry>;
+
+/// The dump without encodings (a rewrite turns `raw` strings made by APPEND
+/// into `embstr`, in Redis as in GoStore).
+pub fn without_encodings(d: &Dump) -> Dump {
+    d.iter()
+        .map(|(k, e)| {
+            (
+                k.clone(),
+                Entry {
+                    encoding: String::new(),
+                    ..e.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+fn bulk(r: &[u8]) -> Vec<u8> {
+    // $n\r\n<bytes>\r\n
+    let nl = r.iter().position(|&c| c == b'\n').expect("bulk header");
+    r[nl + 1..r.len() - 2].to_vec()
+}
+
+fn int(r: &[u8]) -> i64 {
+    std::str::from_utf8(&r[1..r.len() - 2])
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an integer reply: {:?}", String::from_utf8_lossy(r)))
+}
+
+/// Splits a flat array reply of bulks into their bytes.
+fn bulks(r: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let nl = r.iter().position(|&c| c == b'\n').expect("array header");
+    let n: usize = std::str::from_utf8(&r[1..nl - 1]).unwrap().parse().unwrap();
+    let mut at = nl + 1;
+    for _ in 0..n {
+        let hl = at + r[at..].iter().position(|&c| c == b'\n').unwrap();
+        let len: usize = std::str::from_utf8(&r[at + 1..hl - 1])
+            .unwrap()
+            .parse()
+            .unwrap();
+        out.push(r[hl + 1..hl + 1 + len].to_vec());
+        at = hl + 1 + len + 2;
+    }
+    out
+}
+
+/// Asserts two dumps are equal, naming the keys that differ.
+pub fn assert_same(got: &Dump, want: &Dump, what: &str) {
+    let mut diffs = Vec::new();
+    for (k, w) in want {
+        match got.get(k) {
+            None => diffs.push(format!(
+                "missing db {} {:?}",
+                k.0,
+                String::from_utf8_lossy(&k.1)
+            )),
+            Some(g) if g != w => diffs.push(format!(
+                "db {} {:?}: got {g:?}, want {w:?}",
+                k.0,
+                String::from_utf8_lossy(&k.1)
+            )),
+            _ => {}
+        }
+    }
+    for k in got.keys().filter(|k| !want.contains_key(*k)) {
+        diffs.push(format!(
+            "extra db {} {:?}",
+            k.0,
+            String::from_utf8_lossy(&k.1)
+        ));
+    }
+    diffs.truncate(10);
+    assert!(diffs.is_empty(), "{what}:\n{}", diffs.join("\n"));
+}
+
+/// Dumps databases `0..dbs` of the server on `port`.
+pub fn dump(port: u16, dbs: u32) -> Dump {
+    let mut c = RawConn::connect(port);
+    let mut out = Dump::new();
+    for db in 0..dbs {
+        c.cmd_str(&["SELECT", &db.to_string()]);
+        let mut cursor = b"0".to_vec();
+        let mut keys = Vec::new();
+        loop {
+            let r = c.cmd(&[b"SCAN", &cursor, b"COUNT", b"1000"]);
+            // *2\r\n$n\r\ncursor\r\n*m\r\n...
+            let first = r.iter().position(|&c| c == b'\n').unwrap() + 1;
+            let cl = first + r[first..].iter().position(|&c| c == b'\n').unwrap();
+            let clen: usize = std::str::from_utf8(&r[first + 1..cl - 1])
+                .unwrap()
+                .parse()
+                .unwrap();
+            cursor = r[cl + 1..cl + 1 + clen].to_vec();
+            keys.extend(bulks(&r[cl + 1 + clen + 2..]));
+            if cursor == b"0" {
+                break;
+            }
+        }
+        for key in keys {
+            let kind = c.cmd(&[b"TYPE", &key]);
+            let value = match &kind[..] {
+                b"+string\r\n" => Value::Str(bulk(&c.cmd(&[b"GET", &key]))),
+                b"+hash\r\n" => {
+                    let flat = bulks(&c.cmd(&[b"HGETALL", &key]));
+                    Value::Hash(
+                        flat.chunks(2)
+                            .map(|p| (p[0].clone(), p[1].clone()))
+                            .collect(),
+                    )
+                }
+                b"+none\r\n" => continue, // expired between SCAN and TYPE
+                other => panic!("unexpected type {:?}", String::from_utf8_lossy(other)),
+            };
+            let expire_at = int(&c.cmd(&[b"PEXPIRETIME", &key]));
+            let encoding = String::from_utf8_lossy(&bulk(&c.cmd(&[b"OBJECT", b"ENCODING", &key])))
+                .into_owned();
+            out.insert(
+                (db, key),
+                Entry {
+                    value,
+                    expire_at,
+                    encoding,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Writes a dataset with every kind of value: strings of each encoding
+/// (int, embstr, raw, empty, binary, 200 KB), counters and floats, strings
+/// with relative and absolute TTLs, hashes packed and as tables (by field
+/// count and by value length), with TTLs, in several databases, with
+/// overwritten and deleted keys, and more keys than one MSET batch.
+pub fn fill_every_type(port: u16) {
+    let mut c = RawConn::connect(port);
+    let ok = |r: String| assert!(!r.starts_with('-'), "{r}");
+    let big: String = (0..200 * 1024)
+        .map(|i| (b'a' + (i % 26) as u8) as char)
+        .collect();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    for args in [
+        vec!["SET", "s:embstr", "hello"],
+        vec!["SET", "s:int", "12345"],
+        vec!["SET", "s:neg", "-7"],
+        vec!["SET", "s:raw", &"x".repeat(100)],
+        vec!["SET", "s:big", &big],
+        vec!["SET", "s:empty", ""],
+        vec!["SET", "s:ttl", "v", "EX", "1000"],
+        vec![
+            "SET",
+            "s:pxat",
+            "w",
+            "PXAT",
+            &(now_ms + 500_000).to_string(),
+        ],
+        vec!["SET", "s:appended", "abc"],
+        vec!["APPEND", "s:appended", "def"],
+        vec!["SET", "s:overwritten", "old"],
+        vec!["SET", "s:overwritten", "new"],
+        vec!["SET", "s:deleted", "gone"],
+        vec!["DEL", "s:deleted"],
+        vec!["INCR", "counter"],
+        vec!["INCRBY", "counter", "41"],
+        vec!["INCRBYFLOAT", "float", "3.25"],
+        vec!["HSET", "h:small", "a", "1", "b", "2", "c", "3"],
+        vec!["HSET", "h:longval", "f", &"y".repeat(100)],
+        vec!["HSET", "h:ttl", "x", "1", "y", "2"],
+        vec!["EXPIRE", "h:ttl", "2000"],
+        vec!["HINCRBY", "h:small", "n", "5"],
+        vec!["HINCRBYFLOAT", "h:small", "fl", "1.5"],
+        vec!["HDEL", "h:small", "b"],
+    ] {
+        ok(c.cmd_str(&args));
+    }
+    c.cmd(&[b"SET", b"s:bin", b"a\r\nb\x00c"]);
+    c.cmd(&[b"HSET", b"h:bin", b"f\r\n\x00", b"v\x00\r\n"]);
+    let mut many = vec!["HSET".to_string(), "h:many".to_string()];
+    for i in 0..200 {
+        many.push(format!("field:{i}"));
+        many.push(format!("value:{i}"));
+    }
+    ok(c.cmd_str(&many.iter().map(String::as_str).collect::<Vec<_>>()));
+    ok(c.cmd_str(&["SELECT", "1"]));
+    for i in 0..300 {
+        ok(c.cmd_str(&["SET", &format!("bulk:{i}"), &format!("{i}")]));
+    }
+    for i in 0..10 {
+        ok(c.cmd_str(&["SET", &format!("bulk:{i}"), &format!("again:{i}")]));
+    }
+    ok(c.cmd_str(&["SELECT", "3"]));
+    for i in 0..70 {
+        ok(c.cmd_str(&["HSET", &format!("hash:{i}"), "f", &i.to_string()]));
+        if i % 7 == 0 {
+            ok(c.cmd_str(&["PEXPIRE", &format!("hash:{i}"), "3000000"]));
+        }
+    }
+    ok(c.cmd_str(&["SELECT", "15"]));
+    ok(c.cmd_str(&["SET", "last-db", "15", "EX", "3000"]));
+    ok(c.cmd_str(&["HSET", "last-hash", "k", "v"]));
+}

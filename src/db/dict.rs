@@ -172,6 +172,26 @@ impl<V> Node<V> {
     }
 }
 
+/// `size` null bucket pointers from zeroed memory. `vec![null_mut(); n]`
+/// writes every slot (a 16M-bucket table is 128 MB: a stall of a quarter of
+/// a second when the table doubles at 8M keys); a zeroed allocation comes
+/// from calloc, whose big blocks are fresh zero pages the kernel maps lazily
+/// as the incremental rehash reaches them.
+fn null_buckets<V>(size: usize) -> Vec<*mut Node<V>> {
+    let zeros: Vec<usize> = vec![0usize; size];
+    let mut zeros = std::mem::ManuallyDrop::new(zeros);
+    // SAFETY: *mut Node<V> and usize have the same size and alignment, and
+    // all-zero bits are a null pointer; the allocation moves to the new Vec
+    // with the same length and capacity.
+    unsafe {
+        Vec::from_raw_parts(
+            zeros.as_mut_ptr() as *mut *mut Node<V>,
+            zeros.len(),
+            zeros.capacity(),
+        )
+    }
+}
+
 struct Table<V> {
     buckets: Vec<*mut Node<V>>,
     used: usize,
@@ -187,7 +207,7 @@ impl<V> Table<V> {
 
     fn with_size(size: usize) -> Table<V> {
         Table {
-            buckets: vec![ptr::null_mut(); size],
+            buckets: null_buckets(size),
             used: 0,
         }
     }

@@ -311,6 +311,8 @@ struct Run {
     p50: f64,
     p99: f64,
     max: f64,
+    /// Server CPU time (user + system, all threads) per request, in µs.
+    cpu_us: f64,
 }
 
 fn median(mut v: Vec<Run>) -> Run {
@@ -323,7 +325,23 @@ fn median(mut v: Vec<Run>) -> Run {
         p50: pick(|r| r.p50, &mut v),
         p99: pick(|r| r.p99, &mut v),
         max: pick(|r| r.max, &mut v),
+        cpu_us: pick(|r| r.cpu_us, &mut v),
     }
+}
+
+/// CPU time a process has used (user + system, all threads), in µs.
+fn cpu_time_us(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the ")" that ends the command name; utime and stime are
+    // the 14th and 15th fields of the whole line.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    // SAFETY: sysconf is always safe to call.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    if f.len() < 13 {
+        return 0.0;
+    }
+    (f[11] + f[12]) * 1e6 / hz
 }
 
 /// Runs redis-benchmark `--csv` and parses its one line for `test`.
@@ -342,6 +360,7 @@ fn redis_benchmark(port: u16, args: &[String]) -> Run {
             .collect();
         if f.len() >= 7 {
             return Run {
+                cpu_us: 0.0,
                 rps: f[0],
                 p50: f[3],
                 p99: f[5],
@@ -487,7 +506,10 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
                 [(b, false), (a, true)]
             };
             for (s, is_a) in order {
-                let r = redis_benchmark(s.port, &args);
+                let before = cpu_time_us(s.pid());
+                let mut r = redis_benchmark(s.port, &args);
+                let n: f64 = args.iter().skip_while(|a| *a != "-n").nth(1).and_then(|v| v.parse().ok()).unwrap_or(1.0);
+                r.cpu_us = (cpu_time_us(s.pid()) - before) / n;
                 if is_a {
                     runs.0.push(r);
                 } else {
@@ -502,10 +524,12 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
         }
         let (ra, rb) = (median(runs.0), median(runs.1));
         eprintln!(
-            "  {name:<24} {:>12.0} {:>12.0}  {:.2}x",
+            "  {name:<24} {:>12.0} {:>12.0}  {:.2}x   CPU/req {:.2} vs {:.2} µs",
             ra.rps,
             rb.rps,
-            ra.rps / rb.rps.max(1.0)
+            ra.rps / rb.rps.max(1.0),
+            ra.cpu_us,
+            rb.cpu_us
         );
         rows.push(Row {
             section: "throughput",
@@ -538,6 +562,14 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
             higher_is_better: false,
             gostore: ra.max,
             redis: rb.max,
+        });
+         rows.push(Row {
+            section: "cpu",
+            name: format!("{name} server CPU per request"),
+            unit: "µs",
+            higher_is_better: false,
+            gostore: ra.cpu_us,
+            redis: rb.cpu_us,
         });
     }
 }
@@ -855,6 +887,17 @@ fn report(opts: &Options, rows: &[Row]) -> std::io::Result<()> {
         geomean(&tp("-P 1 ")),
         geomean(&tp("-P 16 ")),
         geomean(&all)
+    ));
+    let cpu = |p: &str| -> Vec<f64> {
+        rows.iter()
+            .filter(|r| r.section == "cpu" && r.name.contains(p))
+            .map(|r| r.ratio())
+            .collect()
+    };
+    out.push_str(&format!(
+        "Server CPU per request, geometric mean of the ratios: -P 1 {:.2}x, -P 16 {:.2}x (lower is better)\n",
+        geomean(&cpu("-P 1 ")),
+        geomean(&cpu("-P 16 "))
     ));
     out.push_str("Rows marked ↓: lower is better (memory, latency, load time); ratio < 1.00x means GoStore uses less / is faster.\n");
     print!("{out}");

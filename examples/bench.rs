@@ -335,7 +335,10 @@ fn cpu_time_us(pid: u32) -> f64 {
     // Fields after the ")" that ends the command name; utime and stime are
     // the 14th and 15th fields of the whole line.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<f64> = rest.split_whitespace().map(|x| x.parse().unwrap_or(0.0)).collect();
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
     // SAFETY: sysconf is always safe to call.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     if f.len() < 13 {
@@ -508,7 +511,12 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
             for (s, is_a) in order {
                 let before = cpu_time_us(s.pid());
                 let mut r = redis_benchmark(s.port, &args);
-                let n: f64 = args.iter().skip_while(|a| *a != "-n").nth(1).and_then(|v| v.parse().ok()).unwrap_or(1.0);
+                let n: f64 = args
+                    .iter()
+                    .skip_while(|a| *a != "-n")
+                    .nth(1)
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1.0);
                 r.cpu_us = (cpu_time_us(s.pid()) - before) / n;
                 if is_a {
                     runs.0.push(r);
@@ -563,7 +571,7 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
             gostore: ra.max,
             redis: rb.max,
         });
-         rows.push(Row {
+        rows.push(Row {
             section: "cpu",
             name: format!("{name} server CPU per request"),
             unit: "µs",

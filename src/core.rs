@@ -153,6 +153,8 @@ pub struct Core {
     pub loading: bool,
     /// Peak of the allocator's in-use bytes.
     pub peak_memory: usize,
+    /// Wall time for this tick (see `TickClock`).
+    pub clock: crate::util::time::TickClock,
     /// maxmemory enforcement: the eviction pool and its statistics.
     pub evict: crate::evict::Evictor,
     /// Slow log, latency monitor, MONITOR clients, CLIENT PAUSE.

@@ -165,6 +165,7 @@ impl Server {
             shutdown: None,
             loading: false,
             peak_memory: 0,
+            clock: Default::default(),
             ops: Default::default(),
             evict: crate::evict::Evictor::new(),
         };
@@ -318,6 +319,7 @@ impl Server {
                     log::warn!("poll failed: {e}");
                 }
             }
+            self.core.clock.refresh();
             std::mem::swap(&mut self.work, &mut self.pending);
             for token in std::mem::take(&mut self.accept_retry) {
                 self.accept(token);
@@ -690,7 +692,7 @@ impl Server {
                 return Ran::Stop;
             }
             *budget -= 1;
-            c.state.last_interaction_ms = unix_ms();
+            c.state.last_interaction_ms = self.core.clock.tick_ms();
             {
                 let Client {
                     query,

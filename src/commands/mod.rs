@@ -527,13 +527,13 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
         return;
     };
     let db_index = x.client.db.min(x.dbs.len() - 1);
+    x.prop.reset();
+    let start = Instant::now();
     let now_ms = if x.core.loading {
         crate::db::LOADING_NOW
     } else {
-        crate::util::time::unix_ms()
+        x.core.clock.unix_ms_at(start)
     };
-    x.prop.reset();
-    let start = Instant::now();
     let (before, rest) = x.dbs.split_at_mut(db_index);
     let (db, after) = rest.split_first_mut().expect("db index in range");
     let mut ctx = Ctx {

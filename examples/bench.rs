@@ -861,19 +861,30 @@ fn report(opts: &Options, rows: &[Row]) -> std::io::Result<()> {
         opts.rounds,
         if opts.quick { ", quick mode" } else { "" }
     ));
+    let label = |r: &Row| format!("{} ({})", r.name, r.unit);
+    let w = rows
+        .iter()
+        .map(|r| label(r).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(46);
     out.push_str(&format!(
-        "| {:<46} | {:>14} | {:>14} | {:>7} |\n",
+        "| {:<w$} | {:>14} | {:>14} | {:>7} |\n",
         "line", a, b, "ratio"
     ));
     out.push_str(&format!(
-        "|{:-<48}|{:->16}|{:->16}|{:->9}|\n",
-        "", "", "", ""
+        "|{:-<w2$}|{:->16}|{:->16}|{:->9}|\n",
+        "",
+        "",
+        "",
+        "",
+        w2 = w + 2
     ));
     for r in rows {
         let better = if r.higher_is_better { "" } else { " ↓" };
         out.push_str(&format!(
-            "| {:<46} | {:>14.1} | {:>14.1} | {:>6.2}x |{better}\n",
-            format!("{} ({})", r.name, r.unit),
+            "| {:<w$} | {:>14.1} | {:>14.1} | {:>6.2}x |{better}\n",
+            label(r),
             r.gostore,
             r.redis,
             r.ratio()
@@ -890,23 +901,28 @@ fn report(opts: &Options, rows: &[Row]) -> std::io::Result<()> {
         .filter(|r| r.section == "throughput")
         .map(|r| r.ratio())
         .collect();
-    out.push_str(&format!(
-        "\nThroughput ratio, geometric mean: -P 1 {:.2}x, -P 16 {:.2}x, all {:.2}x (higher is better)\n",
-        geomean(&tp("-P 1 ")),
-        geomean(&tp("-P 16 ")),
-        geomean(&all)
-    ));
+    out.push('\n');
+    if !all.is_empty() {
+        out.push_str(&format!(
+            "Throughput ratio, geometric mean: -P 1 {:.2}x, -P 16 {:.2}x, all {:.2}x (higher is better)\n",
+            geomean(&tp("-P 1 ")),
+            geomean(&tp("-P 16 ")),
+            geomean(&all)
+        ));
+    }
     let cpu = |p: &str| -> Vec<f64> {
         rows.iter()
             .filter(|r| r.section == "cpu" && r.name.contains(p))
             .map(|r| r.ratio())
             .collect()
     };
-    out.push_str(&format!(
-        "Server CPU per request, geometric mean of the ratios: -P 1 {:.2}x, -P 16 {:.2}x (lower is better)\n",
-        geomean(&cpu("-P 1 ")),
-        geomean(&cpu("-P 16 "))
-    ));
+    if rows.iter().any(|r| r.section == "cpu") {
+        out.push_str(&format!(
+            "Server CPU per request, geometric mean of the ratios: -P 1 {:.2}x, -P 16 {:.2}x (lower is better)\n",
+            geomean(&cpu("-P 1 ")),
+            geomean(&cpu("-P 16 "))
+        ));
+    }
     out.push_str("Rows marked ↓: lower is better (memory, latency, load time); ratio < 1.00x means GoStore uses less / is faster.\n");
     print!("{out}");
     std::fs::create_dir_all(&opts.out)?;

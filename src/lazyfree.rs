@@ -40,6 +40,8 @@ enum Garbage {
     Tables(Dict<Value>, #[allow(dead_code)] Dict<i64>),
     /// One value (UNLINK, eviction) and its estimated size.
     Value(#[allow(dead_code)] Value, usize),
+    /// A key table's emptied bucket array, after a rehash.
+    Buckets(#[allow(dead_code)] Vec<usize>),
 }
 
 impl Garbage {
@@ -48,13 +50,14 @@ impl Garbage {
         match self {
             Garbage::Tables(d, _) => d.len() as u64,
             Garbage::Value(..) => 1,
+            Garbage::Buckets(_) => 0,
         }
     }
 
     /// Bytes it holds, as estimated when it was sent (0 for tables).
     fn bytes(&self) -> usize {
         match self {
-            Garbage::Tables(..) => 0,
+            Garbage::Tables(..) | Garbage::Buckets(_) => 0,
             Garbage::Value(_, b) => *b,
         }
     }
@@ -97,6 +100,13 @@ impl LazyFree {
                     f.fetch_add(n, Ordering::AcqRel);
                 }
             })?;
+        let buckets_tx = tx.clone();
+        crate::db::dict::set_bucket_freer(Some(Box::new(move |v| {
+            buckets_tx.send(Garbage::Buckets(v)).map_err(|e| match e.0 {
+                Garbage::Buckets(v) => v,
+                _ => Vec::new(),
+            })
+        })));
         Ok(LazyFree {
             tx: Some(tx),
             pending,
@@ -172,6 +182,9 @@ impl LazyFree {
 
 impl Drop for LazyFree {
     fn drop(&mut self) {
+        // The bucket freer holds a sender too: the thread ends only once
+        // every sender is gone.
+        crate::db::dict::set_bucket_freer(None);
         self.tx = None;
         if let Some(h) = self.handle.take() {
             let _ = h.join();
@@ -201,6 +214,9 @@ mod tests {
         assert_eq!(free_effort(&Value::string(&[b'x'; 1 << 20])), 1);
         assert_eq!(free_effort(&hash_of(100)), 1); // still packed
         assert_eq!(free_effort(&hash_of(1000)), 1000);
+        let _guard = crate::db::dict::FREER_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let lf = LazyFree::start().expect("thread");
         lf.free_value(hash_of(10));
         lf.free_value(hash_of(1000));

@@ -172,6 +172,45 @@ impl<V> Node<V> {
     }
 }
 
+/// Bucket arrays at least this big are freed off the loop when a freer is
+/// registered: unmapping a populated 64 MB array takes milliseconds.
+const FREE_OFF_LOOP_BYTES: usize = 1 << 20;
+
+/// Takes a bucket array to free elsewhere; gives it back if it cannot.
+pub type BucketFreer = Box<dyn Fn(Vec<usize>) -> Result<(), Vec<usize>> + Send>;
+static BUCKET_FREER: std::sync::Mutex<Option<BucketFreer>> = std::sync::Mutex::new(None);
+
+/// Registers where big, emptied bucket arrays go to be freed (the lazyfree
+/// thread), or, with `None`, stops sending them there.
+pub fn set_bucket_freer(f: Option<BucketFreer>) {
+    if let Ok(mut slot) = BUCKET_FREER.lock() {
+        *slot = f;
+    }
+}
+
+/// Serialises the unit tests that register a bucket freer (it is global).
+#[cfg(test)]
+pub(crate) static FREER_TEST_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Frees a table whose nodes have all moved elsewhere (the end of a rehash).
+fn release_empty<V>(table: Table<V>) {
+    debug_assert_eq!(table.used, 0);
+    let bytes = table.buckets.capacity() * std::mem::size_of::<usize>();
+    if bytes < FREE_OFF_LOOP_BYTES {
+        return;
+    }
+    let Ok(slot) = BUCKET_FREER.lock() else {
+        return;
+    };
+    let Some(freer) = slot.as_ref() else { return };
+    let mut b = std::mem::ManuallyDrop::new(table.buckets);
+    // SAFETY: the slots are all null (every node moved); *mut Node<V> and
+    // usize share size and alignment, and the allocation moves as is.
+    let v = unsafe { Vec::from_raw_parts(b.as_mut_ptr() as *mut usize, b.len(), b.capacity()) };
+    // A refused array is freed right here, as before.
+    drop(freer(v));
+}
+
 /// `size` null bucket pointers from zeroed memory. `vec![null_mut(); n]`
 /// writes every slot (a 16M-bucket table is 128 MB: a stall of a quarter of
 /// a second when the table doubles at 8M keys); a zeroed allocation comes
@@ -522,7 +561,8 @@ impl<V> Dict<V> {
             idx += 1;
         }
         if self.t[0].used == 0 {
-            self.t[0] = std::mem::replace(&mut self.t[1], Table::empty());
+            let new = std::mem::replace(&mut self.t[1], Table::empty());
+            release_empty(std::mem::replace(&mut self.t[0], new));
             self.rehash_idx = None;
             return false;
         }
@@ -840,6 +880,31 @@ mod tests {
             assert_eq!(d.get(&key(i)), Some(&i));
         }
         assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn big_emptied_bucket_arrays_go_to_the_registered_freer() {
+        let _guard = FREER_TEST_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&seen);
+        set_bucket_freer(Some(Box::new(move |v: Vec<usize>| {
+            assert!(v.iter().all(|&slot| slot == 0), "a freed array held nodes");
+            sink.lock().map_err(|_| Vec::new())?.push(v.len());
+            Ok(())
+        })));
+        let mut d = Dict::new();
+        // 131072 buckets of 8 bytes is the 1 MB threshold; the next doubling
+        // empties that array.
+        for i in 0..140_000 {
+            d.insert(&key(i), i);
+        }
+        while d.rehash(1000) {}
+        set_bucket_freer(None);
+        let seen = seen.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        assert_eq!(seen, vec![131_072], "only the big array is handed over");
+        for i in 0..140_000 {
+            assert_eq!(d.get(&key(i)), Some(&i));
+        }
     }
 
     #[test]

@@ -1303,13 +1303,31 @@ pub fn parse_command_line(args: &[String]) -> Result<(Option<PathBuf>, Vec<CliOp
 mod tests {
     use super::*;
 
-    fn tmpfile(name: &str, content: &str) -> PathBuf {
+    /// A config file in its own temporary directory, removed on drop.
+    struct TmpFile(PathBuf);
+
+    impl std::ops::Deref for TmpFile {
+        type Target = PathBuf;
+        fn deref(&self) -> &PathBuf {
+            &self.0
+        }
+    }
+
+    impl Drop for TmpFile {
+        fn drop(&mut self) {
+            if let Some(dir) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+
+    fn tmpfile(name: &str, content: &str) -> TmpFile {
         let dir =
             std::env::temp_dir().join(format!("gostore-config-test-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join(name);
         std::fs::write(&p, content).unwrap();
-        p
+        TmpFile(p)
     }
 
     #[test]

@@ -14,7 +14,8 @@
 //! Usage: cargo run --release --example bench -- [--quick] [--rounds N]
 //!        [--self] [--only SECTION,...] [--out DIR]
 //! `--self` runs redis-server against itself: how far 1.0 wanders is the
-//! noise floor of this machine (written to self.* instead of latest.*). Sections: throughput, memory, growth, load.
+//! noise floor of this machine (written to self.* instead of latest.*).
+//! Sections: throughput, memory, growth, load.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -731,10 +732,10 @@ fn growth(opts: &Options, rows: &mut Vec<Row>) {
         gostore: p999[0],
         redis: p999[1],
     });
-    eprintln!("  slowest command the servers themselves saw (LATENCY, 1 ms threshold): {:.0} ms vs {:.0} ms", server_max[0], server_max[1]);
+    eprintln!("  slowest event the servers themselves recorded (LATENCY, 1 ms threshold): {:.0} ms vs {:.0} ms", server_max[0], server_max[1]);
     rows.push(Row {
         section: "latency",
-        name: format!("slowest command ms while growing to ~{n} keys (LATENCY)"),
+        name: format!("slowest event ms while growing to ~{n} keys (LATENCY)"),
         unit: "ms",
         higher_is_better: false,
         gostore: server_max[0],

@@ -390,8 +390,11 @@ struct Row {
 
 impl Row {
     fn ratio(&self) -> f64 {
-        if self.redis == 0.0 {
-            0.0
+        if self.redis == 0.0 && self.gostore == 0.0 {
+            // Neither recorded anything (no LATENCY event): a tie.
+            1.0
+        } else if self.redis == 0.0 {
+            f64::INFINITY
         } else {
             self.gostore / self.redis
         }
@@ -796,7 +799,11 @@ fn sides(opts: &Options) -> [Kind; 2] {
 }
 
 fn geomean(v: &[f64]) -> f64 {
-    let v: Vec<f64> = v.iter().copied().filter(|x| *x > 0.0).collect();
+    let v: Vec<f64> = v
+        .iter()
+        .copied()
+        .filter(|x| *x > 0.0 && x.is_finite())
+        .collect();
     if v.is_empty() {
         return 0.0;
     }
@@ -915,14 +922,19 @@ fn report(opts: &Options, rows: &[Row]) -> std::io::Result<()> {
             r.ratio()
         ));
         json.push_str(&format!(
-            "  {{\"section\": \"{}\", \"line\": \"{}\", \"unit\": \"{}\", \"higher_is_better\": {}, \"gostore\": {:.3}, \"redis\": {:.3}, \"ratio\": {:.4}}}{}\n",
+            "  {{\"section\": \"{}\", \"line\": \"{}\", \"unit\": \"{}\", \"higher_is_better\": {}, \"gostore\": {:.3}, \"redis\": {:.3}, \"ratio\": {}}}{}\n",
             r.section,
             r.name,
             r.unit,
             r.higher_is_better,
             r.gostore,
             r.redis,
-            r.ratio(),
+            // JSON has no infinity: a ratio over a zero is null.
+            if r.ratio().is_finite() {
+                format!("{:.4}", r.ratio())
+            } else {
+                "null".into()
+            },
             if i + 1 < rows.len() { "," } else { "" }
         ));
     }

@@ -5,7 +5,8 @@
 //! throughput line runs redis-benchmark against both, interleaved A/B over
 //! several rounds (the order alternates), and keeps each side's median, so
 //! both meet the same noise. Then memory per key, the worst latency a client
-//! sees while the key table grows, and the AOF load time.
+//! sees while the key table grows, the AOF load time, and BGREWRITEAOF's
+//! time and copy-on-write memory.
 //!
 //! The table ends with ratios (GoStore / redis-server): for throughput higher
 //! is better; for memory, latency and load time lower is better. Results are
@@ -15,7 +16,7 @@
 //!        [--self] [--only SECTION,...] [--out DIR]
 //! `--self` runs redis-server against itself: how far 1.0 wanders is the
 //! noise floor of this machine (written to self.* instead of latest.*).
-//! Sections: throughput, memory, growth, load.
+//! Sections: throughput, memory, growth, load, rewrite.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -51,6 +52,7 @@ fn parse_options() -> Result<Options, String> {
             "memory".into(),
             "growth".into(),
             "load".into(),
+            "rewrite".into(),
         ],
         out: root.join("target/bench"),
         gostore: std::env::var_os("GOSTORE_BIN")
@@ -151,17 +153,18 @@ impl Server {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        // No automatic rewrite mid-run on either side: a forked child takes
+        // a core from the client and the server on a small machine.
+        args.extend(["--auto-aof-rewrite-percentage".into(), "0".into()]);
         if kind == Kind::Redis {
-            // Same layout and format as GoStore's, no rewrite mid-run, and
-            // redis.conf's small-hash threshold (GoStore's default).
+            // Same layout and format as GoStore's, and redis.conf's
+            // small-hash threshold (GoStore's default).
             args.extend(
                 [
                     "--appendfilename",
                     "database.aof",
                     "--aof-use-rdb-preamble",
                     "no",
-                    "--auto-aof-rewrite-percentage",
-                    "0",
                     "--hash-max-listpack-entries",
                     "128",
                 ]
@@ -760,7 +763,7 @@ fn latency_max(s: &Server) -> f64 {
         .fold(0.0, f64::max)
 }
 
-/// Time from start to the first PONG with an AOF of `n` keys.
+/// Time from start to the first PONG with an AOF of `n` keys (ms).
 fn load_time(opts: &Options, rows: &mut Vec<Row>) {
     let n = if opts.quick { 200_000 } else { 1_000_000 };
     let mut secs = [0.0f64; 2];
@@ -783,10 +786,74 @@ fn load_time(opts: &Options, rows: &mut Vec<Row>) {
     rows.push(Row {
         section: "load",
         name: format!("AOF load of {n} keys"),
-        unit: "s",
+        unit: "ms",
         higher_is_better: false,
-        gostore: secs[0],
-        redis: secs[1],
+        gostore: secs[0] * 1000.0,
+        redis: secs[1] * 1000.0,
+    });
+}
+
+/// BGREWRITEAOF of `n` keys: the time until INFO says it is done, and the
+/// child's copy-on-write memory (aof_last_cow_size, Private_Dirty, as both
+/// servers measure it). hz 100 on both, so noticing the child's exit adds
+/// at most 10 ms.
+fn rewrite(opts: &Options, rows: &mut Vec<Row>) {
+    let n = if opts.quick { 200_000 } else { 1_000_000 };
+    let mut secs = [0.0f64; 2];
+    let mut cow = [0.0f64; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let s = Server::start(*kind, opts, "rewrite", &["--hz", "100"]);
+        load(s.port, n, 1000, |i| {
+            vec!["SET".into(), format!("key:{i:012}"), "value-1234".into()]
+        });
+        let field = |info: &str, name: &str| -> String {
+            info.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
+        let t = Instant::now();
+        let reply = s.cmd(&["BGREWRITEAOF"]);
+        assert!(reply.starts_with("+Background"), "{kind:?}: {reply}");
+        let deadline = t + Duration::from_secs(300);
+        let info = loop {
+            let info = s.cmd(&["INFO", "persistence"]);
+            if field(&info, "aof_rewrite_in_progress") == "0"
+                && field(&info, "aof_rewrite_scheduled") == "0"
+            {
+                break info;
+            }
+            assert!(Instant::now() < deadline, "{kind:?}: rewrite never ended");
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        secs[side] = t.elapsed().as_secs_f64();
+        assert_eq!(
+            field(&info, "aof_last_bgrewrite_status"),
+            "ok",
+            "{kind:?} rewrite failed"
+        );
+        cow[side] = field(&info, "aof_last_cow_size").parse().unwrap_or(0.0) / 1024.0;
+    }
+    eprintln!(
+        "  BGREWRITEAOF of {n} keys: {:.3} s vs {:.3} s, copy-on-write {:.0} KB vs {:.0} KB",
+        secs[0], secs[1], cow[0], cow[1]
+    );
+    rows.push(Row {
+        section: "rewrite",
+        name: format!("BGREWRITEAOF of {n} keys"),
+        unit: "ms",
+        higher_is_better: false,
+        gostore: secs[0] * 1000.0,
+        redis: secs[1] * 1000.0,
+    });
+    rows.push(Row {
+        section: "rewrite",
+        name: format!("BGREWRITEAOF of {n} keys, copy-on-write"),
+        unit: "KB",
+        higher_is_better: false,
+        gostore: cow[0],
+        redis: cow[1],
     });
 }
 
@@ -965,7 +1032,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,memory,growth,load] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,memory,growth,load,rewrite] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -989,6 +1056,10 @@ fn main() {
     if opts.sections.iter().any(|s| s == "load") {
         eprintln!("AOF load time:");
         load_time(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "rewrite") {
+        eprintln!("AOF rewrite:");
+        rewrite(&opts, &mut rows);
     }
     eprintln!("done in {:.0} s\n", started.elapsed().as_secs_f64());
     if let Err(e) = report(&opts, &rows) {

@@ -120,6 +120,8 @@ pub struct Config {
     pub daemonize: bool,
     /// Service manager supervision.
     pub supervised: Supervised,
+    /// Turn transparent huge pages off for this process at start-up.
+    pub disable_thp: bool,
     /// Pid file; empty for none (`/var/run/gostore.pid` when daemonized).
     pub pidfile: String,
     /// Refuse non-loopback clients when no password is set.
@@ -215,6 +217,7 @@ impl Default for Config {
             tcp_keepalive: 300,
             daemonize: false,
             supervised: Supervised::No,
+            disable_thp: true,
             pidfile: String::new(),
             protected_mode: true,
             dir: "./".into(),
@@ -486,6 +489,17 @@ static DIRECTIVES: &[Directive] = &[
         |c| yn(c.daemonize),
         |c, a, _| {
             c.daemonize = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "disable-thp",
+        None,
+        Immutable,
+        Some(1),
+        |c| yn(c.disable_thp),
+        |c, a, _| {
+            c.disable_thp = yes_no(&a[0])?;
             Ok(())
         }
     ),

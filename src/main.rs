@@ -120,6 +120,7 @@ fn main() -> ExitCode {
         gostore::limits::FilesLimit::TooLow { .. } => return ExitCode::FAILURE,
         _ => {}
     }
+    gostore::memory::system::linux_memory_warnings(config.disable_thp);
     if let Err(e) = std::env::set_current_dir(&config.dir) {
         log::warn!("Can't chdir to '{}': {e}", config.dir);
         return ExitCode::FAILURE;

@@ -255,3 +255,54 @@ fn shutdown_with_options_exits_zero_and_keeps_data() {
         assert_eq!(srv.kind, Kind::GoStore);
     }
 }
+
+/// `THP_enabled` of a process's /proc status (Linux 5.0 and later).
+fn thp_enabled(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .map(|v| v.trim().to_string())
+        .expect("THP_enabled in /proc/PID/status (Linux 5.0 or later)")
+}
+
+#[test]
+fn transparent_huge_pages_are_off_for_the_process_unless_disable_thp_is_no() {
+    let on = TestServer::gostore(&[]);
+    let off = TestServer::gostore(&["--disable-thp", "no"]);
+    assert_eq!(thp_enabled(on.pid().unwrap()), "0");
+    assert_eq!(thp_enabled(off.pid().unwrap()), "1");
+    let mut c = on.client();
+    let got: Vec<String> = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("disable-thp")
+        .query(&mut c)
+        .unwrap();
+    assert_eq!(got, ["disable-thp", "yes"]);
+}
+
+#[test]
+fn start_up_warns_when_memory_overcommit_is_off() {
+    let overcommit = std::fs::read_to_string("/proc/sys/vm/overcommit_memory").unwrap();
+    let dir = TempDir::new("overcommit");
+    let port = common::free_port();
+    let log = dir.path().join("gostore.log");
+    let mut child = Command::new(gostore_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--dir", dir.path().to_str().unwrap()])
+        .args(["--logfile", log.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_for(30, "the server to answer", || common::ping(port));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let warned = text.contains("WARNING Memory overcommit must be enabled!");
+    assert_eq!(
+        warned,
+        overcommit.trim() != "1",
+        "vm.overcommit_memory = {overcommit}: {text}"
+    );
+}

@@ -14,6 +14,7 @@
 //!   `objectComputeSize` does.
 
 pub mod alloc;
+pub mod system;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

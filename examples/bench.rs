@@ -1001,7 +1001,7 @@ fn report(opts: &Options, rows: &[Row]) -> std::io::Result<()> {
             geomean(&cpu("-P 16 "))
         ));
     }
-    out.push_str("Rows marked ↓: lower is better (memory, latency, load time); ratio < 1.00x means GoStore uses less / is faster.\n");
+    out.push_str("Rows marked ↓: lower is better (memory, latency, CPU, load and rewrite time); ratio < 1.00x means GoStore uses less / is faster.\n");
     print!("{out}");
     std::fs::create_dir_all(&opts.out)?;
     let stamp = std::time::SystemTime::now()

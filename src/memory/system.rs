@@ -10,7 +10,7 @@
 //!   large process can fail under memory pressure, and with it an AOF
 //!   rewrite.
 
-/// What the checks found, for the start-up log and tests.
+/// What the checks found (the warnings are already logged).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryChecks {
     /// THP is `[always]` system-wide.

@@ -18,6 +18,7 @@ mod common;
 
 use common::resp::{self, RawConn};
 use common::TestServer;
+use gostore::resp::split::split_args;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -34,82 +35,6 @@ struct Line {
     only: Option<u8>,
     wait_gone: Option<Vec<u8>>,
     args: Vec<Vec<u8>>,
-}
-
-/// redis-cli's splitting (sdssplitargs).
-fn split(line: &str) -> Option<Vec<Vec<u8>>> {
-    let b = line.as_bytes();
-    let at = |i: usize| b.get(i).copied().unwrap_or(0);
-    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::new();
-    let mut p = 0;
-    loop {
-        while p < b.len() && b[p].is_ascii_whitespace() {
-            p += 1;
-        }
-        if p >= b.len() {
-            return Some(out);
-        }
-        let (mut inq, mut insq, mut done) = (false, false, false);
-        let mut cur = Vec::new();
-        while !done {
-            let c = at(p);
-            if inq {
-                if c == b'\\'
-                    && at(p + 1) == b'x'
-                    && hex(at(p + 2)).is_some()
-                    && hex(at(p + 3)).is_some()
-                {
-                    cur.push(hex(at(p + 2))? * 16 + hex(at(p + 3))?);
-                    p += 3;
-                } else if c == b'\\' && at(p + 1) != 0 {
-                    p += 1;
-                    cur.push(match at(p) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        o => o,
-                    });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !at(p + 1).is_ascii_whitespace() {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else if insq {
-                if c == b'\\' && at(p + 1) == b'\'' {
-                    p += 1;
-                    cur.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !at(p + 1).is_ascii_whitespace() {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    cur.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    _ => cur.push(c),
-                }
-            }
-            if at(p) != 0 {
-                p += 1;
-            }
-        }
-        out.push(cur);
-    }
 }
 
 fn parse_corpus(name: &str, text: &str) -> Vec<Line> {
@@ -141,7 +66,7 @@ fn parse_corpus(name: &str, text: &str) -> Vec<Line> {
                 rest = r.trim_start();
             } else if let Some(r) = rest.strip_prefix("@wait-gone ") {
                 wait_gone = Some(
-                    split(r)
+                    split_args(r.as_bytes())
                         .and_then(|v| v.into_iter().next())
                         .unwrap_or_else(|| panic!("{name}:{}: bad @wait-gone", i + 1)),
                 );
@@ -154,7 +79,8 @@ fn parse_corpus(name: &str, text: &str) -> Vec<Line> {
         let args = if wait_gone.is_some() {
             Vec::new()
         } else {
-            split(rest).unwrap_or_else(|| panic!("{name}:{}: unbalanced quotes", i + 1))
+            split_args(rest.as_bytes())
+                .unwrap_or_else(|| panic!("{name}:{}: unbalanced quotes", i + 1))
         };
         out.push(Line {
             no: i + 1,

@@ -117,6 +117,12 @@ mod tests {
             s(r#"x "\x41\n\"q" 'it\'s'"#),
             Some(vec!["x".into(), "A\n\"q".into(), "it's".into()])
         );
+        assert_eq!(
+            s(r"get 'it\'s \n' "),
+            Some(vec!["get".into(), "it's \\n".into()]),
+            "single quotes escape only the quote"
+        );
+        assert_eq!(s(r#""a\tb""#), Some(vec!["a\tb".into()]));
         assert_eq!(s(""), Some(vec![]));
         assert_eq!(s("\"\""), Some(vec!["".into()]));
         assert_eq!(s("a\"b\"c"), None, "a closing quote glued to more text");

@@ -6,8 +6,8 @@
 use std::fmt;
 
 use crate::format::{Delims, OutputMode};
-use crate::split::split_args;
 use crate::uri::{parse_uri, UriError};
+use gostore::resp::split::split_args;
 
 /// Environment variable holding a password (redis-cli's `REDISCLI_AUTH`).
 pub const AUTH_ENV: &str = "GOSTORECLI_AUTH";

@@ -11,7 +11,7 @@
 //! here panics on server input.
 
 use crate::resp::Reply;
-use crate::split::split_args;
+use gostore::resp::split::split_args;
 
 /// Argument types of `COMMAND DOCS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

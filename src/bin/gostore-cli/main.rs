@@ -28,7 +28,6 @@ mod resp;
 mod scan;
 mod session;
 mod signals;
-mod split;
 mod stat;
 mod uri;
 

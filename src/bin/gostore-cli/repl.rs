@@ -24,7 +24,7 @@ use crate::help::Help;
 use crate::out::{isatty, out_str};
 use crate::session::Session;
 use crate::signals;
-use crate::split::split_args;
+use gostore::resp::split::split_args;
 
 /// History file override (redis-cli's `REDISCLI_HISTFILE`).
 pub const HISTFILE_ENV: &str = "GOSTORECLI_HISTFILE";

@@ -407,6 +407,14 @@ impl Row {
 fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
     let n1 = if opts.quick { "50000" } else { "200000" };
     let n16 = if opts.quick { "200000" } else { "1000000" };
+    // redis-benchmark's arguments for test `t` with 50 clients.
+    let args = |t: &str, p: &str, n: &str, extra: &[&str]| -> Vec<String> {
+        ["-t", t, "-c", "50", "-P", p, "-n", n]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect()
+    };
     let mut lines: Vec<(String, Vec<String>, Option<&str>)> = Vec::new();
     let suite = [
         "ping_inline",
@@ -419,86 +427,22 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
     ];
     for (p, n) in [("1", n1), ("16", n16)] {
         for t in suite {
-            lines.push((
-                format!("{} -P {p}", t.to_uppercase()),
-                vec![
-                    "-t".into(),
-                    t.into(),
-                    "-c".into(),
-                    "50".into(),
-                    "-P".into(),
-                    p.into(),
-                    "-n".into(),
-                    n.into(),
-                ],
-                None,
-            ));
+            let name = format!("{} -P {p}", t.to_uppercase());
+            lines.push((name, args(t, p, n, &[]), None));
         }
         for t in ["set", "get"] {
-            lines.push((
-                format!("{} -d 1024 -P {p}", t.to_uppercase()),
-                vec![
-                    "-t".into(),
-                    t.into(),
-                    "-c".into(),
-                    "50".into(),
-                    "-P".into(),
-                    p.into(),
-                    "-n".into(),
-                    n.into(),
-                    "-d".into(),
-                    "1024".into(),
-                ],
-                None,
-            ));
+            let name = format!("{} -d 1024 -P {p}", t.to_uppercase());
+            lines.push((name, args(t, p, n, &["-d", "1024"]), None));
         }
     }
     for t in ["set", "get", "hset"] {
-        lines.push((
-            format!("{} -r 1000000 -P 16", t.to_uppercase()),
-            vec![
-                "-t".into(),
-                t.into(),
-                "-c".into(),
-                "50".into(),
-                "-P".into(),
-                "16".into(),
-                "-n".into(),
-                n16.into(),
-                "-r".into(),
-                "1000000".into(),
-            ],
-            None,
-        ));
+        let name = format!("{} -r 1000000 -P 16", t.to_uppercase());
+        lines.push((name, args(t, "16", n16, &["-r", "1000000"]), None));
     }
-    lines.push((
-        "SET always -P 16".into(),
-        vec![
-            "-t".into(),
-            "set".into(),
-            "-c".into(),
-            "50".into(),
-            "-P".into(),
-            "16".into(),
-            "-n".into(),
-            n1.into(),
-        ],
-        Some("always"),
-    ));
-    lines.push((
-        "SET always -P 1".into(),
-        vec![
-            "-t".into(),
-            "set".into(),
-            "-c".into(),
-            "50".into(),
-            "-P".into(),
-            "1".into(),
-            "-n".into(),
-            n1.into(),
-        ],
-        Some("always"),
-    ));
+    for p in ["16", "1"] {
+        let name = format!("SET always -P {p}");
+        lines.push((name, args("set", p, n1, &[]), Some("always")));
+    }
 
     for (name, args, fsync) in lines {
         let mut runs = (Vec::new(), Vec::new());

@@ -381,10 +381,9 @@ fn redis_server_loads_a_gostore_aof_and_gostore_loads_redis_s() {
         c.cmd_str(&["HSET", "h2", "x", "y"]);
         c.cmd_str(&["BGREWRITEAOF"]);
         common::wait_for(30, "the Redis rewrite", || {
-            c.cmd_str(&["INFO", "persistence"])
-                .contains("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0")
-                && c.cmd_str(&["INFO", "persistence"])
-                    .contains("aof_rewrites:1")
+            let info = c.cmd_str(&["INFO", "persistence"]);
+            info.contains("aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0")
+                && info.contains("aof_rewrites:1")
         });
         c.cmd_str(&["SET", "after-rewrite", "2"]);
         r.sigterm();

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::dataset::{assert_same, dump, fill_every_type, without_encodings};
 use common::resp::RawConn;
-use common::{info_field, wait_for, wait_for_rewrites, TempDir, TestServer};
+use common::{info_field, wait_for, wait_for_rewrites, Info, TempDir, TestServer};
 
 fn aof_dir(p: &Path) -> PathBuf {
     p.join("appendonlydir")
@@ -343,9 +343,10 @@ fn turning_the_aof_off_and_on_repeatedly_even_during_rewrites_keeps_a_loadable_s
         c.cmd_str(&["INCR", "after-on"]);
     }
     wait_for(30, "the AOF to be on again", || {
-        info_field(srv.port, "aof_rewrite_in_progress").as_deref() == Some("0")
-            && info_field(srv.port, "aof_rewrite_scheduled").as_deref() == Some("0")
-            && info_field(srv.port, "aof_last_bgrewrite_status").as_deref() == Some("ok")
+        let info = Info::fetch(srv.port);
+        info.get("aof_rewrite_in_progress") == Some("0")
+            && info.get("aof_rewrite_scheduled") == Some("0")
+            && info.get("aof_last_bgrewrite_status") == Some("ok")
     });
     c.cmd_str(&["SET", "last", "1"]);
     let before = dump(srv.port, 16);

@@ -54,11 +54,22 @@ impl Drop for TempDir {
 }
 
 /// A free TCP port on 127.0.0.1 (bind to 0, read, release).
+///
+/// The kernel may hand the same free port to two tests running side by
+/// side; within this test process a port is never handed out twice.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Path of the gostore binary built by cargo for the tests.
@@ -249,7 +260,7 @@ impl TestServer {
                 if let Ok(Some(_)) = child.try_wait() {
                     break; // exited: port clash or bad args
                 }
-                if ping(port) {
+                if ping(port) && answered_by(port, child.id()) {
                     self.port = port;
                     self.child = Some(child);
                     return;
@@ -417,22 +428,73 @@ pub fn ping(port: u16) -> bool {
     got.starts_with(b"+PONG\r\n") || got.starts_with(b"-NOAUTH")
 }
 
+/// Whether the server on `port` is process `pid`, not another test's
+/// server that took the port first. A server that wants a password can't
+/// say: it is taken as ours.
+fn answered_by(port: u16, pid: u32) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut buf = [0u8; 4096];
+    let mut got = Vec::new();
+    loop {
+        let text = String::from_utf8_lossy(&got);
+        if text.starts_with("-NOAUTH") {
+            return true;
+        }
+        if let Some(rest) = text.split("process_id:").nth(1) {
+            if let Some((id, _)) = rest.split_once("\r\n") {
+                return id == pid.to_string();
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
 /// A field of `INFO` on the server on `port` (None if absent).
 pub fn info_field(port: u16, field: &str) -> Option<String> {
-    let text = resp::RawConn::connect(port).cmd_str(&["INFO", "everything"]);
-    let prefix = format!("{field}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .map(|v| v.trim().to_string())
+    Info::fetch(port).get(field).map(str::to_string)
+}
+
+/// One INFO reply. Conditions on several fields must read them from one
+/// reply: fields from separate calls can straddle a change (a rewrite
+/// starting between reading `aof_rewrite_in_progress` and `aof_rewrites`).
+pub struct Info(String);
+
+impl Info {
+    /// `INFO everything` from the server on `port`.
+    pub fn fetch(port: u16) -> Info {
+        Info(resp::RawConn::connect(port).cmd_str(&["INFO", "everything"]))
+    }
+
+    /// The value of `field`, if the reply has it.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.lines().find_map(|l| {
+            l.strip_prefix(field)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .map(str::trim)
+        })
+    }
 }
 
 /// Waits until no AOF rewrite is in progress or scheduled, and `aof_rewrites`
 /// reached `n`.
 pub fn wait_for_rewrites(port: u16, n: u64) {
     wait_for(60, &format!("{n} AOF rewrite(s) to finish"), || {
-        info_field(port, "aof_rewrite_in_progress").as_deref() == Some("0")
-            && info_field(port, "aof_rewrite_scheduled").as_deref() == Some("0")
-            && info_field(port, "aof_rewrites")
+        let info = Info::fetch(port);
+        info.get("aof_rewrite_in_progress") == Some("0")
+            && info.get("aof_rewrite_scheduled") == Some("0")
+            && info
+                .get("aof_rewrites")
                 .and_then(|v| v.parse::<u64>().ok())
                 .is_some_and(|r| r >= n)
     });

@@ -96,7 +96,17 @@ const DETERMINISTIC_WRITES: &[&[&str]] = &[
 
 #[test]
 fn every_string_write_reaches_the_aof_in_the_form_redis_writes() {
-    let redis = TestServer::redis(&["--appendonly", "yes", "--aof-use-rdb-preamble", "no"]);
+    // Under everysec Redis may postpone its AOF write (up to 2 s) behind a
+    // slow background fsync while still replying; under always its file
+    // holds every write before the reply, so it can be read right after.
+    let redis = TestServer::redis(&[
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        "no",
+        "--appendfsync",
+        "always",
+    ]);
     let gostore = TestServer::gostore(&[]);
     let (mut r, mut g) = (redis.raw_conn(), gostore.raw_conn());
     let rr = run_all(&mut r, DETERMINISTIC_WRITES);

@@ -160,13 +160,29 @@ fn noeviction_refuses_writes_that_need_memory_but_serves_reads_and_deletes() {
     let limit = counted(&mut c) + 64 * 1024;
     ok(&mut c, &["CONFIG", "SET", "maxmemory", &limit.to_string()]);
     let replies = set_keys(&mut c, "k", 0..2000, None);
+    assert!(
+        replies.iter().all(|r| r == "+OK\r\n" || r == OOM),
+        "{:?}",
+        replies.iter().find(|r| *r != "+OK\r\n" && *r != OOM)
+    );
     let first_oom = replies
         .iter()
         .position(|r| r == OOM)
         .expect("SETs past the limit fail with -OOM");
     assert!(first_oom > 100, "only {first_oom} keys fit in 64 KB");
-    assert!(replies[first_oom..].iter().all(|r| r == OOM));
-    assert_eq!(int(&mut c, &["DBSIZE"]), first_oom as i64);
+    // Past the limit, a write fits again only when memory is freed: a
+    // finished rehash dropping the old bucket array, a client buffer
+    // shrinking (as in Redis). That is a few keys' worth, never many.
+    let late: Vec<usize> = (first_oom..replies.len())
+        .filter(|&i| replies[i] != OOM)
+        .collect();
+    assert!(
+        late.len() <= 20,
+        "{} SETs succeeded after the first -OOM at {first_oom}: {late:?}",
+        late.len()
+    );
+    let stored = replies.iter().filter(|r| *r == "+OK\r\n").count();
+    assert_eq!(int(&mut c, &["DBSIZE"]), stored as i64);
     assert!(counted(&mut c) <= limit + MARGIN);
     assert_eq!(info(&mut c, "evicted_keys"), 0);
     // Reads and deletes work; writes flagged denyoom do not.

@@ -14,6 +14,7 @@
 //! deadline; nothing sleeps for a fixed time.
 
 mod cli_support;
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

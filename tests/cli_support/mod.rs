@@ -6,13 +6,14 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::common::{answered_by, free_port, ping};
 
 /// How long any wait in these tests may take before it fails.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -57,27 +58,6 @@ pub struct TestServer {
     extra: Vec<String>,
 }
 
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    l.local_addr().expect("local addr").port()
-}
-
-/// True once the server on `port` answers PING with +PONG (or -NOAUTH).
-fn answers_ping(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    if s.write_all(b"PING\r\n").is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 64];
-    match s.read(&mut buf) {
-        Ok(n) => buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH"),
-        Err(_) => false,
-    }
-}
-
 impl TestServer {
     pub fn start(spec: &ServerSpec) -> TestServer {
         TestServer::start_with(spec, &[])
@@ -119,7 +99,7 @@ impl TestServer {
         };
         let deadline = Instant::now() + TIMEOUT;
         while Instant::now() < deadline {
-            if answers_ping(self.port) {
+            if ping(self.port) && answered_by(self.port, child.id()) {
                 self.child = Some(child);
                 return true;
             }

@@ -53,23 +53,50 @@ impl Drop for TempDir {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bind to 0, read, release).
+/// A free TCP port on 127.0.0.1 for a server to listen on.
 ///
-/// The kernel may hand the same free port to two tests running side by
-/// side; within this test process a port is never handed out twice.
+/// Ports come from below the kernel's ephemeral range, so no client socket
+/// (ours, redis-cli's, a neighbour test's) can take one between this check
+/// and the server's bind, and a port is never handed out twice within this
+/// test process. Each process starts at its own offset, so two suites run
+/// side by side rarely meet.
 pub fn free_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
     static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-        if !given.contains(&port) {
-            given.push(port);
+    let Some((lo, hi)) = non_ephemeral_ports() else {
+        // No room below the ephemeral range: let the kernel pick, and
+        // still never hand out one port twice.
+        loop {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map(|a| a.port())
+                .expect("free port");
+            let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+            if !given.contains(&port) {
+                given.push(port);
+                return port;
+            }
+        }
+    };
+    let span = u32::from(hi - lo);
+    let start = std::process::id().wrapping_mul(7919);
+    for _ in 0..span {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = lo + (start.wrapping_add(n) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
     }
+    panic!("no free port in {lo}..{hi}");
+}
+
+/// 10000 up to the start of the ephemeral range (32768 by default), if
+/// that leaves room.
+fn non_ephemeral_ports() -> Option<(u16, u16)> {
+    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse::<u16>().ok())?;
+    (low >= 12000).then_some((10000, low))
 }
 
 /// Path of the gostore binary built by cargo for the tests.
@@ -431,7 +458,7 @@ pub fn ping(port: u16) -> bool {
 /// Whether the server on `port` is process `pid`, not another test's
 /// server that took the port first. A server that wants a password can't
 /// say: it is taken as ours.
-fn answered_by(port: u16, pid: u32) -> bool {
+pub fn answered_by(port: u16, pid: u32) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };

@@ -7,7 +7,7 @@
 //! and is woken when a job ends.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
@@ -160,20 +160,15 @@ impl FsyncWorker {
         self.send(Job::Close(file, unlink));
     }
 
-    /// Redis's `bg_unlink`: the name goes now, so nobody listing the
-    /// directory sees it afterwards, while freeing a big file's blocks, the
-    /// slow part, happens on the thread when it closes the last descriptor.
-    pub fn bg_unlink(&self, path: &Path) {
-        let file = File::open(path);
-        if let Err(e) = std::fs::remove_file(path) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                log::warn!("Could not remove {}: {e}", path.display());
+    /// Removes `path` on the thread.
+    pub fn unlink_later(&self, path: PathBuf) {
+        self.run(move || {
+            if let Err(e) = std::fs::remove_file(&path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    log::warn!("Could not remove {}: {e}", path.display());
+                }
             }
-            return;
-        }
-        if let Ok(file) = file {
-            self.close_later(file, None);
-        }
+        });
     }
 
     /// fsyncs and closes `file`, the one the writer used up to `offset`.

@@ -560,21 +560,20 @@ impl Aof {
             }
             ChildExit::Failed(why) => {
                 log::warn!("Background AOF rewrite terminated with error: {why}");
-                self.bg_unlink(&child.tmp);
+                self.remove_later(child.tmp);
                 self.rewrite_failed();
             }
             ChildExit::Signaled(sig) => {
                 log::warn!("Background AOF rewrite terminated by signal {sig}");
-                self.bg_unlink(&child.tmp);
+                self.remove_later(child.tmp);
                 self.rewrite_failed();
             }
         }
     }
 
-    /// Removes a file of ours now; its blocks are freed on the helper thread.
-    fn bg_unlink(&self, p: &Path) {
+    fn remove_later(&self, p: PathBuf) {
         match &self.worker {
-            Some(w) => w.bg_unlink(p),
+            Some(w) => w.unlink_later(p),
             None => {
                 let _ = fs::remove_file(p);
             }
@@ -656,7 +655,7 @@ impl Aof {
         }
         for h in &history {
             log::info!("Removing the history file {} in the background", h.name);
-            worker.bg_unlink(&self.dir.join(&h.name));
+            worker.unlink_later(self.dir.join(&h.name));
         }
         let (dir, name, text) = (
             self.dir.clone(),

@@ -55,29 +55,14 @@ impl Drop for TempDir {
 
 /// A free TCP port on 127.0.0.1 for a server to listen on.
 ///
-/// Ports come from below the kernel's ephemeral range, so no client socket
-/// (ours, redis-cli's, a neighbour test's) can take one between this check
-/// and the server's bind, and a port is never handed out twice within this
-/// test process. Each process starts at its own offset, so two suites run
-/// side by side rarely meet.
+/// Ports come from outside the kernel's ephemeral range, so no client
+/// socket (ours, redis-cli's, a neighbour test's) can take one between this
+/// check and the server's bind, and a port is never handed out twice within
+/// this test process. Each process starts at its own offset, so two suites
+/// run side by side rarely meet.
 pub fn free_port() -> u16 {
     static NEXT: AtomicU32 = AtomicU32::new(0);
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
-    let Some((lo, hi)) = non_ephemeral_ports() else {
-        // No room below the ephemeral range: let the kernel pick, and
-        // still never hand out one port twice.
-        loop {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map(|a| a.port())
-                .expect("free port");
-            let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-            if !given.contains(&port) {
-                given.push(port);
-                return port;
-            }
-        }
-    };
+    let (lo, hi) = server_ports();
     let span = u32::from(hi - lo);
     let start = std::process::id().wrapping_mul(7919);
     for _ in 0..span {
@@ -90,13 +75,27 @@ pub fn free_port() -> u16 {
     panic!("no free port in {lo}..{hi}");
 }
 
-/// 10000 up to the start of the ephemeral range (32768 by default), if
-/// that leaves room.
-fn non_ephemeral_ports() -> Option<(u16, u16)> {
-    let low = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|t| t.split_whitespace().next()?.parse::<u16>().ok())?;
-    (low >= 12000).then_some((10000, low))
+/// The wider of the two stretches outside the ephemeral range (32768-60999
+/// by default): 10000 up to its start, or from its end up to 65535.
+fn server_ports() -> (u16, u16) {
+    let range =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").unwrap_or_default();
+    let mut bounds = range.split_whitespace().map(|v| v.parse::<u16>().ok());
+    let (Some(Some(low)), Some(Some(high))) = (bounds.next(), bounds.next()) else {
+        return (10000, 32768);
+    };
+    let below = (10000, low.max(10000));
+    let above = (high.saturating_add(1), u16::MAX);
+    let widest = if below.1 - below.0 >= above.1 - above.0 {
+        below
+    } else {
+        above
+    };
+    assert!(
+        widest.1 - widest.0 >= 1000,
+        "the ephemeral port range {low}-{high} leaves the tests too few ports"
+    );
+    widest
 }
 
 /// Path of the gostore binary built by cargo for the tests.

@@ -231,8 +231,6 @@ pub struct Client {
     pub queued: bool,
     /// Already in the list of clients with replies to write.
     pub write_queued: bool,
-    /// Stopped running commands until its output drains.
-    pub paused_output: bool,
     /// The peer shut down its side (EPOLLRDHUP): read until EOF, since no
     /// further readiness edge will come.
     pub read_closed: bool,
@@ -317,7 +315,7 @@ impl Clients {
         let Some(c) = self.get_mut(token) else {
             return true;
         };
-        if c.state.close_asap {
+        if c.state.close_asap || c.state.close_after_reply {
             return true;
         }
         c.reply.raw(bytes);

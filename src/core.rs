@@ -70,6 +70,10 @@ pub struct Stats {
     pub client_qbuf_limit_disconnections: u64,
     /// Clients closed for exceeding the output buffer limit.
     pub client_outbuf_limit_disconnections: u64,
+    /// Read calls on client sockets (INFO total_reads_processed).
+    pub total_reads_processed: u64,
+    /// Write passes over clients' replies (INFO total_writes_processed).
+    pub total_writes_processed: u64,
     /// Ops/sec samples.
     pub ops: Samples,
     /// Input bytes/sec samples.

@@ -110,6 +110,11 @@ impl Listeners {
             }
             l.unix = Some((sock, path));
         }
+        if l.tcp.is_empty() && l.unix.is_none() {
+            return Err(ListenError(
+                "Configured to not listen anywhere, exiting.".to_string(),
+            ));
+        }
         l.register_all()
             .map_err(|e| ListenError(format!("Can't register listeners: {e}")))?;
         Ok(l)
@@ -150,11 +155,9 @@ impl Listeners {
                 )));
             }
         }
-        if out.is_empty() {
-            return Err(ListenError(format!(
-                "Failed listening on port {port} (TCP): no bind address could be used"
-            )));
-        }
+        // No address at all (`bind ""`, or only optional ones absent here)
+        // means no TCP listener, as in Redis; `bind` checks that something
+        // listens.
         Ok(out)
     }
 
@@ -169,22 +172,53 @@ impl Listeners {
         Ok(())
     }
 
-    /// Replaces the TCP listeners (CONFIG SET port/bind). The old ones stay
-    /// if the new ones cannot all be made.
-    pub fn rebind(&mut self, bind: &[String], port: u16, backlog: i32) -> Result<(), ListenError> {
-        let mut fresh = Self::bind_tcp(bind, port, backlog)?;
-        for (i, (l, _)) in fresh.iter_mut().enumerate() {
-            self.registry
-                .register(l, Token(TCP_TOKEN_BASE + i), Interest::READABLE)
-                .map_err(|e| ListenError(e.to_string()))?;
-        }
-        for (mut l, _) in std::mem::replace(&mut self.tcp, fresh) {
+    /// Replaces the TCP listeners (CONFIG SET port/bind), as Redis's
+    /// `changeBindAddr`: the old sockets close first, so a new list that
+    /// shares an address with the old one can bind it; if the new ones
+    /// cannot all be made, the old ones are made again and the error is
+    /// returned.
+    pub fn rebind(
+        &mut self,
+        bind: &[String],
+        port: u16,
+        backlog: i32,
+        old: (&[String], u16),
+    ) -> Result<(), ListenError> {
+        for (mut l, _) in self.tcp.drain(..) {
             let _ = self.registry.deregister(&mut l);
         }
+        let err = match Self::bind_tcp(bind, port, backlog) {
+            Ok(fresh) => match self.adopt(fresh) {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            },
+            Err(e) => e,
+        };
+        log::warn!("Failed to bind ({err}), trying to restore old listening sockets.");
+        let restored = Self::bind_tcp(old.0, old.1, backlog).and_then(|l| self.adopt(l));
+        if let Err(e) = restored {
+            log::warn!("Failed to restore old listening sockets: {e}. No TCP listener is open until CONFIG SET bind or port succeeds.");
+        }
+        Err(err)
+    }
+
+    /// Registers fresh TCP listeners and keeps them (none on failure).
+    fn adopt(&mut self, mut fresh: Vec<(TcpListener, SocketAddr)>) -> Result<(), ListenError> {
+        for (i, (l, _)) in fresh.iter_mut().enumerate() {
+            if let Err(e) =
+                self.registry
+                    .register(l, Token(TCP_TOKEN_BASE + i), Interest::READABLE)
+            {
+                for (mut l, _) in fresh {
+                    let _ = self.registry.deregister(&mut l);
+                }
+                return Err(ListenError(format!("Can't register listeners: {e}")));
+            }
+        }
+        self.tcp = fresh;
         Ok(())
     }
 
-    /// The TCP listener with this token.
     pub fn tcp(&self, token: Token) -> Option<&TcpListener> {
         token
             .0

@@ -53,9 +53,21 @@ pub const READ_BUDGET: usize = 64 * 1024;
 pub const BIG_READ_BUDGET: usize = 4 * 1024 * 1024;
 /// Commands run per client per tick.
 pub const COMMAND_BUDGET: usize = 1024;
-/// A client whose pending output passes this stops running commands until
-/// it drains (its input waits in the socket and the query buffer).
-pub const OUTPUT_PAUSE: usize = 1024 * 1024;
+/// A client whose pending output passes this yields to the others for the
+/// rest of the tick (its replies are written at the end of the tick, and it
+/// goes on next tick). It is never parked: a client that writes its whole
+/// pipeline before reading must still be read, or both sides would wait
+/// forever. Its output is bounded by `client-output-buffer-limit`, as in
+/// Redis.
+pub const OUTPUT_YIELD: usize = 1024 * 1024;
+/// Drained reply buffers kept for reuse (`Server::reply_pool`).
+const REPLY_POOL_MAX: usize = 64;
+/// Reply buffers larger than this are not kept for reuse.
+const REPLY_POOL_BUF_MAX: usize = 64 * 1024;
+/// `trim_memory` runs at most this often...
+const TRIM_INTERVAL: Duration = Duration::from_secs(10);
+/// ...and only when RSS exceeds used memory by 50% and by this much.
+const TRIM_MIN_EXCESS: usize = 16 * 1024 * 1024;
 /// Connections accepted per listener per tick.
 const MAX_ACCEPTS: usize = 1000;
 
@@ -95,6 +107,15 @@ pub struct Server {
     pending: Vec<Token>,
     /// Clients with replies to write.
     writes: Vec<Token>,
+    /// The query buffer lent to a client with nothing buffered while it
+    /// reads; it comes back when the client has parsed everything it read,
+    /// so only clients holding a partial command own a query buffer.
+    spare_query: Vec<u8>,
+    /// Drained reply buffers, lent to clients that run commands and given
+    /// back once their replies are written: an idle client holds none.
+    reply_pool: Vec<Vec<u8>>,
+    /// When `malloc_trim` last ran (cron, `trim_memory`).
+    last_trim: Instant,
     signals: SignalPipe,
     /// Listeners to accept from again next tick (budget ran out).
     accept_retry: Vec<Token>,
@@ -178,6 +199,9 @@ impl Server {
             work: Vec::new(),
             pending: Vec::new(),
             writes: Vec::new(),
+            spare_query: Vec::new(),
+            reply_pool: Vec::new(),
+            last_trim: Instant::now(),
             signals,
             accept_retry: Vec::new(),
             accept_retry_cron: Vec::new(),
@@ -309,7 +333,7 @@ impl Server {
                 // Wake when a CLIENT PAUSE ends, not at the next cron.
                 match self.core.ops.pause.end_ms() {
                     Some(end) => cron.min(Duration::from_millis(
-                        (end + 1 - unix_ms()).clamp(0, i64::MAX) as u64,
+                        end.saturating_sub(unix_ms()).saturating_add(1).max(0) as u64,
                     )),
                     None => cron,
                 }
@@ -536,7 +560,6 @@ impl Server {
             writable: true,
             queued: true,
             write_queued: false,
-            paused_output: false,
             read_closed: false,
             closing: None,
         };
@@ -551,23 +574,30 @@ impl Server {
             return;
         };
         c.queued = false;
+        if c.query.capacity() == 0 {
+            c.query.lend_buffer(std::mem::take(&mut self.spare_query));
+        }
+        if c.reply.capacity() == 0 {
+            if let Some(buf) = self.reply_pool.pop() {
+                c.reply.lend_buffer(buf);
+            }
+        }
         let mut read_total = 0usize;
         let mut commands_left = COMMAND_BUDGET;
+        // Output this tick may add before the client yields (what it had
+        // already does not count: a client that does not read must still
+        // have its input processed).
+        let output_yield = c.reply.pending_len().saturating_add(OUTPUT_YIELD);
         let mut more = false;
         loop {
             if c.closing.is_some() || c.state.close_after_reply || c.state.close_asap {
                 break;
             }
             // Run what the buffer already holds.
-            match self.run_commands(&mut c, &mut commands_left) {
+            match self.run_commands(&mut c, &mut commands_left, output_yield) {
                 Ran::NeedInput => {}
                 Ran::Budget => {
                     more = true;
-                    break;
-                }
-                Ran::OutputFull => {
-                    // Resumed by flush_replies once the output drains.
-                    c.paused_output = true;
                     break;
                 }
                 Ran::Stop => break,
@@ -589,6 +619,7 @@ impl Server {
             let want = big.unwrap_or(READ_CHUNK).min(limit - read_total).max(1);
             let target = c.query.read_target(want);
             let asked = target.len();
+            self.core.stats.total_reads_processed += 1;
             match c.stream.read(target) {
                 Ok(0) => {
                     // The peer will send no more; what it sent still gets
@@ -599,6 +630,9 @@ impl Server {
                 }
                 Ok(n) => {
                     c.query.commit_read(n);
+                    // Any input counts as interaction (a big upload in
+                    // progress is not idle), as Redis's readQueryFromClient.
+                    c.state.last_interaction_ms = self.core.clock.tick_ms();
                     self.core.stats.net_input_bytes += n as u64;
                     read_total += n;
                     // A short read drained the socket, unless the peer closed
@@ -624,7 +658,7 @@ impl Server {
                 }
             }
         }
-        c.query.shrink_if_idle();
+        self.reclaim_buffers(&mut c);
         if c.closing.is_some() || c.state.close_asap {
             self.close_client(c);
             return;
@@ -640,7 +674,7 @@ impl Server {
         self.clients.put_back(c);
     }
 
-    fn run_commands(&mut self, c: &mut Client, budget: &mut usize) -> Ran {
+    fn run_commands(&mut self, c: &mut Client, budget: &mut usize, output_yield: usize) -> Ran {
         // Whether this client has an output buffer limit to check after each
         // command (the default normal class has none).
         let limit = self
@@ -653,8 +687,10 @@ impl Server {
             if *budget == 0 {
                 return Ran::Budget;
             }
-            if c.reply.pending_len() > OUTPUT_PAUSE {
-                return Ran::OutputFull;
+            if c.reply.pending_len() > output_yield {
+                // Let the others run; its replies go out at the end of the
+                // tick and it goes on next tick, reading as usual.
+                return Ran::Budget;
             }
             if c.state.close_after_reply || c.state.close_asap || self.core.shutdown.is_some() {
                 return Ran::Stop;
@@ -842,6 +878,10 @@ impl Server {
                 continue;
             }
             let mut failed = false;
+            if !c.reply.is_empty() {
+                self.core.stats.total_writes_processed += 1;
+            }
+            let mut wrote = false;
             while !c.reply.is_empty() {
                 match c.stream.write(c.reply.pending()) {
                     Ok(0) => {
@@ -851,6 +891,7 @@ impl Server {
                     Ok(n) => {
                         self.core.stats.net_output_bytes += n as u64;
                         c.reply.advance(n);
+                        wrote = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         c.writable = false;
@@ -863,6 +904,19 @@ impl Server {
                     }
                 }
             }
+            if wrote {
+                // A client that reads its replies is not idle, however long
+                // they take (Redis's writeToClient).
+                c.state.last_interaction_ms = self.core.clock.tick_ms();
+            }
+            if c.reply.is_empty() {
+                if let Some(buf) = c.reply.take_buffer() {
+                    if self.reply_pool.len() < REPLY_POOL_MAX && buf.capacity() <= REPLY_POOL_BUF_MAX
+                    {
+                        self.reply_pool.push(buf);
+                    }
+                }
+            }
             if failed {
                 c.closing = Some(CloseReason::IoError);
             } else if c.reply.is_empty() && c.state.close_after_reply {
@@ -870,13 +924,6 @@ impl Server {
             } else if !c.reply.is_empty() && c.writable {
                 c.write_queued = true;
                 held.push(token);
-            }
-            if c.paused_output && c.reply.pending_len() <= OUTPUT_PAUSE {
-                c.paused_output = false;
-                if !c.queued {
-                    c.queued = true;
-                    self.pending.push(token);
-                }
             }
             if c.closing.is_some() {
                 if let Some(c) = self.clients.remove(token) {
@@ -942,6 +989,7 @@ impl Server {
         let used = crate::memory::used_memory();
         self.core.peak_memory = self.core.peak_memory.max(used);
         self.clients_cron(now);
+        self.trim_memory();
         crate::service::watchdog();
 
         // Databases: active expiry (not under CLIENT PAUSE WRITE), then
@@ -983,13 +1031,14 @@ impl Server {
         }
         let limit = timeout as i64 * 1000;
         // MONITOR clients and clients held by CLIENT PAUSE are never idle,
-        // as in Redis.
+        // as in Redis. A client with unsent replies is: if it read none of
+        // them for `timeout` seconds (writing them moves its interaction
+        // time), it stopped reading.
         let idle: Vec<Token> = self
             .clients
             .iter()
             .filter(|c| {
                 now - c.state.last_interaction_ms > limit
-                    && c.reply.is_empty()
                     && !c.state.monitor
                     && !c.state.postponed
             })
@@ -1037,6 +1086,47 @@ impl Server {
         }
     }
 
+    /// Gives a drained client's buffers back: its query buffer becomes the
+    /// spare (or is freed), its reply buffer, if empty, goes to the pool.
+    fn reclaim_buffers(&mut self, c: &mut Client) {
+        if let Some(buf) = c.query.take_idle_buffer() {
+            if self.spare_query.capacity() == 0 && buf.len() <= 4 * READ_CHUNK {
+                self.spare_query = buf;
+            }
+        }
+        if c.reply.is_empty() {
+            if let Some(buf) = c.reply.take_buffer() {
+                if self.reply_pool.len() < REPLY_POOL_MAX && buf.capacity() <= REPLY_POOL_BUF_MAX {
+                    self.reply_pool.push(buf);
+                }
+            }
+        }
+    }
+
+    /// Returns free heap memory to the system once it is well above what is
+    /// in use (closed connections, deleted data): glibc keeps it otherwise,
+    /// and RSS would never come down. At most once every 10 seconds; the
+    /// time it takes goes to the latency monitor (`malloc-trim`).
+    fn trim_memory(&mut self) {
+        if self.last_trim.elapsed() < TRIM_INTERVAL {
+            return;
+        }
+        self.last_trim = Instant::now();
+        let rss = crate::commands::info::rss_bytes();
+        let used = crate::memory::used_memory();
+        if rss < used.saturating_mul(3) / 2 || rss - used < TRIM_MIN_EXCESS {
+            return;
+        }
+        let started = Instant::now();
+        crate::memory::purge();
+        let ms = started.elapsed().as_millis() as u64;
+        let threshold = self.core.config.latency_monitor_threshold;
+        self.core
+            .ops
+            .latency
+            .add_if_needed(threshold, "malloc-trim", ms);
+    }
+
     fn databases_cron(&mut self) {
         // Shrink sparse tables, then spend up to 1 ms finishing rehashes.
         for db in &mut self.dbs {
@@ -1080,10 +1170,8 @@ impl Server {
 enum Ran {
     /// The buffer holds no complete command.
     NeedInput,
-    /// The per-tick command budget ran out; resume next tick.
+    /// The per-tick command or output budget ran out; resume next tick.
     Budget,
-    /// The client has too much unsent output; resume once it drains.
-    OutputFull,
     /// The client is closing.
     Stop,
 }

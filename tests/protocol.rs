@@ -375,49 +375,6 @@ fn a_server_that_cannot_bind_exits_with_an_error() {
 }
 
 #[test]
-fn a_client_that_does_not_read_its_replies_is_paused_not_buffered() {
-    let srv = TestServer::gostore(&[]);
-    let mut setup = srv.raw_conn();
-    let value = "v".repeat(100_000);
-    assert_eq!(setup.cmd_str(&["SET", "big", &value]), "+OK\r\n");
-    let mut slow = srv.raw_conn();
-    let n = 2000; // 200 MB of replies if they were all buffered
-    let mut batch = Vec::new();
-    for _ in 0..n {
-        batch.extend(encode(&[b"GET", b"big"]));
-    }
-    slow.send(&batch);
-    slow.send(b"CLIENT SETNAME slow\r\n");
-    // While it does not read, its output buffer stays near the pause
-    // threshold and other clients are served.
-    let mut other = srv.raw_conn();
-    common::wait_for(30, "the slow client to fill its socket", || {
-        let list = other.cmd_str(&["CLIENT", "LIST"]);
-        list.lines()
-            .any(|l| l.contains("obl=") && !l.contains("obl=0 ") && !l.contains("cmd=client|list"))
-    });
-    let list = other.cmd_str(&["CLIENT", "LIST"]);
-    let omem: usize = list
-        .lines()
-        .filter(|l| !l.contains("cmd=client|list"))
-        .filter_map(|l| l.split(' ').find_map(|f| f.strip_prefix("omem=")))
-        .filter_map(|v| v.parse().ok())
-        .max()
-        .unwrap_or(0);
-    assert!(
-        omem < 8 * 1024 * 1024,
-        "the slow client's output is bounded (omem={omem})"
-    );
-    assert_eq!(other.cmd_str(&["PING"]), "+PONG\r\n");
-    // Every reply still arrives, in order.
-    let want = format!("$100000\r\n{value}\r\n");
-    for i in 0..n {
-        assert_eq!(slow.read_reply(), want.as_bytes(), "reply {i}");
-    }
-    assert_eq!(slow.read_reply(), b"+OK\r\n");
-}
-
-#[test]
 fn a_client_that_sends_and_closes_while_the_server_is_busy_is_answered_and_closed() {
     let srv = TestServer::gostore(&[]);
     let pid = srv.pid().unwrap() as i32;

@@ -136,7 +136,7 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     if !ctx.client.authenticated && !ctx.core.config.requirepass.is_empty() {
         return Err(CmdError::Static(
-            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
+            "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
     }
     if let Some(n) = name {
@@ -275,8 +275,12 @@ pub fn client_pause(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if ms < 0 {
         return Err(CmdError::Static("ERR timeout is negative"));
     }
+    // Redis 7.0 lets `now + timeout` overflow (the pause then ends at
+    // once); later Redis versions refuse such a timeout, and so does GoStore.
     let end = if ms > 0 {
-        crate::util::time::unix_ms().saturating_add(ms)
+        crate::util::time::unix_ms()
+            .checked_add(ms)
+            .ok_or(CmdError::Static("ERR timeout is out of range"))?
     } else {
         0
     };

@@ -445,7 +445,9 @@ pub fn execute(x: &mut Exec<'_>, args: &Args<'_>) {
             return;
         }
     }
-    if spec.has(spec::WRITE) && !x.core.loading {
+    // PING fails too, as in Redis: a health check must see that writes are
+    // refused.
+    if (spec.has(spec::WRITE) || spec.fullname == "ping") && !x.core.loading {
         if let Some(e) = x.core.aof.write_error() {
             reject(
                 x,

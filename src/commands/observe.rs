@@ -92,7 +92,9 @@ fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {
         }
     }
     bytes.extend_from_slice(b"\r\n");
-    if x.client.monitor {
+    // A client closing after its reply gets no more output (Redis's
+    // prepareClientToWrite): a monitor's own QUIT is not echoed to it.
+    if x.client.monitor && !x.client.close_after_reply && !x.client.close_asap {
         x.reply.raw(&bytes);
     }
     let mut dropped = Vec::new();

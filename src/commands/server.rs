@@ -162,7 +162,11 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         && changed.iter().any(|c| *c == "port" || *c == "bind")
     {
         let (bind, port, backlog) = (cfg.bind.clone(), cfg.port, cfg.tcp_backlog);
-        if let Err(e) = ctx.core.listeners.rebind(&bind, port, backlog) {
+        if let Err(e) = ctx
+            .core
+            .listeners
+            .rebind(&bind, port, backlog, (&old.bind, old.port))
+        {
             let arg = if changed.contains(&"bind") && old.bind != ctx.core.config.bind {
                 "bind"
             } else {

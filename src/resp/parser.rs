@@ -343,17 +343,37 @@ impl Parser {
         }
     }
 
-    /// Releases a large, drained query buffer (an idle client keeps little).
-    pub fn shrink_if_idle(&mut self) {
-        if self.state == State::Idle && self.pos == self.end && !self.ready {
+    /// Whether everything read has been parsed and run: nothing of a
+    /// command is buffered.
+    fn drained(&self) -> bool {
+        self.state == State::Idle && self.pos == self.end && !self.ready && self.big.is_none()
+    }
+
+    /// Gives an empty parser a buffer to read into (a server-wide spare,
+    /// see `take_idle_buffer`). Ignored unless the parser holds no buffer.
+    pub fn lend_buffer(&mut self, buf: Vec<u8>) {
+        if self.buf.is_empty() && self.drained() {
+            self.buf = buf;
             self.pos = 0;
             self.end = 0;
             self.cmd_start = 0;
             self.scanned = 0;
-            if self.buf.len() > 4 * READ_CHUNK {
-                self.buf = Vec::new();
-            }
         }
+    }
+
+    /// Once everything read has been parsed and run, hands the query buffer
+    /// back (to be lent to the next client), so an idle client holds no
+    /// query buffer. A client holding part of a command keeps its buffer.
+    pub fn take_idle_buffer(&mut self) -> Option<Vec<u8>> {
+        if !self.drained() {
+            return None;
+        }
+        self.pos = 0;
+        self.end = 0;
+        self.cmd_start = 0;
+        self.scanned = 0;
+        self.skipped = (0, 0);
+        (!self.buf.is_empty()).then(|| std::mem::take(&mut self.buf))
     }
 
     /// The arguments of the complete command (valid until `next`).

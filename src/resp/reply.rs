@@ -111,6 +111,27 @@ impl Reply {
         self.buf.capacity()
     }
 
+    /// Gives an empty buffer with no storage a drained buffer to reuse (a
+    /// pooled one, see `take_buffer`). Ignored otherwise.
+    pub fn lend_buffer(&mut self, mut buf: Vec<u8>) {
+        if self.buf.capacity() == 0 && !self.overflowed {
+            buf.clear();
+            self.buf = buf;
+            self.sent = 0;
+        }
+    }
+
+    /// Takes the storage of a drained buffer, so an idle client holds none.
+    pub fn take_buffer(&mut self) -> Option<Vec<u8>> {
+        if !self.is_empty() || self.buf.capacity() == 0 {
+            return None;
+        }
+        self.sent = 0;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        Some(buf)
+    }
+
     /// Marks `n` pending bytes as written.
     pub fn advance(&mut self, n: usize) {
         self.sent += n;

@@ -308,6 +308,22 @@ fn help_from_command_docs_matches_redis_cli() {
 }
 
 #[test]
+fn rediss_uris_are_refused_for_want_of_tls_support() {
+    for uri in ["rediss://127.0.0.1:6379", "REDISS://:pw@localhost/2"] {
+        let got = run_piped(&cli(), &refs(&words(&["-u", uri, "PING"])), b"", &[]);
+        assert_eq!(
+            (show(&got.stdout), show(&got.stderr), got.code),
+            (
+                String::new(),
+                "rediss:// is not supported: gostore-cli has no TLS support\n".to_string(),
+                Some(1)
+            ),
+            "{uri}"
+        );
+    }
+}
+
+#[test]
 fn one_shot_errors_and_exit_codes_match_redis_cli() {
     let srv = TestServer::start(&server_under_test());
     let closed = TcpListenerPort::closed();

@@ -57,13 +57,16 @@ oracle:
 clean:
 	$(CARGO) clean
 
-## install: binaries, config, systemd unit and user (see docs/operations.md)
+## install: binaries, config, systemd unit, user and docs (see docs/operations.md)
 ##   make && sudo make install      PREFIX (/usr/local) and DESTDIR are honoured
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SYSCONFDIR ?= /etc
 UNITDIR ?= /etc/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
+# The docs the unit's Documentation= points to.
+DOCDIR ?= $(PREFIX)/share/doc/gostore
+DOCS := README.md $(wildcard docs/*.md)
 # The unit's StateDirectory=gostore: systemd creates it for the gostore user.
 DATADIR := /var/lib/gostore
 BUILD_DIR ?= $(or $(CARGO_TARGET_DIR),target)/release
@@ -84,9 +87,12 @@ install:
 	done
 	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
 	sed -e 's|/usr/local/bin/gostore|$(BINDIR)/gostore|' \
+	    -e 's|/usr/local/share/doc/gostore|$(DOCDIR)|g' \
 	    -e 's|/etc/gostore|$(SYSCONFDIR)/gostore|g' \
 	    deploy/gostore.service > $(DESTDIR)$(UNITDIR)/gostore.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/gostore.service
+	$(INSTALL) -d $(DESTDIR)$(DOCDIR)
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 0644 deploy/gostore.sysusers $(DESTDIR)$(SYSUSERSDIR)/gostore.conf
 	$(INSTALL) -d -m 0750 $(DESTDIR)$(SYSCONFDIR)/gostore
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/gostore/gostore.conf ]; then \
@@ -114,5 +120,7 @@ install:
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
 	rm -f $(DESTDIR)$(UNITDIR)/gostore.service $(DESTDIR)$(SYSUSERSDIR)/gostore.conf
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(DOCS)))
+	@rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "Kept $(DESTDIR)$(SYSCONFDIR)/gostore and $(DATADIR) (your configuration and data); remove them by hand if you mean to."

@@ -401,6 +401,23 @@ fn make_install_puts_binaries_config_unit_and_user_in_place_and_the_unit_verifie
     ] {
         assert!(unit.lines().any(|l| l == line), "the unit lacks {line}");
     }
+    // Documentation= points at GoStore's own docs, installed where it says.
+    let docs: Vec<&str> = unit
+        .lines()
+        .filter_map(|l| l.strip_prefix("Documentation="))
+        .flat_map(str::split_whitespace)
+        .collect();
+    assert!(!docs.is_empty(), "the unit has no Documentation=");
+    for uri in &docs {
+        let path = uri
+            .strip_prefix("file://")
+            .unwrap_or_else(|| panic!("Documentation={uri} is not GoStore's installed docs"));
+        assert!(
+            path.starts_with("/usr/local/share/doc/gostore/"),
+            "Documentation={uri}"
+        );
+        assert!(at(path).is_file(), "Documentation={uri} was not installed");
+    }
 
     // The installed binary serves with the installed config.
     let data = TempDir::new("installed-run");
@@ -463,6 +480,7 @@ fn make_install_puts_binaries_config_unit_and_user_in_place_and_the_unit_verifie
     assert!(!at("/usr/local/bin/gostore").exists());
     assert!(!at("/usr/local/bin/gostore-cli").exists());
     assert!(!at("/etc/systemd/system/gostore.service").exists());
+    assert!(!at("/usr/local/share/doc/gostore").exists());
     assert!(
         at("/etc/gostore/gostore.conf").exists(),
         "uninstall keeps the config"

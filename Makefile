@@ -9,8 +9,10 @@ all: build
 build:
 	$(CARGO) build --release
 
-## run: the server with the shipped gostore.conf (port 6379, AOF in ./appendonlydir)
+## run: the server with the shipped gostore.conf (port 6379, AOF in ./appendonlydir,
+##   which git ignores; remove it to start with an empty dataset)
 run: build
+	@echo "make run: the AOF is in $(CURDIR)/appendonlydir (ignored by git); remove it to start empty"
 	./target/release/gostore gostore.conf
 
 ## test: every test, against a real redis-server as the oracle

@@ -149,3 +149,87 @@ fn redis_cli_hints_come_from_command_docs() {
         assert!(docs.contains(arg), "COMMAND DOCS set lacks {arg}");
     }
 }
+
+/// Every file under `dir`, as paths relative to it.
+fn files_under(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap();
+                out.push(rel.to_str().unwrap().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn what_make_run_writes_into_the_source_tree_is_ignored_by_git() {
+    // `make run` starts gostore with the shipped gostore.conf (`dir ./`) in
+    // the checkout. The same config here, with only the port and the
+    // directory changed; whatever it writes there must be ignored by git
+    // when written at the top of the checkout.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let in_git = Command::new("git")
+        .args(["-C", root, "rev-parse", "--is-inside-work-tree"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !in_git {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: .gitignore check: {root} is not a git checkout"
+        );
+        return;
+    }
+    let dir = common::TempDir::new("make-run");
+    let port = common::free_port();
+    let mut child = Command::new(common::gostore_bin())
+        .arg(format!("{root}/gostore.conf"))
+        .args(["--port", &port.to_string(), "--dir"])
+        .arg(dir.path())
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start gostore");
+    common::wait_for(30, "gostore with the shipped config", || common::ping(port));
+    let mut c = common::resp::RawConn::connect(port);
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(c.cmd_str(&["HSET", "h", "f", "v"]), ":1\r\n");
+    c.cmd_str(&["BGREWRITEAOF"]);
+    common::wait_for_rewrites(port, 1);
+    assert_eq!(c.cmd_str(&["SET", "k2", "v"]), "+OK\r\n");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let written = files_under(dir.path());
+    assert!(
+        written.iter().any(|f| f.ends_with(".manifest")),
+        "the shipped config wrote no AOF: {written:?}"
+    );
+    let out = Command::new("git")
+        .args([
+            "-C",
+            root,
+            "check-ignore",
+            "--no-index",
+            "--verbose",
+            "--non-matching",
+        ])
+        .args(&written)
+        .output()
+        .expect("run git check-ignore");
+    let text = String::from_utf8_lossy(&out.stdout);
+    // --non-matching lists every path; an unignored one has no pattern.
+    let unignored: Vec<&str> = text.lines().filter(|l| l.starts_with("::")).collect();
+    assert!(
+        unignored.is_empty() && text.lines().count() == written.len(),
+        "make run would leave these untracked in the checkout: {unignored:?}\n{text}"
+    );
+}

@@ -343,8 +343,8 @@ Usage: gostore-cli [OPTIONS] [cmd [arg [arg ...]]]
 
 Examples:
   cat /etc/passwd | gostore-cli -x set mypasswd
-  gostore-cli -D \"\" --raw dump key > key.dump && gostore-cli -X dump_tag restore key2 0 dump_tag replace < key.dump
-  gostore-cli -r 100 lpush mylist x
+  gostore-cli -D \"\" --raw get key > value.bin && gostore-cli -X value_tag set key2 value_tag < value.bin
+  gostore-cli -r 100 hincrby myhash visits 1
   gostore-cli -r 100 -i 1 info | grep used_memory_human:
   gostore-cli --quoted-input set '\"null-\\x00-separated\"' value
   gostore-cli --scan --pattern '*:12345*'

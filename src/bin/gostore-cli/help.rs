@@ -226,10 +226,15 @@ impl Help {
     }
 
     /// `help`, `help <command...>` or `help @<group>`, as redis-cli prints it.
+    /// A topic with no entry says so, where redis-cli prints a blank line.
     pub fn output(&self, argv: &[Vec<u8>]) -> Vec<u8> {
         let Some(first) = argv.first() else {
             return generic_help().into_bytes();
         };
+        if self.is_empty() {
+            return b"\r\n  No help: the server could not be reached, or did not answer COMMAND DOCS\r\n\r\n"
+                .to_vec();
+        }
         let group = first.strip_prefix(b"@");
         let mut out = String::new();
         for e in self.entries.iter().filter(|e| !e.is_group) {
@@ -249,6 +254,21 @@ impl Help {
                 }
                 Some(_) => {}
             }
+        }
+        if out.is_empty() {
+            let topic = argv
+                .iter()
+                .map(|w| String::from_utf8_lossy(w))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let what = if group.is_some() {
+                "command group"
+            } else {
+                "command"
+            };
+            out.push_str(&format!(
+                "\r\n  No help for '{topic}': the server has no such {what}\r\n"
+            ));
         }
         out.push_str("\r\n");
         out.into_bytes()
@@ -822,6 +842,31 @@ mod tests {
         let by_group = String::from_utf8(docs().output(&[b"@string".to_vec()])).unwrap();
         assert!(
             by_group.contains("MSET") && by_group.contains("SET") && !by_group.contains("group:")
+        );
+    }
+
+    #[test]
+    fn help_for_an_unknown_topic_says_so() {
+        let out = |argv: &[&str]| {
+            let argv: Vec<Vec<u8>> = argv.iter().map(|w| w.as_bytes().to_vec()).collect();
+            String::from_utf8(docs().output(&argv)).unwrap()
+        };
+        assert_eq!(
+            out(&["nosuchcmd"]),
+            "\r\n  No help for 'nosuchcmd': the server has no such command\r\n\r\n"
+        );
+        assert_eq!(
+            out(&["config", "nosuch"]),
+            "\r\n  No help for 'config nosuch': the server has no such command\r\n\r\n"
+        );
+        assert_eq!(
+            out(&["@nosuchgroup"]),
+            "\r\n  No help for '@nosuchgroup': the server has no such command group\r\n\r\n"
+        );
+        let none = String::from_utf8(Help::default().output(&[b"get".to_vec()])).unwrap();
+        assert!(
+            none.contains("No help: the server could not be reached"),
+            "{none}"
         );
     }
 }

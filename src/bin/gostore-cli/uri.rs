@@ -28,7 +28,9 @@ impl fmt::Display for UriError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Scheme => "Invalid URI scheme",
-            Self::Tls => "rediss:// is only supported when gostore-cli is compiled with OpenSSL",
+            // redis-cli names its OpenSSL build option here; gostore-cli has
+            // no TLS at all, in any build.
+            Self::Tls => "rediss:// is not supported: gostore-cli has no TLS support",
             Self::Incomplete => "Incomplete URI encoding",
             Self::Illegal => "Illegal character in URI encoding",
         })
@@ -156,5 +158,6 @@ mod tests {
             UriError::Incomplete
         );
         assert_eq!(parse_uri(b"redis://a%zz@h").unwrap_err(), UriError::Illegal);
+        assert_eq!(parse_uri(b"RediSS://h:1").unwrap_err(), UriError::Tls);
     }
 }

@@ -83,3 +83,141 @@ fn log_lines_have_redis_s_format_and_words_not_rust_debug_text() {
         }
     }
 }
+
+/// Starts `kind` with `args` and `conf` on its standard input; returns the
+/// child once it answers on `port`.
+fn start_with_stdin(kind: Kind, args: &[&str], conf: &str, port: u16) -> std::process::Child {
+    use std::io::Write;
+    let bin = match kind {
+        Kind::GoStore => common::gostore_bin(),
+        Kind::Redis => common::redis_bin(),
+    };
+    let mut child = std::process::Command::new(bin)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the server");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(conf.as_bytes()).expect("write stdin");
+    drop(stdin);
+    let pid = child.id();
+    wait_for(30, "the server to answer", || {
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!("{kind:?} exited at start-up: {st}");
+        }
+        common::ping(port) && common::answered_by(port, pid)
+    });
+    child
+}
+
+fn stop(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// `server -`: INFO's config_file is empty and CONFIG REWRITE refuses, in
+/// both; GoStore's log says where the configuration came from.
+#[test]
+fn a_config_from_standard_input_is_reported_as_such_not_as_a_file() {
+    for kind in [Kind::Redis, Kind::GoStore] {
+        let dir = TempDir::new("stdin-report");
+        let port = common::free_port();
+        let log = dir.path().join("server.log");
+        let conf = format!(
+            "port {port}\nbind 127.0.0.1\nsave \"\"\nlogfile {}\n",
+            log.display()
+        );
+        let child = start_with_stdin(
+            kind,
+            &["-", "--dir", dir.path().to_str().unwrap()],
+            &conf,
+            port,
+        );
+        let mut c = common::resp::RawConn::connect(port);
+        let info = c.cmd_str(&["INFO", "server"]);
+        assert!(info.contains("\r\nconfig_file:\r\n"), "{kind:?}: {info}");
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "REWRITE"]),
+            "-ERR The server is running without a config file\r\n",
+            "{kind:?}"
+        );
+        stop(child);
+        if kind == Kind::GoStore {
+            let text = std::fs::read_to_string(&log).expect("the log");
+            assert!(
+                text.contains("* Configuration loaded from standard input\n"),
+                "{text}"
+            );
+            assert!(!text.contains("no config file specified"), "{text}");
+            assert!(!text.contains("gostore-stdin"), "{text}");
+        }
+    }
+}
+
+/// `server file --option value -`: the file, then standard input, then the
+/// options, as redis-server applies them; the file stays the config file.
+#[test]
+fn standard_input_comes_after_the_file_and_before_the_options() {
+    for kind in [Kind::Redis, Kind::GoStore] {
+        let dir = TempDir::new("stdin-order");
+        let port = common::free_port();
+        let file = dir.path().join("main.conf");
+        std::fs::write(&file, "hz 11\nappendfsync always\nmaxmemory 1mb\n").unwrap();
+        let conf = format!("port {port}\nbind 127.0.0.1\nsave \"\"\nhz 22\nappendfsync no\n");
+        let child = start_with_stdin(
+            kind,
+            &[
+                file.to_str().unwrap(),
+                "--hz",
+                "33",
+                "--dir",
+                dir.path().to_str().unwrap(),
+                "-",
+            ],
+            &conf,
+            port,
+        );
+        let mut c = common::resp::RawConn::connect(port);
+        let get = |c: &mut common::resp::RawConn, name: &str| {
+            let r = c.cmd_str(&["CONFIG", "GET", name]);
+            r.rsplit("\r\n").nth(1).unwrap_or_default().to_string()
+        };
+        assert_eq!(get(&mut c, "hz"), "33", "{kind:?}");
+        assert_eq!(get(&mut c, "appendfsync"), "no", "{kind:?}");
+        assert_eq!(get(&mut c, "maxmemory"), "1048576", "{kind:?}");
+        let info = c.cmd_str(&["INFO", "server"]);
+        let canonical = std::fs::canonicalize(&file).unwrap();
+        assert!(
+            info.contains(&format!("\r\nconfig_file:{}\r\n", canonical.display())),
+            "{kind:?}: {info}"
+        );
+        stop(child);
+    }
+}
+
+/// An error in the configuration from standard input names it, not a
+/// temporary file that no longer exists.
+#[test]
+fn an_error_in_standard_input_is_located_there() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(common::gostore_bin())
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn gostore");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(b"# comment\nbogus x\n").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().expect("gostore exits");
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("Reading the configuration from standard input, at line 2\n>>> 'bogus x'\nBad directive or wrong number of arguments"),
+        "{text}"
+    );
+    assert!(!text.contains("gostore-stdin"), "{text}");
+}

@@ -89,6 +89,13 @@ fn main() -> ExitCode {
     // Standard input is no file: as Redis, INFO shows none and CONFIG
     // REWRITE refuses.
     let config_file: Option<PathBuf> = file.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    // As Redis, which changes directory when it applies `dir`: every
+    // relative path (logfile, pidfile, unixsocket, the AOF directory) is
+    // relative to `dir`, wherever it came in the configuration.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        eprintln!("Can't chdir to '{}': {e}", config.dir);
+        return ExitCode::FAILURE;
+    }
     if let Err(e) = gostore::logging::init(&config) {
         eprintln!("Can't open the log file '{}': {e}", config.logfile);
         return ExitCode::FAILURE;
@@ -124,10 +131,6 @@ fn main() -> ExitCode {
         _ => {}
     }
     gostore::memory::system::linux_memory_warnings(config.disable_thp);
-    if let Err(e) = std::env::set_current_dir(&config.dir) {
-        log::warn!("Can't chdir to '{}': {e}", config.dir);
-        return ExitCode::FAILURE;
-    }
     let server = match Server::new(config, config_file) {
         Ok(s) => s,
         Err(e) => {

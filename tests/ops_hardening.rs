@@ -221,3 +221,57 @@ fn an_error_in_standard_input_is_located_there() {
     );
     assert!(!text.contains("gostore-stdin"), "{text}");
 }
+
+/// Relative `logfile`, `pidfile` and `unixsocket` all land under `dir`,
+/// whatever the order of the options and the launch directory, as Redis
+/// does (it changes directory when it applies `dir`).
+#[test]
+fn relative_paths_resolve_under_dir_as_in_redis() {
+    for kind in [Kind::Redis, Kind::GoStore] {
+        let launch = TempDir::new("paths-launch");
+        let data = TempDir::new("paths-data");
+        let port = common::free_port();
+        let bin = match kind {
+            Kind::GoStore => common::gostore_bin(),
+            Kind::Redis => common::redis_bin(),
+        };
+        let mut child = std::process::Command::new(bin)
+            .current_dir(launch.path())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--logfile", "rel.log", "--pidfile", "rel.pid"])
+            .args(["--unixsocket", "rel.sock", "--save", ""])
+            .arg("--dir")
+            .arg(data.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn the server");
+        let pid = child.id();
+        wait_for(30, "the server to answer", || {
+            if let Ok(Some(st)) = child.try_wait() {
+                panic!("{kind:?} exited at start-up: {st}");
+            }
+            common::ping(port) && common::answered_by(port, pid)
+        });
+        wait_for(30, "the pid file", || data.path().join("rel.pid").exists());
+        for name in ["rel.log", "rel.sock"] {
+            assert!(data.path().join(name).exists(), "{kind:?}: {name}");
+        }
+        let stray: Vec<_> = std::fs::read_dir(launch.path()).unwrap().collect();
+        assert!(stray.is_empty(), "{kind:?} wrote {stray:?}");
+        let mut c = common::resp::RawConn::connect(port);
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "GET", "logfile"]),
+            "*2\r\n$7\r\nlogfile\r\n$7\r\nrel.log\r\n",
+            "{kind:?}"
+        );
+        drop(c);
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        assert_eq!(child.wait().unwrap().code(), Some(0), "{kind:?}");
+        let log = std::fs::read_to_string(data.path().join("rel.log")).unwrap();
+        assert!(log.contains("ready to exit, bye bye"), "{kind:?}: {log}");
+        assert!(!data.path().join("rel.pid").exists(), "{kind:?}");
+    }
+}

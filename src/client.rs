@@ -376,3 +376,19 @@ impl Clients {
         self.slots.iter_mut().filter_map(|s| s.as_deref_mut())
     }
 }
+
+impl CloseReason {
+    /// Plain words for the log, in place of the variant's name.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            CloseReason::Eof => "connection closed by the client",
+            CloseReason::IoError => "socket error",
+            CloseReason::AfterReply => "QUIT, end of stream or protocol error",
+            CloseReason::Killed => "killed",
+            CloseReason::Timeout => "idle timeout",
+            CloseReason::QueryBufferLimit => "query buffer limit reached",
+            CloseReason::OutputBufferLimit => "output buffer limit reached",
+            CloseReason::Shutdown => "server shutting down",
+        }
+    }
+}

@@ -1060,6 +1060,16 @@ impl Config {
         file: Option<&Path>,
         options: &[(String, Vec<String>)],
     ) -> Result<Config, StartupError> {
+        Config::load_with_stdin(file, None, options)
+    }
+
+    /// As `load`, with the text read from standard input (`gostore -`)
+    /// applied after the file and before the options, as Redis does.
+    pub fn load_with_stdin(
+        file: Option<&Path>,
+        stdin: Option<&[u8]>,
+        options: &[(String, Vec<String>)],
+    ) -> Result<Config, StartupError> {
         let mut c = Config::default();
         let mut st = LoadState {
             save_seen: false,
@@ -1067,6 +1077,9 @@ impl Config {
         };
         if let Some(path) = file {
             c.load_file(path, &mut st, 0)?;
+        }
+        if let Some(text) = stdin {
+            c.load_text(text, "the configuration from standard input", &mut st, 0)?;
         }
         st.from_file = false;
         st.save_seen = false;
@@ -1098,17 +1111,29 @@ impl Config {
             line: String::new(),
             reason: format!("Fatal error, can't open config file '{shown}': {e}"),
         })?;
+        self.load_text(
+            &content,
+            &format!("the configuration file {shown}"),
+            st,
+            depth,
+        )
+    }
+
+    /// Applies configuration text; errors are located in `source`.
+    fn load_text(
+        &mut self,
+        content: &[u8],
+        source: &str,
+        st: &mut LoadState,
+        depth: usize,
+    ) -> Result<(), StartupError> {
         for (i, raw) in content.split(|c| *c == b'\n').enumerate() {
             let line = trim(raw);
             if line.is_empty() || line[0] == b'#' {
                 continue;
             }
             let err = |reason: String| StartupError {
-                location: format!(
-                    "the configuration file {}, at line {}",
-                    path.display(),
-                    i + 1
-                ),
+                location: format!("{source}, at line {}", i + 1),
                 line: String::from_utf8_lossy(line).into_owned(),
                 reason,
             };

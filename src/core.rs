@@ -146,10 +146,13 @@ pub struct Core {
     pub run_id: String,
     /// Next client id.
     pub next_client_id: u64,
-    /// Changes since start (INFO rdb_changes_since_last_save).
+    /// Changes since start (Redis's `server.dirty`). While GoStore writes
+    /// no RDB, no change ever waits for an RDB save, so INFO reports
+    /// `rdb_changes_since_last_save:0` rather than a count that grows
+    /// forever next to a `rdb_last_save_time` that never moves.
     pub dirty: u64,
-    /// Unix seconds of the last successful save (LASTSAVE): start-up time,
-    /// as GoStore writes no RDB.
+    /// Unix seconds of the last successful save (LASTSAVE, INFO
+    /// rdb_last_save_time): the start-up time, as GoStore writes no RDB.
     pub lastsave: i64,
     /// Set when the server must stop.
     pub shutdown: Option<ShutdownRequest>,

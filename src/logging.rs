@@ -1,5 +1,6 @@
 //! Logging through `log`, formatted as Redis's log lines:
-//! `pid:M 23 Nov 2026 11:28:00.123 * message`, with Redis's level marks
+//! `pid:M 05 Dec 2026 07:55:19.123 * message` (strftime's
+//! `%d %b %Y %H:%M:%S.` and milliseconds), with Redis's level marks
 //! (`.` debug, `-` verbose, `*` notice, `#` warning). `loglevel` maps
 //! debug→trace, verbose→debug, notice→info, warning→warn.
 //!
@@ -59,7 +60,7 @@ impl log::Log for Logger {
             "{}:{} {} {} {}\n",
             PID.load(Ordering::Relaxed),
             ROLE.load(Ordering::Relaxed) as char,
-            crate::util::time::log_timestamp(),
+            timestamp(),
             mark(rec.level()),
             rec.args()
         );
@@ -75,6 +76,35 @@ impl log::Log for Logger {
     }
 
     fn flush(&self) {}
+}
+
+/// The local time as Redis's log lines show it: `05 Dec 2026 07:55:19.123`.
+fn timestamp() -> String {
+    let us = crate::util::time::unix_us();
+    let secs = (us / 1_000_000) as libc::time_t;
+    // SAFETY: tm is plain old data, valid all zeroes; localtime_r fills it
+    // from secs and keeps no pointer to either.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    unsafe { libc::localtime_r(&secs, &mut tm) };
+    format_timestamp(&tm, (us % 1_000_000) / 1000)
+}
+
+/// Redis's `strftime(buf, sizeof(buf), "%d %b %Y %H:%M:%S.", tm)` and the
+/// milliseconds: every field but the year is zero-padded to two digits.
+fn format_timestamp(tm: &libc::tm, millis: i64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{:02} {} {} {:02}:{:02}:{:02}.{:03}",
+        tm.tm_mday,
+        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
+        tm.tm_year + 1900,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec,
+        millis
+    )
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
@@ -135,4 +165,33 @@ pub fn set_pid(pid: u32) {
 /// Marks this process as a forked child (`C`) or the server (`M`).
 pub fn set_role(role: u8) {
     ROLE.store(role, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tm(mday: i32, mon: i32, year: i32, hour: i32, min: i32, sec: i32) -> libc::tm {
+        // SAFETY: tm is plain old data, valid all zeroes.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        tm.tm_mday = mday;
+        tm.tm_mon = mon;
+        tm.tm_year = year - 1900;
+        tm.tm_hour = hour;
+        tm.tm_min = min;
+        tm.tm_sec = sec;
+        tm
+    }
+
+    #[test]
+    fn the_timestamp_pads_the_day_as_redis_does() {
+        assert_eq!(
+            format_timestamp(&tm(5, 11, 2026, 7, 55, 19), 123),
+            "05 Dec 2026 07:55:19.123"
+        );
+        assert_eq!(
+            format_timestamp(&tm(23, 0, 2027, 0, 0, 0), 7),
+            "23 Jan 2027 00:00:00.007"
+        );
+    }
 }

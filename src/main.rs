@@ -47,6 +47,19 @@ fn main() -> ExitCode {
             _ => {}
         }
     }
+    // `-` as the first or the last argument reads configuration from
+    // standard input, applied after the file and before the options, as
+    // redis-server does.
+    let mut args = args;
+    let mut from_stdin = false;
+    if args.first().is_some_and(|a| a == "-") {
+        args.remove(0);
+        from_stdin = true;
+    }
+    if args.last().is_some_and(|a| a == "-") {
+        args.pop();
+        from_stdin = true;
+    }
     let (file, options) = match parse_command_line(&args) {
         Ok(v) => v,
         Err(e) => {
@@ -54,33 +67,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // `-` as the file reads the configuration from standard input.
-    let stdin_conf;
-    let file: Option<PathBuf> = match file {
-        Some(p) if p.as_os_str() == "-" => {
-            let mut text = String::new();
-            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut text) {
-                eprintln!("Can't read the configuration from stdin: {e}");
-                return ExitCode::FAILURE;
-            }
-            let p = std::env::temp_dir().join(format!("gostore-stdin-{}.conf", std::process::id()));
-            if let Err(e) = std::fs::write(&p, text) {
-                eprintln!("Can't buffer the configuration from stdin: {e}");
-                return ExitCode::FAILURE;
-            }
-            stdin_conf = Some(p.clone());
-            Some(p)
+    let stdin_text = if from_stdin {
+        let mut text = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut text) {
+            eprintln!("Can't read the configuration from standard input: {e}");
+            return ExitCode::FAILURE;
         }
-        other => {
-            stdin_conf = None;
-            other
-        }
+        Some(text)
+    } else {
+        None
     };
-    let config = Config::load(file.as_deref(), &options);
-    if let Some(p) = &stdin_conf {
-        let _ = std::fs::remove_file(p);
-    }
-    let config = match config {
+    let mut config = match Config::load_with_stdin(file.as_deref(), stdin_text.as_deref(), &options)
+    {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
@@ -88,10 +86,16 @@ fn main() -> ExitCode {
         }
     };
     // Absolute before chdir, for INFO config_file and CONFIG REWRITE.
-    let config_file = file
-        .filter(|_| stdin_conf.is_none())
-        .map(|p| std::fs::canonicalize(&p).unwrap_or(p));
-    let mut config = config;
+    // Standard input is no file: as Redis, INFO shows none and CONFIG
+    // REWRITE refuses.
+    let config_file: Option<PathBuf> = file.map(|p| std::fs::canonicalize(&p).unwrap_or(p));
+    // As Redis, which changes directory when it applies `dir`: every
+    // relative path (logfile, pidfile, unixsocket, the AOF directory) is
+    // relative to `dir`, wherever it came in the configuration.
+    if let Err(e) = std::env::set_current_dir(&config.dir) {
+        eprintln!("Can't chdir to '{}': {e}", config.dir);
+        return ExitCode::FAILURE;
+    }
     if let Err(e) = gostore::logging::init(&config) {
         eprintln!("Can't open the log file '{}': {e}", config.logfile);
         return ExitCode::FAILURE;
@@ -111,9 +115,15 @@ fn main() -> ExitCode {
         gostore::REDIS_VERSION,
         std::process::id()
     );
-    match &config_file {
-        Some(p) => log::info!("Configuration loaded from {}", p.display()),
-        None => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./gostore /path/to/gostore.conf"),
+    match (&config_file, from_stdin) {
+        (Some(p), false) => log::info!("Configuration loaded from {}", p.display()),
+        (Some(p), true) => log::info!(
+            "Configuration loaded from {} and standard input",
+            p.display()
+        ),
+        (None, true) => log::info!("Configuration loaded from standard input"),
+        (None, false) if !args.is_empty() => log::info!("Configuration loaded"),
+        (None, false) => log::warn!("Warning: no config file specified, using the default config. In order to specify a config file use ./gostore /path/to/gostore.conf"),
     }
     match gostore::limits::adjust_open_files(config.maxclients) {
         gostore::limits::FilesLimit::Lowered { maxclients, .. } => config.maxclients = maxclients,
@@ -121,10 +131,6 @@ fn main() -> ExitCode {
         _ => {}
     }
     gostore::memory::system::linux_memory_warnings(config.disable_thp);
-    if let Err(e) = std::env::set_current_dir(&config.dir) {
-        log::warn!("Can't chdir to '{}': {e}", config.dir);
-        return ExitCode::FAILURE;
-    }
     let server = match Server::new(config, config_file) {
         Ok(s) => s,
         Err(e) => {

@@ -960,10 +960,10 @@ impl Server {
             self.core.ops.postponed.retain(|&t| t != c.token);
         }
         log::debug!(
-            "Client closed connection id={} addr={} ({:?})",
+            "Client closed connection id={} addr={} (reason: {})",
             c.state.id,
             c.state.addr,
-            c.closing
+            c.closing.unwrap_or(CloseReason::Killed).describe()
         );
         let _ = self.poll.registry().deregister(c.stream.source());
     }
@@ -1148,8 +1148,8 @@ impl Server {
     }
 
     /// Clean shutdown: stop accepting, make the AOF durable, exit.
-    fn finish(mut self, req: ShutdownRequest) -> i32 {
-        log::warn!("User requested shutdown... ({:?})", req.reason);
+    fn finish(mut self, _req: ShutdownRequest) -> i32 {
+        log::warn!("User requested shutdown...");
         crate::service::stopping();
         self.core.listeners.close();
         if self.core.aof.enabled() {

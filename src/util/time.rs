@@ -24,28 +24,6 @@ pub fn now() -> Instant {
     Instant::now()
 }
 
-/// Formats the local time as Redis's log lines do: `23 Nov 2026 11:28:00.123`.
-pub fn log_timestamp() -> String {
-    let us = unix_us();
-    let secs = (us / 1_000_000) as libc::time_t;
-    // SAFETY: tm is plain old data; localtime_r fills it from secs.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    unsafe { libc::localtime_r(&secs, &mut tm) };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{} {} {} {:02}:{:02}:{:02}.{:03}",
-        tm.tm_mday,
-        MONTHS[tm.tm_mon.clamp(0, 11) as usize],
-        tm.tm_year + 1900,
-        tm.tm_hour,
-        tm.tm_min,
-        tm.tm_sec,
-        (us % 1_000_000) / 1000
-    )
-}
-
 /// Wall time derived from one reading per event-loop tick and the
 /// monotonic clock: commands get Unix milliseconds without a second clock
 /// read each (the monotonic read is needed anyway to time them).

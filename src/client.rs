@@ -79,9 +79,73 @@ pub enum CloseReason {
     Shutdown,
 }
 
+/// A client's flags, as Redis's `CLIENT_*` bits: what the client is doing
+/// (MONITOR, blocked, closing...) and what the loop knows of its socket.
+/// One type for all of them, so a new state is one more constant here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags(u32);
+
+impl Flags {
+    /// AUTH succeeded, or no password is needed.
+    pub const AUTHENTICATED: Flags = Flags(1 << 0);
+    /// A Unix socket client.
+    pub const UNIX_SOCKET: Flags = Flags(1 << 1);
+    /// In MONITOR mode: every command run is streamed to it.
+    pub const MONITOR: Flags = Flags(1 << 2);
+    /// Parked (see `blocked`): waiting with its command kept, for the
+    /// reason `Parking` records.
+    pub const BLOCKED: Flags = Flags(1 << 3);
+    /// Close once the pending replies are written (QUIT, protocol error).
+    pub const CLOSE_AFTER_REPLY: Flags = Flags(1 << 4);
+    /// Close at the end of the tick without writing more (CLIENT KILL).
+    pub const CLOSE_ASAP: Flags = Flags(1 << 5);
+    /// CLIENT NO-EVICT on.
+    pub const NO_EVICT: Flags = Flags(1 << 6);
+    /// CLIENT NO-TOUCH on: its commands (but TOUCH) leave the keys' LRU/LFU
+    /// data alone.
+    pub const NO_TOUCH: Flags = Flags(1 << 7);
+    /// The loop: the socket may have more to read (edge-triggered).
+    pub const READABLE: Flags = Flags(1 << 8);
+    /// The loop: the socket may accept more output.
+    pub const WRITABLE: Flags = Flags(1 << 9);
+    /// The loop: already in this tick's (or the next tick's) work list.
+    pub const QUEUED: Flags = Flags(1 << 10);
+    /// The loop: already in the list of clients with replies to write.
+    pub const PENDING_WRITE: Flags = Flags(1 << 11);
+    /// The loop: the peer shut down its side (EPOLLRDHUP): read until EOF,
+    /// since no further readiness edge will come.
+    pub const READ_CLOSED: Flags = Flags(1 << 12);
+
+    /// Whether every flag of `f` is set.
+    #[inline]
+    pub fn has(self, f: Flags) -> bool {
+        self.0 & f.0 == f.0
+    }
+
+    /// Sets (or clears) the flags of `f`.
+    #[inline]
+    pub fn set(&mut self, f: Flags, on: bool) {
+        if on {
+            self.0 |= f.0;
+        } else {
+            self.0 &= !f.0;
+        }
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+
+    fn bitor(self, rhs: Flags) -> Flags {
+        Flags(self.0 | rhs.0)
+    }
+}
+
 /// What commands see of their client.
 #[derive(Debug, Clone)]
 pub struct ClientState {
+    /// See `Flags`.
+    pub flags: Flags,
     /// Unique, increasing id (CLIENT ID).
     pub id: u64,
     /// Selected database.
@@ -92,24 +156,16 @@ pub struct ClientState {
     pub lib_name: Option<Vec<u8>>,
     /// CLIENT SETINFO LIB-VER.
     pub lib_ver: Option<Vec<u8>>,
-    /// Whether AUTH succeeded (or no password is needed).
-    pub authenticated: bool,
     /// Peer address, `ip:port` or `path:0` for Unix sockets.
     pub addr: String,
     /// Local address.
     pub laddr: String,
     /// Socket fd (-1 for the AOF loader).
     pub fd: i32,
-    /// Whether this is a Unix socket client.
-    pub unix: bool,
     /// Creation time, Unix ms.
     pub created_ms: i64,
     /// Last command time, Unix ms.
     pub last_interaction_ms: i64,
-    /// Close once the pending replies are written (QUIT, protocol error).
-    pub close_after_reply: bool,
-    /// Close at the end of the tick without writing more (CLIENT KILL).
-    pub close_asap: bool,
     /// Name of the last command run.
     pub last_cmd: &'static str,
     /// The AOF offset that must be written (or fsynced under `always`)
@@ -120,18 +176,15 @@ pub struct ClientState {
     pub io: IoStats,
     /// Its slab token (set when it is accepted).
     pub token: Token,
-    /// In MONITOR mode: every command run is streamed to it.
-    pub monitor: bool,
-    /// CLIENT NO-EVICT on.
-    pub no_evict: bool,
-    /// Waiting for CLIENT PAUSE to end before running its next command.
-    pub postponed: bool,
+    /// While its command waits to be processed again after a block: the
+    /// deadline it was parked with (Unix ms; 0 for none). A blocking
+    /// command processed again takes its deadline from here, not anew
+    /// from its timeout argument, and gives its timeout reply once it has
+    /// passed. Cleared when the command is done.
+    pub block_deadline_ms: i64,
     /// When its output first stayed over the soft output buffer limit (Unix
     /// seconds; 0: it is under it).
     pub obuf_soft_since: i64,
-    /// CLIENT NO-TOUCH ON: its commands (but TOUCH) leave the keys' LRU/LFU
-    /// data alone.
-    pub no_touch: bool,
 }
 
 /// Buffer sizes of a client, as CLIENT LIST reports them.
@@ -166,40 +219,45 @@ impl ClientState {
             name: None,
             lib_name: None,
             lib_ver: None,
-            authenticated,
+            flags: {
+                let mut f = Flags::default();
+                f.set(Flags::AUTHENTICATED, authenticated);
+                f.set(Flags::UNIX_SOCKET, unix);
+                f
+            },
             addr,
             laddr,
             fd,
-            unix,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
-            close_after_reply: false,
-            close_asap: false,
             last_cmd: "NULL",
             needs_aof: 0,
             io: IoStats::default(),
             token: Token(usize::MAX),
-            monitor: false,
-            no_evict: false,
-            postponed: false,
+            block_deadline_ms: 0,
             obuf_soft_since: 0,
-            no_touch: false,
         }
+    }
+
+    /// Whether every flag of `f` is set.
+    #[inline]
+    pub fn has(&self, f: Flags) -> bool {
+        self.flags.has(f)
     }
 
     /// The `flags` field of CLIENT LIST, letters in Redis's order.
     pub fn flags(&self) -> String {
         let mut f = String::with_capacity(4);
-        for (on, c) in [
-            (self.monitor, 'O'),
-            (self.postponed, 'b'),
-            (self.close_after_reply, 'c'),
-            (self.close_asap, 'A'),
-            (self.unix, 'U'),
-            (self.no_evict, 'e'),
-            (self.no_touch, 'T'),
+        for (flag, c) in [
+            (Flags::MONITOR, 'O'),
+            (Flags::BLOCKED, 'b'),
+            (Flags::CLOSE_AFTER_REPLY, 'c'),
+            (Flags::CLOSE_ASAP, 'A'),
+            (Flags::UNIX_SOCKET, 'U'),
+            (Flags::NO_EVICT, 'e'),
+            (Flags::NO_TOUCH, 'T'),
         ] {
-            if on {
+            if self.has(flag) {
                 f.push(c);
             }
         }
@@ -223,17 +281,6 @@ pub struct Client {
     pub reply: Reply,
     /// Command-visible state.
     pub state: ClientState,
-    /// The socket may have more to read (edge-triggered readiness).
-    pub readable: bool,
-    /// The socket may accept more output.
-    pub writable: bool,
-    /// Already in this tick's work list.
-    pub queued: bool,
-    /// Already in the list of clients with replies to write.
-    pub write_queued: bool,
-    /// The peer shut down its side (EPOLLRDHUP): read until EOF, since no
-    /// further readiness edge will come.
-    pub read_closed: bool,
     /// Why it is closing, once decided.
     pub closing: Option<CloseReason>,
 }
@@ -296,8 +343,8 @@ impl Clients {
     /// more (CLIENT KILL, idle timeout).
     pub fn kill(&mut self, token: Token) {
         if let Some(c) = self.get_mut(token) {
-            if !c.state.close_asap {
-                c.state.close_asap = true;
+            if !c.state.has(Flags::CLOSE_ASAP) {
+                c.state.flags.set(Flags::CLOSE_ASAP, true);
                 self.to_close.push(token);
             }
         }
@@ -315,7 +362,7 @@ impl Clients {
         let Some(c) = self.get_mut(token) else {
             return true;
         };
-        if c.state.close_asap || c.state.close_after_reply {
+        if c.state.has(Flags::CLOSE_ASAP) || c.state.has(Flags::CLOSE_AFTER_REPLY) {
             return true;
         }
         c.reply.raw(bytes);

@@ -166,6 +166,10 @@ pub struct Core {
     pub evict: crate::evict::Evictor,
     /// Slow log, latency monitor, MONITOR clients, CLIENT PAUSE.
     pub ops: Ops,
+    /// The way out for every change to the dataset (AOF; replicas later).
+    pub propagator: crate::propagate::Propagator,
+    /// Parked clients (CLIENT PAUSE; blocking commands later).
+    pub blocked: crate::blocked::Parking,
 }
 
 /// What operators watch and steer the server with.
@@ -179,8 +183,6 @@ pub struct Ops {
     pub monitors: Vec<mio::Token>,
     /// CLIENT PAUSE.
     pub pause: crate::pause::Pause,
-    /// Clients waiting for the pause to end (blocked_clients).
-    pub postponed: Vec<mio::Token>,
 }
 
 impl Core {

@@ -338,6 +338,7 @@ pub fn perform_evictions(dbs: &mut [Db], core: &mut Core) -> Outcome {
         lazyfree,
         rng,
         evict,
+        propagator,
         ..
     } = core;
     let Some(to_free) = bytes_to_free(config.maxmemory, aof, lazyfree) else {
@@ -362,7 +363,7 @@ pub fn perform_evictions(dbs: &mut [Db], core: &mut Core) -> Outcome {
         };
         let key = std::mem::take(&mut evict.scratch);
         freed += delete(&mut dbs[db_index], &key, lazyfree);
-        aof.feed_del(db_index, &key);
+        propagator.propagate_del(aof, db_index, &key);
         evict.scratch = key;
         evict.evicted_keys += 1;
         keys_freed += 1;

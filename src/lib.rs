@@ -28,6 +28,7 @@
 //!   PAUSE), `config_rewrite` (CONFIG REWRITE), `logging`.
 
 pub mod aof;
+pub mod blocked;
 pub mod client;
 pub mod commands;
 pub mod config;
@@ -43,6 +44,7 @@ pub mod listeners;
 pub mod logging;
 pub mod memory;
 pub mod pause;
+pub mod propagate;
 pub mod resp;
 pub mod server;
 pub mod service;

@@ -7,6 +7,7 @@
 //! - protected mode: with no password, only loopback and Unix socket
 //!   clients are served (`protected_mode_refuses`).
 
+use crate::client::Flags;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -221,10 +222,10 @@ pub fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>, old: &crate::conf
     }
     for c in ctx.clients.iter_mut() {
         c.reply
-            .set_cap(limits.for_client(c.state.monitor).hard_cap());
+            .set_cap(limits.for_client(c.state.has(Flags::MONITOR)).hard_cap());
     }
     ctx.reply
-        .set_cap(limits.for_client(ctx.client.monitor).hard_cap());
+        .set_cap(limits.for_client(ctx.client.has(Flags::MONITOR)).hard_cap());
 }
 
 /// Logs a client closed for its output buffer, as Redis does.

@@ -6,9 +6,10 @@
 //! does not run, so the dataset does not change under a `WRITE` pause.
 
 use crate::client::ClientState;
-use crate::commands::spec::{MAY_REPLICATE, NO_AUTH, WRITE};
+use crate::client::Flags;
+use crate::commands::spec::{MAY_REPLICATE, WRITE};
+use crate::commands::CommandSpec;
 use crate::core::Core;
-use crate::resp::parser::Args;
 
 /// The kind of pause in effect; a later pause never weakens an earlier one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,12 +79,13 @@ impl Pause {
     }
 }
 
-/// Whether `args`, from `client`, must wait for the pause to end. As in
-/// Redis, a command that fails lookup, arity or authentication is not held:
-/// it gets its error at once.
-pub fn must_postpone(core: &Core, client: &ClientState, args: &Args<'_>) -> bool {
+/// Whether the pause in effect holds `spec` from `client`: every command
+/// under `ALL`, those that may change the dataset under `WRITE`. MONITOR
+/// clients are never held. `process_command` asks only once the command
+/// passed lookup, arity and authentication, so those fail at once.
+pub fn holds(core: &Core, client: &ClientState, spec: &CommandSpec) -> bool {
     let kind = core.ops.pause.kind();
-    if kind == Kind::Off || client.monitor {
+    if kind == Kind::Off || client.has(Flags::MONITOR) {
         return false;
     }
     // Over, though before_sleep has not cleared it yet.
@@ -93,16 +95,6 @@ pub fn must_postpone(core: &Core, client: &ClientState, args: &Args<'_>) -> bool
         .end_ms()
         .is_some_and(|end| end < crate::util::time::unix_ms())
     {
-        return false;
-    }
-    let Ok(id) = crate::commands::resolve(core, args) else {
-        return false;
-    };
-    let spec = core.commands.spec(id);
-    if !spec.arity_ok(args.len()) {
-        return false;
-    }
-    if !client.authenticated && !spec.has(NO_AUTH) && !core.config.requirepass.is_empty() {
         return false;
     }
     match kind {

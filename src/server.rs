@@ -29,8 +29,9 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::aof::{loader, Aof};
-use crate::client::{fmt_addr, Client, ClientState, Clients, CloseReason, Stream};
-use crate::commands::{self, CommandTable, Exec, Propagation};
+use crate::blocked::BlockReason;
+use crate::client::{fmt_addr, Client, ClientState, Clients, CloseReason, Flags, Stream};
+use crate::commands::{self, CommandTable, Exec, Outcome, Redaction};
 use crate::config::Config;
 use crate::core::{new_run_id, Core, ShutdownReason, ShutdownRequest, Stats};
 use crate::db::expire::{active_expire_cycle, CycleKind, ExpireState};
@@ -100,7 +101,7 @@ pub struct Server {
     clients: Clients,
     dbs: Vec<Db>,
     core: Core,
-    prop: Propagation,
+    redaction: Redaction,
     /// Clients to process this tick.
     work: Vec<Token>,
     /// Clients with work left over for the next tick.
@@ -189,13 +190,15 @@ impl Server {
             clock: Default::default(),
             ops: Default::default(),
             evict: crate::evict::Evictor::new(),
+            propagator: Default::default(),
+            blocked: Default::default(),
         };
         let mut server = Server {
             poll,
             clients: Clients::default(),
             dbs,
             core,
-            prop: Propagation::default(),
+            redaction: Redaction::default(),
             work: Vec::new(),
             pending: Vec::new(),
             writes: Vec::new(),
@@ -249,7 +252,7 @@ impl Server {
                 dbs,
                 core,
                 clients,
-                prop,
+                redaction,
                 ..
             } = self;
             let total = files
@@ -278,9 +281,9 @@ impl Server {
                     reply: &mut reply,
                     clients,
                     core,
-                    prop,
+                    redaction,
                 };
-                commands::execute(&mut x, args);
+                commands::process_command(&mut x, args);
                 reply.discard();
                 Ok(())
             })
@@ -330,10 +333,18 @@ impl Server {
                 Duration::ZERO
             } else {
                 let cron = self.next_cron.saturating_duration_since(Instant::now());
-                // Wake when a CLIENT PAUSE ends, not at the next cron.
-                match self.core.ops.pause.end_ms() {
-                    Some(end) => cron.min(Duration::from_millis(
-                        end.saturating_sub(unix_ms()).saturating_add(1).max(0) as u64,
+                // Wake when a CLIENT PAUSE ends or a parked client's
+                // deadline passes, not at the next cron.
+                let wake = [
+                    self.core.ops.pause.end_ms(),
+                    self.core.blocked.next_deadline(),
+                ]
+                .into_iter()
+                .flatten()
+                .min();
+                match wake {
+                    Some(at) => cron.min(Duration::from_millis(
+                        at.saturating_sub(unix_ms()).saturating_add(1).max(0) as u64,
                     )),
                     None => cron,
                 }
@@ -359,19 +370,19 @@ impl Server {
                     self.accept(token);
                 } else if let Some(c) = self.clients.get_mut(token) {
                     if ev.is_read_closed() || ev.is_error() {
-                        c.read_closed = true;
+                        c.state.flags.set(Flags::READ_CLOSED, true);
                     }
                     if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
-                        c.readable = true;
-                        if !c.queued {
-                            c.queued = true;
+                        c.state.flags.set(Flags::READABLE, true);
+                        if !c.state.has(Flags::QUEUED) {
+                            c.state.flags.set(Flags::QUEUED, true);
                             self.work.push(token);
                         }
                     }
                     if ev.is_writable() {
-                        c.writable = true;
-                        if !c.reply.is_empty() && !c.write_queued {
-                            c.write_queued = true;
+                        c.state.flags.set(Flags::WRITABLE, true);
+                        if !c.reply.is_empty() && !c.state.has(Flags::PENDING_WRITE) {
+                            c.state.flags.set(Flags::PENDING_WRITE, true);
                             self.writes.push(token);
                         }
                     }
@@ -541,6 +552,10 @@ impl Server {
         let authenticated = self.core.config.requirepass.is_empty();
         let mut state = ClientState::new(id, addr, laddr, fd, unix, unix_ms(), authenticated);
         state.token = token;
+        // Data may have arrived with the connection: it is read this tick.
+        state
+            .flags
+            .set(Flags::READABLE | Flags::WRITABLE | Flags::QUEUED, true);
         log::debug!("Accepted {}", state.addr);
         let mut reply = Reply::new();
         reply.set_cap(
@@ -556,11 +571,6 @@ impl Server {
             query: Parser::new(),
             reply,
             state,
-            readable: true,
-            writable: true,
-            queued: true,
-            write_queued: false,
-            read_closed: false,
             closing: None,
         };
         self.clients.insert(Box::new(client));
@@ -573,7 +583,7 @@ impl Server {
         let Some(mut c) = self.clients.take(token) else {
             return;
         };
-        c.queued = false;
+        c.state.flags.set(Flags::QUEUED, false);
         if c.query.capacity() == 0 {
             c.query.lend_buffer(std::mem::take(&mut self.spare_query));
         }
@@ -590,7 +600,10 @@ impl Server {
         let output_yield = c.reply.pending_len().saturating_add(OUTPUT_YIELD);
         let mut more = false;
         loop {
-            if c.closing.is_some() || c.state.close_after_reply || c.state.close_asap {
+            if c.closing.is_some()
+                || c.state.has(Flags::CLOSE_AFTER_REPLY)
+                || c.state.has(Flags::CLOSE_ASAP)
+            {
                 break;
             }
             // Run what the buffer already holds.
@@ -602,7 +615,7 @@ impl Server {
                 }
                 Ran::Stop => break,
             }
-            if !c.readable {
+            if !c.state.has(Flags::READABLE) {
                 break;
             }
             // Bounded input per tick; more while a big bulk streams in.
@@ -624,8 +637,8 @@ impl Server {
                 Ok(0) => {
                     // The peer will send no more; what it sent still gets
                     // its replies (it may have only shut down its side).
-                    c.readable = false;
-                    c.state.close_after_reply = true;
+                    c.state.flags.set(Flags::READABLE, false);
+                    c.state.flags.set(Flags::CLOSE_AFTER_REPLY, true);
                     break;
                 }
                 Ok(n) => {
@@ -637,8 +650,8 @@ impl Server {
                     read_total += n;
                     // A short read drained the socket, unless the peer closed
                     // its side: then only a read of 0 bytes tells us so.
-                    if n < asked && !c.read_closed {
-                        c.readable = false;
+                    if n < asked && !c.state.has(Flags::READ_CLOSED) {
+                        c.state.flags.set(Flags::READABLE, false);
                     }
                     if c.query.buffered() as i64 > self.core.config.client_query_buffer_limit {
                         log::warn!("Closing client that reached max query buffer length: id={} addr={} (qbuf={})", c.state.id, c.state.addr, c.query.buffered());
@@ -648,7 +661,7 @@ impl Server {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    c.readable = false;
+                    c.state.flags.set(Flags::READABLE, false);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -659,16 +672,18 @@ impl Server {
             }
         }
         self.reclaim_buffers(&mut c);
-        if c.closing.is_some() || c.state.close_asap {
+        if c.closing.is_some() || c.state.has(Flags::CLOSE_ASAP) {
             self.close_client(c);
             return;
         }
-        if (!c.reply.is_empty() || c.state.close_after_reply) && !c.write_queued {
-            c.write_queued = true;
+        if (!c.reply.is_empty() || c.state.has(Flags::CLOSE_AFTER_REPLY))
+            && !c.state.has(Flags::PENDING_WRITE)
+        {
+            c.state.flags.set(Flags::PENDING_WRITE, true);
             self.writes.push(token);
         }
-        if more && !c.queued {
-            c.queued = true;
+        if more && !c.state.has(Flags::QUEUED) {
+            c.state.flags.set(Flags::QUEUED, true);
             self.pending.push(token);
         }
         self.clients.put_back(c);
@@ -681,7 +696,7 @@ impl Server {
             .core
             .config
             .client_output_buffer_limit
-            .for_client(c.state.monitor);
+            .for_client(c.state.has(Flags::MONITOR));
         let limited = limit.hard != 0 || limit.soft != 0;
         loop {
             if *budget == 0 {
@@ -692,12 +707,16 @@ impl Server {
                 // tick and it goes on next tick, reading as usual.
                 return Ran::Budget;
             }
-            if c.state.close_after_reply || c.state.close_asap || self.core.shutdown.is_some() {
+            if c.state.has(Flags::CLOSE_AFTER_REPLY)
+                || c.state.has(Flags::CLOSE_ASAP)
+                || self.core.shutdown.is_some()
+            {
                 return Ran::Stop;
             }
             let limits = Limits {
                 max_bulk_len: self.core.config.proto_max_bulk_len,
-                auth_required: !c.state.authenticated && !self.core.config.requirepass.is_empty(),
+                auth_required: !c.state.has(Flags::AUTHENTICATED)
+                    && !self.core.config.requirepass.is_empty(),
                 oversize_is_incomplete: false,
             };
             match c.query.next(&limits) {
@@ -712,24 +731,16 @@ impl Server {
                     c.reply.error(&CmdError::msg(e.to_string()));
                     self.core.stats.count_error("ERR");
                     c.query.reset();
-                    c.state.close_after_reply = true;
+                    c.state.flags.set(Flags::CLOSE_AFTER_REPLY, true);
                     return Ran::Stop;
                 }
             }
-            if c.state.postponed {
-                return Ran::Stop;
-            }
-            if self.core.ops.pause.active()
-                && crate::pause::must_postpone(&self.core, &c.state, &c.query.args())
-            {
-                // Held until the pause ends; the command stays parsed.
-                c.state.postponed = true;
-                self.core.ops.postponed.push(c.token);
+            if c.state.has(Flags::BLOCKED) {
                 return Ran::Stop;
             }
             *budget -= 1;
             c.state.last_interaction_ms = self.core.clock.tick_ms();
-            {
+            let outcome = {
                 let Client {
                     query,
                     reply,
@@ -741,7 +752,7 @@ impl Server {
                     dbs,
                     core,
                     clients,
-                    prop,
+                    redaction,
                     ..
                 } = self;
                 let mut x = Exec {
@@ -750,10 +761,19 @@ impl Server {
                     reply,
                     clients,
                     core,
-                    prop,
+                    redaction,
                 };
-                commands::execute(&mut x, &args);
+                commands::process_command(&mut x, &args)
+            };
+            if let Outcome::Block(req) = outcome {
+                // Parked with its command still parsed: it is processed
+                // again, from the start, when the wait ends.
+                c.state.flags.set(Flags::BLOCKED, true);
+                c.state.block_deadline_ms = req.deadline_ms;
+                self.core.blocked.park(c.token, req);
+                return Ran::Stop;
             }
+            c.state.block_deadline_ms = 0;
             c.query.consume();
             if (limited || c.reply.overflowed()) && self.output_limit_reached(c) {
                 c.closing = Some(CloseReason::OutputBufferLimit);
@@ -771,7 +791,7 @@ impl Server {
             .core
             .config
             .client_output_buffer_limit
-            .for_client(c.state.monitor);
+            .for_client(c.state.has(Flags::MONITOR));
         if !overflowed && limit.hard == 0 && limit.soft == 0 {
             return false;
         }
@@ -791,6 +811,12 @@ impl Server {
     /// The end of the tick: expiry, AOF write, replies, closes.
     fn before_sleep(&mut self) {
         self.check_pause_end();
+        // Parked clients whose deadline passed process their command again:
+        // a blocking command that finds its deadline gone gives its
+        // timeout reply then.
+        for t in self.core.blocked.timed_out(unix_ms()) {
+            self.unblock(t);
+        }
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
         if !self.core.loading && !self.core.ops.pause.writes_paused() {
             let now = unix_ms();
@@ -813,8 +839,8 @@ impl Server {
         // 2. Only now the replies (MONITOR lines included).
         for t in self.clients.take_flush() {
             if let Some(c) = self.clients.get_mut(t) {
-                if !c.write_queued {
-                    c.write_queued = true;
+                if !c.state.has(Flags::PENDING_WRITE) {
+                    c.state.flags.set(Flags::PENDING_WRITE, true);
                     self.writes.push(t);
                 }
             }
@@ -837,26 +863,34 @@ impl Server {
         if ops.pause.active() {
             ops.pause.expire(unix_ms());
         }
-        if ops.pause.active() || ops.postponed.is_empty() {
+        if ops.pause.active() {
             return;
         }
-        for t in std::mem::take(&mut ops.postponed) {
-            if let Some(c) = self.clients.get_mut(t) {
-                c.state.postponed = false;
-                if !c.queued {
-                    c.queued = true;
-                    self.pending.push(t);
-                }
+        for t in self.core.blocked.release(BlockReason::Postpone) {
+            self.unblock(t);
+        }
+    }
+
+    /// Queues an unparked client: its kept command is processed again.
+    fn unblock(&mut self, token: Token) {
+        if let Some(c) = self.clients.get_mut(token) {
+            c.state.flags.set(Flags::BLOCKED, false);
+            if !c.state.has(Flags::QUEUED) {
+                c.state.flags.set(Flags::QUEUED, true);
+                self.pending.push(token);
             }
         }
     }
 
     /// Writes `DEL`s for keys the expiry cycles removed.
     fn feed_expired(&mut self) {
+        let Core {
+            aof, propagator, ..
+        } = &mut self.core;
         for (i, db) in self.dbs.iter_mut().enumerate() {
             if !db.expired.is_empty() {
                 for key in db.take_expired() {
-                    self.core.aof.feed_del(i, &key);
+                    propagator.propagate_del(aof, i, &key);
                 }
             }
         }
@@ -870,10 +904,10 @@ impl Server {
             let Some(c) = self.clients.get_mut(token) else {
                 continue;
             };
-            c.write_queued = false;
+            c.state.flags.set(Flags::PENDING_WRITE, false);
             if c.state.needs_aof > durable && !c.reply.is_empty() {
                 // Its write is not in the AOF yet (postponed or failed write).
-                c.write_queued = true;
+                c.state.flags.set(Flags::PENDING_WRITE, true);
                 held.push(token);
                 continue;
             }
@@ -894,7 +928,7 @@ impl Server {
                         wrote = true;
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        c.writable = false;
+                        c.state.flags.set(Flags::WRITABLE, false);
                         break;
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -911,7 +945,8 @@ impl Server {
             }
             if c.reply.is_empty() {
                 if let Some(buf) = c.reply.take_buffer() {
-                    if self.reply_pool.len() < REPLY_POOL_MAX && buf.capacity() <= REPLY_POOL_BUF_MAX
+                    if self.reply_pool.len() < REPLY_POOL_MAX
+                        && buf.capacity() <= REPLY_POOL_BUF_MAX
                     {
                         self.reply_pool.push(buf);
                     }
@@ -919,10 +954,10 @@ impl Server {
             }
             if failed {
                 c.closing = Some(CloseReason::IoError);
-            } else if c.reply.is_empty() && c.state.close_after_reply {
+            } else if c.reply.is_empty() && c.state.has(Flags::CLOSE_AFTER_REPLY) {
                 c.closing = Some(CloseReason::AfterReply);
-            } else if !c.reply.is_empty() && c.writable {
-                c.write_queued = true;
+            } else if !c.reply.is_empty() && c.state.has(Flags::WRITABLE) {
+                c.state.flags.set(Flags::PENDING_WRITE, true);
                 held.push(token);
             }
             if c.closing.is_some() {
@@ -953,11 +988,11 @@ impl Server {
     }
 
     fn drop_client(&mut self, mut c: Box<Client>) {
-        if c.state.monitor {
+        if c.state.has(Flags::MONITOR) {
             self.core.ops.monitors.retain(|&t| t != c.token);
         }
-        if c.state.postponed {
-            self.core.ops.postponed.retain(|&t| t != c.token);
+        if c.state.has(Flags::BLOCKED) {
+            self.core.blocked.unpark(c.token);
         }
         log::debug!(
             "Client closed connection id={} addr={} (reason: {})",
@@ -1039,8 +1074,8 @@ impl Server {
             .iter()
             .filter(|c| {
                 now - c.state.last_interaction_ms > limit
-                    && !c.state.monitor
-                    && !c.state.postponed
+                    && !c.state.has(Flags::MONITOR)
+                    && !c.state.has(Flags::BLOCKED)
             })
             .map(|c| c.token)
             .collect();
@@ -1075,7 +1110,7 @@ impl Server {
             let Some(mut c) = self.clients.take(t) else {
                 continue;
             };
-            let reached = !c.state.close_asap && self.output_limit_reached(&mut c);
+            let reached = !c.state.has(Flags::CLOSE_ASAP) && self.output_limit_reached(&mut c);
             self.clients.put_back(c);
             if reached {
                 if let Some(c) = self.clients.get_mut(t) {

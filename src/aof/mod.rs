@@ -36,9 +36,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::commands::encode_command;
 use crate::config::{Config, FsyncPolicy};
-use crate::resp::parser::Args;
 use fsync::FsyncWorker;
 use manifest::{FileType, Manifest};
 use rewrite::{Rewrite, RewriteDone, RewriteStats};
@@ -147,7 +145,8 @@ pub struct Aof {
     /// The file written to; None while nothing is logged.
     file: Option<Arc<File>>,
     buf: Vec<u8>,
-    selected_db: Option<usize>,
+    /// See `stream_epoch`.
+    epoch: u64,
     written: u64,
     /// Bytes known to be on disk.
     synced: u64,
@@ -192,7 +191,7 @@ impl Aof {
             manifest: Manifest::default(),
             file: None,
             buf: Vec::new(),
-            selected_db: None,
+            epoch: 0,
             written: 0,
             synced: 0,
             incr_size: 0,
@@ -469,7 +468,8 @@ impl Aof {
     }
 
     /// Whether commands are being logged (a file is open).
-    fn logging(&self) -> bool {
+    /// Whether commands are being logged (an AOF file is open).
+    pub fn logging(&self) -> bool {
         self.file.is_some()
     }
 
@@ -495,7 +495,13 @@ impl Aof {
         self.timestamps = on;
     }
 
-    fn prepare(&mut self, db: usize) {
+    /// Appends one encoded command (see `propagate`, the only caller,
+    /// which also sends the `SELECT`s). With `aof-timestamp-enabled`, a
+    /// `#TS:` annotation goes first when the second changed.
+    pub fn feed(&mut self, resp: &[u8]) {
+        if !self.logging() {
+            return;
+        }
         if self.timestamps {
             let now = crate::util::time::unix_ms() / 1000;
             if now != self.last_ts {
@@ -504,40 +510,13 @@ impl Aof {
                     .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
             }
         }
-        if self.selected_db != Some(db) {
-            let mut tmp = [0u8; crate::util::num::MAX_I64_LEN];
-            let n = crate::util::num::fmt_i64(db as i64, &mut tmp);
-            encode_command(&mut self.buf, [&b"SELECT"[..], n].into_iter());
-            self.selected_db = Some(db);
-        }
-    }
-
-    /// Appends a command as received.
-    pub fn feed_args(&mut self, db: usize, args: &Args<'_>) {
-        if !self.logging() {
-            return;
-        }
-        self.prepare(db);
-        let n = args.len();
-        encode_command(&mut self.buf, (0..n).map(|i| args.get(i)));
-    }
-
-    /// Appends commands already in RESP form.
-    pub fn feed_raw(&mut self, db: usize, resp: &[u8]) {
-        if !self.logging() {
-            return;
-        }
-        self.prepare(db);
         self.buf.extend_from_slice(resp);
     }
 
-    /// Appends `DEL key` (expired or evicted keys).
-    pub fn feed_del(&mut self, db: usize, key: &[u8]) {
-        if !self.logging() {
-            return;
-        }
-        self.prepare(db);
-        encode_command(&mut self.buf, [&b"DEL"[..], key].into_iter());
+    /// Counts the streams this AOF has begun: a new incr file (or the AOF
+    /// turned off) starts a new one, in which no database is selected yet.
+    pub fn stream_epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// The offset just past everything fed so far.

@@ -454,7 +454,7 @@ impl Aof {
             self.manifest = m;
         }
         self.incr_size = 0;
-        self.selected_db = None;
+        self.epoch += 1;
         self.last_ts = 0;
         self.last_fsync = Instant::now();
     }
@@ -721,7 +721,7 @@ impl Aof {
         self.on = false;
         self.initial = false;
         self.rw_stats.scheduled = false;
-        self.selected_db = None;
+        self.epoch += 1;
         self.incr_size = 0;
         if let Some(w) = &self.worker {
             w.clear_error();

@@ -4,6 +4,7 @@
 
 use super::args::{self, is};
 use super::Ctx;
+use crate::client::Flags;
 use crate::client::{Client, ClientState, IoStats};
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
@@ -27,7 +28,7 @@ pub fn echo(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `QUIT`: OK, then the connection closes once the reply is written.
 pub fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     ctx.reply.ok();
-    ctx.client.close_after_reply = true;
+    ctx.client.flags.set(Flags::CLOSE_AFTER_REPLY, true);
     Ok(())
 }
 
@@ -78,7 +79,7 @@ pub fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if !check_credentials(ctx, user, pass) {
         return Err(CmdError::WrongPass);
     }
-    ctx.client.authenticated = true;
+    ctx.client.flags.set(Flags::AUTHENTICATED, true);
     ctx.reply.ok();
     Ok(())
 }
@@ -132,9 +133,9 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         if !check_credentials(ctx, u, p) {
             return Err(CmdError::WrongPass);
         }
-        ctx.client.authenticated = true;
+        ctx.client.flags.set(Flags::AUTHENTICATED, true);
     }
-    if !ctx.client.authenticated && !ctx.core.config.requirepass.is_empty() {
+    if !ctx.client.has(Flags::AUTHENTICATED) && !ctx.core.config.requirepass.is_empty() {
         return Err(CmdError::Static(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
@@ -166,8 +167,8 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// `RESET`: back to a fresh connection's state (MONITOR mode ends too).
 pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    if ctx.client.monitor {
-        ctx.client.monitor = false;
+    if ctx.client.has(Flags::MONITOR) {
+        ctx.client.flags.set(Flags::MONITOR, false);
         let me = ctx.client.token;
         ctx.core.ops.monitors.retain(|&t| t != me);
         let limit = ctx.core.config.client_output_buffer_limit.for_client(false);
@@ -175,9 +176,11 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     }
     ctx.client.db = 0;
     ctx.client.name = None;
-    ctx.client.no_touch = false;
+    ctx.client.flags.set(Flags::NO_TOUCH, false);
     ctx.reply.set_resp3(false);
-    ctx.client.authenticated = ctx.core.config.requirepass.is_empty();
+    ctx.client
+        .flags
+        .set(Flags::AUTHENTICATED, ctx.core.config.requirepass.is_empty());
     ctx.reply.simple("RESET");
     Ok(())
 }
@@ -237,10 +240,10 @@ pub fn client_setinfo(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `MONITOR`: from now on, every command any client runs (but admin
 /// commands) is streamed to this one. Ignored when already monitoring.
 pub fn monitor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    if ctx.client.monitor {
+    if ctx.client.has(Flags::MONITOR) {
         return Ok(());
     }
-    ctx.client.monitor = true;
+    ctx.client.flags.set(Flags::MONITOR, true);
     ctx.core.ops.monitors.push(ctx.client.token);
     let limit = ctx.core.config.client_output_buffer_limit.for_client(true);
     ctx.reply.set_cap(limit.hard_cap());
@@ -300,9 +303,9 @@ pub fn client_unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 pub fn client_no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let a = args.get(2);
     if is(a, "ON") {
-        ctx.client.no_evict = true;
+        ctx.client.flags.set(Flags::NO_EVICT, true);
     } else if is(a, "OFF") {
-        ctx.client.no_evict = false;
+        ctx.client.flags.set(Flags::NO_EVICT, false);
     } else {
         return Err(CmdError::Syntax);
     }
@@ -315,13 +318,14 @@ pub fn client_no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// TOUCH, whose job that is.
 pub fn client_no_touch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let arg = args.get(2);
-    ctx.client.no_touch = if is(arg, "ON") {
+    let on = if is(arg, "ON") {
         true
     } else if is(arg, "OFF") {
         false
     } else {
         return Err(CmdError::Syntax);
     };
+    ctx.client.flags.set(Flags::NO_TOUCH, on);
     ctx.reply.ok();
     Ok(())
 }
@@ -543,7 +547,7 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let me = !f.skipme && matches(ctx.client);
     if me {
         killed += 1;
-        ctx.client.close_after_reply = true;
+        ctx.client.flags.set(Flags::CLOSE_AFTER_REPLY, true);
     }
     if old_style {
         if killed == 0 {

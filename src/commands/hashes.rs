@@ -9,6 +9,7 @@
 
 use super::args::{self, is, ScanOpts};
 use super::Ctx;
+use crate::client::Flags;
 use crate::db::hash::Hash;
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
@@ -294,7 +295,7 @@ fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -
                     client.id,
                     client.addr
                 );
-                client.close_asap = true;
+                client.flags.set(Flags::CLOSE_ASAP, true);
                 return false;
             }
             true

@@ -186,7 +186,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 core.config.maxclients,
                 max_in,
                 max_out,
-                core.ops.postponed.len(),
+                core.blocked.len(),
             );
         }
         "memory" => {

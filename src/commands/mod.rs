@@ -18,6 +18,7 @@ pub mod latency;
 pub mod memory;
 pub mod observe;
 pub mod persistence;
+pub mod process;
 pub mod rename;
 pub mod server;
 pub mod slowlog;
@@ -25,16 +26,13 @@ pub mod spec;
 pub mod strings;
 pub mod table;
 
-use std::time::Instant;
-
 use crate::client::{ClientState, Clients};
 use crate::core::Core;
 use crate::db::hash::HashLimits;
 use crate::db::Db;
-use crate::error::CmdError;
-use crate::resp::parser::Args;
 use crate::resp::Reply;
 
+pub use process::{call, process_command, Exec, Outcome};
 pub use spec::CommandSpec;
 
 /// Calls, time and errors of one command (INFO commandstats).
@@ -235,37 +233,11 @@ impl CommandTable {
     }
 }
 
-/// How `call` writes the command to the AOF.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum PropagateMode {
-    /// The command as received.
-    #[default]
-    Verbatim,
-    /// What the handler put in `Propagation::buf`.
-    Rewritten,
-}
-
-/// The AOF form of a command, when a handler rewrites it (SET EX to SET
-/// PXAT, INCRBYFLOAT to SET KEEPTTL, ...). Reused across commands.
+/// Per-command scratch `call` keeps across commands.
 #[derive(Debug, Default)]
-pub struct Propagation {
-    mode: PropagateMode,
-    buf: Vec<u8>,
+pub struct Redaction {
     /// Bit i set: argument i is hidden from the slow log and MONITOR.
-    redacted: u64,
-}
-
-impl Propagation {
-    fn reset(&mut self) {
-        self.mode = PropagateMode::Verbatim;
-        self.buf.clear();
-        self.redacted = 0;
-    }
-
-    /// The rewritten commands, RESP-encoded.
-    pub fn bytes(&self) -> &[u8] {
-        &self.buf
-    }
+    bits: u64,
 }
 
 /// Appends `argv` as a RESP array to `out` (the AOF's format).
@@ -307,7 +279,7 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
     /// Changes made by this command; `call` feeds the AOF when non-zero.
     pub dirty: u64,
-    prop: &'a mut Propagation,
+    redaction: &'a mut Redaction,
 }
 
 impl<'a> Ctx<'a> {
@@ -385,235 +357,17 @@ impl<'a> Ctx<'a> {
     /// Redis's `redactClientCommandArgument`.
     pub fn redact(&mut self, i: usize) {
         if i < 64 {
-            self.prop.redacted |= 1 << i;
+            self.redaction.bits |= 1 << i;
         }
     }
 
-    /// Writes `argv` to the AOF instead of the command as received. May be
-    /// called several times to write several commands.
+    /// Propagates `argv` (to the AOF, later to replicas) instead of the
+    /// command as received: the form that replays exactly (SET EX as SET
+    /// PXAT, INCRBYFLOAT as SET KEEPTTL, ...). Called several times, it
+    /// propagates several commands, wrapped in MULTI/EXEC.
     pub fn propagate_as(&mut self, argv: &[&[u8]]) {
-        if self.prop.mode == PropagateMode::Verbatim {
-            self.prop.buf.clear();
-            self.prop.mode = PropagateMode::Rewritten;
-        }
-        encode_command(&mut self.prop.buf, argv.iter().copied());
-    }
-}
-
-/// Everything `execute` needs, borrowed from the server for one command.
-pub struct Exec<'a> {
-    /// All databases.
-    pub dbs: &'a mut [Db],
-    /// The client.
-    pub client: &'a mut ClientState,
-    /// Its reply buffer.
-    pub reply: &'a mut Reply,
-    /// The other clients.
-    pub clients: &'a mut Clients,
-    /// Server state.
-    pub core: &'a mut Core,
-    /// Scratch for rewritten propagation.
-    pub prop: &'a mut Propagation,
-}
-
-/// Redis's `processCommand`: lookup, checks, then `call`. Errors go to the
-/// client's reply.
-pub fn execute(x: &mut Exec<'_>, args: &Args<'_>) {
-    let id = match resolve(x.core, args) {
-        Ok(id) => id,
-        Err(e) => {
-            reject(x, &e, None);
-            return;
-        }
-    };
-    let spec = x.core.commands.spec(id);
-    if !spec.arity_ok(args.len()) {
-        reject(x, &CmdError::Arity(spec.fullname), Some(id));
-        return;
-    }
-    if !x.client.authenticated && !spec.has(spec::NO_AUTH) && !x.core.config.requirepass.is_empty()
-    {
-        reject(x, &CmdError::NoAuth, Some(id));
-        return;
-    }
-    // maxmemory: evict first; when nothing can go, refuse what may grow
-    // memory (reads and deletes still run).
-    if x.core.config.maxmemory > 0 {
-        let oom = crate::evict::perform_evictions(x.dbs, x.core) == crate::evict::Outcome::Fail;
-        if oom && spec.has(spec::DENYOOM) {
-            reject(x, &CmdError::Oom, Some(id));
-            return;
-        }
-    }
-    // PING fails too, as in Redis: a health check must see that writes are
-    // refused.
-    if (spec.has(spec::WRITE) || spec.fullname == "ping") && !x.core.loading {
-        if let Some(e) = x.core.aof.write_error() {
-            reject(
-                x,
-                &CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")),
-                Some(id),
-            );
-            return;
-        }
-    }
-    call(x, id, args);
-}
-
-/// Finds the command (or subcommand) id. While the AOF loads, original
-/// names come first (see `rename`).
-#[inline]
-pub(crate) fn resolve(core: &Core, args: &Args<'_>) -> Result<u32, CmdError> {
-    let name = args.get(0);
-    let found = if core.loading {
-        core.commands.lookup_original(name)
-    } else {
-        core.commands.lookup(name)
-    };
-    match found {
-        Some(id) if core.commands.spec(id).subcommands.is_empty() || args.len() < 2 => Ok(id),
-        _ => resolve_slow(core, args, found),
-    }
-}
-
-/// `resolve` for containers and unknown commands.
-#[inline(never)]
-fn resolve_slow(core: &Core, args: &Args<'_>, found: Option<u32>) -> Result<u32, CmdError> {
-    let name = args.get(0);
-    let Some(id) = found else {
-        let mut list = String::new();
-        for a in args.iter_from(1) {
-            if list.len() >= 128 {
-                break;
-            }
-            let room = 128 - list.len();
-            let shown = String::from_utf8_lossy(&a[..a.len().min(room)]).into_owned();
-            list.push_str(&format!("'{shown}' "));
-        }
-        let shown = String::from_utf8_lossy(&name[..name.len().min(128)]).into_owned();
-        return Err(CmdError::msg(format!(
-            "ERR unknown command '{shown}', with args beginning with: {list}"
-        )));
-    };
-    let spec = core.commands.spec(id);
-    if spec.subcommands.is_empty() || args.len() < 2 {
-        return Ok(id);
-    }
-    match core.commands.lookup_sub(id, args.get(1)) {
-        Some(sub) => Ok(sub),
-        None => {
-            let sub = args.get(1);
-            let shown = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
-            let cmd = String::from_utf8_lossy(name).to_ascii_uppercase();
-            Err(CmdError::msg(format!(
-                "ERR unknown subcommand '{shown}'. Try {cmd} HELP."
-            )))
-        }
-    }
-}
-
-fn reject(x: &mut Exec<'_>, e: &CmdError, id: Option<u32>) {
-    x.reply.error(e);
-    x.core.stats.count_error(&e.code());
-    if let Some(id) = id {
-        x.core.commands.stats[id as usize].rejected_calls += 1;
-    }
-}
-
-/// Runs a command that passed the checks, and feeds the AOF.
-pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
-    let spec = x.core.commands.spec(id);
-    let Some(handler) = spec.handler else {
-        // A container called with no subcommand: arity forbids it, but be safe.
-        x.reply.error(&CmdError::Arity(spec.fullname));
-        return;
-    };
-    let db_index = x.client.db.min(x.dbs.len() - 1);
-    x.prop.reset();
-    let start = Instant::now();
-    let now_ms = if x.core.loading {
-        crate::db::LOADING_NOW
-    } else {
-        x.core.clock.unix_ms_at(start)
-    };
-    let (before, rest) = x.dbs.split_at_mut(db_index);
-    let (db, after) = rest.split_first_mut().expect("db index in range");
-    let mut ctx = Ctx {
-        db,
-        db_index,
-        before,
-        after,
-        reply: x.reply,
-        client: x.client,
-        clients: x.clients,
-        core: x.core,
-        spec,
-        now_ms,
-        dirty: 0,
-        prop: x.prop,
-    };
-    // CLIENT NO-TOUCH: this client's lookups leave the keys' LRU/LFU data
-    // alone, except TOUCH's, whose purpose that is.
-    let no_touch = ctx.client.no_touch && spec.fullname != "touch";
-    if no_touch {
-        crate::db::lru::set_no_touch(true);
-    }
-    let result = handler(&mut ctx, args);
-    if no_touch {
-        crate::db::lru::set_no_touch(false);
-    }
-    let dirty = ctx.dirty;
-    let elapsed = start.elapsed().as_micros() as u64;
-    let stats = &mut x.core.commands.stats[id as usize];
-    stats.calls += 1;
-    stats.usec += elapsed;
-    if let Err(e) = &result {
-        stats.failed_calls += 1;
-        x.reply.error(e);
-        x.core.stats.count_error(&e.code());
-    }
-    x.core.stats.total_commands_processed += 1;
-    x.client.last_cmd = spec.fullname;
-    let redacted = x.prop.redacted;
-    observe::after_call(x, id, args, elapsed, redacted);
-
-    // Feed the AOF: expiry DELs first (they happened before the command's
-    // own effect), then the command.
-    let loading = x.core.loading;
-    for (i, db) in x.dbs.iter_mut().enumerate() {
-        if !db.expired.is_empty() {
-            for key in db.take_expired() {
-                if !loading {
-                    x.core.aof.feed_del(i, &key);
-                }
-            }
-        }
-    }
-    if dirty > 0 {
-        x.core.dirty += dirty;
-        if !loading {
-            match x.prop.mode {
-                PropagateMode::Verbatim if x.core.commands.has_renames() => {
-                    // Called by a new name: the AOF gets the original one.
-                    let original = spec.fullname.split('|').next().unwrap_or(spec.fullname);
-                    if args.get(0).eq_ignore_ascii_case(original.as_bytes()) {
-                        x.core.aof.feed_args(db_index, args)
-                    } else {
-                        x.prop.buf.clear();
-                        encode_command(
-                            &mut x.prop.buf,
-                            std::iter::once(original.as_bytes())
-                                .chain(args.iter_from(1))
-                                .collect::<Vec<_>>()
-                                .into_iter(),
-                        );
-                        x.core.aof.feed_raw(db_index, &x.prop.buf);
-                    }
-                }
-                PropagateMode::Verbatim => x.core.aof.feed_args(db_index, args),
-                PropagateMode::Rewritten => x.core.aof.feed_raw(db_index, &x.prop.buf),
-            }
-            x.client.needs_aof = x.core.aof.end_offset();
-        }
+        self.core
+            .propagator
+            .also_propagate(self.db_index, argv.iter().copied());
     }
 }

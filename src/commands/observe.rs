@@ -7,6 +7,7 @@
 //!
 //! Cost when nothing is watched: a histogram increment and three compares.
 
+use crate::client::Flags;
 use std::fmt::Write as _;
 
 use super::spec::{ADMIN, FAST, SKIP_MONITOR, SKIP_SLOWLOG};
@@ -55,7 +56,7 @@ pub fn after_call(x: &mut Exec<'_>, id: u32, args: &Args<'_>, elapsed_us: u64, r
             x.client.name.as_deref(),
         );
     }
-    let has_monitors = !core.ops.monitors.is_empty() || x.client.monitor;
+    let has_monitors = !core.ops.monitors.is_empty() || x.client.has(Flags::MONITOR);
     if has_monitors && !spec.has(SKIP_MONITOR) && !spec.has(ADMIN) {
         feed_monitors(x, args, redacted);
     }
@@ -75,7 +76,7 @@ fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {
     let us = crate::util::time::unix_us();
     let mut line = String::with_capacity(64);
     let _ = write!(line, "+{}.{:06} ", us / 1_000_000, us % 1_000_000);
-    if x.client.unix {
+    if x.client.has(Flags::UNIX_SOCKET) {
         let _ = write!(line, "[{} unix:{}] ", x.client.db, x.core.config.unixsocket);
     } else {
         let _ = write!(line, "[{} {}] ", x.client.db, x.client.addr);
@@ -94,7 +95,10 @@ fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {
     bytes.extend_from_slice(b"\r\n");
     // A client closing after its reply gets no more output (Redis's
     // prepareClientToWrite): a monitor's own QUIT is not echoed to it.
-    if x.client.monitor && !x.client.close_after_reply && !x.client.close_asap {
+    if x.client.has(Flags::MONITOR)
+        && !x.client.has(Flags::CLOSE_AFTER_REPLY)
+        && !x.client.has(Flags::CLOSE_ASAP)
+    {
         x.reply.raw(&bytes);
     }
     let mut dropped = Vec::new();

@@ -1,0 +1,296 @@
+//! `process_command` and `call`: the path every command takes, as Redis's
+//! `processCommand` and `call` in server.c.
+//!
+//! `process_command` runs the checks, in Redis's order, and each refusal
+//! gets Redis's error:
+//! 1. lookup of the command and subcommand, and arity;
+//! 2. authentication (`requirepass`);
+//! 3. maxmemory: evict first; refuse `denyoom` commands with `-OOM` when
+//!    nothing more can go;
+//! 4. a failed AOF write: refuse writes (and PING) with `-MISCONF`;
+//! 5. CLIENT PAUSE: a command the pause holds blocks its client
+//!    (`Outcome::Block`), to be processed again once the pause ends.
+//!
+//! Later checks go here and nowhere else, where Redis has them: the pub/sub
+//! context of RESP2 subscribers after MISCONF, read-only replicas and
+//! LOADING before the pause, MULTI queueing after it.
+//!
+//! `call` runs the handler, counts it (INFO commandstats, slow log,
+//! MONITOR), then hands what changed to `propagate`: first the `DEL`s of
+//! keys that expired during the command, each on its own, then the
+//! command's effect as one execution unit.
+
+use crate::client::Flags;
+use std::time::Instant;
+
+use super::{observe, spec, Ctx, Redaction};
+use crate::blocked::{BlockReason, BlockRequest};
+use crate::client::{ClientState, Clients};
+use crate::core::Core;
+use crate::db::Db;
+use crate::error::CmdError;
+use crate::resp::parser::Args;
+use crate::resp::Reply;
+
+/// What became of a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran, or was refused with an error reply: it is consumed.
+    Done,
+    /// Its client must wait; the command stays, to be processed again when
+    /// the wait ends.
+    Block(BlockRequest),
+}
+
+/// Everything `process_command` needs, borrowed from the server for one
+/// command.
+pub struct Exec<'a> {
+    /// All databases.
+    pub dbs: &'a mut [Db],
+    /// The client.
+    pub client: &'a mut ClientState,
+    /// Its reply buffer.
+    pub reply: &'a mut Reply,
+    /// The other clients.
+    pub clients: &'a mut Clients,
+    /// Server state.
+    pub core: &'a mut Core,
+    /// Per-command scratch.
+    pub redaction: &'a mut Redaction,
+}
+
+/// Redis's `processCommand`: the checks in its order, then `call`.
+/// Errors go to the client's reply.
+pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
+    let id = match resolve(x.core, args) {
+        Ok(id) => id,
+        Err(e) => {
+            reject(x, &e, None);
+            return Outcome::Done;
+        }
+    };
+    let spec = x.core.commands.spec(id);
+    if !spec.arity_ok(args.len()) {
+        reject(x, &CmdError::Arity(spec.fullname), Some(id));
+        return Outcome::Done;
+    }
+    if !x.client.has(Flags::AUTHENTICATED)
+        && !spec.has(spec::NO_AUTH)
+        && !x.core.config.requirepass.is_empty()
+    {
+        reject(x, &CmdError::NoAuth, Some(id));
+        return Outcome::Done;
+    }
+    // maxmemory: evict first; when nothing can go, refuse what may grow
+    // memory (reads and deletes still run).
+    if x.core.config.maxmemory > 0 {
+        let oom = crate::evict::perform_evictions(x.dbs, x.core) == crate::evict::Outcome::Fail;
+        if oom && spec.has(spec::DENYOOM) {
+            reject(x, &CmdError::Oom, Some(id));
+            return Outcome::Done;
+        }
+    }
+    // PING fails too, as in Redis: a health check must see that writes are
+    // refused.
+    if (spec.has(spec::WRITE) || spec.fullname == "ping") && !x.core.loading {
+        if let Some(e) = x.core.aof.write_error() {
+            reject(
+                x,
+                &CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")),
+                Some(id),
+            );
+            return Outcome::Done;
+        }
+    }
+    if crate::pause::holds(x.core, x.client, spec) {
+        return Outcome::Block(BlockRequest {
+            reason: BlockReason::Postpone,
+            deadline_ms: 0,
+        });
+    }
+    call(x, id, args);
+    Outcome::Done
+}
+
+/// Finds the command (or subcommand) id. While the AOF loads, original
+/// names come first (see `rename`).
+#[inline]
+pub(crate) fn resolve(core: &Core, args: &Args<'_>) -> Result<u32, CmdError> {
+    let name = args.get(0);
+    let found = if core.loading {
+        core.commands.lookup_original(name)
+    } else {
+        core.commands.lookup(name)
+    };
+    match found {
+        Some(id) if core.commands.spec(id).subcommands.is_empty() || args.len() < 2 => Ok(id),
+        _ => resolve_slow(core, args, found),
+    }
+}
+
+/// `resolve` for containers and unknown commands.
+#[inline(never)]
+fn resolve_slow(core: &Core, args: &Args<'_>, found: Option<u32>) -> Result<u32, CmdError> {
+    let name = args.get(0);
+    let Some(id) = found else {
+        let mut list = String::new();
+        for a in args.iter_from(1) {
+            if list.len() >= 128 {
+                break;
+            }
+            let room = 128 - list.len();
+            let shown = String::from_utf8_lossy(&a[..a.len().min(room)]).into_owned();
+            list.push_str(&format!("'{shown}' "));
+        }
+        let shown = String::from_utf8_lossy(&name[..name.len().min(128)]).into_owned();
+        return Err(CmdError::msg(format!(
+            "ERR unknown command '{shown}', with args beginning with: {list}"
+        )));
+    };
+    let spec = core.commands.spec(id);
+    if spec.subcommands.is_empty() || args.len() < 2 {
+        return Ok(id);
+    }
+    match core.commands.lookup_sub(id, args.get(1)) {
+        Some(sub) => Ok(sub),
+        None => {
+            let sub = args.get(1);
+            let shown = String::from_utf8_lossy(&sub[..sub.len().min(128)]).into_owned();
+            let cmd = String::from_utf8_lossy(name).to_ascii_uppercase();
+            Err(CmdError::msg(format!(
+                "ERR unknown subcommand '{shown}'. Try {cmd} HELP."
+            )))
+        }
+    }
+}
+
+fn reject(x: &mut Exec<'_>, e: &CmdError, id: Option<u32>) {
+    x.reply.error(e);
+    x.core.stats.count_error(&e.code());
+    if let Some(id) = id {
+        x.core.commands.stats[id as usize].rejected_calls += 1;
+    }
+}
+
+/// Runs a command that passed the checks, and propagates its effects.
+pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
+    let spec = x.core.commands.spec(id);
+    let Some(handler) = spec.handler else {
+        // A container called with no subcommand: arity forbids it, but be safe.
+        x.reply.error(&CmdError::Arity(spec.fullname));
+        return;
+    };
+    let db_index = x.client.db.min(x.dbs.len() - 1);
+    x.redaction.bits = 0;
+    x.core.propagator.begin_unit();
+    let mark = x.core.propagator.pending();
+    let start = Instant::now();
+    let now_ms = if x.core.loading {
+        crate::db::LOADING_NOW
+    } else {
+        x.core.clock.unix_ms_at(start)
+    };
+    let (before, rest) = x.dbs.split_at_mut(db_index);
+    let (db, after) = rest.split_first_mut().expect("db index in range");
+    let mut ctx = Ctx {
+        db,
+        db_index,
+        before,
+        after,
+        reply: x.reply,
+        client: x.client,
+        clients: x.clients,
+        core: x.core,
+        spec,
+        now_ms,
+        dirty: 0,
+        redaction: x.redaction,
+    };
+    // CLIENT NO-TOUCH: this client's lookups leave the keys' LRU/LFU data
+    // alone, except TOUCH's, whose purpose that is.
+    let no_touch = ctx.client.has(Flags::NO_TOUCH) && spec.fullname != "touch";
+    if no_touch {
+        crate::db::lru::set_no_touch(true);
+    }
+    let result = handler(&mut ctx, args);
+    if no_touch {
+        crate::db::lru::set_no_touch(false);
+    }
+    let dirty = ctx.dirty;
+    let elapsed = start.elapsed().as_micros() as u64;
+    let stats = &mut x.core.commands.stats[id as usize];
+    stats.calls += 1;
+    stats.usec += elapsed;
+    if let Err(e) = &result {
+        stats.failed_calls += 1;
+        x.reply.error(e);
+        x.core.stats.count_error(&e.code());
+    }
+    x.core.stats.total_commands_processed += 1;
+    x.client.last_cmd = spec.fullname;
+    let redacted = x.redaction.bits;
+    observe::after_call(x, id, args, elapsed, redacted);
+
+    propagate_effects(x, id, db_index, dirty, mark, args);
+}
+
+/// Hands a command's effects to `propagate`: the `DEL`s of keys that
+/// expired during it (they happened before its own effect), then its
+/// effect as one execution unit, when it changed the dataset: what its
+/// handler propagated, or else the command as received (by its original
+/// name when it was called by a `rename-command` name).
+fn propagate_effects(
+    x: &mut Exec<'_>,
+    id: u32,
+    db_index: usize,
+    dirty: u64,
+    mark: usize,
+    args: &Args<'_>,
+) {
+    let loading = x.core.loading;
+    let Core {
+        aof, propagator, ..
+    } = &mut *x.core;
+    for (i, db) in x.dbs.iter_mut().enumerate() {
+        if !db.expired.is_empty() {
+            for key in db.take_expired() {
+                if !loading {
+                    propagator.propagate_del(aof, i, &key);
+                }
+            }
+        }
+    }
+    if dirty == 0 || loading {
+        propagator.truncate(mark);
+        propagator.end_unit(aof);
+        return;
+    }
+    x.core.dirty += dirty;
+    let spec = x.core.commands.spec(id);
+    let renamed = x.core.commands.has_renames();
+    let Core {
+        aof, propagator, ..
+    } = &mut *x.core;
+    if propagator.pending() == mark {
+        // Called by a new name: the AOF gets the original one.
+        let original = spec.fullname.split('|').next().unwrap_or(spec.fullname);
+        if renamed && !args.get(0).eq_ignore_ascii_case(original.as_bytes()) {
+            let n = args.len();
+            propagator.also_propagate(
+                db_index,
+                (0..n).map(|i| {
+                    if i == 0 {
+                        original.as_bytes()
+                    } else {
+                        args.get(i)
+                    }
+                }),
+            );
+        } else {
+            let n = args.len();
+            propagator.also_propagate(db_index, (0..n).map(|i| args.get(i)));
+        }
+    }
+    propagator.end_unit(aof);
+    x.client.needs_aof = aof.end_offset();
+}

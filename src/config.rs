@@ -1088,8 +1088,10 @@ impl Config {
         if let Some(path) = file {
             c.load_file(path, &mut st, 0)?;
         }
-        st.from_file = false;
-        st.save_seen = false;
+        // As Redis, which turns the options into config lines read after
+        // the file: the first `save` anywhere replaces the defaults, later
+        // ones add points (`save 10 1` in the file with `--save 20 2` is
+        // "10 1 20 2"), and `save ""` clears them.
         for (name, values) in options {
             let mut argv = vec![name.as_bytes().to_vec()];
             argv.extend(values.iter().map(|v| v.as_bytes().to_vec()));

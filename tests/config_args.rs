@@ -77,13 +77,14 @@ struct FileServer {
 }
 
 impl FileServer {
-    fn start(bin: &Path, dir: &Path, body: &str) -> FileServer {
+    fn start(bin: &Path, dir: &Path, body: &str, args: &[&str]) -> FileServer {
         let port = common::free_port();
         let conf = dir.join("server.conf");
         std::fs::write(&conf, format!("port {port}\ndir {}\n{body}", dir.display()))
             .expect("write config");
         let child = Command::new(bin)
             .arg(&conf)
+            .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -120,8 +121,8 @@ fn one_config_file_value_holding_several_values_is_split_as_redis_does() {
         "bind {bind}\nappendonly no\nsave \"100 10  200 20\"\nclient-output-buffer-limit \"normal 1mb 512kb 1\"\nclient-output-buffer-limit \"pubsub 2mb 1mb 5 replica 3mb 2mb 7\"\nlatency-tracking-info-percentiles \"50 90\"\n"
     );
     let (rdir, gdir) = (TempDir::new("args-redis"), TempDir::new("args-gostore"));
-    let redis = FileServer::start(&redis_bin(), rdir.path(), &body);
-    let gostore = FileServer::start(&gostore_bin(), gdir.path(), &body);
+    let redis = FileServer::start(&redis_bin(), rdir.path(), &body, &[]);
+    let gostore = FileServer::start(&gostore_bin(), gdir.path(), &body, &[]);
     for name in MULTI {
         assert_eq!(
             config_get(gostore.port, name),
@@ -178,5 +179,33 @@ fn config_set_splits_a_multi_argument_value_on_each_space_as_redis_does() {
                 "CONFIG GET {name} after setting {value:?}"
             );
         }
+    }
+}
+
+#[test]
+fn save_lines_in_the_file_and_on_the_command_line_add_up_as_in_redis() {
+    // Redis reads the options as config lines after the file's: the first
+    // `save` replaces the defaults, the others add to it, `save ""` clears.
+    let cases: &[(&str, &[&str])] = &[
+        ("save 10 1\n", &["--save", "20 2"]),
+        (
+            "save 10 1\nsave 30 3\n",
+            &["--save", "20 2", "--save", "40 4"],
+        ),
+        ("save 10 1\n", &["--save", ""]),
+        ("save 10 1\n", &["--save", "", "--save", "20 2"]),
+        ("", &["--save", "20 2", "--save", "40 4"]),
+        ("save 10 1\n", &[]),
+    ];
+    for (i, (file, args)) in cases.iter().enumerate() {
+        let body = format!("appendonly no\n{file}");
+        let (rdir, gdir) = (TempDir::new("save-redis"), TempDir::new("save-gostore"));
+        let redis = FileServer::start(&redis_bin(), rdir.path(), &body, args);
+        let gostore = FileServer::start(&gostore_bin(), gdir.path(), &body, args);
+        assert_eq!(
+            config_get(gostore.port, "save"),
+            config_get(redis.port, "save"),
+            "case {i}: file {file:?}, options {args:?}"
+        );
     }
 }

@@ -281,7 +281,10 @@ struct Directive {
     name: &'static str,
     alias: Option<&'static str>,
     mutability: Mutability,
-    /// Number of arguments: exact, or None for "one or more".
+    /// Number of arguments: exact, or None for Redis's `MULTI_ARG_CONFIG`
+    /// (bind, save, client-output-buffer-limit,
+    /// latency-tracking-info-percentiles): any number, which its setter
+    /// checks, and one value holding several is split (see `multi_values`).
     args: Option<usize>,
     get: GetFn,
     set: SetFn,
@@ -395,6 +398,16 @@ static DIRECTIVES: &[Directive] = &[
         None,
         |c| c.bind.join(" "),
         |c, a, _| {
+            // As Redis's setConfigBindOption: at most 16, and one empty
+            // argument is none.
+            if a.len() > 16 {
+                return Err("Too many bind addresses specified.".into());
+            }
+            let a = if a.len() == 1 && a[0].is_empty() {
+                &[]
+            } else {
+                a
+            };
             c.bind = a.iter().map(|x| text(x)).collect();
             Ok(())
         }
@@ -963,16 +976,23 @@ static DIRECTIVES: &[Directive] = &[
     ),
 ];
 
+/// CONFIG SET's split of a multi-argument value, as Redis's `sdssplitlen`
+/// on one space: an empty value is no argument; otherwise every space
+/// separates, so "a  b" is `a`, ``, `b` (which the setters refuse, as Redis).
+fn split_on_spaces(value: &[u8]) -> Vec<Vec<u8>> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    value.split(|c| *c == b' ').map(|w| w.to_vec()).collect()
+}
+
 fn set_save(c: &mut Config, a: &[Vec<u8>], st: &mut LoadState) -> Result<(), String> {
-    // One argument holding the whole list (CONFIG SET save "3600 1 300 10",
-    // save "") or pairs on the line (save 3600 1).
-    let words: Vec<Vec<u8>> = if a.len() == 1 {
-        a[0].split(|c| *c == b' ')
-            .filter(|w| !w.is_empty())
-            .map(|w| w.to_vec())
-            .collect()
+    // `save ""` (one empty argument) is no save points, as Redis. A list in
+    // one argument was split by the caller.
+    let words: &[Vec<u8>] = if a.len() == 1 && a[0].is_empty() {
+        &[]
     } else {
-        a.to_vec()
+        a
     };
     if words.len() % 2 != 0 {
         return Err("Invalid save parameters".into());
@@ -1081,8 +1101,10 @@ impl Config {
         if let Some(text) = stdin {
             c.load_text(text, "the configuration from standard input", &mut st, 0)?;
         }
-        st.from_file = false;
-        st.save_seen = false;
+        // As Redis, which turns the options into config lines read after
+        // the file: the first `save` anywhere replaces the defaults, later
+        // ones add points (`save 10 1` in the file with `--save 20 2` is
+        // "10 1 20 2"), and `save ""` clears them.
         for (name, values) in options {
             let mut argv = vec![name.as_bytes().to_vec()];
             argv.extend(values.iter().map(|v| v.as_bytes().to_vec()));
@@ -1167,14 +1189,20 @@ impl Config {
             return Err("Bad directive or wrong number of arguments".into());
         };
         let values = &argv[1..];
-        let ok = match d.args {
-            Some(n) => values.len() == n,
-            None => !values.is_empty(),
-        };
-        if !ok {
-            return Err("wrong number of arguments".into());
+        match d.args {
+            Some(n) if values.len() != n => Err("wrong number of arguments".into()),
+            Some(_) => (d.set)(self, values, st),
+            // As Redis 7's loadServerConfigFromString: one non-empty value
+            // of a multi-argument directive (`bind "127.0.0.1 ::1"`, or the
+            // command line's `--bind "127.0.0.1 ::1"`) is split again, with
+            // the same quoting rules as a line. Unbalanced quotes give no
+            // values, as sdssplitargs's NULL does there.
+            None if values.len() == 1 && !values[0].is_empty() => {
+                let split = split_args(&values[0]).unwrap_or_default();
+                (d.set)(self, &split, st)
+            }
+            None => (d.set)(self, values, st),
         }
-        (d.set)(self, values, st)
     }
 
     /// CONFIG GET: (name, value) for every directive or alias matching any
@@ -1234,13 +1262,8 @@ impl Config {
                 }
                 Mutability::Mutable => {}
             }
-            // Multi-value directives take their values space-separated.
-            let values: Vec<Vec<u8>> = if d.args.is_none() && d.name != "save" {
-                value
-                    .split(|c| *c == b' ')
-                    .filter(|w| !w.is_empty())
-                    .map(|w| w.to_vec())
-                    .collect()
+            let values: Vec<Vec<u8>> = if d.args.is_none() {
+                split_on_spaces(value)
             } else {
                 vec![value.to_vec()]
             };
@@ -1451,6 +1474,24 @@ mod tests {
             vec![("save", "3600 1 300 100 60 10000".to_string())]
         );
         assert!(c.get(&[b"nope"]).is_empty());
+    }
+
+    #[test]
+    fn one_value_of_a_multi_argument_directive_is_split_as_a_line() {
+        let opts = |name: &str, v: &str| vec![(name.to_string(), vec![v.to_string()])];
+        let c = Config::load(None, &opts("bind", "127.0.0.1 '-::1'")).unwrap();
+        assert_eq!(c.bind, vec!["127.0.0.1", "-::1"]);
+        let c = Config::load(None, &opts("save", "")).unwrap();
+        assert!(c.save.is_empty());
+        let many = vec!["127.0.0.1"; 17].join(" ");
+        let e = Config::load(None, &opts("bind", &many)).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("Too many bind addresses specified."),
+            "{e}"
+        );
+        // Only multi-argument directives are split.
+        assert!(Config::load(None, &opts("port", "1 2")).is_err());
     }
 
     #[test]

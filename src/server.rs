@@ -223,6 +223,8 @@ impl Server {
             log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are you sure this is what you really want?");
         }
         crate::memory::mark_startup();
+        // Never start empty beside data this configuration would not load.
+        crate::aof::datadir::check(&server.core.config).map_err(StartError::Aof)?;
         if server.core.config.appendonly {
             server.load_aof()?;
         } else {

@@ -22,6 +22,7 @@
 //! incr files and across turning the AOF off and on.
 
 pub mod check;
+pub mod datadir;
 pub mod failpoint;
 pub mod fsync;
 pub mod loader;
@@ -72,6 +73,8 @@ pub enum AofError {
         offset: u64,
         manifest: PathBuf,
     },
+    /// No AOF of GoStore's own, but data it would not load (`datadir`).
+    Foreign(datadir::ForeignData),
     /// A command in the file is unknown or malformed.
     BadCommand {
         file: PathBuf,
@@ -103,6 +106,7 @@ impl std::fmt::Display for AofError {
                 file.display(),
                 manifest.display()
             ),
+            AofError::Foreign(d) => write!(f, "{d}"),
             AofError::BadCommand { file, offset, why } => write!(f, "{why} reading the append only file {} at offset {offset}", file.display()),
         }
     }

@@ -16,7 +16,7 @@
 //! - **noeviction**: nothing is deleted.
 //!
 //! When nothing can be deleted (noeviction, or no volatile key left), the
-//! result is `Fail` and `commands::execute` refuses `denyoom` commands with
+//! result is `Fail` and `commands::process_command` refuses `denyoom` commands with
 //! `-OOM command not allowed when used memory > 'maxmemory'.`; reads and
 //! deletes still run.
 //!

@@ -3,12 +3,14 @@
 //! A tour, in the order data flows through a tick (docs/architecture.md has
 //! the whole picture):
 //! - `server` owns the `mio::Poll` loop, the client slab and the keyspace,
-//!   and runs the tick: read → parse → execute → one AOF write → replies.
+//!   and runs the tick: read → parse → process → one AOF write → replies.
 //! - `client` is one connection: socket, query buffer (`resp::parser`),
 //!   reply buffer (`resp::reply`) and the state commands see.
-//! - `commands` is the command table and dispatch (`execute`, `call`):
-//!   lookup, arity, auth, then the handler, then the AOF feed. One module per
-//!   data type.
+//! - `commands` is the command table and the path of every command
+//!   (`commands::process`: `process_command` runs Redis's checks, `call` the
+//!   handler); one module per data type. What a command changed leaves
+//!   through `propagate` (the AOF; replicas later); a client that must wait
+//!   is parked in `blocked`.
 //! - `db` is the keyspace: `Dict` (the incrementally rehashed key table),
 //!   `Value` (the packed object), hashes, lazy and active expiry.
 //! - `aof` is durability: the per-tick write, fsync policies, the manifest,

@@ -267,16 +267,7 @@ impl Server {
             let truncate_ok = core.config.aof_load_truncated;
             let stats = loader::load(&files, &manifest, truncate_ok, &mut |args| {
                 progress.command(args.total_bytes() + 16 * args.len());
-                let Some(id) = core.commands.lookup_original(args.get(0)) else {
-                    return Err(format!(
-                        "Unknown command '{}'",
-                        String::from_utf8_lossy(args.get(0))
-                    ));
-                };
-                let spec = core.commands.spec(id);
-                if !spec.arity_ok(args.len()) && spec.subcommands.is_empty() {
-                    return Err(format!("Wrong number of arguments for '{}'", spec.fullname));
-                }
+                core.commands.replayable(args.get(0), args.len())?;
                 let mut x = Exec {
                     dbs,
                     client: &mut fake,
@@ -1149,7 +1140,7 @@ impl Server {
             return;
         }
         self.last_trim = Instant::now();
-        let rss = crate::commands::info::rss_bytes();
+        let rss = crate::memory::rss_bytes();
         let used = crate::memory::used_memory();
         if rss < used.saturating_mul(3) / 2 || rss - used < TRIM_MIN_EXCESS {
             return;

@@ -110,8 +110,12 @@ fn check_one(
     path: &Path,
     last: bool,
 ) -> Result<Option<&'static str>, String> {
-    let c = check_file(path, table, o.to_timestamp)
-        .map_err(|e| format!("Cannot open file {}: {e}, aborting...", path.display()))?;
+    let c = check_file(
+        path,
+        &|name, argc| table.replayable(name, argc),
+        o.to_timestamp,
+    )
+    .map_err(|e| format!("Cannot open file {}: {e}, aborting...", path.display()))?;
     if c.size == 0 {
         return Ok(Some("empty"));
     }

@@ -26,20 +26,6 @@ const DEFAULT: &[&str] = &[
 /// Sections only in `all`/`everything` or by name.
 const EXTRA: &[&str] = &["commandstats", "latencystats"];
 
-/// Resident set size, from /proc/self/statm.
-pub fn rss_bytes() -> usize {
-    let page = 4096;
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<usize>().ok())
-        })
-        .map(|p| p * page)
-        .unwrap_or(0)
-}
-
 fn total_system_memory() -> u64 {
     // SAFETY: sysconf is always safe to call.
     let (pages, size) = unsafe {
@@ -197,7 +183,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             let peak = ctx.core.peak_memory;
             let mh = crate::memory::overhead(ctx.all_dbs().map(|d| &*d), peak, clients, aof_buf);
             let core = &*ctx.core;
-            let frag = crate::memory::Fragmentation::now(rss_bytes());
+            let frag = crate::memory::Fragmentation::now(crate::memory::rss_bytes());
             let total = total_system_memory();
             let used = mh.total_allocated as u64;
             let maxmemory = core.config.maxmemory;

@@ -71,7 +71,7 @@ fn overhead(ctx: &mut Ctx<'_>) -> MemOverhead {
 /// database.
 pub fn memory_stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let mh = overhead(ctx);
-    let frag = Fragmentation::now(super::info::rss_bytes());
+    let frag = Fragmentation::now(crate::memory::rss_bytes());
     let r = &mut *ctx.reply;
     r.map_len(27 + mh.dbs.len());
     let int = |r: &mut crate::resp::Reply, name: &str, v: i64| {
@@ -128,7 +128,7 @@ pub fn memory_stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// `MEMORY DOCTOR`: Redis's report, as a verbatim string.
 pub fn memory_doctor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let mh = overhead(ctx);
-    let frag = Fragmentation::now(super::info::rss_bytes());
+    let frag = Fragmentation::now(crate::memory::rss_bytes());
     let report = memory::doctor_report(&mh, &frag, ctx.clients.len() + 1);
     ctx.reply.verbatim(report.as_bytes());
     Ok(())

@@ -152,6 +152,25 @@ impl CommandTable {
             .or_else(|| self.renamed.as_ref().and_then(|r| r.lookup(key)))
     }
 
+    /// Whether the AOF loader accepts a command named `name` with `argc`
+    /// arguments (name included): known by its original name (or else its
+    /// new one, see `lookup_original`), with a valid number of arguments.
+    /// The error says why not, in the words the loader and
+    /// gostore-check-aof report.
+    pub fn replayable(&self, name: &[u8], argc: usize) -> Result<(), String> {
+        let Some(id) = self.lookup_original(name) else {
+            return Err(format!(
+                "Unknown command '{}'",
+                String::from_utf8_lossy(name)
+            ));
+        };
+        let spec = self.spec(id);
+        if !spec.arity_ok(argc) && spec.subcommands.is_empty() {
+            return Err(format!("Wrong number of arguments for '{}'", spec.fullname));
+        }
+        Ok(())
+    }
+
     /// Whether any command is renamed or disabled.
     pub fn has_renames(&self) -> bool {
         self.renamed.is_some()

@@ -97,6 +97,21 @@ pub fn malloc_info() -> Option<String> {
     }
 }
 
+/// Resident set size, from /proc/self/statm.
+pub fn rss_bytes() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<usize>().ok())
+        })
+        .map(|p| p * page)
+        .unwrap_or(0)
+}
+
 /// Asks glibc to give free memory back to the system (MEMORY PURGE).
 pub fn purge() {
     // SAFETY: malloc_trim has no preconditions.

@@ -181,6 +181,8 @@ pub struct Ops {
     pub pause: crate::pause::Pause,
     /// Clients waiting for the pause to end (blocked_clients).
     pub postponed: Vec<mio::Token>,
+    /// What DEBUG subcommands changed.
+    pub debug: crate::commands::debug::DebugState,
 }
 
 impl Core {

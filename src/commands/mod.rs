@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod connection;
+pub mod debug;
 pub mod hashes;
 pub mod info;
 pub mod keys;
@@ -429,6 +430,11 @@ pub fn execute(x: &mut Exec<'_>, args: &Args<'_>) {
     let spec = x.core.commands.spec(id);
     if !spec.arity_ok(args.len()) {
         reject(x, &CmdError::Arity(spec.fullname), Some(id));
+        return;
+    }
+    // Redis's protected commands: before authentication, as Redis checks.
+    if spec.fullname == "debug" && !debug::allowed(x.core, x.client) {
+        reject(x, &CmdError::Static(debug::NOT_ALLOWED), Some(id));
         return;
     }
     if !x.client.authenticated && !spec.has(spec::NO_AUTH) && !x.core.config.requirepass.is_empty()

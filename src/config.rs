@@ -97,6 +97,29 @@ impl Supervised {
     }
 }
 
+/// Who may run a protected command (`enable-debug-command`), as Redis's
+/// `PROTECTED_ACTION_ALLOWED_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProtectedAction {
+    /// Nobody.
+    No,
+    /// Every client.
+    Yes,
+    /// Clients on a Unix socket or connected from 127.0.0.1 or ::1.
+    Local,
+}
+
+impl ProtectedAction {
+    /// The directive value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtectedAction::No => "no",
+            ProtectedAction::Yes => "yes",
+            ProtectedAction::Local => "local",
+        }
+    }
+}
+
 pub use crate::limits::{OutputLimit, OutputLimits};
 
 /// Every setting, with GoStore's defaults (equal to the shipped gostore.conf).
@@ -189,6 +212,8 @@ pub struct Config {
     pub latency_tracking_info_percentiles: Vec<f64>,
     /// Output buffer limits per client class.
     pub client_output_buffer_limit: OutputLimits,
+    /// Who may run DEBUG (`enable-debug-command`; start-up only).
+    pub enable_debug_command: ProtectedAction,
     /// `rename-command old new` lines, in order (new empty: disabled).
     pub renames: Vec<(String, String)>,
     /// Memory limit in bytes (0 = none); see `crate::evict`.
@@ -251,6 +276,7 @@ impl Default for Config {
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             client_output_buffer_limit: OutputLimits::default(),
+            enable_debug_command: ProtectedAction::No,
             renames: Vec::new(),
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
@@ -628,6 +654,21 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.requirepass.clone(),
         |c, a, _| {
             c.requirepass = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "enable-debug-command",
+        None,
+        Immutable,
+        Some(1),
+        |c| c.enable_debug_command.name().to_string(),
+        |c, a, _| {
+            c.enable_debug_command = match one_of(&a[0], &["no", "yes", "local"])? {
+                "yes" => ProtectedAction::Yes,
+                "local" => ProtectedAction::Local,
+                _ => ProtectedAction::No,
+            };
             Ok(())
         }
     ),

@@ -183,6 +183,8 @@ pub struct Ops {
     pub monitors: Vec<mio::Token>,
     /// CLIENT PAUSE.
     pub pause: crate::pause::Pause,
+    /// What DEBUG subcommands changed.
+    pub debug: crate::commands::debug::DebugState,
 }
 
 impl Core {

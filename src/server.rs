@@ -28,7 +28,7 @@ use mio::net::TcpStream;
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
-use crate::aof::{loader, Aof};
+use crate::aof::Aof;
 use crate::blocked::BlockReason;
 use crate::client::{fmt_addr, Client, ClientState, Clients, CloseReason, Flags, Stream};
 use crate::commands::{self, CommandTable, Exec, Outcome, Redaction};
@@ -239,23 +239,8 @@ impl Server {
         let files = self.core.aof.open().map_err(StartError::Aof)?;
         if !files.is_empty() {
             let started = Instant::now();
-            self.core.loading = true;
-            let mut fake = ClientState::new(
-                0,
-                "aof-loader".into(),
-                String::new(),
-                -1,
-                false,
-                unix_ms(),
-                true,
-            );
-            let mut reply = Reply::new();
             let Server {
-                dbs,
-                core,
-                clients,
-                redaction,
-                ..
+                dbs, core, clients, ..
             } = self;
             let total = files
                 .iter()
@@ -265,23 +250,16 @@ impl Server {
             let mut progress = crate::service::LoadProgress::new(total);
             let manifest = core.aof.manifest_path();
             let truncate_ok = core.config.aof_load_truncated;
-            let stats = loader::load(&files, &manifest, truncate_ok, &mut |args| {
-                progress.command(args.total_bytes() + 16 * args.len());
-                core.commands.replayable(args.get(0), args.len())?;
-                let mut x = Exec {
-                    dbs,
-                    client: &mut fake,
-                    reply: &mut reply,
-                    clients,
-                    core,
-                    redaction,
-                };
-                commands::process_command(&mut x, args);
-                reply.discard();
-                Ok(())
-            })
+            let stats = commands::process::replay_aof(
+                &files,
+                &manifest,
+                truncate_ok,
+                dbs,
+                core,
+                clients,
+                &mut |args| progress.command(args.total_bytes() + 16 * args.len()),
+            )
             .map_err(StartError::Aof)?;
-            self.core.loading = false;
             log::info!(
                 "DB loaded from append only file: {:.3} seconds ({} commands, {} bytes{})",
                 started.elapsed().as_secs_f64(),

@@ -53,6 +53,8 @@ COMMANDS = {
     "memory|purge": "memory::memory_purge", "memory|help": "memory::memory_help",
     # persistence
     "bgrewriteaof": "persistence::bgrewriteaof",
+    # debugging (behind enable-debug-command)
+    "debug": "debug::debug",
     # generic keyspace
     "del": "keys::del", "unlink": "keys::unlink", "exists": "keys::exists", "type": "keys::type_",
     "keys": "keys::keys", "scan": "keys::scan", "randomkey": "keys::randomkey",

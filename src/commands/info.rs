@@ -291,7 +291,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             let _ = write!(
                 o,
                 "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
-                core.run_id
+                core.ops.debug.repl_id.as_deref().unwrap_or(&core.run_id)
             );
         }
         "cpu" => {

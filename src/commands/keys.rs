@@ -550,14 +550,25 @@ pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
+    ctx.reply.int(refcount(v, sharing));
+    Ok(())
+}
+
+/// The refcount Redis would report for `v` (OBJECT REFCOUNT, DEBUG
+/// OBJECT); `sharing`: whether the maxmemory policy lets Redis share
+/// small integers.
+pub(crate) fn refcount(v: &crate::db::value::Value, sharing: bool) -> i64 {
     let shared = sharing
         && v.kind() == crate::db::value::Kind::Str
         && v.str_encoding() == crate::db::value::StrEncoding::Int
         && v.as_str()
             .and_then(num::parse_i64)
             .is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n));
-    ctx.reply.int(if shared { OBJ_SHARED_REFCOUNT } else { 1 });
-    Ok(())
+    if shared {
+        OBJ_SHARED_REFCOUNT
+    } else {
+        1
+    }
 }
 
 /// `OBJECT IDLETIME key`: seconds since the key was last read or written

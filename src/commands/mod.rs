@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod connection;
+pub mod debug;
 pub mod hashes;
 pub mod info;
 pub mod keys;

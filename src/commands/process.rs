@@ -4,7 +4,8 @@
 //! `process_command` runs the checks, in Redis's order, and each refusal
 //! gets Redis's error:
 //! 1. lookup of the command and subcommand, and arity;
-//! 2. authentication (`requirepass`);
+//! 2. protected commands (DEBUG, per `enable-debug-command`), then
+//!    authentication (`requirepass`);
 //! 3. maxmemory: evict first; refuse `denyoom` commands with `-OOM` when
 //!    nothing more can go;
 //! 4. a failed AOF write: refuse writes (and PING) with `-MISCONF`;
@@ -72,6 +73,11 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
     let spec = x.core.commands.spec(id);
     if !spec.arity_ok(args.len()) {
         reject(x, &CmdError::Arity(spec.fullname), Some(id));
+        return Outcome::Done;
+    }
+    // Redis's protected commands: before authentication, as Redis checks.
+    if spec.fullname == "debug" && !super::debug::allowed(x.core, x.client) {
+        reject(x, &CmdError::Static(super::debug::NOT_ALLOWED), Some(id));
         return Outcome::Done;
     }
     if !x.client.has(Flags::AUTHENTICATED)
@@ -293,4 +299,50 @@ fn propagate_effects(
     }
     propagator.end_unit(aof);
     x.client.needs_aof = aof.end_offset();
+}
+
+/// Replays AOF `files` into `dbs` through `process_command`, on a client
+/// that loads (start-up, DEBUG RELOAD): the AOF's original command names,
+/// no expiry, nothing propagated. `progress` sees each command first. A
+/// command the loader cannot replay stops the load with the reason; one
+/// that fails when run is skipped, as Redis does.
+pub fn replay_aof(
+    files: &[std::path::PathBuf],
+    manifest: &std::path::Path,
+    truncate_ok: bool,
+    dbs: &mut [Db],
+    core: &mut Core,
+    clients: &mut Clients,
+    progress: &mut dyn FnMut(&Args<'_>),
+) -> Result<crate::aof::loader::LoadStats, crate::aof::AofError> {
+    let was_loading = core.loading;
+    core.loading = true;
+    let mut fake = ClientState::new(
+        0,
+        "aof-loader".into(),
+        String::new(),
+        -1,
+        false,
+        crate::util::time::unix_ms(),
+        true,
+    );
+    let mut reply = Reply::new();
+    let mut redaction = Redaction::default();
+    let result = crate::aof::loader::load(files, manifest, truncate_ok, &mut |args| {
+        progress(args);
+        core.commands.replayable(args.get(0), args.len())?;
+        let mut x = Exec {
+            dbs: &mut *dbs,
+            client: &mut fake,
+            reply: &mut reply,
+            clients: &mut *clients,
+            core: &mut *core,
+            redaction: &mut redaction,
+        };
+        process_command(&mut x, args);
+        reply.discard();
+        Ok(())
+    });
+    core.loading = was_loading;
+    result
 }

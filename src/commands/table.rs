@@ -3,7 +3,9 @@
 //! Dispatch, `COMMAND INFO` and `COMMAND DOCS` all read it.
 
 use super::spec::*;
-use super::{connection, hashes, keys, latency, memory, persistence, server, slowlog, strings};
+use super::{
+    connection, debug, hashes, keys, latency, memory, persistence, server, slowlog, strings,
+};
 
 /// Every command GoStore serves, sorted by name.
 pub static COMMANDS: &[CommandSpec] = &[
@@ -143,6 +145,10 @@ cmd("dbsize", 1, READONLY | FAST, Some(server::dbsize))
 .acl(&["keyspace", "read", "fast"])
 .tips(&["request_policy:all_shards", "response_policy:agg_sum"])
 .doc(Group::Server, "1.0.0", "Return the number of keys in the selected database", "O(1)"),
+cmd("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, Some(debug::debug))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "A container for debugging commands", "Depends on subcommand.")
+.doc_flags(&["syscmd"]),
 cmd("decr", 2, WRITE | DENYOOM | FAST, Some(strings::decr))
 .keys(1, 1, 1)
 .acl(&["write", "string", "fast"])

@@ -760,6 +760,30 @@ impl<V> Dict<V> {
         }
     }
 
+    /// DEBUG HTSTATS: for table 0 and, while rehashing, table 1, calls
+    /// `f(table, buckets, entries, chains)` where `chains` yields the chain
+    /// length of every bucket in order.
+    pub fn table_stats(
+        &self,
+        mut f: impl FnMut(usize, usize, usize, &mut dyn Iterator<Item = usize>),
+    ) {
+        let tables = if self.is_rehashing() { 2 } else { 1 };
+        for t in 0..tables {
+            let table = &self.t[t];
+            let mut chains = table.buckets.iter().map(|&head| {
+                let mut n = head;
+                let mut len = 0;
+                while !n.is_null() {
+                    len += 1;
+                    // SAFETY: n is live while &self is borrowed.
+                    n = unsafe { (*n).next };
+                }
+                len
+            });
+            f(t, table.size(), table.used, &mut chains);
+        }
+    }
+
     /// Iterates over all entries (order unspecified).
     pub fn iter(&self) -> Iter<'_, V> {
         Iter {

@@ -45,6 +45,9 @@ pub struct ExpireState {
     pub time_cap_reached: u64,
     /// Microseconds spent in cycles (INFO expire_cycle_cpu_milliseconds).
     pub cpu_us: u64,
+    /// `DEBUG SET-ACTIVE-EXPIRE 0`: no active cycle runs (keys still expire
+    /// lazily, on access).
+    pub disabled: bool,
 }
 
 /// Runs one cycle over `dbs` at wall-clock `now_ms`. `effort` is
@@ -57,6 +60,9 @@ pub fn active_expire_cycle(
     effort: u32,
     hz: u32,
 ) {
+    if st.disabled {
+        return;
+    }
     let effort = effort.clamp(1, 10) as usize - 1;
     let keys_per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
     let fast_duration = FAST_DURATION_US + FAST_DURATION_US / 4 * effort as u64;

@@ -305,6 +305,33 @@ impl Reply {
         }
     }
 
+    /// A big number: `(digits` in RESP3, a bulk string in RESP2 (Redis's
+    /// `addReplyBigNum`). `digits` must be a decimal integer.
+    pub fn bignum(&mut self, digits: &[u8]) {
+        if !self.resp3 {
+            return self.bulk(digits);
+        }
+        if self.room(digits.len() + 3) {
+            self.buf.push(b'(');
+            self.buf.extend_from_slice(digits);
+            self.buf.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// An attribute header, `|n` (RESP3 only: the caller sends it only to
+    /// RESP3 clients, as Redis's `addReplyAttributeLen` requires), followed
+    /// by n key/value pairs and then the reply they describe.
+    pub fn attribute_len(&mut self, n: usize) {
+        debug_assert!(self.resp3, "attributes exist only in RESP3");
+        self.header(b'|', n as i64);
+    }
+
+    /// A push header: `>n` in RESP3, an array in RESP2 (Redis's
+    /// `addReplyPushLen`).
+    pub fn push_len(&mut self, n: usize) {
+        self.header(if self.resp3 { b'>' } else { b'*' }, n as i64);
+    }
+
     /// Verbatim text (`=` with the `txt` format in RESP3, a bulk in RESP2):
     /// INFO, CLIENT LIST, CLIENT INFO.
     pub fn verbatim(&mut self, text: &[u8]) {
@@ -395,6 +422,21 @@ mod tests {
         r.double(1.5);
         r.boolean(true);
         assert_eq!(r.pending(), b"$-1\r\n*4\r\n_\r\n%2\r\n,1.5\r\n#t\r\n");
+    }
+
+    #[test]
+    fn bignum_attribute_and_push_encodings() {
+        let mut r = Reply::new();
+        r.bignum(b"12345678901234567890");
+        r.push_len(2);
+        r.set_resp3(true);
+        r.bignum(b"12345678901234567890");
+        r.attribute_len(1);
+        r.push_len(2);
+        assert_eq!(
+            r.pending(),
+            b"$20\r\n12345678901234567890\r\n*2\r\n(12345678901234567890\r\n|1\r\n>2\r\n"
+        );
     }
 
     #[test]

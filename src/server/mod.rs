@@ -1,0 +1,340 @@
+//! The server: one `mio::Poll` loop that owns every socket and the whole
+//! keyspace.
+//!
+//! A tick, in order (this order is the durability contract):
+//! 1. `poll`, with a timeout equal to the time left to the next cron tick
+//!    (zero when a client still has work from the last tick).
+//! 2. Accept new clients; note which clients are readable or writable.
+//! 3. For each client with input: read (bounded per tick), parse and
+//!    process commands (`commands::process_command`). What they change is
+//!    propagated to the AOF buffer; replies go to the client's reply
+//!    buffer. Never to the socket.
+//! 4. Cron, when due: active expiry, timeouts, the AOF's everysec fsync.
+//! 5. `before_sleep`: the fast expiry cycle (its DELs feed the AOF), ONE
+//!    write(2) of the AOF buffer (and fdatasync under `always`), THEN the
+//!    replies of clients whose writes are now in the file, then closes.
+//!
+//! Invariant: a reply leaves only in `flush_replies`, which runs after
+//! `Aof::flush`, and only for clients whose `needs_aof` offset is durable.
+//! Invariant: per tick a client gets at most `READ_BUDGET` bytes read and
+//! `COMMAND_BUDGET` commands run; leftovers are kept for the next tick, so
+//! one pipelining client cannot starve the others.
+//!
+//! This file has the loop itself (`run`, `before_sleep`, signals,
+//! shutdown); `start` builds the server and replays the AOF, `accept` takes
+//! new connections, `clients` runs a client's share of the tick and writes
+//! replies, `cron` has the timers.
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use crate::aof::Aof;
+use crate::blocked::BlockReason;
+use crate::client::{fmt_addr, Client, ClientState, Clients, CloseReason, Flags, Stream};
+use crate::commands::{self, CommandTable, Exec, Outcome, Redaction};
+use crate::config::Config;
+use crate::core::{new_run_id, Core, ShutdownReason, ShutdownRequest, Stats};
+use crate::db::expire::{active_expire_cycle, CycleKind, ExpireState};
+use crate::db::Db;
+use crate::error::CmdError;
+use crate::lazyfree::LazyFree;
+use crate::listeners::{ListenError, Listeners, UNIX_TOKEN};
+use crate::resp::parser::{Limits, READ_CHUNK};
+use crate::resp::{Parser, Reply};
+use crate::signals::SignalPipe;
+use crate::util::rand::Rng;
+use crate::util::time::unix_ms;
+
+mod accept;
+mod clients;
+mod cron;
+mod start;
+
+pub use start::StartError;
+
+const SIGNAL_TOKEN: Token = Token(40);
+const WAKER_TOKEN: Token = Token(41);
+
+/// Input bytes read per client per tick.
+pub const READ_BUDGET: usize = 64 * 1024;
+/// Input bytes per tick while a big bulk streams in.
+pub const BIG_READ_BUDGET: usize = 4 * 1024 * 1024;
+/// Commands run per client per tick.
+pub const COMMAND_BUDGET: usize = 1024;
+/// A client whose pending output passes this yields to the others for the
+/// rest of the tick (its replies are written at the end of the tick, and it
+/// goes on next tick). It is never parked: a client that writes its whole
+/// pipeline before reading must still be read, or both sides would wait
+/// forever. Its output is bounded by `client-output-buffer-limit`, as in
+/// Redis.
+pub const OUTPUT_YIELD: usize = 1024 * 1024;
+/// Drained reply buffers kept for reuse (`Server::reply_pool`).
+const REPLY_POOL_MAX: usize = 64;
+/// Reply buffers larger than this are not kept for reuse.
+const REPLY_POOL_BUF_MAX: usize = 64 * 1024;
+/// `trim_memory` runs at most this often...
+const TRIM_INTERVAL: Duration = Duration::from_secs(10);
+/// ...and only when RSS exceeds used memory by 50% and by this much.
+const TRIM_MIN_EXCESS: usize = 16 * 1024 * 1024;
+/// Connections accepted per listener per tick.
+const MAX_ACCEPTS: usize = 1000;
+
+/// The server.
+pub struct Server {
+    poll: Poll,
+    clients: Clients,
+    dbs: Vec<Db>,
+    core: Core,
+    redaction: Redaction,
+    /// Clients to process this tick.
+    work: Vec<Token>,
+    /// Clients with work left over for the next tick.
+    pending: Vec<Token>,
+    /// Clients with replies to write.
+    writes: Vec<Token>,
+    /// The query buffer lent to a client with nothing buffered while it
+    /// reads; it comes back when the client has parsed everything it read,
+    /// so only clients holding a partial command own a query buffer.
+    spare_query: Vec<u8>,
+    /// Drained reply buffers, lent to clients that run commands and given
+    /// back once their replies are written: an idle client holds none.
+    reply_pool: Vec<Vec<u8>>,
+    /// When `malloc_trim` last ran (cron, `trim_memory`).
+    last_trim: Instant,
+    signals: SignalPipe,
+    /// Listeners to accept from again next tick (budget ran out).
+    accept_retry: Vec<Token>,
+    /// Listeners to accept from again at the next cron (accept failed).
+    accept_retry_cron: Vec<Token>,
+    _waker: Arc<Waker>,
+    next_cron: Instant,
+    cron_count: u64,
+}
+
+impl Server {
+    /// Runs until shutdown. Returns the exit code.
+    pub fn run(mut self) -> i32 {
+        let mut events = Events::with_capacity(1024);
+        log::info!("Ready to accept connections");
+        crate::aof::failpoint::arm();
+        crate::service::ready();
+        loop {
+            // Clients left in `writes` wait for a WRITABLE event or for the
+            // AOF (woken by the fsync thread or the cron), not for a timeout.
+            let timeout = if !self.pending.is_empty()
+                || !self.accept_retry.is_empty()
+                || self.core.evict.proc_running
+            {
+                Duration::ZERO
+            } else {
+                let cron = self.next_cron.saturating_duration_since(Instant::now());
+                // Wake when a CLIENT PAUSE ends or a parked client's
+                // deadline passes, not at the next cron.
+                let wake = [
+                    self.core.ops.pause.end_ms(),
+                    self.core.blocked.next_deadline(),
+                ]
+                .into_iter()
+                .flatten()
+                .min();
+                match wake {
+                    Some(at) => cron.min(Duration::from_millis(
+                        at.saturating_sub(unix_ms()).saturating_add(1).max(0) as u64,
+                    )),
+                    None => cron,
+                }
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    log::warn!("poll failed: {e}");
+                }
+            }
+            self.core.clock.refresh();
+            std::mem::swap(&mut self.work, &mut self.pending);
+            for token in std::mem::take(&mut self.accept_retry) {
+                self.accept(token);
+            }
+            for ev in events.iter() {
+                let token = ev.token();
+                if token == SIGNAL_TOKEN {
+                    self.handle_signals();
+                } else if token == WAKER_TOKEN {
+                    // The fsync thread finished a job: before_sleep retries a
+                    // postponed write.
+                } else if self.core.listeners.is_listener(token) {
+                    self.accept(token);
+                } else if let Some(c) = self.clients.get_mut(token) {
+                    if ev.is_read_closed() || ev.is_error() {
+                        c.state.flags.set(Flags::READ_CLOSED, true);
+                    }
+                    if ev.is_readable() || ev.is_read_closed() || ev.is_error() {
+                        c.state.flags.set(Flags::READABLE, true);
+                        if !c.state.has(Flags::QUEUED) {
+                            c.state.flags.set(Flags::QUEUED, true);
+                            self.work.push(token);
+                        }
+                    }
+                    if ev.is_writable() {
+                        c.state.flags.set(Flags::WRITABLE, true);
+                        if !c.reply.is_empty() && !c.state.has(Flags::PENDING_WRITE) {
+                            c.state.flags.set(Flags::PENDING_WRITE, true);
+                            self.writes.push(token);
+                        }
+                    }
+                }
+            }
+            let work = std::mem::take(&mut self.work);
+            for &token in &work {
+                if self.core.shutdown.is_some() {
+                    // Nothing runs after SHUTDOWN, in any client.
+                    break;
+                }
+                self.process_client(token);
+            }
+            self.work = work;
+            self.work.clear();
+            if self.core.evict.proc_running {
+                // An eviction ran out of time: go on with it between
+                // clients' commands (Redis's evictionTimeProc).
+                crate::evict::time_proc(&mut self.dbs, &mut self.core);
+            }
+            if Instant::now() >= self.next_cron {
+                self.cron();
+            }
+            self.before_sleep();
+            if let Some(req) = self.core.shutdown {
+                return self.finish(req);
+            }
+        }
+    }
+
+    fn handle_signals(&mut self) {
+        for sig in self.signals.drain() {
+            let reason = match sig {
+                libc::SIGTERM => ShutdownReason::Sigterm,
+                libc::SIGINT => ShutdownReason::Sigint,
+                libc::SIGHUP => {
+                    crate::service::reopen_logs();
+                    continue;
+                }
+                _ => continue,
+            };
+            if self.core.shutdown.is_some() {
+                log::warn!(
+                    "Received {} while already shutting down, finishing the shutdown.",
+                    if sig == libc::SIGINT {
+                        "SIGINT"
+                    } else {
+                        "SIGTERM"
+                    }
+                );
+                continue;
+            }
+            log::warn!(
+                "Received {} scheduling shutdown...",
+                if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                }
+            );
+            self.core.shutdown = Some(ShutdownRequest { reason });
+        }
+    }
+
+    /// The end of the tick: expiry, AOF write, replies, closes.
+    fn before_sleep(&mut self) {
+        self.check_pause_end();
+        // Parked clients whose deadline passed process their command again:
+        // a blocking command that finds its deadline gone gives its
+        // timeout reply then.
+        for t in self.core.blocked.timed_out(unix_ms()) {
+            self.unblock(t);
+        }
+        // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
+        if !self.core.loading && !self.core.ops.pause.writes_paused() {
+            let now = unix_ms();
+            let (effort, hz) = (self.core.config.active_expire_effort, self.core.config.hz);
+            active_expire_cycle(
+                &mut self.dbs,
+                &mut self.core.expire,
+                CycleKind::Fast,
+                now,
+                effort,
+                hz,
+            );
+            self.feed_expired();
+        }
+        // 1. The AOF: one write of everything this tick changed; then a
+        // rewrite may switch files and fork (the buffer is empty now).
+        self.core.aof.flush(false);
+        self.record_aof_latency();
+        self.core.aof.rewrite_step(&self.dbs, &self.core.config);
+        // 2. Only now the replies (MONITOR lines included).
+        for t in self.clients.take_flush() {
+            if let Some(c) = self.clients.get_mut(t) {
+                if !c.state.has(Flags::PENDING_WRITE) {
+                    c.state.flags.set(Flags::PENDING_WRITE, true);
+                    self.writes.push(t);
+                }
+            }
+        }
+        self.flush_replies();
+    }
+
+    /// Hands the AOF's write and fsync durations to the latency monitor.
+    fn record_aof_latency(&mut self) {
+        let threshold = self.core.config.latency_monitor_threshold;
+        for (event, ms) in self.core.aof.timings.drain(..) {
+            self.core.ops.latency.add_if_needed(threshold, event, ms);
+        }
+    }
+
+    /// Writes `DEL`s for keys the expiry cycles removed.
+    fn feed_expired(&mut self) {
+        let Core {
+            aof, propagator, ..
+        } = &mut self.core;
+        for (i, db) in self.dbs.iter_mut().enumerate() {
+            if !db.expired.is_empty() {
+                for key in db.take_expired() {
+                    propagator.propagate_del(aof, i, &key);
+                }
+            }
+        }
+    }
+
+    /// Clean shutdown: stop accepting, make the AOF durable, exit.
+    fn finish(mut self, _req: ShutdownRequest) -> i32 {
+        log::warn!("User requested shutdown...");
+        crate::service::stopping();
+        self.core.listeners.close();
+        if self.core.aof.enabled() {
+            log::info!("Calling fsync() on the AOF file.");
+        }
+        if let Err(e) = self.core.aof.shutdown(&self.dbs, &self.core.config) {
+            log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
+            return 1;
+        }
+        // Best effort: send what is already written and durable.
+        self.flush_replies();
+        crate::service::remove_pidfile();
+        log::warn!("GoStore is now ready to exit, bye bye...");
+        0
+    }
+}
+
+enum Ran {
+    /// The buffer holds no complete command.
+    NeedInput,
+    /// The per-tick command or output budget ran out; resume next tick.
+    Budget,
+    /// The client is closing.
+    Stop,
+}

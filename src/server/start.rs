@@ -1,0 +1,190 @@
+//! Start-up: `Server::new` binds the listeners (a port clash fails fast;
+//! clients that connect meanwhile wait in the backlog), checks the data
+//! directory, and replays the AOF through `process_command`.
+
+use super::*;
+
+/// Start-up failures.
+#[derive(Debug)]
+pub enum StartError {
+    /// Listening failed.
+    Listen(ListenError),
+    /// The AOF could not be loaded or opened.
+    Aof(crate::aof::AofError),
+    /// An OS resource could not be created.
+    Io(String, io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Listen(e) => write!(f, "{e}"),
+            StartError::Aof(e) => write!(f, "{e}"),
+            StartError::Io(what, e) => write!(f, "{what}: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+impl Server {
+    /// Binds, loads the AOF, and returns a server ready to `run`.
+    pub fn new(config: Config, config_file: Option<PathBuf>) -> Result<Server, StartError> {
+        let poll =
+            Poll::new().map_err(|e| StartError::Io("Can't create the event loop".into(), e))?;
+        let registry = poll
+            .registry()
+            .try_clone()
+            .map_err(|e| StartError::Io("Can't clone the poll registry".into(), e))?;
+        let waker = Arc::new(
+            Waker::new(poll.registry(), WAKER_TOKEN)
+                .map_err(|e| StartError::Io("Can't create the loop waker".into(), e))?,
+        );
+        let signals = SignalPipe::install()
+            .map_err(|e| StartError::Io("Can't install signal handlers".into(), e))?;
+        poll.registry()
+            .register(
+                &mut SourceFd(&signals.fd()),
+                SIGNAL_TOKEN,
+                Interest::READABLE,
+            )
+            .map_err(|e| StartError::Io("Can't watch the signal pipe".into(), e))?;
+
+        // Bind before loading: a port conflict fails fast, and clients that
+        // connect while the AOF loads wait in the backlog until we accept.
+        let listeners = Listeners::bind(&config, registry).map_err(StartError::Listen)?;
+        let mut config = config;
+        crate::service::listening(&mut config);
+        let mut rng = Rng::from_entropy();
+        crate::util::hash::set_seed(rng.next_u64());
+        let dbs: Vec<Db> = (0..config.databases).map(|_| Db::new()).collect();
+        let lazyfree = LazyFree::start()
+            .map_err(|e| StartError::Io("Can't start the lazyfree thread".into(), e))?;
+        let started_ms = unix_ms();
+        let run_id = new_run_id(&mut rng);
+        let wake_loop = Arc::clone(&waker);
+        let core = Core {
+            aof: Aof::new(
+                &config,
+                Arc::new(move || {
+                    let _ = wake_loop.wake();
+                }),
+            ),
+            config,
+            config_file,
+            stats: Stats::default(),
+            commands: CommandTable::new(),
+            rng,
+            expire: ExpireState::default(),
+            lazyfree,
+            listeners,
+            started: Instant::now(),
+            started_ms,
+            run_id,
+            next_client_id: 0,
+            dirty: 0,
+            lastsave: started_ms / 1000,
+            shutdown: None,
+            loading: false,
+            peak_memory: 0,
+            clock: Default::default(),
+            ops: Default::default(),
+            evict: crate::evict::Evictor::new(),
+            propagator: Default::default(),
+            blocked: Default::default(),
+        };
+        let mut server = Server {
+            poll,
+            clients: Clients::default(),
+            dbs,
+            core,
+            redaction: Redaction::default(),
+            work: Vec::new(),
+            pending: Vec::new(),
+            writes: Vec::new(),
+            spare_query: Vec::new(),
+            reply_pool: Vec::new(),
+            last_trim: Instant::now(),
+            signals,
+            accept_retry: Vec::new(),
+            accept_retry_cron: Vec::new(),
+            _waker: Arc::clone(&waker),
+            next_cron: Instant::now(),
+            cron_count: 0,
+        };
+        let Core {
+            commands, config, ..
+        } = &mut server.core;
+        commands.apply_renames(&config.renames);
+        // Keys loaded from the AOF get LFU counters if an LFU policy is set.
+        crate::evict::apply_config(&server.core.config);
+        let maxmemory = server.core.config.maxmemory;
+        if maxmemory > 0 && maxmemory < 1024 * 1024 {
+            log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are you sure this is what you really want?");
+        }
+        crate::memory::mark_startup();
+        // Never start empty beside data this configuration would not load.
+        crate::aof::datadir::check(&server.core.config).map_err(StartError::Aof)?;
+        if server.core.config.appendonly {
+            server.load_aof()?;
+        } else {
+            // Kept for BGREWRITEAOF and CONFIG SET appendonly yes, as Redis.
+            server.core.aof.read_manifest().map_err(StartError::Aof)?;
+        }
+        Ok(server)
+    }
+
+    /// Replays the AOF, then opens it for appending.
+    pub(super) fn load_aof(&mut self) -> Result<(), StartError> {
+        let files = self.core.aof.open().map_err(StartError::Aof)?;
+        if !files.is_empty() {
+            let started = Instant::now();
+            let Server {
+                dbs, core, clients, ..
+            } = self;
+            let total = files
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum();
+            let mut progress = crate::service::LoadProgress::new(total);
+            let manifest = core.aof.manifest_path();
+            let truncate_ok = core.config.aof_load_truncated;
+            let stats = commands::process::replay_aof(
+                &files,
+                &manifest,
+                truncate_ok,
+                dbs,
+                core,
+                clients,
+                &mut |args| progress.command(args.total_bytes() + 16 * args.len()),
+            )
+            .map_err(StartError::Aof)?;
+            log::info!(
+                "DB loaded from append only file: {:.3} seconds ({} commands, {} bytes{})",
+                started.elapsed().as_secs_f64(),
+                stats.commands,
+                stats.bytes,
+                if stats.truncated {
+                    ", truncated tail removed"
+                } else {
+                    ""
+                }
+            );
+            // Replay must not count as fresh changes.
+            self.core.dirty = 0;
+            self.core.stats = Stats::default();
+            self.core.commands.reset_stats();
+            for db in &mut self.dbs {
+                db.stats = Default::default();
+            }
+        }
+        self.core.aof.start_appending().map_err(StartError::Aof)?;
+        Ok(())
+    }
+
+    /// Addresses the server listens on (tests, logs).
+    pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.core.listeners.addrs()
+    }
+}

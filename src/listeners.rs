@@ -205,9 +205,9 @@ impl Listeners {
     /// Registers fresh TCP listeners and keeps them (none on failure).
     fn adopt(&mut self, mut fresh: Vec<(TcpListener, SocketAddr)>) -> Result<(), ListenError> {
         for (i, (l, _)) in fresh.iter_mut().enumerate() {
-            if let Err(e) =
-                self.registry
-                    .register(l, Token(TCP_TOKEN_BASE + i), Interest::READABLE)
+            if let Err(e) = self
+                .registry
+                .register(l, Token(TCP_TOKEN_BASE + i), Interest::READABLE)
             {
                 for (mut l, _) in fresh {
                     let _ = self.registry.deregister(&mut l);

@@ -911,7 +911,8 @@ impl Server {
             }
             if c.reply.is_empty() {
                 if let Some(buf) = c.reply.take_buffer() {
-                    if self.reply_pool.len() < REPLY_POOL_MAX && buf.capacity() <= REPLY_POOL_BUF_MAX
+                    if self.reply_pool.len() < REPLY_POOL_MAX
+                        && buf.capacity() <= REPLY_POOL_BUF_MAX
                     {
                         self.reply_pool.push(buf);
                     }
@@ -1038,9 +1039,7 @@ impl Server {
             .clients
             .iter()
             .filter(|c| {
-                now - c.state.last_interaction_ms > limit
-                    && !c.state.monitor
-                    && !c.state.postponed
+                now - c.state.last_interaction_ms > limit && !c.state.monitor && !c.state.postponed
             })
             .map(|c| c.token)
             .collect();

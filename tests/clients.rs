@@ -170,8 +170,14 @@ fn bind_steps(kind: Kind) -> Vec<String> {
     let srv = TestServer::start(kind, &["--bind", "127.0.0.1", "--unixsocket", &sock_s]);
     let mut out = Vec::new();
     // The new list shares 127.0.0.1 with the old one.
-    out.push(unix_cmd(&sock, &["CONFIG", "SET", "bind", "127.0.0.1 -::1"]));
-    assert!(tcp_answers(srv.port), "{kind:?}: 127.0.0.1 after the change");
+    out.push(unix_cmd(
+        &sock,
+        &["CONFIG", "SET", "bind", "127.0.0.1 -::1"],
+    ));
+    assert!(
+        tcp_answers(srv.port),
+        "{kind:?}: 127.0.0.1 after the change"
+    );
     out.push(unix_cmd(&sock, &["CONFIG", "GET", "bind"]));
     // No address: no TCP listener at all (Redis 7.0), the Unix socket stays.
     out.push(unix_cmd(&sock, &["CONFIG", "SET", "bind", ""]));

@@ -415,7 +415,7 @@ impl Hash {
                 }
                 p.nth(rng.below(p.len() as u64) as usize)
             }
-            Hash::Table(d) => d.random(rng).map(|(k, v)| (k, table_value(v))),
+            Hash::Table(d) => d.fair_random(rng).map(|(k, v)| (k, table_value(v))),
         }
     }
 
@@ -439,7 +439,7 @@ impl Hash {
             }
             Hash::Table(d) => {
                 for _ in 0..count {
-                    let Some((k, v)) = d.random(rng) else {
+                    let Some((k, v)) = d.fair_random(rng) else {
                         return;
                     };
                     if !f(k, table_value(v)) {
@@ -492,7 +492,7 @@ impl Hash {
             Hash::Table(d) => {
                 let mut seen: HashSet<&[u8]> = HashSet::with_capacity(count);
                 while seen.len() < count {
-                    let Some((k, v)) = d.random(rng) else {
+                    let Some((k, v)) = d.fair_random(rng) else {
                         return;
                     };
                     if seen.insert(k) {

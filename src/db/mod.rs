@@ -302,7 +302,7 @@ impl Db {
     /// and another is drawn.
     pub fn random_key(&mut self, rng: &mut Rng, now: i64) -> Option<Vec<u8>> {
         loop {
-            let key = self.dict.random(rng)?.0.to_vec();
+            let key = self.dict.fair_random(rng)?.0.to_vec();
             if self.expire_if_needed(&key, now) {
                 continue;
             }

@@ -22,12 +22,12 @@
 //! incr files and across turning the AOF off and on.
 
 pub mod check;
-pub mod failpoint;
-pub mod fsync;
-pub mod loader;
+pub(crate) mod failpoint;
+pub(crate) mod fsync;
+pub(crate) mod loader;
 pub mod manifest;
-pub mod rewrite;
-pub mod snapshot;
+pub(crate) mod rewrite;
+pub(crate) mod snapshot;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -130,7 +130,7 @@ pub(crate) fn create_for_append(p: &Path) -> io::Result<File> {
 }
 
 /// Wakes the loop (the helper thread calls it after each job).
-pub type Wake = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type Wake = Arc<dyn Fn() + Send + Sync>;
 
 /// The AOF writer.
 pub struct Aof {
@@ -223,14 +223,14 @@ impl Aof {
     }
 
     /// The manifest's path.
-    pub fn manifest_path(&self) -> PathBuf {
+    pub(crate) fn manifest_path(&self) -> PathBuf {
         self.dir.join(Manifest::file_name(&self.filename))
     }
 
     /// Reads the manifest, if there is one, without loading anything: with
     /// `appendonly no` a later BGREWRITEAOF or `CONFIG SET appendonly yes`
     /// continues its sequence numbers, as Redis's `aofLoadManifestFromDisk`.
-    pub fn read_manifest(&mut self) -> Result<(), AofError> {
+    pub(crate) fn read_manifest(&mut self) -> Result<(), AofError> {
         let path = self.manifest_path();
         if path.exists() {
             self.manifest = Manifest::load(&path)
@@ -334,7 +334,7 @@ impl Aof {
     /// incr file (or a new one) for appending, persists the manifest, starts
     /// the helper thread, and removes what a crash may have left behind:
     /// history files, temporary files, files numbered past the manifest.
-    pub fn start_appending(&mut self) -> Result<(), AofError> {
+    pub(crate) fn start_appending(&mut self) -> Result<(), AofError> {
         fs::create_dir_all(&self.dir).map_err(io_err(format!(
             "Can't create the AOF directory {}",
             self.dir.display()
@@ -479,7 +479,7 @@ impl Aof {
     }
 
     /// Changes the fsync policy (CONFIG SET appendfsync).
-    pub fn set_policy(&mut self, p: FsyncPolicy) {
+    pub(crate) fn set_policy(&mut self, p: FsyncPolicy) {
         if p != self.policy && p != FsyncPolicy::Everysec {
             // Only everysec retries background fsyncs: under `no` a stale
             // error would refuse writes forever, and `always` fsyncs itself.
@@ -491,7 +491,7 @@ impl Aof {
     }
 
     /// Turns `#TS:` annotations on or off.
-    pub fn set_timestamps(&mut self, on: bool) {
+    pub(crate) fn set_timestamps(&mut self, on: bool) {
         self.timestamps = on;
     }
 
@@ -513,7 +513,7 @@ impl Aof {
     }
 
     /// Appends a command as received.
-    pub fn feed_args(&mut self, db: usize, args: &Args<'_>) {
+    pub(crate) fn feed_args(&mut self, db: usize, args: &Args<'_>) {
         if !self.logging() {
             return;
         }
@@ -523,7 +523,7 @@ impl Aof {
     }
 
     /// Appends commands already in RESP form.
-    pub fn feed_raw(&mut self, db: usize, resp: &[u8]) {
+    pub(crate) fn feed_raw(&mut self, db: usize, resp: &[u8]) {
         if !self.logging() {
             return;
         }
@@ -532,7 +532,7 @@ impl Aof {
     }
 
     /// Appends `DEL key` (expired or evicted keys).
-    pub fn feed_del(&mut self, db: usize, key: &[u8]) {
+    pub(crate) fn feed_del(&mut self, db: usize, key: &[u8]) {
         if !self.logging() {
             return;
         }
@@ -541,13 +541,13 @@ impl Aof {
     }
 
     /// The offset just past everything fed so far.
-    pub fn end_offset(&self) -> u64 {
+    pub(crate) fn end_offset(&self) -> u64 {
         self.written + self.buf.len() as u64
     }
 
     /// The offset replies may acknowledge: written to the file, and fsynced
     /// under `always`. Everything, when nothing is logged.
-    pub fn durable_offset(&self) -> u64 {
+    pub(crate) fn durable_offset(&self) -> u64 {
         if !self.logging() {
             return u64::MAX;
         }
@@ -565,7 +565,7 @@ impl Aof {
     /// Bytes the buffer holds allocated, 0 when the AOF is off: INFO
     /// mem_aof_buffer, and what eviction leaves out of the memory it counts
     /// against maxmemory (Redis's `sdsAllocSize(aof_buf)`).
-    pub fn buffer_capacity(&self) -> usize {
+    pub(crate) fn buffer_capacity(&self) -> usize {
         if self.logging() {
             self.buf.capacity()
         } else {
@@ -586,7 +586,7 @@ impl Aof {
 
     /// Why write commands are refused, if they are: the last write or
     /// background fsync failed (Redis's MISCONF).
-    pub fn write_error(&self) -> Option<String> {
+    pub(crate) fn write_error(&self) -> Option<String> {
         if !self.logging() {
             return None;
         }
@@ -603,12 +603,12 @@ impl Aof {
 
     /// Whether the last write and background fsync succeeded (INFO
     /// aof_last_write_status).
-    pub fn last_write_ok(&self) -> bool {
+    pub(crate) fn last_write_ok(&self) -> bool {
         self.write_errno.is_none() && (!self.logging() || self.fsync_errno().is_none())
     }
 
     /// Whether a background fsync is running (INFO aof_pending_bio_fsync).
-    pub fn fsync_in_progress(&self) -> bool {
+    pub(crate) fn fsync_in_progress(&self) -> bool {
         self.worker.as_ref().is_some_and(|w| w.in_progress())
     }
 

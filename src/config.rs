@@ -10,7 +10,6 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::error::ConfigError;
 use crate::evict::MaxmemoryPolicy;
 use crate::resp::split::split_args;
 use crate::util::glob;
@@ -318,7 +317,7 @@ struct Directive {
 
 /// State while reading files: the first `save` line replaces the defaults.
 #[derive(Debug, Default)]
-pub struct LoadState {
+pub(crate) struct LoadState {
     save_seen: bool,
     from_file: bool,
 }
@@ -1064,18 +1063,18 @@ fn absolute_dir(dir: &str) -> String {
 }
 
 /// Every directive's canonical name, in table order (CONFIG REWRITE).
-pub fn directive_names() -> impl Iterator<Item = &'static str> {
+pub(crate) fn directive_names() -> impl Iterator<Item = &'static str> {
     DIRECTIVES.iter().map(|d| d.name)
 }
 
 /// The canonical name of a directive or alias, case-insensitively.
-pub fn canonical_name(name: &[u8]) -> Option<&'static str> {
+pub(crate) fn canonical_name(name: &[u8]) -> Option<&'static str> {
     find(name).map(|d| d.name)
 }
 
 impl Config {
     /// A directive's value as CONFIG GET shows it.
-    pub fn value_of(&self, name: &str) -> Option<String> {
+    pub(crate) fn value_of(&self, name: &str) -> Option<String> {
         find(name.as_bytes()).map(|d| (d.get)(self))
     }
 }
@@ -1344,12 +1343,6 @@ impl fmt::Display for CmdConfigError {
     }
 }
 
-impl From<CmdConfigError> for ConfigError {
-    fn from(e: CmdConfigError) -> ConfigError {
-        ConfigError::new(e.to_string())
-    }
-}
-
 fn trim(line: &[u8]) -> &[u8] {
     let start = line
         .iter()
@@ -1364,7 +1357,7 @@ fn trim(line: &[u8]) -> &[u8] {
 }
 
 /// A `--name value ...` command-line option.
-pub type CliOption = (String, Vec<String>);
+pub(crate) type CliOption = (String, Vec<String>);
 
 /// Splits `gostore [config-file] [--name value ...]` into the file and the
 /// options, as redis-server does: `-` reads the file from stdin, a value

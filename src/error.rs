@@ -133,27 +133,3 @@ impl fmt::Display for ProtocolError {
 }
 
 impl std::error::Error for ProtocolError {}
-
-/// A configuration error: a bad directive or value, at start-up or in CONFIG SET.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Why the value was refused, in Redis's words.
-    pub reason: String,
-}
-
-impl ConfigError {
-    /// A config error with a reason.
-    pub fn new(reason: impl Into<String>) -> ConfigError {
-        ConfigError {
-            reason: reason.into(),
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-impl std::error::Error for ConfigError {}

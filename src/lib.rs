@@ -30,29 +30,29 @@
 //!   PAUSE), `config_rewrite` (CONFIG REWRITE), `logging`.
 
 pub mod aof;
-pub mod blocked;
-pub mod client;
+pub(crate) mod blocked;
+pub(crate) mod client;
 pub mod commands;
 pub mod config;
-pub mod config_rewrite;
-pub mod core;
+pub(crate) mod config_rewrite;
+pub(crate) mod core;
 pub mod db;
-pub mod error;
-pub mod evict;
-pub mod latency;
-pub mod lazyfree;
+pub(crate) mod error;
+pub(crate) mod evict;
+pub(crate) mod latency;
+pub(crate) mod lazyfree;
 pub mod limits;
-pub mod listeners;
+pub(crate) mod listeners;
 pub mod logging;
 pub mod memory;
-pub mod pause;
-pub mod propagate;
+pub(crate) mod pause;
+pub(crate) mod propagate;
 pub mod resp;
 pub mod server;
 pub mod service;
-pub mod signals;
-pub mod slowlog;
-pub mod util;
+pub(crate) mod signals;
+pub(crate) mod slowlog;
+pub(crate) mod util;
 
 /// The Redis version GoStore is compatible with, reported as `redis_version`.
 pub const REDIS_VERSION: &str = "7.0.15";

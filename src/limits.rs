@@ -13,7 +13,7 @@ use std::net::IpAddr;
 
 /// File descriptors kept for listeners, the AOF, logs and helper threads
 /// (Redis's CONFIG_MIN_RESERVED_FDS).
-pub const RESERVED_FDS: u64 = 32;
+pub(crate) const RESERVED_FDS: u64 = 32;
 
 /// One class's output buffer limit. Zero means "no limit".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,7 +27,7 @@ pub struct OutputLimit {
 }
 
 /// The client classes of `client-output-buffer-limit`, in Redis's order.
-pub const CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+pub(crate) const CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
 
 /// `client-output-buffer-limit`: normal, replica (`slave`) and pubsub.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl OutputLimits {
     /// with the default `normal 0 0 0` a monitor that stops reading grows
     /// without bound; GoStore gives monitors the normal limit when one is set
     /// and the pubsub limit (32mb/8mb/60s by default) otherwise.
-    pub fn for_client(&self, monitor: bool) -> OutputLimit {
+    pub(crate) fn for_client(&self, monitor: bool) -> OutputLimit {
         let normal = self.of(Class::Normal);
         if monitor && normal.hard == 0 && normal.soft == 0 {
             self.of(Class::Pubsub)
@@ -145,7 +145,7 @@ impl OutputLimits {
 impl OutputLimit {
     /// The size at which output must stop being added (the hard limit), or
     /// `usize::MAX` for none.
-    pub fn hard_cap(&self) -> usize {
+    pub(crate) fn hard_cap(&self) -> usize {
         if self.hard == 0 {
             usize::MAX
         } else {
@@ -176,12 +176,12 @@ impl OutputLimit {
 /// Redis's protected mode rule: with `protected-mode yes` and no password,
 /// a client that is not on a loopback address (or a Unix socket, which never
 /// gets here) is refused.
-pub fn protected_mode_refuses(protected: bool, requirepass: &str, peer: IpAddr) -> bool {
+pub(crate) fn protected_mode_refuses(protected: bool, requirepass: &str, peer: IpAddr) -> bool {
     protected && requirepass.is_empty() && !is_loopback(peer)
 }
 
 /// 127.0.0.0/8, ::1, and IPv4-mapped loopback (::ffff:127.0.0.1).
-pub fn is_loopback(ip: IpAddr) -> bool {
+pub(crate) fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
         IpAddr::V6(v6) => {
@@ -193,7 +193,7 @@ pub fn is_loopback(ip: IpAddr) -> bool {
 /// CONFIG SET maxclients: a higher value needs a higher RLIMIT_NOFILE. If
 /// it cannot be had, the old configuration is restored and the error is
 /// Redis's (`updateMaxclients`).
-pub fn check_maxclients(
+pub(crate) fn check_maxclients(
     ctx: &mut crate::commands::Ctx<'_>,
     old: &crate::config::Config,
 ) -> Result<(), crate::error::CmdError> {
@@ -215,7 +215,7 @@ pub fn check_maxclients(
 }
 
 /// CONFIG SET client-output-buffer-limit: every client's reply cap follows.
-pub fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>, old: &crate::config::Config) {
+pub(crate) fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>, old: &crate::config::Config) {
     let limits = ctx.core.config.client_output_buffer_limit;
     if limits == old.client_output_buffer_limit {
         return;
@@ -229,7 +229,7 @@ pub fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>, old: &crate::conf
 }
 
 /// Logs a client closed for its output buffer, as Redis does.
-pub fn log_output_limit_close(c: &crate::client::Client) {
+pub(crate) fn log_output_limit_close(c: &crate::client::Client) {
     let line = crate::commands::connection::info_line(
         &c.state,
         crate::commands::connection::io_stats(c),

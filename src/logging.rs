@@ -133,7 +133,7 @@ pub fn init(config: &Config) -> std::io::Result<()> {
 
 /// Opens the log file again by name (SIGHUP, for log rotation). Standard
 /// output needs nothing. On failure the old file stays in use.
-pub fn reopen() -> std::io::Result<()> {
+pub(crate) fn reopen() -> std::io::Result<()> {
     let Ok(mut t) = LOGGER.target.lock() else {
         return Ok(());
     };
@@ -144,7 +144,7 @@ pub fn reopen() -> std::io::Result<()> {
 }
 
 /// The log file in use, if any.
-pub fn file_path() -> Option<PathBuf> {
+pub(crate) fn file_path() -> Option<PathBuf> {
     let t = LOGGER.target.lock().ok()?;
     match &*t {
         Target::File { path, .. } => Some(path.clone()),
@@ -153,18 +153,13 @@ pub fn file_path() -> Option<PathBuf> {
 }
 
 /// Changes the effective level.
-pub fn set_level(level: LogLevel) {
+pub(crate) fn set_level(level: LogLevel) {
     log::set_max_level(level.filter());
 }
 
 /// Sets the pid printed on each line (after `daemonize`).
-pub fn set_pid(pid: u32) {
+pub(crate) fn set_pid(pid: u32) {
     PID.store(pid, Ordering::Relaxed);
-}
-
-/// Marks this process as a forked child (`C`) or the server (`M`).
-pub fn set_role(role: u8) {
-    ROLE.store(role, Ordering::Relaxed);
 }
 
 #[cfg(test)]

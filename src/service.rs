@@ -23,7 +23,7 @@ use crate::config::Supervised;
 
 /// Where the pid file goes when `daemonize yes` names none (Redis's
 /// `/var/run/redis.pid`).
-pub const DEFAULT_PIDFILE: &str = "/var/run/gostore.pid";
+pub(crate) const DEFAULT_PIDFILE: &str = "/var/run/gostore.pid";
 
 /// How long one loading progress line extends systemd's start timeout.
 const LOAD_EXTEND_USEC: u64 = 30_000_000;
@@ -31,7 +31,7 @@ const LOAD_EXTEND_USEC: u64 = 30_000_000;
 const LOAD_REPORT_EVERY: Duration = Duration::from_secs(1);
 
 /// A connection to systemd's notification socket.
-pub struct Notifier {
+pub(crate) struct Notifier {
     sock: OwnedFd,
     addr: libc::sockaddr_un,
     addr_len: libc::socklen_t,
@@ -43,7 +43,7 @@ impl Notifier {
     /// Opens a socket for the path in `$NOTIFY_SOCKET` (a filesystem path,
     /// or `@name` for the abstract namespace). `None` when the variable is
     /// not set.
-    pub fn from_env() -> Option<io::Result<Notifier>> {
+    pub(crate) fn from_env() -> Option<io::Result<Notifier>> {
         let path = std::env::var_os("NOTIFY_SOCKET")?;
         Some(Notifier::connect(path.as_encoded_bytes()))
     }
@@ -187,7 +187,7 @@ pub fn supervise(mode: Supervised) -> bool {
 }
 
 /// INFO's `process_supervised`: `no`, `upstart` or `systemd`.
-pub fn supervised_name() -> &'static str {
+pub(crate) fn supervised_name() -> &'static str {
     match SUPERVISION.get() {
         Some(Supervision::Systemd { .. }) => "systemd",
         Some(Supervision::Upstart) => "upstart",
@@ -248,7 +248,7 @@ pub fn watchdog() {
 }
 
 /// Reports AOF loading progress to systemd about once a second.
-pub struct LoadProgress {
+pub(crate) struct LoadProgress {
     total_bytes: u64,
     last: Instant,
     commands: u64,
@@ -301,7 +301,7 @@ pub fn listening(config: &mut crate::config::Config) {
 }
 
 /// SIGHUP: opens the log file again (after logrotate moved it).
-pub fn reopen_logs() {
+pub(crate) fn reopen_logs() {
     match crate::logging::reopen() {
         Ok(()) => {
             if let Some(p) = crate::logging::file_path() {
@@ -350,7 +350,7 @@ pub fn daemonize() -> io::Result<()> {
 /// Redis's `createPidFile`: writes our pid, best effort (a failure is
 /// logged, the server goes on). The path is kept, absolute, for
 /// `remove_pidfile`.
-pub fn write_pidfile(path: &Path) {
+pub(crate) fn write_pidfile(path: &Path) {
     let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     match std::fs::write(&path, format!("{}\n", std::process::id())) {
         Ok(()) => {

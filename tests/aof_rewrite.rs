@@ -5,7 +5,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::dataset::{assert_same, dump, fill_every_type, without_encodings};
 use common::resp::RawConn;
@@ -465,63 +465,66 @@ fn rdb_key_save_delay_is_hidden_from_config_get_patterns_as_in_redis() {
 }
 
 #[test]
-fn a_rewrite_under_load_loses_nothing_and_pauses_no_client_longer_than_the_fork() {
-    // The child sleeps 2 ms per key: the rewrite runs for about a second
-    // while four clients write as fast as they can.
+fn a_rewrite_under_load_loses_nothing_and_writers_progress_while_the_child_runs() {
+    // The child sleeps 2 ms per key: the rewrite of the ~2,200 keys runs for
+    // seconds while four clients write as fast as they can. The writers
+    // must go on while the child runs (the parent waits for nothing but the
+    // fork): the test waits for them to get hundreds of writes through
+    // while INFO still shows the rewrite in progress. How long the fork
+    // itself holds a client is a figure for `make bench`, not an assertion.
     let mut srv = TestServer::gostore(&["--rdb-key-save-delay", "2000"]);
     let mut c = srv.raw_conn();
     for i in 0..200 {
         c.cmd_str(&["HSET", &format!("h{i}"), "seed", "1"]);
     }
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let writers: Vec<_> = (0..4)
         .map(|w| {
-            let (port, stop) = (srv.port, stop.clone());
+            let (port, stop, done) = (srv.port, stop.clone(), done.clone());
             std::thread::spawn(move || {
                 let mut c = RawConn::connect(port);
-                let (mut n, mut worst) = (0u64, Duration::ZERO);
+                let mut n = 0u64;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let t = Instant::now();
                     let k = format!("w{w}:{}", n % 500);
                     let r = c.try_cmd(&[b"SET", k.as_bytes(), n.to_string().as_bytes()]);
                     assert_eq!(r.as_deref(), Ok(&b"+OK\r\n"[..]), "writer {w}");
                     let h = format!("h{}", n % 200);
                     let r = c.try_cmd(&[b"HINCRBY", h.as_bytes(), b"n", b"1"]);
                     assert!(matches!(r.as_deref(), Ok([b':', ..])), "writer {w}: {r:?}");
-                    worst = worst.max(t.elapsed());
                     n += 1;
+                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
-                (n, worst)
+                n
             })
         })
         .collect();
-    wait_for(10, "the writers to start", || {
-        info_field(srv.port, "total_commands_processed")
-            .and_then(|v| v.parse::<u64>().ok())
-            .is_some_and(|n| n > 1000)
+    // Every writer has filled its 500 keys, so the child has them all.
+    wait_for(30, "the writers to fill their keys", || {
+        info_field(srv.port, "db0").is_some_and(|v| v.starts_with("keys=2200,"))
     });
     assert_eq!(
         c.cmd_str(&["BGREWRITEAOF"]),
         "+Background append only file rewriting started\r\n"
     );
+    let in_progress = || info_field(srv.port, "aof_rewrite_in_progress").as_deref() == Some("1");
+    assert!(in_progress(), "the child runs");
+    let before = done.load(std::sync::atomic::Ordering::Relaxed);
+    wait_for(10, "400 more writes while the child runs", || {
+        let now = done.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            now >= before + 400 || in_progress(),
+            "the rewrite ended after only {} writes: the writers were held",
+            now - before
+        );
+        now >= before + 400
+    });
     wait_for_rewrites(srv.port, 1);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let mut worst = Duration::ZERO;
     for w in writers {
-        let (n, wst) = w.join().expect("a writer saw an error");
-        assert!(n > 100, "the writer made progress during the rewrite");
-        worst = worst.max(wst);
+        let n = w.join().expect("a writer saw an error");
+        assert!(n > 100, "the writer made progress");
     }
-    let fork_us: u64 = info_field(srv.port, "latest_fork_usec")
-        .unwrap()
-        .parse()
-        .unwrap();
-    // The rewrite took about a second; a client waits at most for the fork
-    // (plus scheduling noise on a busy test machine).
-    assert!(
-        worst < Duration::from_micros(fork_us) + Duration::from_millis(250),
-        "a client waited {worst:?} (fork: {fork_us} us)"
-    );
     let before = dump(srv.port, 16);
     srv.kill9();
     srv.restart();
@@ -563,7 +566,9 @@ fn a_kill_9_of_the_server_also_ends_its_rewrite_child() {
 
 #[test]
 fn sigterm_during_a_rewrite_stops_the_child_and_exits_zero_with_the_files_intact() {
-    let mut srv = TestServer::gostore(&["--rdb-key-save-delay", "1000000"]);
+    // 100 s per key: a server that waited for its child would not exit
+    // before `sigterm`'s 30 s patience runs out.
+    let mut srv = TestServer::gostore(&["--rdb-key-save-delay", "100000000"]);
     let mut c = srv.raw_conn();
     c.cmd_str(&["SET", "a", "1"]);
     c.cmd_str(&["SET", "b", "2"]);
@@ -574,11 +579,10 @@ fn sigterm_during_a_rewrite_stops_the_child_and_exits_zero_with_the_files_intact
     c.cmd_str(&["SET", "c", "3"]);
     let pid = srv.pid().unwrap();
     let child = *children_of(pid).first().expect("a rewrite child");
-    let started = Instant::now();
-    assert_eq!(srv.sigterm(), Some(0));
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "did not wait for the child"
+    assert_eq!(
+        srv.sigterm(),
+        Some(0),
+        "exits without waiting for the child"
     );
     assert!(
         !Path::new(&format!("/proc/{child}")).exists()

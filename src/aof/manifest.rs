@@ -200,7 +200,7 @@ impl Manifest {
     }
 
     /// The manifest text.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut s = String::new();
         let mut line = |f: &AofFile| {
             let name = if plain(&f.name) {
@@ -228,7 +228,7 @@ impl Manifest {
     }
 
     /// Adds a new incr file for `appendfilename` and returns its name.
-    pub fn new_incr(&mut self, appendfilename: &str) -> String {
+    pub(crate) fn new_incr(&mut self, appendfilename: &str) -> String {
         self.incr_seq += 1;
         let name = format!("{appendfilename}.{}.incr.aof", self.incr_seq);
         self.incrs.push(AofFile {
@@ -241,7 +241,7 @@ impl Manifest {
 
     /// Sets a new base file for `appendfilename` (the old one becomes
     /// history) and returns its name.
-    pub fn new_base(&mut self, appendfilename: &str) -> String {
+    pub(crate) fn new_base(&mut self, appendfilename: &str) -> String {
         self.base_seq += 1;
         let name = format!("{appendfilename}.{}.base.aof", self.base_seq);
         if let Some(mut old) = self.base.take() {
@@ -269,7 +269,7 @@ impl Manifest {
 
     /// Moves every incr file but the last `keep` to history (they are
     /// covered by a new base), as Redis's `markRewrittenIncrAofAsHistory`.
-    pub fn retire_incrs(&mut self, keep: usize) {
+    pub(crate) fn retire_incrs(&mut self, keep: usize) {
         let n = self.incrs.len().saturating_sub(keep);
         for mut f in self.incrs.drain(..n) {
             f.kind = FileType::History;
@@ -304,7 +304,11 @@ impl std::error::Error for PersistError {}
 /// over the manifest, fsync of the directory (which also makes new AOF
 /// files' names durable). A crash at any point leaves the old manifest or
 /// the new one, whole.
-pub fn write_manifest(dir: &Path, appendfilename: &str, text: &str) -> Result<(), PersistError> {
+pub(crate) fn write_manifest(
+    dir: &Path,
+    appendfilename: &str,
+    text: &str,
+) -> Result<(), PersistError> {
     let name = Manifest::file_name(appendfilename);
     let tmp: PathBuf = dir.join(format!("temp-{name}"));
     let fail = |step, error, committed| PersistError {

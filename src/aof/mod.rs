@@ -22,13 +22,13 @@
 //! incr files and across turning the AOF off and on.
 
 pub mod check;
-pub mod datadir;
-pub mod failpoint;
-pub mod fsync;
-pub mod loader;
+pub(crate) mod datadir;
+pub(crate) mod failpoint;
+pub(crate) mod fsync;
+pub(crate) mod loader;
 pub mod manifest;
-pub mod rewrite;
-pub mod snapshot;
+pub(crate) mod rewrite;
+pub(crate) mod snapshot;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -132,7 +132,7 @@ pub(crate) fn create_for_append(p: &Path) -> io::Result<File> {
 }
 
 /// Wakes the loop (the helper thread calls it after each job).
-pub type Wake = Arc<dyn Fn() + Send + Sync>;
+pub(crate) type Wake = Arc<dyn Fn() + Send + Sync>;
 
 /// The AOF writer.
 pub struct Aof {
@@ -226,14 +226,14 @@ impl Aof {
     }
 
     /// The manifest's path.
-    pub fn manifest_path(&self) -> PathBuf {
+    pub(crate) fn manifest_path(&self) -> PathBuf {
         self.dir.join(Manifest::file_name(&self.filename))
     }
 
     /// Reads the manifest, if there is one, without loading anything: with
     /// `appendonly no` a later BGREWRITEAOF or `CONFIG SET appendonly yes`
     /// continues its sequence numbers, as Redis's `aofLoadManifestFromDisk`.
-    pub fn read_manifest(&mut self) -> Result<(), AofError> {
+    pub(crate) fn read_manifest(&mut self) -> Result<(), AofError> {
         let path = self.manifest_path();
         if path.exists() {
             self.manifest = Manifest::load(&path)
@@ -337,7 +337,7 @@ impl Aof {
     /// incr file (or a new one) for appending, persists the manifest, starts
     /// the helper thread, and removes what a crash may have left behind:
     /// history files, temporary files, files numbered past the manifest.
-    pub fn start_appending(&mut self) -> Result<(), AofError> {
+    pub(crate) fn start_appending(&mut self) -> Result<(), AofError> {
         fs::create_dir_all(&self.dir).map_err(io_err(format!(
             "Can't create the AOF directory {}",
             self.dir.display()
@@ -483,7 +483,7 @@ impl Aof {
     }
 
     /// Changes the fsync policy (CONFIG SET appendfsync).
-    pub fn set_policy(&mut self, p: FsyncPolicy) {
+    pub(crate) fn set_policy(&mut self, p: FsyncPolicy) {
         if p != self.policy && p != FsyncPolicy::Everysec {
             // Only everysec retries background fsyncs: under `no` a stale
             // error would refuse writes forever, and `always` fsyncs itself.
@@ -495,7 +495,7 @@ impl Aof {
     }
 
     /// Turns `#TS:` annotations on or off.
-    pub fn set_timestamps(&mut self, on: bool) {
+    pub(crate) fn set_timestamps(&mut self, on: bool) {
         self.timestamps = on;
     }
 
@@ -524,13 +524,13 @@ impl Aof {
     }
 
     /// The offset just past everything fed so far.
-    pub fn end_offset(&self) -> u64 {
+    pub(crate) fn end_offset(&self) -> u64 {
         self.written + self.buf.len() as u64
     }
 
     /// The offset replies may acknowledge: written to the file, and fsynced
     /// under `always`. Everything, when nothing is logged.
-    pub fn durable_offset(&self) -> u64 {
+    pub(crate) fn durable_offset(&self) -> u64 {
         if !self.logging() {
             return u64::MAX;
         }
@@ -548,7 +548,7 @@ impl Aof {
     /// Bytes the buffer holds allocated, 0 when the AOF is off: INFO
     /// mem_aof_buffer, and what eviction leaves out of the memory it counts
     /// against maxmemory (Redis's `sdsAllocSize(aof_buf)`).
-    pub fn buffer_capacity(&self) -> usize {
+    pub(crate) fn buffer_capacity(&self) -> usize {
         if self.logging() {
             self.buf.capacity()
         } else {
@@ -569,7 +569,7 @@ impl Aof {
 
     /// Why write commands are refused, if they are: the last write or
     /// background fsync failed (Redis's MISCONF).
-    pub fn write_error(&self) -> Option<String> {
+    pub(crate) fn write_error(&self) -> Option<String> {
         if !self.logging() {
             return None;
         }
@@ -586,12 +586,12 @@ impl Aof {
 
     /// Whether the last write and background fsync succeeded (INFO
     /// aof_last_write_status).
-    pub fn last_write_ok(&self) -> bool {
+    pub(crate) fn last_write_ok(&self) -> bool {
         self.write_errno.is_none() && (!self.logging() || self.fsync_errno().is_none())
     }
 
     /// Whether a background fsync is running (INFO aof_pending_bio_fsync).
-    pub fn fsync_in_progress(&self) -> bool {
+    pub(crate) fn fsync_in_progress(&self) -> bool {
         self.worker.as_ref().is_some_and(|w| w.in_progress())
     }
 

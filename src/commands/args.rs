@@ -15,21 +15,6 @@ pub fn int(arg: &[u8]) -> Result<i64, CmdError> {
     num::parse_i64(arg).ok_or(CmdError::NotInteger)
 }
 
-/// A double as Redis's `getDoubleFromObject` (`ERR value is not a valid float`).
-pub fn float(arg: &[u8]) -> Result<f64, CmdError> {
-    num::parse_f64(arg).ok_or(CmdError::NotFloat)
-}
-
-/// A non-negative integer for COUNT-like options, with the given error
-/// when negative.
-pub fn non_negative(arg: &[u8], err: CmdError) -> Result<i64, CmdError> {
-    let v = int(arg)?;
-    if v < 0 {
-        return Err(err);
-    }
-    Ok(v)
-}
-
 /// A C int, as Redis's `getIntFromObjectOrReply`: `msg` (or the generic
 /// integer error) when not an integer, then a range error.
 pub fn int32(arg: &[u8], msg: Option<&'static str>) -> Result<i32, CmdError> {

@@ -9,23 +9,23 @@
 //! changed the dataset. Handlers never touch sockets, the AOF, or protocol
 //! bytes; they get a `Ctx` and reply through `Reply`.
 
-pub mod args;
-pub mod connection;
-pub mod debug;
-pub mod hashes;
-pub mod info;
-pub mod keys;
-pub mod latency;
-pub mod memory;
-pub mod observe;
-pub mod persistence;
-pub mod process;
-pub mod rename;
-pub mod server;
-pub mod slowlog;
-pub mod spec;
-pub mod strings;
-pub mod table;
+pub(crate) mod args;
+pub(crate) mod connection;
+pub(crate) mod debug;
+pub(crate) mod hashes;
+pub(crate) mod info;
+pub(crate) mod keys;
+pub(crate) mod latency;
+pub(crate) mod memory;
+pub(crate) mod observe;
+pub(crate) mod persistence;
+pub(crate) mod process;
+pub(crate) mod rename;
+pub(crate) mod server;
+pub(crate) mod slowlog;
+pub(crate) mod spec;
+pub(crate) mod strings;
+pub(crate) mod table;
 
 use crate::client::{ClientState, Clients};
 use crate::core::Core;

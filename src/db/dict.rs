@@ -10,9 +10,13 @@
 //!   walks bucket indexes in reverse-binary order (`scan`), so every key
 //!   present for the whole scan is returned at least once, across growth,
 //!   shrinking and rehashing, exactly as Redis's `dictScan`.
-//! - **O(1) random sampling** (`random`, `bucket`): pick a random non-empty
-//!   bucket, then a random node of its chain. RANDOMKEY, HRANDFIELD and the
-//!   active expiry cycle rely on it.
+//! - **O(1) random sampling.** `random` picks a random non-empty bucket,
+//!   then a random node of its chain: cheap, but a key in a chain of two is
+//!   half as likely as one alone, so it serves only where no uniform pick is
+//!   promised (the random eviction policies, as in Redis). `fair_random`
+//!   (Redis's `dictGetFairRandomKey`) samples a run of entries and picks one
+//!   of them: RANDOMKEY and HRANDFIELD use it, and so will SRANDMEMBER, SPOP
+//!   and ZRANDMEMBER. `sample` gives eviction and expiry their candidates.
 //! - **Lean nodes.** One allocation per entry: the chain link, the value, a
 //!   32-bit `meta` word (LRU clock or LFU counter for eviction) and the key
 //!   bytes inline. A 16-byte key with a small string value costs one 64-byte
@@ -29,6 +33,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::util::hash::hash;
 use crate::util::rand::Rng;
 
+/// How many entries `fair_random` samples to pick one from (Redis's
+/// `GETFAIR_NUM_ENTRIES`).
+const FAIR_SAMPLE: usize = 15;
 /// Smallest table size.
 const INITIAL_SIZE: usize = 4;
 /// Grow even when resizing is discouraged (a fork is running) past this load.
@@ -673,6 +680,26 @@ impl<V> Dict<V> {
         }
     }
 
+    /// A random entry, as near to uniform as Redis's `dictGetFairRandomKey`:
+    /// `sample` collects up to FAIR_SAMPLE entries from a random place and
+    /// one of them is picked uniformly. A key's chance then depends on the
+    /// fill of the buckets around it rather than on its own chain's length,
+    /// which is what biases `random`. When sampling finds nothing (it gives
+    /// up after a long run of empty buckets), `random` answers, so a
+    /// non-empty table always yields an entry.
+    pub fn fair_random(&self, rng: &mut Rng) -> Option<(&[u8], &V)> {
+        let mut picks: [Option<(&[u8], &V)>; FAIR_SAMPLE] = [None; FAIR_SAMPLE];
+        let mut n = 0;
+        self.sample(rng, FAIR_SAMPLE, |k, v, _| {
+            picks[n] = Some((k, v));
+            n += 1;
+        });
+        if n == 0 {
+            return self.random(rng);
+        }
+        picks[rng.below(n as u64) as usize]
+    }
+
     /// Visits up to `count` entries found around a random place, with their
     /// meta words, and returns how many (Redis's `dictGetSomeKeys`, which
     /// eviction samples with). From a random bucket it takes whole chains of
@@ -680,7 +707,12 @@ impl<V> Dict<V> {
     /// elsewhere after a run of empty buckets; it gives up after `10 *
     /// count` steps. Cheaper than `count` calls of `random`, and the keys are
     /// nearly as well spread.
-    pub fn sample(&self, rng: &mut Rng, count: usize, mut f: impl FnMut(&[u8], &V, u32)) -> usize {
+    pub fn sample<'a>(
+        &'a self,
+        rng: &mut Rng,
+        count: usize,
+        mut f: impl FnMut(&'a [u8], &'a V, u32),
+    ) -> usize {
         let count = count.min(self.len());
         if count == 0 {
             return 0;
@@ -1017,6 +1049,29 @@ mod tests {
         }
         assert_eq!(hits.len(), 50);
         assert!(Dict::<()>::new().random(&mut rng).is_none());
+    }
+
+    #[test]
+    fn fair_random_reaches_every_entry_while_rehashing_and_none_when_empty() {
+        let mut rng = Rng::with_seed(7);
+        assert!(Dict::<()>::new().fair_random(&mut rng).is_none());
+        let mut d = Dict::new();
+        // 513 entries: the table has just started growing from 512 buckets.
+        for i in 0..513 {
+            d.insert(&key(i), i);
+        }
+        assert!(d.is_rehashing());
+        let mut hits: HashMap<usize, u32> = HashMap::new();
+        for _ in 0..50_000 {
+            let (k, v) = d.fair_random(&mut rng).unwrap();
+            assert_eq!(k, key(*v));
+            *hits.entry(*v).or_default() += 1;
+        }
+        assert!(d.is_rehashing(), "picks are reads: they move no bucket");
+        assert_eq!(hits.len(), 513);
+        let mut one = Dict::new();
+        one.insert(b"only", 1);
+        assert_eq!(one.fair_random(&mut rng), Some((&b"only"[..], &1)));
     }
 
     #[test]

@@ -281,7 +281,7 @@ impl Hash {
     }
 
     /// OBJECT ENCODING's name.
-    pub fn encoding_name(&self) -> &'static str {
+    pub(crate) fn encoding_name(&self) -> &'static str {
         match self {
             Hash::Pack(_) => "listpack",
             Hash::Table(_) => "hashtable",
@@ -309,7 +309,11 @@ impl Hash {
     /// Converts to a table before writing strings of these lengths when one
     /// is too long for the packed form, or when together they would grow the
     /// pack past its safe size (Redis's `hashTypeTryConversion`).
-    pub fn prepare_for(&mut self, lens: impl IntoIterator<Item = usize>, limits: &HashLimits) {
+    pub(crate) fn prepare_for(
+        &mut self,
+        lens: impl IntoIterator<Item = usize>,
+        limits: &HashLimits,
+    ) {
         let Hash::Pack(p) = self else {
             return;
         };
@@ -415,13 +419,18 @@ impl Hash {
                 }
                 p.nth(rng.below(p.len() as u64) as usize)
             }
-            Hash::Table(d) => d.random(rng).map(|(k, v)| (k, table_value(v))),
+            Hash::Table(d) => d.fair_random(rng).map(|(k, v)| (k, table_value(v))),
         }
     }
 
     /// Calls `f` with `count` random pairs, repeats allowed, in random order
     /// (HRANDFIELD with a negative count). Stops early when `f` returns false.
-    pub fn random_pairs(&self, count: u64, rng: &mut Rng, mut f: impl FnMut(&[u8], &[u8]) -> bool) {
+    pub(crate) fn random_pairs(
+        &self,
+        count: u64,
+        rng: &mut Rng,
+        mut f: impl FnMut(&[u8], &[u8]) -> bool,
+    ) {
         if self.is_empty() {
             return;
         }
@@ -439,7 +448,7 @@ impl Hash {
             }
             Hash::Table(d) => {
                 for _ in 0..count {
-                    let Some((k, v)) = d.random(rng) else {
+                    let Some((k, v)) = d.fair_random(rng) else {
                         return;
                     };
                     if !f(k, table_value(v)) {
@@ -456,7 +465,7 @@ impl Hash {
     /// ones; else, packed, one pass of selection sampling (pairs come in
     /// pack order, `lpRandomPairsUnique`); else random picks with repeats
     /// skipped, in the order drawn.
-    pub fn random_pairs_unique(
+    pub(crate) fn random_pairs_unique(
         &self,
         count: usize,
         rng: &mut Rng,
@@ -492,7 +501,7 @@ impl Hash {
             Hash::Table(d) => {
                 let mut seen: HashSet<&[u8]> = HashSet::with_capacity(count);
                 while seen.len() < count {
-                    let Some((k, v)) = d.random(rng) else {
+                    let Some((k, v)) = d.fair_random(rng) else {
                         return;
                     };
                     if seen.insert(k) {

@@ -11,11 +11,11 @@
 //! `meta` word: reads and writes touch it (`get`, `get_mut`, `exists`,
 //! `set`...), while `peek` and `kind` (Redis's `LOOKUP_NOTOUCH`) do not.
 
-pub mod dict;
-pub mod expire;
+pub(crate) mod dict;
+pub(crate) mod expire;
 pub mod hash;
-pub mod lru;
-pub mod value;
+pub(crate) mod lru;
+pub(crate) mod value;
 
 use dict::Dict;
 use hash::Hash;
@@ -25,7 +25,7 @@ use crate::error::CmdError;
 use crate::util::rand::Rng;
 
 /// The clock value used while replaying the AOF: no key is expired.
-pub const LOADING_NOW: i64 = i64::MIN;
+pub(crate) const LOADING_NOW: i64 = i64::MIN;
 
 /// Per-database counters, summed for INFO.
 #[derive(Debug, Default, Clone, Copy)]
@@ -85,7 +85,7 @@ impl Db {
     }
 
     /// The expiry time of `key`, if it has one.
-    pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
+    pub(crate) fn expire_of(&self, key: &[u8]) -> Option<i64> {
         if self.expires.is_empty() {
             return None;
         }
@@ -94,7 +94,7 @@ impl Db {
 
     /// Whether `key` is logically expired at `now` (Redis's `keyIsExpired`:
     /// now > when, never while loading), without deleting it.
-    pub fn is_expired(&self, key: &[u8], now: i64) -> bool {
+    pub(crate) fn is_expired(&self, key: &[u8], now: i64) -> bool {
         match self.expire_of(key) {
             Some(when) => now != LOADING_NOW && now > when,
             None => false,
@@ -103,7 +103,7 @@ impl Db {
 
     /// Deletes `key` if it is expired; returns whether it did. Every lookup
     /// starts here, so this is also where the access clock follows `now`.
-    pub fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
+    pub(crate) fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
         lru::observe(now);
         if !self.is_expired(key, now) {
             return false;
@@ -139,7 +139,7 @@ impl Db {
 
     /// The value of `key` for writing, touching its access clock (Redis's
     /// `lookupKeyWrite`: no hit/miss counting).
-    pub fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+    pub(crate) fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
         self.expire_if_needed(key, now);
         let (v, meta) = self.dict.get_full_mut(key)?;
         lru::touch(meta);
@@ -149,7 +149,7 @@ impl Db {
     /// The value of `key` and its access clock, after lazy expiry and
     /// counting a hit or a miss, without touching the clock (Redis's
     /// `LOOKUP_NOTOUCH` reads: EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
-    pub fn peek(&mut self, key: &[u8], now: i64) -> Option<(&Value, u32)> {
+    pub(crate) fn peek(&mut self, key: &[u8], now: i64) -> Option<(&Value, u32)> {
         self.expire_if_needed(key, now);
         match self.dict.get_full_mut(key) {
             Some((v, meta)) => {
@@ -176,7 +176,7 @@ impl Db {
     }
 
     /// The string at `key`; WRONGTYPE for other types.
-    pub fn get_str(&mut self, key: &[u8], now: i64) -> Result<Option<&[u8]>, CmdError> {
+    pub(crate) fn get_str(&mut self, key: &[u8], now: i64) -> Result<Option<&[u8]>, CmdError> {
         match self.get(key, now) {
             None => Ok(None),
             Some(v) => v.as_str().map(Some).ok_or(CmdError::WrongType),
@@ -184,7 +184,7 @@ impl Db {
     }
 
     /// The hash at `key`; WRONGTYPE for other types.
-    pub fn get_hash(&mut self, key: &[u8], now: i64) -> Result<Option<&Hash>, CmdError> {
+    pub(crate) fn get_hash(&mut self, key: &[u8], now: i64) -> Result<Option<&Hash>, CmdError> {
         match self.get(key, now) {
             None => Ok(None),
             Some(v) => v.as_hash().map(Some).ok_or(CmdError::WrongType),
@@ -192,7 +192,11 @@ impl Db {
     }
 
     /// The hash at `key` for writing; WRONGTYPE for other types.
-    pub fn get_hash_mut(&mut self, key: &[u8], now: i64) -> Result<Option<&mut Hash>, CmdError> {
+    pub(crate) fn get_hash_mut(
+        &mut self,
+        key: &[u8],
+        now: i64,
+    ) -> Result<Option<&mut Hash>, CmdError> {
         match self.get_mut(key, now) {
             None => Ok(None),
             Some(v) => v.as_hash_mut().map(Some).ok_or(CmdError::WrongType),
@@ -200,7 +204,7 @@ impl Db {
     }
 
     /// The hash at `key`, created empty when missing; WRONGTYPE otherwise.
-    pub fn hash_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Hash, CmdError> {
+    pub(crate) fn hash_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Hash, CmdError> {
         self.expire_if_needed(key, now);
         let v = if self.dict.contains_key(key) {
             match self.dict.get_full_mut(key) {
@@ -242,7 +246,7 @@ impl Db {
 
     /// Removes `key` whole: its value, access clock and expiry time (RENAME
     /// and MOVE carry all three to the new place with `put_entry`).
-    pub fn take_entry(&mut self, key: &[u8]) -> Option<Entry> {
+    pub(crate) fn take_entry(&mut self, key: &[u8]) -> Option<Entry> {
         let meta = self.dict.meta(key)?;
         let value = self.dict.remove(key)?;
         let expire = if self.expires.is_empty() {
@@ -258,7 +262,7 @@ impl Db {
     }
 
     /// Adds a key known to be absent with its access clock and expiry time.
-    pub fn put_entry(&mut self, key: &[u8], e: Entry) {
+    pub(crate) fn put_entry(&mut self, key: &[u8], e: Entry) {
         self.dict.insert_new(key, e.value, e.meta);
         if let Some(when) = e.expire {
             self.set_expire(key, when);
@@ -274,17 +278,8 @@ impl Db {
         Some(v)
     }
 
-    /// Removes a key whose value became empty (a hash with no fields left).
-    pub fn remove_if_empty_hash(&mut self, key: &[u8]) -> bool {
-        let empty = matches!(self.dict.get(key).and_then(|v| v.as_hash()), Some(h) if h.is_empty());
-        if empty {
-            self.remove(key);
-        }
-        empty
-    }
-
     /// Sets the expiry time of an existing key.
-    pub fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+    pub(crate) fn set_expire(&mut self, key: &[u8], when_ms: i64) {
         match self.expires.get_mut(key) {
             Some(w) => *w = when_ms,
             None => {
@@ -300,9 +295,9 @@ impl Db {
 
     /// A random live key (Redis's `dbRandomKey`): expired picks are deleted
     /// and another is drawn.
-    pub fn random_key(&mut self, rng: &mut Rng, now: i64) -> Option<Vec<u8>> {
+    pub(crate) fn random_key(&mut self, rng: &mut Rng, now: i64) -> Option<Vec<u8>> {
         loop {
-            let key = self.dict.random(rng)?.0.to_vec();
+            let key = self.dict.fair_random(rng)?.0.to_vec();
             if self.expire_if_needed(&key, now) {
                 continue;
             }
@@ -312,7 +307,7 @@ impl Db {
 
     /// Removes every key. Returns the old tables, so a caller may free them
     /// elsewhere (FLUSHALL ASYNC).
-    pub fn take_all(&mut self) -> (Dict<Value>, Dict<i64>) {
+    pub(crate) fn take_all(&mut self) -> (Dict<Value>, Dict<i64>) {
         self.avg_ttl = 0;
         self.expires_cursor = 0;
         (
@@ -322,7 +317,7 @@ impl Db {
     }
 
     /// Drains the keys expired since the last call.
-    pub fn take_expired(&mut self) -> Vec<Vec<u8>> {
+    pub(crate) fn take_expired(&mut self) -> Vec<Vec<u8>> {
         std::mem::take(&mut self.expired)
     }
 }

@@ -32,7 +32,7 @@ pub struct CountingAlloc;
 /// Bytes of heap a request of `size` bytes (aligned to at most 16) really
 /// takes in glibc's malloc: its `request2size`, with the 8-byte chunk header.
 #[inline]
-pub const fn chunk_size(size: usize) -> usize {
+pub(crate) const fn chunk_size(size: usize) -> usize {
     let n = size.saturating_add(8 + 15) & !15;
     if n < 32 {
         32
@@ -110,7 +110,7 @@ impl CountingAlloc {
 /// Bytes allocated through `CountingAlloc` and not freed, or `None` when the
 /// program does not use it as its global allocator.
 #[inline]
-pub fn allocated() -> Option<usize> {
+pub(crate) fn allocated() -> Option<usize> {
     if INSTALLED.load(Ordering::Relaxed) {
         Some(USED.load(Ordering::Relaxed))
     } else {

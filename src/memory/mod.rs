@@ -27,7 +27,7 @@ use alloc::chunk_size;
 
 /// Fields of a big hash MEMORY USAGE samples by default (Redis's
 /// `OBJ_COMPUTE_SIZE_DEF_SAMPLES`).
-pub const DEFAULT_SAMPLES: usize = 5;
+pub(crate) const DEFAULT_SAMPLES: usize = 5;
 
 /// `used_memory` once the server was set up, before loading data (INFO
 /// used_memory_startup).
@@ -44,18 +44,18 @@ pub fn used_memory() -> usize {
 }
 
 /// Records the start-up figure (`Server::new`, before loading the AOF).
-pub fn mark_startup() {
+pub(crate) fn mark_startup() {
     STARTUP.store(used_memory(), Ordering::Relaxed);
 }
 
 /// INFO used_memory_startup.
-pub fn startup() -> usize {
+pub(crate) fn startup() -> usize {
     STARTUP.load(Ordering::Relaxed)
 }
 
 /// What glibc's malloc reports (`mallinfo2`), for INFO's allocator_* fields.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct MallocStats {
+pub(crate) struct MallocStats {
     /// Bytes in chunks in use, headers included.
     pub allocated: usize,
     /// Bytes obtained from the system: the heaps plus mmapped chunks.
@@ -64,7 +64,7 @@ pub struct MallocStats {
 
 /// Reads glibc's statistics. Walks the free lists of every arena: cheap for
 /// INFO, too slow for a hot path.
-pub fn malloc_stats() -> MallocStats {
+pub(crate) fn malloc_stats() -> MallocStats {
     // SAFETY: mallinfo2 only reads the allocator's bookkeeping.
     let mi = unsafe { libc::mallinfo2() };
     MallocStats {
@@ -75,7 +75,7 @@ pub fn malloc_stats() -> MallocStats {
 
 /// glibc's own report on its arenas (`malloc_info`, an XML document), for
 /// MEMORY MALLOC-STATS; None if it cannot be produced.
-pub fn malloc_info() -> Option<String> {
+pub(crate) fn malloc_info() -> Option<String> {
     let mut buf: *mut libc::c_char = std::ptr::null_mut();
     let mut len: libc::size_t = 0;
     // SAFETY: open_memstream gets valid out-pointers; the stream is closed
@@ -113,7 +113,7 @@ pub fn rss_bytes() -> usize {
 }
 
 /// Asks glibc to give free memory back to the system (MEMORY PURGE).
-pub fn purge() {
+pub(crate) fn purge() {
     // SAFETY: malloc_trim has no preconditions.
     unsafe {
         libc::malloc_trim(0);
@@ -162,7 +162,7 @@ fn hash_size(h: &Hash, samples: usize) -> usize {
 
 /// MEMORY USAGE of a key of `klen` bytes holding `v`: its node in the key
 /// table (header, value and key bytes) and what the value owns.
-pub fn key_usage(klen: usize, v: &Value, samples: usize) -> usize {
+pub(crate) fn key_usage(klen: usize, v: &Value, samples: usize) -> usize {
     chunk_size(Dict::<Value>::node_bytes(klen)) + value_size(v, samples)
 }
 
@@ -170,7 +170,7 @@ pub fn key_usage(klen: usize, v: &Value, samples: usize) -> usize {
 /// reply buffer. The client running the command is out of the slab while
 /// it runs: its state and its reply buffer of `running_reply` bytes are
 /// added.
-pub fn clients_memory(clients: &Clients, running_reply: usize) -> usize {
+pub(crate) fn clients_memory(clients: &Clients, running_reply: usize) -> usize {
     let per_client = chunk_size(std::mem::size_of::<crate::client::Client>());
     clients
         .iter()
@@ -181,7 +181,7 @@ pub fn clients_memory(clients: &Clients, running_reply: usize) -> usize {
 }
 
 /// What a buffer of `cap` bytes costs, 0 for none.
-pub fn alloc_size(cap: usize) -> usize {
+pub(crate) fn alloc_size(cap: usize) -> usize {
     if cap == 0 {
         0
     } else {
@@ -279,7 +279,7 @@ pub fn overhead<'a>(
 /// Fragmentation figures, from used_memory, glibc's statistics and the RSS
 /// (Redis's allocator_*, rss_overhead_* and mem_fragmentation_* fields).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Fragmentation {
+pub(crate) struct Fragmentation {
     /// allocator_allocated.
     pub allocated: usize,
     /// allocator_active.
@@ -314,49 +314,49 @@ impl Fragmentation {
     }
 
     /// allocator_frag_ratio: heap obtained / heap in use.
-    pub fn allocator_frag(&self) -> f64 {
+    pub(crate) fn allocator_frag(&self) -> f64 {
         Self::ratio(self.active, self.allocated)
     }
 
     /// allocator_frag_bytes.
-    pub fn allocator_frag_bytes(&self) -> i64 {
+    pub(crate) fn allocator_frag_bytes(&self) -> i64 {
         self.active as i64 - self.allocated as i64
     }
 
     /// allocator_rss_ratio: resident / heap obtained.
-    pub fn allocator_rss(&self) -> f64 {
+    pub(crate) fn allocator_rss(&self) -> f64 {
         Self::ratio(self.resident, self.active)
     }
 
     /// allocator_rss_bytes.
-    pub fn allocator_rss_bytes(&self) -> i64 {
+    pub(crate) fn allocator_rss_bytes(&self) -> i64 {
         self.resident as i64 - self.active as i64
     }
 
     /// rss_overhead_ratio: RSS beyond the allocator's (1 here).
-    pub fn rss_extra(&self) -> f64 {
+    pub(crate) fn rss_extra(&self) -> f64 {
         Self::ratio(self.rss, self.resident)
     }
 
     /// rss_overhead_bytes.
-    pub fn rss_extra_bytes(&self) -> i64 {
+    pub(crate) fn rss_extra_bytes(&self) -> i64 {
         self.rss as i64 - self.resident as i64
     }
 
     /// mem_fragmentation_ratio: RSS / used_memory.
-    pub fn total_frag(&self) -> f64 {
+    pub(crate) fn total_frag(&self) -> f64 {
         Self::ratio(self.rss, self.used)
     }
 
     /// mem_fragmentation_bytes.
-    pub fn total_frag_bytes(&self) -> i64 {
+    pub(crate) fn total_frag_bytes(&self) -> i64 {
         self.rss as i64 - self.used as i64
     }
 }
 
 /// MEMORY DOCTOR's report (Redis's `getMemoryDoctorReport`), for
 /// `clients` connected clients.
-pub fn doctor_report(mh: &MemOverhead, frag: &Fragmentation, clients: usize) -> String {
+pub(crate) fn doctor_report(mh: &MemOverhead, frag: &Fragmentation, clients: usize) -> String {
     let mut empty = false;
     let mut big_peak = false;
     let mut high_frag = false;

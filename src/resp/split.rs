@@ -3,7 +3,7 @@
 //! `\n \r \t \b \a \\ \" \xHH`) and single quotes (only `\'`).
 
 /// Whitespace as C's `isspace`.
-pub fn is_space(c: u8) -> bool {
+pub(crate) fn is_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 

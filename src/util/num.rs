@@ -42,25 +42,6 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     }
 }
 
-/// Redis's `string2d`/`strtod` acceptance for doubles given as arguments
-/// (EXPIRE is integer-only; this serves commands taking a double): no leading
-/// space, the whole string consumed, NaN refused.
-pub fn parse_f64(s: &[u8]) -> Option<f64> {
-    if s.is_empty() || s[0].is_ascii_whitespace() {
-        return None;
-    }
-    let text = std::str::from_utf8(s).ok()?;
-    let v: f64 = match text.to_ascii_lowercase().as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => text.parse().ok()?,
-    };
-    if v.is_nan() {
-        return None;
-    }
-    Some(v)
-}
-
 /// Formats `v` in decimal into `buf`, returning the used tail. No allocation.
 pub fn fmt_i64(v: i64, buf: &mut [u8; MAX_I64_LEN]) -> &[u8] {
     let mut n = v.unsigned_abs();
@@ -78,12 +59,6 @@ pub fn fmt_i64(v: i64, buf: &mut [u8; MAX_I64_LEN]) -> &[u8] {
         buf[i] = b'-';
     }
     &buf[i..]
-}
-
-/// `fmt_i64` into a fresh vector (for the rare paths where one is needed).
-pub fn i64_to_vec(v: i64) -> Vec<u8> {
-    let mut buf = [0u8; MAX_I64_LEN];
-    fmt_i64(v, &mut buf).to_vec()
 }
 
 /// Formats a double as Redis's `%.17g` replies do (`addReplyDouble`,

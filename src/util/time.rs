@@ -19,11 +19,6 @@ pub fn unix_us() -> i64 {
         .unwrap_or(0)
 }
 
-/// A monotonic instant.
-pub fn now() -> Instant {
-    Instant::now()
-}
-
 /// Wall time derived from one reading per event-loop tick and the
 /// monotonic clock: commands get Unix milliseconds without a second clock
 /// read each (the monotonic read is needed anyway to time them).

@@ -365,3 +365,26 @@ fn info_counts_reads_and_writes_processed() {
     assert!(reads >= 50, "total_reads_processed:{reads}");
     assert!(writes >= 50, "total_writes_processed:{writes}");
 }
+
+#[test]
+fn a_client_held_by_client_pause_that_disconnects_is_unparked() {
+    for kind in [Kind::Redis, Kind::GoStore] {
+        let srv = TestServer::start(kind, &[]);
+        let mut admin = srv.raw_conn();
+        assert_eq!(
+            admin.cmd_str(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+            "+OK\r\n"
+        );
+        let mut held = srv.raw_conn();
+        held.send(&encode(&[b"SET", b"k", b"v"]));
+        wait_for(10, &format!("{kind:?}: the SET to be held"), || {
+            info_field(srv.port, "blocked_clients").as_deref() == Some("1")
+        });
+        drop(held);
+        wait_for(10, &format!("{kind:?}: the gone client unparked"), || {
+            info_field(srv.port, "blocked_clients").as_deref() == Some("0")
+        });
+        assert_eq!(admin.cmd_str(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+        assert_eq!(admin.cmd_str(&["GET", "k"]), "$-1\r\n", "{kind:?}");
+    }
+}

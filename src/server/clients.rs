@@ -169,7 +169,10 @@ impl Server {
                 }
             }
             if c.state.has(Flags::BLOCKED) {
-                return Ran::Stop;
+                // A parked client runs nothing, but is still read (into its
+                // query buffer, within its limit), so a disconnect is seen
+                // and it is unparked, as Redis does.
+                return Ran::NeedInput;
             }
             *budget -= 1;
             c.state.last_interaction_ms = self.core.clock.tick_ms();

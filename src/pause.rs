@@ -5,12 +5,6 @@
 //! as Redis never holds replicas. During a pause the active expiry cycle
 //! does not run, so the dataset does not change under a `WRITE` pause.
 
-use crate::client::ClientState;
-use crate::client::Flags;
-use crate::commands::spec::{MAY_REPLICATE, WRITE};
-use crate::commands::CommandSpec;
-use crate::core::Core;
-
 /// The kind of pause in effect; a later pause never weakens an earlier one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -73,34 +67,25 @@ impl Pause {
         self.active().then_some(self.end_ms)
     }
 
+    /// Whether the pause in effect at `now_ms` holds a command: every one
+    /// under `ALL`, those that may change the dataset (`may_write`: the
+    /// write or may-replicate flag) under `WRITE`. `process_command` asks
+    /// only once the command passed lookup, arity and authentication, so
+    /// those fail at once; MONITOR clients are never held (it does not
+    /// ask for them).
+    pub fn holds(&self, may_write: bool, now_ms: i64) -> bool {
+        match self.kind {
+            Kind::Off => false,
+            // Over, though before_sleep has not cleared it yet.
+            _ if self.end_ms < now_ms => false,
+            Kind::All => true,
+            Kind::Write => may_write,
+        }
+    }
+
     /// Whether writes (and so expiry and eviction) are held.
     pub fn writes_paused(&self) -> bool {
         self.kind >= Kind::Write
-    }
-}
-
-/// Whether the pause in effect holds `spec` from `client`: every command
-/// under `ALL`, those that may change the dataset under `WRITE`. MONITOR
-/// clients are never held. `process_command` asks only once the command
-/// passed lookup, arity and authentication, so those fail at once.
-pub fn holds(core: &Core, client: &ClientState, spec: &CommandSpec) -> bool {
-    let kind = core.ops.pause.kind();
-    if kind == Kind::Off || client.has(Flags::MONITOR) {
-        return false;
-    }
-    // Over, though before_sleep has not cleared it yet.
-    if core
-        .ops
-        .pause
-        .end_ms()
-        .is_some_and(|end| end < crate::util::time::unix_ms())
-    {
-        return false;
-    }
-    match kind {
-        Kind::All => true,
-        Kind::Write => spec.has(WRITE) || spec.has(MAY_REPLICATE),
-        Kind::Off => false,
     }
 }
 
@@ -119,6 +104,7 @@ mod tests {
         assert!(!p.active());
         p.pause(Kind::Write, 10);
         assert!(p.writes_paused());
+        assert!(p.holds(true, 10) && !p.holds(false, 10) && !p.holds(true, 11));
         p.unpause();
         assert_eq!(p.end_ms(), None);
     }

@@ -108,7 +108,13 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             return Outcome::Done;
         }
     }
-    if crate::pause::holds(x.core, x.client, spec) {
+    let may_write = spec.has(spec::WRITE) || spec.has(spec::MAY_REPLICATE);
+    if !x.client.has(Flags::MONITOR)
+        && x.core
+            .ops
+            .pause
+            .holds(may_write, crate::util::time::unix_ms())
+    {
         return Outcome::Block(BlockRequest {
             reason: BlockReason::Postpone,
             deadline_ms: 0,

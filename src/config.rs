@@ -2212,6 +2212,89 @@ mod tests {
         assert_eq!(c.client_output_buffer_limit, OutputLimits::default());
     }
 
+    /// A server whose hooks are recorded; maxclients cannot grow.
+    struct Fake {
+        config: Config,
+        calls: Vec<&'static str>,
+    }
+
+    impl Runtime for Fake {
+        fn config(&mut self) -> &mut Config {
+            &mut self.config
+        }
+        fn rebind(&mut self, _: &[String], _: u16) -> Result<(), String> {
+            self.calls.push("rebind");
+            Ok(())
+        }
+        fn set_appendonly(&mut self, _: bool) -> Result<(), String> {
+            self.calls.push("appendonly");
+            Ok(())
+        }
+        fn fsync_policy_changed(&mut self) {
+            self.calls.push("fsync");
+        }
+        fn loglevel_changed(&mut self) {
+            self.calls.push(self.config.loglevel.name());
+        }
+        fn output_limits_changed(&mut self) {
+            self.calls.push("output");
+        }
+        fn eviction_changed(&mut self) {
+            self.calls.push("eviction");
+        }
+        fn maxmemory_changed(&mut self) {
+            self.calls.push("maxmemory");
+        }
+        fn maxclients_grew(&mut self) -> Result<(), String> {
+            self.calls.push("maxclients");
+            Err("try with 100".into())
+        }
+    }
+
+    #[test]
+    fn hooks_run_once_in_table_order_and_a_failure_rolls_everything_back() {
+        let mut rt = Fake {
+            config: Config::default(),
+            calls: Vec::new(),
+        };
+        let pairs: &[(&[u8], &[u8])] = &[
+            (b"lfu-decay-time", b"5"),
+            (b"maxmemory-policy", b"allkeys-lfu"),
+            (b"port", b"7000"),
+            (b"bind", b"0.0.0.0"),
+            (b"hz", b"20"),
+        ];
+        config_set(&mut rt, pairs, false).unwrap();
+        assert_eq!(rt.calls, vec!["rebind", "eviction"]);
+        assert_eq!(
+            (rt.config.port, rt.config.hz, rt.config.lfu_decay_time),
+            (7000, 20, 5)
+        );
+
+        let mut rt = Fake {
+            config: Config::default(),
+            calls: Vec::new(),
+        };
+        let e = config_set(
+            &mut rt,
+            &[
+                (b"maxclients", b"20000"),
+                (b"loglevel", b"debug"),
+                (b"hz", b"20"),
+            ],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - try with 100"
+        );
+        // loglevel's hook ran (debug), maxclients' failed, the values went
+        // back and loglevel's hook ran again (notice).
+        assert_eq!(rt.calls, vec!["debug", "maxclients", "notice"]);
+        assert_eq!(rt.config, Config::default());
+    }
+
     #[test]
     fn the_aof_policy_is_one_value_shared() {
         let mut c = Config::default();

@@ -245,6 +245,20 @@ impl ClientState {
         self.flags.has(f)
     }
 
+    /// Redis's `islocalClient`: on the Unix socket, or connected from
+    /// exactly 127.0.0.1 or ::1 (who `local` lets run protected commands
+    /// and set protected configs).
+    pub fn is_local(&self) -> bool {
+        if self.has(Flags::UNIX_SOCKET) {
+            return true;
+        }
+        let ip = self
+            .addr
+            .rsplit_once(':')
+            .map_or(self.addr.as_str(), |(ip, _)| ip);
+        ip == "127.0.0.1" || ip == "::1"
+    }
+
     /// The `flags` field of CLIENT LIST, letters in Redis's order.
     pub fn flags(&self) -> String {
         let mut f = String::with_capacity(4);

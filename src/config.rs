@@ -9,6 +9,8 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
 
 use crate::evict::MaxmemoryPolicy;
 use crate::resp::split::split_args;
@@ -96,33 +98,12 @@ impl Supervised {
     }
 }
 
-/// Who may run a protected command (`enable-debug-command`), as Redis's
-/// `PROTECTED_ACTION_ALLOWED_*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProtectedAction {
-    /// Nobody.
-    No,
-    /// Every client.
-    Yes,
-    /// Clients on a Unix socket or connected from 127.0.0.1 or ::1.
-    Local,
-}
-
-impl ProtectedAction {
-    /// The directive value.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProtectedAction::No => "no",
-            ProtectedAction::Yes => "yes",
-            ProtectedAction::Local => "local",
-        }
-    }
-}
-
 pub use crate::limits::{OutputLimit, OutputLimits};
 
-/// Every setting, with GoStore's defaults (equal to the shipped gostore.conf).
-#[derive(Debug, Clone, PartialEq)]
+/// Every setting. `Config::default()` holds the table's defaults (equal to
+/// the shipped gostore.conf). Not `Clone`: the AOF shares `aof_policy`, so
+/// a copy would not be independent.
+#[derive(Debug, PartialEq)]
 pub struct Config {
     /// Addresses to listen on; a leading '-' makes one optional.
     pub bind: Vec<String>,
@@ -148,6 +129,10 @@ pub struct Config {
     pub pidfile: String,
     /// Refuse non-loopback clients when no password is set.
     pub protected_mode: bool,
+    /// Who may CONFIG SET protected directives (dir, dbfilename).
+    pub enable_protected_configs: ProtectedAccess,
+    /// Who may run DEBUG.
+    pub enable_debug_command: ProtectedAccess,
     /// Working directory: the AOF lives here.
     pub dir: String,
     /// Number of databases.
@@ -168,16 +153,14 @@ pub struct Config {
     pub maxclients: u32,
     /// Whether the AOF is on.
     pub appendonly: bool,
-    /// The fsync policy.
-    pub appendfsync: FsyncPolicy,
+    /// `appendfsync` and `aof-timestamp-enabled`, shared with the AOF.
+    pub aof_policy: AofPolicy,
     /// Base name of the AOF files.
     pub appendfilename: String,
     /// Directory of the AOF files, inside `dir`.
     pub appenddirname: String,
     /// Whether a truncated AOF tail is cut off at load instead of failing.
     pub aof_load_truncated: bool,
-    /// Whether `#TS:` annotations are written to the AOF.
-    pub aof_timestamp_enabled: bool,
     /// Growth of the AOF, in percent of its size after the last rewrite,
     /// that starts an automatic rewrite (0 = never).
     pub auto_aof_rewrite_percentage: i64,
@@ -211,8 +194,6 @@ pub struct Config {
     pub latency_tracking_info_percentiles: Vec<f64>,
     /// Output buffer limits per client class.
     pub client_output_buffer_limit: OutputLimits,
-    /// Who may run DEBUG (`enable-debug-command`; start-up only).
-    pub enable_debug_command: ProtectedAction,
     /// `rename-command old new` lines, in order (new empty: disabled).
     pub renames: Vec<(String, String)>,
     /// Memory limit in bytes (0 = none); see `crate::evict`.
@@ -230,89 +211,343 @@ pub struct Config {
 }
 
 impl Default for Config {
+    /// The defaults the table's rows give.
     fn default() -> Self {
+        let mut c = Config::blank();
+        let mut st = LoadState::default();
+        for d in DIRECTIVES {
+            let values = if d.args.is_none() {
+                split_args(d.default.as_bytes()).unwrap_or_default()
+            } else {
+                vec![d.default.as_bytes().to_vec()]
+            };
+            // The rows' defaults are constants a unit test parses.
+            if let Err(e) = (d.set)(&mut c, &values, &mut st) {
+                panic!("the default of {} does not parse: {e}", d.name);
+            }
+        }
+        c
+    }
+}
+
+impl Config {
+    /// Every field empty, before the defaults are parsed into it.
+    fn blank() -> Config {
         Config {
-            bind: vec!["127.0.0.1".into(), "-::1".into()],
-            port: 6379,
-            tcp_backlog: 511,
+            bind: Vec::new(),
+            port: 0,
+            tcp_backlog: 0,
             unixsocket: String::new(),
             unixsocketperm: 0,
             timeout: 0,
-            tcp_keepalive: 300,
+            tcp_keepalive: 0,
             daemonize: false,
             supervised: Supervised::No,
-            disable_thp: true,
+            disable_thp: false,
             pidfile: String::new(),
-            protected_mode: true,
-            dir: "./".into(),
-            databases: 16,
-            hz: 10,
+            protected_mode: false,
+            enable_protected_configs: ProtectedAccess::No,
+            enable_debug_command: ProtectedAccess::No,
+            dir: String::new(),
+            databases: 0,
+            hz: 0,
             loglevel: LogLevel::Notice,
             logfile: String::new(),
-            save: vec![(3600, 1), (300, 100), (60, 10000)],
-            dbfilename: "dump.rdb".into(),
+            save: Vec::new(),
+            dbfilename: String::new(),
             requirepass: String::new(),
-            maxclients: 10000,
-            appendonly: true,
-            appendfsync: FsyncPolicy::Everysec,
-            appendfilename: "database.aof".into(),
-            appenddirname: "appendonlydir".into(),
-            aof_load_truncated: true,
-            aof_timestamp_enabled: false,
-            auto_aof_rewrite_percentage: 100,
-            auto_aof_rewrite_min_size: 64 * 1024 * 1024,
-            aof_rewrite_incremental_fsync: true,
+            maxclients: 0,
+            appendonly: false,
+            aof_policy: AofPolicy::default(),
+            appendfilename: String::new(),
+            appenddirname: String::new(),
+            aof_load_truncated: false,
+            auto_aof_rewrite_percentage: 0,
+            auto_aof_rewrite_min_size: 0,
+            aof_rewrite_incremental_fsync: false,
             rdb_key_save_delay: 0,
-            proto_max_bulk_len: 512 * 1024 * 1024,
-            client_query_buffer_limit: 1024 * 1024 * 1024,
-            hash_max_listpack_entries: 128,
-            hash_max_listpack_value: 64,
-            active_expire_effort: 1,
+            proto_max_bulk_len: 0,
+            client_query_buffer_limit: 0,
+            hash_max_listpack_entries: 0,
+            hash_max_listpack_value: 0,
+            active_expire_effort: 0,
             lazyfree_lazy_user_flush: false,
-            slowlog_log_slower_than: 10000,
-            slowlog_max_len: 128,
+            slowlog_log_slower_than: 0,
+            slowlog_max_len: 0,
             latency_monitor_threshold: 0,
-            latency_tracking: true,
-            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            latency_tracking: false,
+            latency_tracking_info_percentiles: Vec::new(),
             client_output_buffer_limit: OutputLimits::default(),
-            enable_debug_command: ProtectedAction::No,
             renames: Vec::new(),
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
-            maxmemory_samples: 5,
-            maxmemory_eviction_tenacity: 10,
-            lfu_log_factor: 10,
-            lfu_decay_time: 1,
+            maxmemory_samples: 0,
+            maxmemory_eviction_tenacity: 0,
+            lfu_log_factor: 0,
+            lfu_decay_time: 0,
         }
+    }
+
+    /// The fsync policy in force.
+    pub fn appendfsync(&self) -> FsyncPolicy {
+        self.aof_policy.fsync()
+    }
+
+    /// Whether `#TS:` annotations are written to the AOF.
+    pub fn aof_timestamp_enabled(&self) -> bool {
+        self.aof_policy.timestamps()
     }
 }
 
 /// When a directive may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mutability {
+pub enum Mutability {
     /// CONFIG SET may change it.
     Mutable,
     /// Only the config file and command line.
     Immutable,
-    /// Redis's protected configs (`enable-protected-configs no`).
+    /// Redis's `PROTECTED_CONFIG`: CONFIG SET may change it only where
+    /// `enable-protected-configs` allows.
     Protected,
+}
+
+/// How CONFIG REWRITE writes a directive's line (see `config_rewrite`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rewrite {
+    /// `name value` as CONFIG GET shows it (numbers, yes/no, enums).
+    Plain,
+    /// A byte count, as `1gb`, `512mb`, `64kb` or bytes.
+    Memory,
+    /// A quoted string.
+    Str,
+    /// A quoted string whose empty value means "unset": then its lines go.
+    StrOrUnset,
+    /// `bind a b`, `bind ""` when empty; not written at its default.
+    Bind,
+    /// One `save secs changes` line per point, `save ""` for none.
+    Save,
+    /// Always written, as the absolute working directory.
+    Dir,
+    /// One line per client class that differs from its default.
+    OutputLimits,
+    /// Always written; `""` when empty.
+    Percentiles,
+}
+
+/// `enable-protected-configs`, `enable-debug-command`: Redis's
+/// `protected_action_enum`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProtectedAccess {
+    /// Refused to every client (the default).
+    #[default]
+    No,
+    /// Allowed to every client.
+    Yes,
+    /// Allowed to clients on the Unix socket or a loopback address
+    /// (127.0.0.1, ::1), as Redis's `islocalClient`.
+    Local,
+}
+
+impl ProtectedAccess {
+    /// The directive value.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProtectedAccess::No => "no",
+            ProtectedAccess::Yes => "yes",
+            ProtectedAccess::Local => "local",
+        }
+    }
+
+    /// Whether a client (`local`: on the Unix socket or loopback) may do
+    /// the protected action (Redis's `allowProtectedAction`).
+    pub fn allows(&self, local: bool) -> bool {
+        match self {
+            ProtectedAccess::No => false,
+            ProtectedAccess::Yes => true,
+            ProtectedAccess::Local => local,
+        }
+    }
+
+    fn parse(a: &[u8]) -> Result<ProtectedAccess, String> {
+        Ok(match one_of(a, &["no", "yes", "local"])? {
+            "yes" => ProtectedAccess::Yes,
+            "local" => ProtectedAccess::Local,
+            _ => ProtectedAccess::No,
+        })
+    }
+}
+
+/// `appendfsync` and `aof-timestamp-enabled`, held once: the configuration
+/// loads, shows, sets and rewrites them through this handle, and the AOF,
+/// which reads them on every tick's write, holds a second handle to the
+/// same cell (`share`). Reading one is a relaxed atomic load, as cheap as a
+/// field, and no CONFIG SET step has to copy the value across.
+#[derive(Default)]
+pub struct AofPolicy(Arc<AofPolicyCell>);
+
+#[derive(Default)]
+struct AofPolicyCell {
+    /// `FsyncPolicy` as its index (0: everysec, the default).
+    fsync: AtomicU8,
+    timestamps: AtomicBool,
+}
+
+impl AofPolicy {
+    /// The fsync policy in force.
+    pub fn fsync(&self) -> FsyncPolicy {
+        match self.0.fsync.load(Ordering::Relaxed) {
+            1 => FsyncPolicy::Always,
+            2 => FsyncPolicy::No,
+            _ => FsyncPolicy::Everysec,
+        }
+    }
+
+    /// Whether `#TS:` annotations are written.
+    pub fn timestamps(&self) -> bool {
+        self.0.timestamps.load(Ordering::Relaxed)
+    }
+
+    fn set_fsync(&self, p: FsyncPolicy) {
+        let v = match p {
+            FsyncPolicy::Everysec => 0,
+            FsyncPolicy::Always => 1,
+            FsyncPolicy::No => 2,
+        };
+        self.0.fsync.store(v, Ordering::Relaxed);
+    }
+
+    fn set_timestamps(&self, on: bool) {
+        self.0.timestamps.store(on, Ordering::Relaxed);
+    }
+
+    /// Another handle to the same values (for the AOF).
+    pub fn share(&self) -> AofPolicy {
+        AofPolicy(Arc::clone(&self.0))
+    }
+}
+
+impl PartialEq for AofPolicy {
+    fn eq(&self, other: &AofPolicy) -> bool {
+        (self.fsync(), self.timestamps()) == (other.fsync(), other.timestamps())
+    }
+}
+
+impl fmt::Debug for AofPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AofPolicy")
+            .field("fsync", &self.fsync())
+            .field("timestamps", &self.timestamps())
+            .finish()
+    }
 }
 
 type GetFn = fn(&Config) -> String;
 type SetFn = fn(&mut Config, &[Vec<u8>], &mut LoadState) -> Result<(), String>;
 
-/// One directive.
-struct Directive {
-    name: &'static str,
-    alias: Option<&'static str>,
-    mutability: Mutability,
+/// One directive: everything GoStore knows about it. The loader, CONFIG
+/// GET/SET/REWRITE and the shipped gostore.conf's test read these rows and
+/// nothing else.
+pub struct Directive {
+    /// Canonical name.
+    pub name: &'static str,
+    /// Old name still accepted (CONFIG GET shows both).
+    pub alias: Option<&'static str>,
+    /// Whether CONFIG SET may change it.
+    pub mutability: Mutability,
+    /// Redis's `HIDDEN_CONFIG`: CONFIG GET patterns skip it and gostore.conf
+    /// leaves it out (testing knobs, read and set by exact name).
+    pub hidden: bool,
     /// Number of arguments: exact, or None for Redis's `MULTI_ARG_CONFIG`
     /// (bind, save, client-output-buffer-limit,
-    /// latency-tracking-info-percentiles): any number, which its setter
-    /// checks, and one value holding several is split (see `multi_values`).
-    args: Option<usize>,
+    /// latency-tracking-info-percentiles): any number, which its parser
+    /// checks, and one value holding several is split.
+    pub args: Option<usize>,
+    /// The default, as a config line would give it (`Config::default`
+    /// parses these).
+    pub default: &'static str,
+    /// How CONFIG REWRITE writes it.
+    pub rewrite: Rewrite,
+    /// What CONFIG SET runs after changing it (Redis's `apply`).
+    pub apply: Option<&'static Apply>,
+    /// The value as CONFIG GET shows it.
     get: GetFn,
+    /// The parser: validates (type and bounds, with Redis's messages) and
+    /// stores.
     set: SetFn,
+}
+
+impl Directive {
+    /// The value in `c`, as CONFIG GET shows it.
+    pub fn value(&self, c: &Config) -> String {
+        (self.get)(c)
+    }
+}
+
+/// An apply hook: brings the running server in line with a changed
+/// directive (Redis's `apply` functions in config.c). Directives sharing
+/// a hook (bind and port) run it once per CONFIG SET.
+pub struct Apply {
+    /// Names the hook, for running it once.
+    pub id: &'static str,
+    run: fn(&mut dyn Runtime, &Changes) -> Result<(), ApplyError>,
+}
+
+/// Why an apply hook failed: the argument CONFIG SET's error names, and the
+/// reason.
+#[derive(Debug)]
+pub struct ApplyError {
+    /// The directive named in the error.
+    pub arg: &'static str,
+    /// Redis's message.
+    pub reason: String,
+}
+
+/// What the apply hooks act on: the running server, implemented by CONFIG
+/// SET's command context. Kept to the operations the hooks need, so that
+/// this module depends on nothing above it.
+pub trait Runtime {
+    /// The live configuration (already holding the new values).
+    fn config(&mut self) -> &mut Config;
+    /// Rebinds the TCP listeners to the configuration's bind and port; on
+    /// failure the old ones are restored where possible.
+    fn rebind(&mut self, old_bind: &[String], old_port: u16) -> Result<(), String>;
+    /// Turns the AOF on (with a rewrite) or off; the error is logged
+    /// there, CONFIG SET answers with Redis's fixed message.
+    fn set_appendonly(&mut self, on: bool) -> Result<(), String>;
+    /// The fsync policy changed (to one that retries no background fsync).
+    fn fsync_policy_changed(&mut self);
+    /// The log level changed.
+    fn loglevel_changed(&mut self);
+    /// The output buffer limits changed: every client's cap follows.
+    fn output_limits_changed(&mut self);
+    /// The eviction policy or LFU parameters changed.
+    fn eviction_changed(&mut self);
+    /// maxmemory changed: warn if under usage, start evicting.
+    fn maxmemory_changed(&mut self);
+    /// maxclients grew: raise RLIMIT_NOFILE, or say what is possible.
+    fn maxclients_grew(&mut self) -> Result<(), String>;
+}
+
+/// The directives a CONFIG SET changed, with their old values (as CONFIG
+/// GET showed them), in argument order.
+pub struct Changes(Vec<(&'static Directive, String)>);
+
+impl fmt::Debug for Changes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(d, old)| (d.name, old)))
+            .finish()
+    }
+}
+
+impl Changes {
+    /// The old value of `name`, if this CONFIG SET changed it.
+    pub fn old(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(d, _)| d.name == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// State while reading files: the first `save` line replaces the defaults.
@@ -320,6 +555,8 @@ struct Directive {
 pub(crate) struct LoadState {
     save_seen: bool,
     from_file: bool,
+    /// CONFIG SET: `dir` changes the working directory at once, as Redis.
+    runtime: bool,
 }
 
 fn text(a: &[u8]) -> String {
@@ -394,12 +631,16 @@ fn one_of<'a>(a: &[u8], values: &[&'a str]) -> Result<&'a str, String> {
 }
 
 macro_rules! d {
-    ($name:expr, $alias:expr, $mu:ident, $args:expr, $get:expr, $set:expr) => {
+    ($name:expr, $alias:expr, $mu:ident, $hidden:expr, $args:expr, $default:expr, $rw:expr, $apply:expr, $get:expr, $set:expr) => {
         Directive {
             name: $name,
             alias: $alias,
             mutability: Mutability::$mu,
+            hidden: $hidden,
             args: $args,
+            default: $default,
+            rewrite: $rw,
+            apply: $apply,
             get: $get,
             set: $set,
         }
@@ -410,17 +651,17 @@ fn yn(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
-/// Directives that `CONFIG GET` patterns skip and gostore.conf leaves out,
-/// as Redis's `HIDDEN_CONFIG`: testing knobs, read and set by exact name.
-const HIDDEN: &[&str] = &["rdb-key-save-delay"];
-
 /// The directive table, in the order gostore.conf documents them.
 static DIRECTIVES: &[Directive] = &[
     d!(
         "bind",
         None,
         Mutable,
+        false,
         None,
+        "127.0.0.1 -::1",
+        Rewrite::Bind,
+        Some(&LISTENERS),
         |c| c.bind.join(" "),
         |c, a, _| {
             // As Redis's setConfigBindOption: at most 16, and one empty
@@ -441,7 +682,11 @@ static DIRECTIVES: &[Directive] = &[
         "protected-mode",
         None,
         Mutable,
+        false,
         Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
         |c| yn(c.protected_mode),
         |c, a, _| {
             c.protected_mode = yes_no(&a[0])?;
@@ -449,10 +694,44 @@ static DIRECTIVES: &[Directive] = &[
         }
     ),
     d!(
+        "enable-protected-configs",
+        None,
+        Immutable,
+        false,
+        Some(1),
+        "no",
+        Rewrite::Plain,
+        None,
+        |c| c.enable_protected_configs.name().into(),
+        |c, a, _| {
+            c.enable_protected_configs = ProtectedAccess::parse(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "enable-debug-command",
+        None,
+        Immutable,
+        false,
+        Some(1),
+        "no",
+        Rewrite::Plain,
+        None,
+        |c| c.enable_debug_command.name().into(),
+        |c, a, _| {
+            c.enable_debug_command = ProtectedAccess::parse(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
         "port",
         None,
         Mutable,
+        false,
         Some(1),
+        "6379",
+        Rewrite::Plain,
+        Some(&LISTENERS),
         |c| c.port.to_string(),
         |c, a, _| {
             c.port = int(&a[0], 0, 65535)? as u16;
@@ -463,7 +742,11 @@ static DIRECTIVES: &[Directive] = &[
         "tcp-backlog",
         None,
         Immutable,
+        false,
         Some(1),
+        "511",
+        Rewrite::Plain,
+        None,
         |c| c.tcp_backlog.to_string(),
         |c, a, _| {
             c.tcp_backlog = int(&a[0], 0, i32::MAX as i64)? as i32;
@@ -474,7 +757,11 @@ static DIRECTIVES: &[Directive] = &[
         "unixsocket",
         None,
         Immutable,
+        false,
         Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
         |c| c.unixsocket.clone(),
         |c, a, _| {
             c.unixsocket = text(&a[0]);
@@ -485,7 +772,11 @@ static DIRECTIVES: &[Directive] = &[
         "unixsocketperm",
         None,
         Immutable,
+        false,
         Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
         |c| format!("{:o}", c.unixsocketperm),
         |c, a, _| {
             let s = std::str::from_utf8(&a[0]).map_err(|_| "Invalid socket file permissions")?;
@@ -501,7 +792,11 @@ static DIRECTIVES: &[Directive] = &[
         "timeout",
         None,
         Mutable,
+        false,
         Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
         |c| c.timeout.to_string(),
         |c, a, _| {
             c.timeout = int(&a[0], 0, i32::MAX as i64)? as u64;
@@ -512,7 +807,11 @@ static DIRECTIVES: &[Directive] = &[
         "tcp-keepalive",
         None,
         Mutable,
+        false,
         Some(1),
+        "300",
+        Rewrite::Plain,
+        None,
         |c| c.tcp_keepalive.to_string(),
         |c, a, _| {
             c.tcp_keepalive = int(&a[0], 0, i32::MAX as i64)? as u64;
@@ -523,7 +822,11 @@ static DIRECTIVES: &[Directive] = &[
         "daemonize",
         None,
         Immutable,
+        false,
         Some(1),
+        "no",
+        Rewrite::Plain,
+        None,
         |c| yn(c.daemonize),
         |c, a, _| {
             c.daemonize = yes_no(&a[0])?;
@@ -534,7 +837,11 @@ static DIRECTIVES: &[Directive] = &[
         "disable-thp",
         None,
         Immutable,
+        false,
         Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
         |c| yn(c.disable_thp),
         |c, a, _| {
             c.disable_thp = yes_no(&a[0])?;
@@ -545,7 +852,11 @@ static DIRECTIVES: &[Directive] = &[
         "supervised",
         None,
         Immutable,
+        false,
         Some(1),
+        "no",
+        Rewrite::Plain,
+        None,
         |c| c.supervised.name().into(),
         |c, a, _| {
             c.supervised = match one_of(&a[0], &["upstart", "systemd", "auto", "no"])? {
@@ -561,7 +872,11 @@ static DIRECTIVES: &[Directive] = &[
         "pidfile",
         None,
         Immutable,
+        false,
         Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
         |c| c.pidfile.clone(),
         |c, a, _| {
             c.pidfile = text(&a[0]);
@@ -572,7 +887,11 @@ static DIRECTIVES: &[Directive] = &[
         "loglevel",
         None,
         Mutable,
+        false,
         Some(1),
+        "notice",
+        Rewrite::Plain,
+        Some(&LOGLEVEL),
         |c| c.loglevel.name().into(),
         |c, a, _| {
             c.loglevel = match one_of(&a[0], &["debug", "verbose", "notice", "warning"])? {
@@ -588,7 +907,11 @@ static DIRECTIVES: &[Directive] = &[
         "logfile",
         None,
         Immutable,
+        false,
         Some(1),
+        "",
+        Rewrite::Str,
+        None,
         |c| c.logfile.clone(),
         |c, a, _| {
             c.logfile = text(&a[0]);
@@ -599,7 +922,11 @@ static DIRECTIVES: &[Directive] = &[
         "databases",
         None,
         Immutable,
+        false,
         Some(1),
+        "16",
+        Rewrite::Plain,
+        None,
         |c| c.databases.to_string(),
         |c, a, _| {
             c.databases = int(&a[0], 1, i32::MAX as i64)? as usize;
@@ -610,6 +937,10 @@ static DIRECTIVES: &[Directive] = &[
         "save",
         None,
         Mutable,
+        false,
+        None,
+        "3600 1 300 100 60 10000",
+        Rewrite::Save,
         None,
         |c| c
             .save
@@ -623,7 +954,11 @@ static DIRECTIVES: &[Directive] = &[
         "dbfilename",
         None,
         Protected,
+        false,
         Some(1),
+        "dump.rdb",
+        Rewrite::Str,
+        None,
         |c| c.dbfilename.clone(),
         |c, a, _| {
             let name = text(&a[0]);
@@ -638,9 +973,18 @@ static DIRECTIVES: &[Directive] = &[
         "dir",
         None,
         Protected,
+        false,
         Some(1),
+        "./",
+        Rewrite::Dir,
+        None,
         |c| absolute_dir(&c.dir),
-        |c, a, _| {
+        |c, a, st| {
+            // CONFIG SET moves at once, as Redis's setConfigDirOption; at
+            // start-up `main` moves after loading, with its own message.
+            if st.runtime {
+                std::env::set_current_dir(text(&a[0])).map_err(|e| strerror(&e))?;
+            }
             c.dir = text(&a[0]);
             Ok(())
         }
@@ -649,7 +993,11 @@ static DIRECTIVES: &[Directive] = &[
         "requirepass",
         None,
         Mutable,
+        false,
         Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
         |c| c.requirepass.clone(),
         |c, a, _| {
             c.requirepass = text(&a[0]);
@@ -657,25 +1005,14 @@ static DIRECTIVES: &[Directive] = &[
         }
     ),
     d!(
-        "enable-debug-command",
-        None,
-        Immutable,
-        Some(1),
-        |c| c.enable_debug_command.name().to_string(),
-        |c, a, _| {
-            c.enable_debug_command = match one_of(&a[0], &["no", "yes", "local"])? {
-                "yes" => ProtectedAction::Yes,
-                "local" => ProtectedAction::Local,
-                _ => ProtectedAction::No,
-            };
-            Ok(())
-        }
-    ),
-    d!(
         "maxclients",
         None,
         Mutable,
+        false,
         Some(1),
+        "10000",
+        Rewrite::Plain,
+        Some(&MAXCLIENTS),
         |c| c.maxclients.to_string(),
         |c, a, _| {
             c.maxclients = int(&a[0], 1, u32::MAX as i64)? as u32;
@@ -686,7 +1023,11 @@ static DIRECTIVES: &[Directive] = &[
         "appendonly",
         None,
         Mutable,
+        false,
         Some(1),
+        "yes",
+        Rewrite::Plain,
+        Some(&APPENDONLY),
         |c| yn(c.appendonly),
         |c, a, _| {
             c.appendonly = yes_no(&a[0])?;
@@ -697,7 +1038,11 @@ static DIRECTIVES: &[Directive] = &[
         "appendfilename",
         None,
         Immutable,
+        false,
         Some(1),
+        "database.aof",
+        Rewrite::Str,
+        None,
         |c| c.appendfilename.clone(),
         |c, a, _| {
             let name = text(&a[0]);
@@ -712,7 +1057,11 @@ static DIRECTIVES: &[Directive] = &[
         "appenddirname",
         None,
         Immutable,
+        false,
         Some(1),
+        "appendonlydir",
+        Rewrite::Str,
+        None,
         |c| c.appenddirname.clone(),
         |c, a, _| {
             let name = text(&a[0]);
@@ -727,14 +1076,19 @@ static DIRECTIVES: &[Directive] = &[
         "appendfsync",
         None,
         Mutable,
+        false,
         Some(1),
-        |c| c.appendfsync.name().into(),
+        "everysec",
+        Rewrite::Plain,
+        Some(&APPENDFSYNC),
+        |c| c.appendfsync().name().into(),
         |c, a, _| {
-            c.appendfsync = match one_of(&a[0], &["everysec", "always", "no"])? {
-                "always" => FsyncPolicy::Always,
-                "no" => FsyncPolicy::No,
-                _ => FsyncPolicy::Everysec,
-            };
+            c.aof_policy
+                .set_fsync(match one_of(&a[0], &["everysec", "always", "no"])? {
+                    "always" => FsyncPolicy::Always,
+                    "no" => FsyncPolicy::No,
+                    _ => FsyncPolicy::Everysec,
+                });
             Ok(())
         }
     ),
@@ -742,7 +1096,11 @@ static DIRECTIVES: &[Directive] = &[
         "aof-load-truncated",
         None,
         Mutable,
+        false,
         Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
         |c| yn(c.aof_load_truncated),
         |c, a, _| {
             c.aof_load_truncated = yes_no(&a[0])?;
@@ -753,10 +1111,14 @@ static DIRECTIVES: &[Directive] = &[
         "aof-timestamp-enabled",
         None,
         Mutable,
+        false,
         Some(1),
-        |c| yn(c.aof_timestamp_enabled),
+        "no",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.aof_timestamp_enabled()),
         |c, a, _| {
-            c.aof_timestamp_enabled = yes_no(&a[0])?;
+            c.aof_policy.set_timestamps(yes_no(&a[0])?);
             Ok(())
         }
     ),
@@ -764,7 +1126,11 @@ static DIRECTIVES: &[Directive] = &[
         "auto-aof-rewrite-percentage",
         None,
         Mutable,
+        false,
         Some(1),
+        "100",
+        Rewrite::Plain,
+        None,
         |c| c.auto_aof_rewrite_percentage.to_string(),
         |c, a, _| {
             c.auto_aof_rewrite_percentage = int(&a[0], 0, i32::MAX as i64)?;
@@ -775,7 +1141,11 @@ static DIRECTIVES: &[Directive] = &[
         "auto-aof-rewrite-min-size",
         None,
         Mutable,
+        false,
         Some(1),
+        "64mb",
+        Rewrite::Memory,
+        None,
         |c| c.auto_aof_rewrite_min_size.to_string(),
         |c, a, _| {
             c.auto_aof_rewrite_min_size = memory(&a[0], 0, i64::MAX)?;
@@ -786,7 +1156,11 @@ static DIRECTIVES: &[Directive] = &[
         "aof-rewrite-incremental-fsync",
         None,
         Mutable,
+        false,
         Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
         |c| yn(c.aof_rewrite_incremental_fsync),
         |c, a, _| {
             c.aof_rewrite_incremental_fsync = yes_no(&a[0])?;
@@ -797,7 +1171,11 @@ static DIRECTIVES: &[Directive] = &[
         "rdb-key-save-delay",
         None,
         Mutable,
+        true,
         Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
         |c| c.rdb_key_save_delay.to_string(),
         |c, a, _| {
             c.rdb_key_save_delay = int(&a[0], i32::MIN as i64, i32::MAX as i64)? as i32;
@@ -808,7 +1186,11 @@ static DIRECTIVES: &[Directive] = &[
         "hz",
         None,
         Mutable,
+        false,
         Some(1),
+        "10",
+        Rewrite::Plain,
+        None,
         |c| c.hz.to_string(),
         |c, a, _| {
             // Redis accepts any non-negative value and clamps it to 1..=500.
@@ -820,7 +1202,11 @@ static DIRECTIVES: &[Directive] = &[
         "active-expire-effort",
         None,
         Mutable,
+        false,
         Some(1),
+        "1",
+        Rewrite::Plain,
+        None,
         |c| c.active_expire_effort.to_string(),
         |c, a, _| {
             c.active_expire_effort = int(&a[0], 1, 10)? as u32;
@@ -831,7 +1217,11 @@ static DIRECTIVES: &[Directive] = &[
         "lazyfree-lazy-user-flush",
         None,
         Mutable,
+        false,
         Some(1),
+        "no",
+        Rewrite::Plain,
+        None,
         |c| yn(c.lazyfree_lazy_user_flush),
         |c, a, _| {
             c.lazyfree_lazy_user_flush = yes_no(&a[0])?;
@@ -842,7 +1232,11 @@ static DIRECTIVES: &[Directive] = &[
         "slowlog-log-slower-than",
         None,
         Mutable,
+        false,
         Some(1),
+        "10000",
+        Rewrite::Plain,
+        None,
         |c| c.slowlog_log_slower_than.to_string(),
         |c, a, _| {
             c.slowlog_log_slower_than = int(&a[0], -1, i64::MAX)?;
@@ -853,7 +1247,11 @@ static DIRECTIVES: &[Directive] = &[
         "slowlog-max-len",
         None,
         Mutable,
+        false,
         Some(1),
+        "128",
+        Rewrite::Plain,
+        None,
         |c| c.slowlog_max_len.to_string(),
         |c, a, _| {
             c.slowlog_max_len = int(&a[0], 0, i64::MAX)? as u64;
@@ -864,7 +1262,11 @@ static DIRECTIVES: &[Directive] = &[
         "latency-monitor-threshold",
         None,
         Mutable,
+        false,
         Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
         |c| c.latency_monitor_threshold.to_string(),
         |c, a, _| {
             c.latency_monitor_threshold = int(&a[0], 0, i64::MAX)?;
@@ -875,7 +1277,11 @@ static DIRECTIVES: &[Directive] = &[
         "latency-tracking",
         None,
         Mutable,
+        false,
         Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
         |c| yn(c.latency_tracking),
         |c, a, _| {
             c.latency_tracking = yes_no(&a[0])?;
@@ -886,6 +1292,10 @@ static DIRECTIVES: &[Directive] = &[
         "latency-tracking-info-percentiles",
         None,
         Mutable,
+        false,
+        None,
+        "50 99 99.9",
+        Rewrite::Percentiles,
         None,
         |c| crate::latency::format_percentiles(&c.latency_tracking_info_percentiles),
         |c, a, _| {
@@ -897,7 +1307,11 @@ static DIRECTIVES: &[Directive] = &[
         "proto-max-bulk-len",
         None,
         Mutable,
+        false,
         Some(1),
+        "512mb",
+        Rewrite::Memory,
+        None,
         |c| c.proto_max_bulk_len.to_string(),
         |c, a, _| {
             c.proto_max_bulk_len = memory(&a[0], 1024 * 1024, i64::MAX)?;
@@ -908,7 +1322,11 @@ static DIRECTIVES: &[Directive] = &[
         "client-query-buffer-limit",
         None,
         Mutable,
+        false,
         Some(1),
+        "1gb",
+        Rewrite::Memory,
+        None,
         |c| c.client_query_buffer_limit.to_string(),
         |c, a, _| {
             c.client_query_buffer_limit = memory(&a[0], 1024 * 1024, i64::MAX)?;
@@ -919,7 +1337,11 @@ static DIRECTIVES: &[Directive] = &[
         "client-output-buffer-limit",
         None,
         Mutable,
+        false,
         None,
+        "normal 0 0 0 replica 256mb 64mb 60 pubsub 32mb 8mb 60",
+        Rewrite::OutputLimits,
+        Some(&OUTPUT_LIMITS),
         |c| c.client_output_buffer_limit.to_string(),
         |c, a, _| c.client_output_buffer_limit.update(a)
     ),
@@ -927,7 +1349,11 @@ static DIRECTIVES: &[Directive] = &[
         "maxmemory",
         None,
         Mutable,
+        false,
         Some(1),
+        "0",
+        Rewrite::Memory,
+        Some(&MAXMEMORY),
         |c| c.maxmemory.to_string(),
         |c, a, _| {
             c.maxmemory = memory(&a[0], 0, i64::MAX)? as u64;
@@ -938,7 +1364,11 @@ static DIRECTIVES: &[Directive] = &[
         "maxmemory-policy",
         None,
         Mutable,
+        false,
         Some(1),
+        "noeviction",
+        Rewrite::Plain,
+        Some(&EVICTION),
         |c| c.maxmemory_policy.name().into(),
         |c, a, _| {
             let names = MaxmemoryPolicy::ALL.map(|p| p.name());
@@ -952,7 +1382,11 @@ static DIRECTIVES: &[Directive] = &[
         "maxmemory-samples",
         None,
         Mutable,
+        false,
         Some(1),
+        "5",
+        Rewrite::Plain,
+        None,
         |c| c.maxmemory_samples.to_string(),
         |c, a, _| {
             c.maxmemory_samples = int(&a[0], 1, i32::MAX as i64)? as u32;
@@ -963,7 +1397,11 @@ static DIRECTIVES: &[Directive] = &[
         "maxmemory-eviction-tenacity",
         None,
         Mutable,
+        false,
         Some(1),
+        "10",
+        Rewrite::Plain,
+        None,
         |c| c.maxmemory_eviction_tenacity.to_string(),
         |c, a, _| {
             c.maxmemory_eviction_tenacity = int(&a[0], 0, 100)? as u32;
@@ -974,7 +1412,11 @@ static DIRECTIVES: &[Directive] = &[
         "lfu-log-factor",
         None,
         Mutable,
+        false,
         Some(1),
+        "10",
+        Rewrite::Plain,
+        Some(&EVICTION),
         |c| c.lfu_log_factor.to_string(),
         |c, a, _| {
             c.lfu_log_factor = int(&a[0], 0, i32::MAX as i64)? as u32;
@@ -985,7 +1427,11 @@ static DIRECTIVES: &[Directive] = &[
         "lfu-decay-time",
         None,
         Mutable,
+        false,
         Some(1),
+        "1",
+        Rewrite::Plain,
+        Some(&EVICTION),
         |c| c.lfu_decay_time.to_string(),
         |c, a, _| {
             c.lfu_decay_time = int(&a[0], 0, i32::MAX as i64)? as u32;
@@ -996,7 +1442,11 @@ static DIRECTIVES: &[Directive] = &[
         "hash-max-listpack-entries",
         Some("hash-max-ziplist-entries"),
         Mutable,
+        false,
         Some(1),
+        "128",
+        Rewrite::Plain,
+        None,
         |c| c.hash_max_listpack_entries.to_string(),
         |c, a, _| {
             c.hash_max_listpack_entries = int(&a[0], 0, i64::MAX)?;
@@ -1007,7 +1457,11 @@ static DIRECTIVES: &[Directive] = &[
         "hash-max-listpack-value",
         Some("hash-max-ziplist-value"),
         Mutable,
+        false,
         Some(1),
+        "64",
+        Rewrite::Plain,
+        None,
         |c| c.hash_max_listpack_value.to_string(),
         |c, a, _| {
             c.hash_max_listpack_value = int(&a[0], 0, i64::MAX)?;
@@ -1062,9 +1516,240 @@ fn absolute_dir(dir: &str) -> String {
         .unwrap_or_else(|_| dir.to_string())
 }
 
-/// Every directive's canonical name, in table order (CONFIG REWRITE).
-pub(crate) fn directive_names() -> impl Iterator<Item = &'static str> {
-    DIRECTIVES.iter().map(|d| d.name)
+/// An OS error as Redis's `strerror` words it ("No such file or directory").
+fn strerror(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// bind and port: new listeners (Redis's `applyBind`, `updatePort`).
+static LISTENERS: Apply = Apply {
+    id: "listeners",
+    run: |rt, changes| {
+        let old_bind: Vec<String> = match changes.old("bind") {
+            Some(b) => split_on_spaces(b.as_bytes())
+                .iter()
+                .map(|w| text(w))
+                .collect(),
+            None => rt.config().bind.clone(),
+        };
+        let old_port = match changes.old("port") {
+            Some(p) => p.parse().unwrap_or(0),
+            None => rt.config().port,
+        };
+        rt.rebind(&old_bind, old_port).map_err(|e| {
+            if changes.old("bind").is_some() {
+                ApplyError {
+                    arg: "bind",
+                    reason: "Failed to bind to specified addresses.".into(),
+                }
+            } else {
+                ApplyError {
+                    arg: "port",
+                    reason: format!("Unable to listen on this port: {e}"),
+                }
+            }
+        })
+    },
+};
+
+static LOGLEVEL: Apply = Apply {
+    id: "loglevel",
+    run: |rt, _| {
+        rt.loglevel_changed();
+        Ok(())
+    },
+};
+
+/// Redis's `updateMaxclients`.
+static MAXCLIENTS: Apply = Apply {
+    id: "maxclients",
+    run: |rt, changes| {
+        let old: u32 = changes
+            .old("maxclients")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if rt.config().maxclients <= old {
+            return Ok(());
+        }
+        rt.maxclients_grew().map_err(|reason| ApplyError {
+            arg: "maxclients",
+            reason,
+        })
+    },
+};
+
+/// Redis's `updateAppendonly`: turning the AOF on starts with a rewrite.
+static APPENDONLY: Apply = Apply {
+    id: "appendonly",
+    run: |rt, _| {
+        let on = rt.config().appendonly;
+        rt.set_appendonly(on).map_err(|_| ApplyError {
+            arg: "appendonly",
+            reason: "Unable to turn on AOF. Check server logs.".into(),
+        })
+    },
+};
+
+/// The policy itself is read by the AOF from the shared `AofPolicy`; this
+/// only forgets a background fsync error no one would retry.
+static APPENDFSYNC: Apply = Apply {
+    id: "appendfsync",
+    run: |rt, _| {
+        rt.fsync_policy_changed();
+        Ok(())
+    },
+};
+
+static OUTPUT_LIMITS: Apply = Apply {
+    id: "client-output-buffer-limit",
+    run: |rt, _| {
+        rt.output_limits_changed();
+        Ok(())
+    },
+};
+
+static EVICTION: Apply = Apply {
+    id: "eviction",
+    run: |rt, _| {
+        rt.eviction_changed();
+        Ok(())
+    },
+};
+
+/// Redis's `updateMaxmemory`.
+static MAXMEMORY: Apply = Apply {
+    id: "maxmemory",
+    run: |rt, _| {
+        rt.eviction_changed();
+        rt.maxmemory_changed();
+        Ok(())
+    },
+};
+
+/// Every directive, in table order (the order gostore.conf documents them
+/// and CONFIG REWRITE appends them).
+pub fn directives() -> &'static [Directive] {
+    DIRECTIVES
+}
+
+/// CONFIG SET, as Redis's `configSetCommand`: every name is checked first
+/// (unknown, immutable, protected, duplicate: the first failing argument is
+/// named); then every value is parsed and stored, old values kept; then the
+/// changed directives' apply hooks run once each, in table order. A parse
+/// error or a failing hook restores every old value (and reruns the hooks
+/// that had run), so a CONFIG SET takes effect whole or not at all.
+/// `local`: the client is on the Unix socket or loopback
+/// (`enable-protected-configs local`).
+pub fn config_set(
+    rt: &mut dyn Runtime,
+    pairs: &[(&[u8], &[u8])],
+    local: bool,
+) -> Result<(), CmdConfigError> {
+    let changes = rt.config().set(pairs, local)?;
+    let mut ran: Vec<&'static Apply> = Vec::new();
+    for d in DIRECTIVES {
+        let Some(hook) = d.apply else { continue };
+        if ran.iter().any(|h| h.id == hook.id) || !changes.0.iter().any(|(c, _)| c.name == d.name) {
+            continue;
+        }
+        if let Err(e) = (hook.run)(rt, &changes) {
+            log::warn!("Failed applying new configuration. Possibly related to new {} setting. Restoring previous settings.", e.arg);
+            rt.config().restore(&changes);
+            for h in ran {
+                if let Err(e) = (h.run)(rt, &changes) {
+                    log::warn!(
+                        "Failed applying restored configuration, setting:{}, err={}",
+                        e.arg,
+                        e.reason
+                    );
+                }
+            }
+            return Err(CmdConfigError::Failed(e.arg.to_string(), e.reason));
+        }
+        ran.push(hook);
+    }
+    Ok(())
+}
+
+impl Config {
+    /// CONFIG SET's first two steps (see `config_set`): on success the new
+    /// values are in place and the changed directives are returned with
+    /// their old values; on error nothing has changed.
+    pub fn set(
+        &mut self,
+        pairs: &[(&[u8], &[u8])],
+        local: bool,
+    ) -> Result<Changes, CmdConfigError> {
+        let mut rows: Vec<&'static Directive> = Vec::with_capacity(pairs.len());
+        for (name, _) in pairs {
+            let Some(d) = find(name) else {
+                return Err(CmdConfigError::Unknown(text(name)));
+            };
+            let refused = match d.mutability {
+                Mutability::Immutable => Some("can't set immutable config"),
+                Mutability::Protected if !self.enable_protected_configs.allows(local) => {
+                    Some("can't set protected config")
+                }
+                _ => None,
+            };
+            if let Some(why) = refused {
+                return Err(CmdConfigError::Failed(text(name), why.into()));
+            }
+            if rows.iter().any(|r| r.name == d.name) {
+                return Err(CmdConfigError::Failed(
+                    text(name),
+                    "duplicate parameter".into(),
+                ));
+            }
+            rows.push(d);
+        }
+        let mut st = LoadState {
+            runtime: true,
+            ..LoadState::default()
+        };
+        let mut set = Changes(Vec::with_capacity(pairs.len()));
+        for (d, (name, value)) in rows.into_iter().zip(pairs) {
+            let old = (d.get)(self);
+            let values: Vec<Vec<u8>> = if d.args.is_none() {
+                split_on_spaces(value)
+            } else {
+                vec![value.to_vec()]
+            };
+            set.0.push((d, old));
+            if let Err(e) = (d.set)(self, &values, &mut st) {
+                self.restore(&set);
+                return Err(CmdConfigError::Failed(text(name), e));
+            }
+        }
+        set.0.retain(|(d, old)| (d.get)(self) != *old);
+        Ok(set)
+    }
+
+    /// Puts back the old values of `changes` (Redis's
+    /// `restoreBackupConfig`).
+    fn restore(&mut self, changes: &Changes) {
+        let mut st = LoadState {
+            runtime: true,
+            ..LoadState::default()
+        };
+        for (d, old) in changes.0.iter().rev() {
+            let values = if d.args.is_none() {
+                split_on_spaces(old.as_bytes())
+            } else {
+                vec![old.as_bytes().to_vec()]
+            };
+            if let Err(e) = (d.set)(self, &values, &mut st) {
+                log::warn!(
+                    "Failed restoring failed CONFIG SET command. Error setting {} to '{old}': {e}",
+                    d.name
+                );
+            }
+        }
+    }
 }
 
 /// The canonical name of a directive or alias, case-insensitively.
@@ -1074,6 +1759,7 @@ pub(crate) fn canonical_name(name: &[u8]) -> Option<&'static str> {
 
 impl Config {
     /// A directive's value as CONFIG GET shows it.
+    #[cfg(test)]
     pub(crate) fn value_of(&self, name: &str) -> Option<String> {
         find(name.as_bytes()).map(|d| (d.get)(self))
     }
@@ -1132,8 +1818,8 @@ impl Config {
     ) -> Result<Config, StartupError> {
         let mut c = Config::default();
         let mut st = LoadState {
-            save_seen: false,
             from_file: true,
+            ..LoadState::default()
         };
         if let Some(path) = file {
             c.load_file(path, &mut st, 0)?;
@@ -1253,7 +1939,7 @@ impl Config {
             for name in std::iter::once(d.name).chain(d.alias) {
                 let hit = patterns.iter().any(|p| {
                     if p.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
-                        !HIDDEN.contains(&d.name) && glob::matches(p, name.as_bytes(), true)
+                        !d.hidden && glob::matches(p, name.as_bytes(), true)
                     } else {
                         p.eq_ignore_ascii_case(name.as_bytes())
                     }
@@ -1264,53 +1950,6 @@ impl Config {
             }
         }
         out
-    }
-
-    /// CONFIG SET: validates every pair, then returns the new configuration
-    /// and the canonical names that changed. Nothing is applied on error; the
-    /// error names the argument, as Redis's.
-    pub fn set(
-        &self,
-        pairs: &[(&[u8], &[u8])],
-    ) -> Result<(Config, Vec<&'static str>), CmdConfigError> {
-        let mut seen: Vec<&'static str> = Vec::new();
-        let mut next = self.clone();
-        let mut st = LoadState::default();
-        for (name, value) in pairs {
-            let Some(d) = find(name) else {
-                return Err(CmdConfigError::Unknown(text(name)));
-            };
-            if seen.contains(&d.name) {
-                return Err(CmdConfigError::Failed(
-                    text(name),
-                    "duplicate parameter".into(),
-                ));
-            }
-            seen.push(d.name);
-            match d.mutability {
-                Mutability::Immutable => {
-                    return Err(CmdConfigError::Failed(
-                        text(name),
-                        "can't set immutable config".into(),
-                    ))
-                }
-                Mutability::Protected => {
-                    return Err(CmdConfigError::Failed(
-                        text(name),
-                        "can't set protected config".into(),
-                    ))
-                }
-                Mutability::Mutable => {}
-            }
-            let values: Vec<Vec<u8>> = if d.args.is_none() {
-                split_on_spaces(value)
-            } else {
-                vec![value.to_vec()]
-            };
-            (d.set)(&mut next, &values, &mut st)
-                .map_err(|e| CmdConfigError::Failed(text(name), e))?;
-        }
-        Ok((next, seen))
     }
 
     /// The AOF directory path.
@@ -1444,7 +2083,7 @@ mod tests {
         assert!(!c.appendonly);
         assert_eq!(c.hz, 20);
         assert_eq!(c.save, vec![(10, 1), (20, 2)]);
-        assert_eq!(c.appendfsync, FsyncPolicy::Always);
+        assert_eq!(c.appendfsync(), FsyncPolicy::Always);
     }
 
     #[test]
@@ -1470,28 +2109,200 @@ mod tests {
 
     #[test]
     fn config_set_is_atomic_and_names_the_argument() {
-        let c = Config::default();
-        let (n, changed) = c
-            .set(&[(b"hz", b"50"), (b"appendfsync", b"always")])
+        let mut c = Config::default();
+        let changed = c
+            .set(
+                &[
+                    (b"hz", b"50"),
+                    (b"appendfsync", b"always"),
+                    (b"port", b"6379"),
+                ],
+                false,
+            )
             .unwrap();
-        assert_eq!((n.hz, n.appendfsync), (50, FsyncPolicy::Always));
-        assert_eq!(changed, vec!["hz", "appendfsync"]);
-        let e = c.set(&[(b"hz", b"50"), (b"port", b"99999")]).unwrap_err();
+        assert_eq!((c.hz, c.appendfsync()), (50, FsyncPolicy::Always));
+        let names: Vec<_> = changed
+            .0
+            .iter()
+            .map(|(d, old)| (d.name, old.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            vec![("hz", "10"), ("appendfsync", "everysec")],
+            "an unchanged value is no change"
+        );
+        let mut c = Config::default();
+        let e = c
+            .set(
+                &[(b"hz", b"50"), (b"save", b""), (b"port", b"99999")],
+                false,
+            )
+            .unwrap_err();
         assert_eq!(e.to_string(), "ERR CONFIG SET failed (possibly related to argument 'port') - argument must be between 0 and 65535 inclusive");
         assert_eq!(
-            c.set(&[(b"foo", b"1")]).unwrap_err().to_string(),
+            c,
+            Config::default(),
+            "values set before the error are restored"
+        );
+        assert_eq!(
+            c.set(&[(b"foo", b"1")], false).unwrap_err().to_string(),
             "ERR Unknown option or number of arguments for CONFIG SET - 'foo'"
         );
         assert!(c
-            .set(&[(b"hz", b"1"), (b"HZ", b"2")])
+            .set(&[(b"hz", b"1"), (b"HZ", b"2")], false)
             .unwrap_err()
             .to_string()
             .ends_with("'HZ') - duplicate parameter"));
         assert!(c
-            .set(&[(b"databases", b"2")])
+            .set(&[(b"databases", b"2")], false)
             .unwrap_err()
             .to_string()
             .ends_with("can't set immutable config"));
+        // As Redis, names are all checked before any value is parsed.
+        assert!(c
+            .set(&[(b"hz", b"abc"), (b"dir", b"/")], false)
+            .unwrap_err()
+            .to_string()
+            .ends_with("(possibly related to argument 'dir') - can't set protected config"));
+    }
+
+    #[test]
+    fn protected_access_as_redis() {
+        assert!(!ProtectedAccess::No.allows(true));
+        assert!(ProtectedAccess::Yes.allows(false));
+        assert!(ProtectedAccess::Local.allows(true));
+        assert!(!ProtectedAccess::Local.allows(false));
+        let opts = |v: &str| vec![("enable-protected-configs".to_string(), vec![v.to_string()])];
+        let c = Config::load(None, &opts("local")).unwrap();
+        assert_eq!(c.enable_protected_configs, ProtectedAccess::Local);
+        let mut c = Config::load(None, &opts("yes")).unwrap();
+        assert_eq!(c.enable_debug_command, ProtectedAccess::No);
+        c.set(&[(b"dbfilename", b"x.rdb")], false).unwrap();
+        assert_eq!(c.dbfilename, "x.rdb");
+        let e = Config::load(None, &opts("maybe")).unwrap_err().to_string();
+        assert!(
+            e.ends_with("argument(s) must be one of the following: no, yes, local"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn every_row_default_parses_and_shows_as_its_default() {
+        let c = Config::default();
+        for d in DIRECTIVES {
+            let mut fresh = Config::blank();
+            let values = if d.args.is_none() {
+                split_args(d.default.as_bytes()).unwrap()
+            } else {
+                vec![d.default.as_bytes().to_vec()]
+            };
+            (d.set)(&mut fresh, &values, &mut LoadState::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", d.name));
+            assert_eq!(d.value(&fresh), d.value(&c), "{}", d.name);
+        }
+        assert_eq!(c.port, 6379);
+        assert_eq!(c.bind, vec!["127.0.0.1", "-::1"]);
+        assert_eq!(c.proto_max_bulk_len, 512 << 20);
+        assert_eq!(c.client_output_buffer_limit, OutputLimits::default());
+    }
+
+    /// A server whose hooks are recorded; maxclients cannot grow.
+    struct Fake {
+        config: Config,
+        calls: Vec<&'static str>,
+    }
+
+    impl Runtime for Fake {
+        fn config(&mut self) -> &mut Config {
+            &mut self.config
+        }
+        fn rebind(&mut self, _: &[String], _: u16) -> Result<(), String> {
+            self.calls.push("rebind");
+            Ok(())
+        }
+        fn set_appendonly(&mut self, _: bool) -> Result<(), String> {
+            self.calls.push("appendonly");
+            Ok(())
+        }
+        fn fsync_policy_changed(&mut self) {
+            self.calls.push("fsync");
+        }
+        fn loglevel_changed(&mut self) {
+            self.calls.push(self.config.loglevel.name());
+        }
+        fn output_limits_changed(&mut self) {
+            self.calls.push("output");
+        }
+        fn eviction_changed(&mut self) {
+            self.calls.push("eviction");
+        }
+        fn maxmemory_changed(&mut self) {
+            self.calls.push("maxmemory");
+        }
+        fn maxclients_grew(&mut self) -> Result<(), String> {
+            self.calls.push("maxclients");
+            Err("try with 100".into())
+        }
+    }
+
+    #[test]
+    fn hooks_run_once_in_table_order_and_a_failure_rolls_everything_back() {
+        let mut rt = Fake {
+            config: Config::default(),
+            calls: Vec::new(),
+        };
+        let pairs: &[(&[u8], &[u8])] = &[
+            (b"lfu-decay-time", b"5"),
+            (b"maxmemory-policy", b"allkeys-lfu"),
+            (b"port", b"7000"),
+            (b"bind", b"0.0.0.0"),
+            (b"hz", b"20"),
+        ];
+        config_set(&mut rt, pairs, false).unwrap();
+        assert_eq!(rt.calls, vec!["rebind", "eviction"]);
+        assert_eq!(
+            (rt.config.port, rt.config.hz, rt.config.lfu_decay_time),
+            (7000, 20, 5)
+        );
+
+        let mut rt = Fake {
+            config: Config::default(),
+            calls: Vec::new(),
+        };
+        let e = config_set(
+            &mut rt,
+            &[
+                (b"maxclients", b"20000"),
+                (b"loglevel", b"debug"),
+                (b"hz", b"20"),
+            ],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ERR CONFIG SET failed (possibly related to argument 'maxclients') - try with 100"
+        );
+        // loglevel's hook ran (debug), maxclients' failed, the values went
+        // back and loglevel's hook ran again (notice).
+        assert_eq!(rt.calls, vec!["debug", "maxclients", "notice"]);
+        assert_eq!(rt.config, Config::default());
+    }
+
+    #[test]
+    fn the_aof_policy_is_one_value_shared() {
+        let mut c = Config::default();
+        let aof_side = c.aof_policy.share();
+        c.set(
+            &[(b"appendfsync", b"no"), (b"aof-timestamp-enabled", b"yes")],
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (aof_side.fsync(), aof_side.timestamps()),
+            (FsyncPolicy::No, true)
+        );
+        assert_eq!(c.value_of("appendfsync").as_deref(), Some("no"));
     }
 
     #[test]
@@ -1576,7 +2387,7 @@ mod shipped_file {
         let text =
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("gostore.conf"))
                 .unwrap();
-        for d in DIRECTIVES.iter().filter(|d| !HIDDEN.contains(&d.name)) {
+        for d in DIRECTIVES.iter().filter(|d| !d.hidden) {
             assert!(
                 text.lines().any(|l| l
                     .trim_start_matches("# ")

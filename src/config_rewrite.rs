@@ -24,7 +24,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
-use crate::config::{canonical_name, directive_names, Config};
+use crate::config::{canonical_name, directives, Config, Rewrite};
 use crate::resp::split::split_args;
 
 /// Redis's REDIS_CONFIG_REWRITE_SIGNATURE.
@@ -38,49 +38,6 @@ const KEPT_AS_IS: &[&str] = &[
     "loadmodule",
     "sentinel",
 ];
-
-/// How a directive's line is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// `name value` as CONFIG GET shows it (numbers, yes/no, enums).
-    Plain,
-    /// A byte count, as `1gb`, `512mb`, `64kb` or bytes.
-    Memory,
-    /// A quoted string.
-    Str,
-    /// A quoted string whose empty value means "unset": then its lines go.
-    StrOrUnset,
-    /// Written only by its own rule.
-    Special,
-}
-
-/// Directives not listed are `Plain`.
-const KINDS: &[(&str, Kind)] = &[
-    ("bind", Kind::Special),
-    ("save", Kind::Special),
-    ("dir", Kind::Special),
-    ("client-output-buffer-limit", Kind::Special),
-    ("latency-tracking-info-percentiles", Kind::Special),
-    ("unixsocket", Kind::StrOrUnset),
-    ("pidfile", Kind::StrOrUnset),
-    ("requirepass", Kind::StrOrUnset),
-    ("logfile", Kind::Str),
-    ("dbfilename", Kind::Str),
-    ("appendfilename", Kind::Str),
-    ("appenddirname", Kind::Str),
-    ("proto-max-bulk-len", Kind::Memory),
-    ("client-query-buffer-limit", Kind::Memory),
-    ("maxmemory", Kind::Memory),
-    ("auto-aof-rewrite-min-size", Kind::Memory),
-];
-
-fn kind_of(name: &str) -> Kind {
-    KINDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, k)| *k)
-        .unwrap_or(Kind::Plain)
-}
 
 /// The rewrite state (Redis's `rewriteConfigState`).
 struct State {
@@ -227,86 +184,81 @@ fn quoted(name: &str, value: &str) -> Vec<u8> {
     l
 }
 
-/// Produces the new file content from the old one and the configuration.
+/// Produces the new file content from the old one and the configuration:
+/// every directive of the table, in table order, in its row's form.
 pub fn rewrite_content(old: &[u8], config: &Config) -> Vec<u8> {
     let defaults = Config::default();
     let mut st = State::read(old);
-    for name in directive_names() {
-        let value = config.value_of(name).unwrap_or_default();
-        let default = defaults.value_of(name).unwrap_or_default();
+    for d in directives() {
+        let name = d.name;
+        let value = d.value(config);
+        let default = d.value(&defaults);
         let force = value != default;
-        match kind_of(name) {
-            Kind::Plain => st.rewrite_line(name, format!("{name} {value}").into_bytes(), force),
-            Kind::Memory => {
+        match d.rewrite {
+            Rewrite::Plain => st.rewrite_line(name, format!("{name} {value}").into_bytes(), force),
+            Rewrite::Memory => {
                 let v = value.parse::<u64>().map(format_memory).unwrap_or(value);
                 st.rewrite_line(name, format!("{name} {v}").into_bytes(), force);
             }
-            Kind::Str => st.rewrite_line(name, quoted(name, &value), force),
-            Kind::StrOrUnset => {
+            Rewrite::Str => st.rewrite_line(name, quoted(name, &value), force),
+            Rewrite::StrOrUnset => {
                 if value.is_empty() {
                     st.mark_processed(name);
                 } else {
                     st.rewrite_line(name, quoted(name, &value), true);
                 }
             }
-            Kind::Special => special(&mut st, name, config, &defaults, &value, force),
+            Rewrite::Bind => {
+                if !force {
+                    st.mark_processed(name);
+                } else if config.bind.is_empty() {
+                    st.rewrite_line(name, b"bind \"\"".to_vec(), true);
+                } else {
+                    st.rewrite_line(
+                        name,
+                        format!("bind {}", config.bind.join(" ")).into_bytes(),
+                        true,
+                    );
+                }
+            }
+            Rewrite::Save => {
+                if config.save.is_empty() {
+                    st.rewrite_line(name, b"save \"\"".to_vec(), true);
+                }
+                for (secs, changes) in &config.save {
+                    st.rewrite_line(name, format!("save {secs} {changes}").into_bytes(), true);
+                }
+                st.mark_processed(name);
+            }
+            // Always written, as the absolute working directory.
+            Rewrite::Dir => st.rewrite_line(name, quoted(name, &value), true),
+            Rewrite::OutputLimits => {
+                let classes = ["normal", "replica", "pubsub"];
+                for ((class, l), dl) in classes
+                    .iter()
+                    .zip(config.client_output_buffer_limit.0)
+                    .zip(defaults.client_output_buffer_limit.0)
+                {
+                    let line = format!(
+                        "{name} {class} {} {} {}",
+                        format_memory(l.hard),
+                        format_memory(l.soft),
+                        l.soft_seconds
+                    );
+                    st.rewrite_line(name, line.into_bytes(), l != dl);
+                }
+            }
+            Rewrite::Percentiles => {
+                let line = if value.is_empty() {
+                    format!("{name} \"\"")
+                } else {
+                    format!("{name} {value}")
+                };
+                st.rewrite_line(name, line.into_bytes(), true);
+            }
         }
     }
     st.content()
-}
-
-fn special(st: &mut State, name: &str, c: &Config, d: &Config, value: &str, force: bool) {
-    match name {
-        "bind" => {
-            if !force {
-                st.mark_processed(name);
-            } else if c.bind.is_empty() {
-                st.rewrite_line(name, b"bind \"\"".to_vec(), true);
-            } else {
-                st.rewrite_line(
-                    name,
-                    format!("bind {}", c.bind.join(" ")).into_bytes(),
-                    true,
-                );
-            }
-        }
-        "save" => {
-            if c.save.is_empty() {
-                st.rewrite_line(name, b"save \"\"".to_vec(), true);
-            }
-            for (secs, changes) in &c.save {
-                st.rewrite_line(name, format!("save {secs} {changes}").into_bytes(), true);
-            }
-            st.mark_processed(name);
-        }
-        // Always written, as the absolute working directory.
-        "dir" => st.rewrite_line(name, quoted(name, value), true),
-        "client-output-buffer-limit" => {
-            let names = ["normal", "replica", "pubsub"];
-            for ((class, l), dl) in names
-                .iter()
-                .zip(c.client_output_buffer_limit.0)
-                .zip(d.client_output_buffer_limit.0)
-            {
-                let line = format!(
-                    "{name} {class} {} {} {}",
-                    format_memory(l.hard),
-                    format_memory(l.soft),
-                    l.soft_seconds
-                );
-                st.rewrite_line(name, line.into_bytes(), l != dl);
-            }
-        }
-        "latency-tracking-info-percentiles" => {
-            let line = if value.is_empty() {
-                format!("{name} \"\"")
-            } else {
-                format!("{name} {value}")
-            };
-            st.rewrite_line(name, line.into_bytes(), true);
-        }
-        _ => st.rewrite_line(name, format!("{name} {value}").into_bytes(), force),
-    }
 }
 
 /// Rewrites the config file at `path` for `config`, atomically.

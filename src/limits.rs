@@ -190,36 +190,21 @@ pub(crate) fn is_loopback(ip: IpAddr) -> bool {
     }
 }
 
-/// CONFIG SET maxclients: a higher value needs a higher RLIMIT_NOFILE. If
-/// it cannot be had, the old configuration is restored and the error is
-/// Redis's (`updateMaxclients`).
-pub(crate) fn check_maxclients(
-    ctx: &mut crate::commands::Ctx<'_>,
-    old: &crate::config::Config,
-) -> Result<(), crate::error::CmdError> {
-    let want = ctx.core.config.maxclients;
-    if want <= old.maxclients {
-        return Ok(());
-    }
-    match adjust_open_files(want) {
-        FilesLimit::Enough | FilesLimit::Raised { .. } => Ok(()),
-        FilesLimit::Lowered { maxclients, .. } => {
-            ctx.core.config = old.clone();
-            Err(crate::error::CmdError::msg(format!("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with {maxclients}")))
-        }
-        FilesLimit::TooLow { .. } => {
-            ctx.core.config = old.clone();
-            Err(crate::error::CmdError::msg("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with 0".to_string()))
-        }
-    }
+/// CONFIG SET maxclients grew (its apply hook, Redis's
+/// `updateMaxclients`): a higher value needs a higher RLIMIT_NOFILE; if it
+/// cannot be had, Redis's reason.
+pub(crate) fn raise_for_maxclients(want: u32) -> Result<(), String> {
+    let can = match adjust_open_files(want) {
+        FilesLimit::Enough | FilesLimit::Raised { .. } => return Ok(()),
+        FilesLimit::Lowered { maxclients, .. } => maxclients,
+        FilesLimit::TooLow { .. } => 0,
+    };
+    Err(format!("The operating system is not able to handle the specified number of clients, try with {can}"))
 }
 
 /// CONFIG SET client-output-buffer-limit: every client's reply cap follows.
-pub(crate) fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>, old: &crate::config::Config) {
+pub(crate) fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>) {
     let limits = ctx.core.config.client_output_buffer_limit;
-    if limits == old.client_output_buffer_limit {
-        return;
-    }
     for c in ctx.clients.iter_mut() {
         c.reply
             .set_cap(limits.for_client(c.state.has(Flags::MONITOR)).hard_cap());

@@ -172,3 +172,63 @@ fn a_truncated_tail_is_cut_off_with_a_warning_naming_the_file_and_offset() {
         "{text}"
     );
 }
+
+#[test]
+fn config_set_appendfsync_reaches_the_aof_at_once() {
+    // Under everysec a failed fsync only refuses writes a second later; once
+    // CONFIG SET makes the policy `always`, the very next write is fsynced
+    // on the loop, fails, and stops the server unacknowledged.
+    let dir = TempDir::new("fsync-config-set");
+    let log = dir
+        .path()
+        .join("gostore.log")
+        .to_string_lossy()
+        .into_owned();
+    let mut srv = TestServer::gostore_in_env(
+        dir.path(),
+        &["--appendfsync", "everysec", "--logfile", &log],
+        &[("GOSTORE_FAULT", "aof-fsync:eio")],
+    );
+    let mut c = srv.raw_conn();
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "appendfsync", "always"]),
+        "+OK\r\n"
+    );
+    let r = c.try_cmd(&[b"SET", b"k", b"v"]);
+    assert!(r.is_err(), "no reply for a write not on disk: {r:?}");
+    assert_eq!(srv.wait(), Some(1));
+    assert!(
+        log_of(dir.path()).contains("when the AOF fsync policy is 'always'"),
+        "{}",
+        log_of(dir.path())
+    );
+}
+
+#[test]
+fn config_set_aof_timestamp_enabled_annotates_the_next_write() {
+    let dir = TempDir::new("aof-ts-config-set");
+    let srv = TestServer::gostore_in(dir.path(), &["--appendfsync", "always"]);
+    let mut c = srv.raw_conn();
+    assert_eq!(c.cmd_str(&["SET", "a", "1"]), "+OK\r\n");
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "aof-timestamp-enabled", "yes"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd_str(&["SET", "b", "2"]), "+OK\r\n");
+    let incr: Vec<u8> = std::fs::read_dir(dir.path().join("appendonlydir"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".incr.aof"))
+        .flat_map(|e| std::fs::read(e.path()).unwrap())
+        .collect();
+    let text = String::from_utf8_lossy(&incr);
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} in {text:?}"))
+    };
+    let ts = at("#TS:");
+    assert!(
+        at("$1\r\na\r\n") < ts && ts < at("$1\r\nb\r\n"),
+        "only the write after CONFIG SET is annotated: {text:?}"
+    );
+}

@@ -209,3 +209,66 @@ fn save_lines_in_the_file_and_on_the_command_line_add_up_as_in_redis() {
         );
     }
 }
+
+/// The replies of one client session, sent to a server at `port`.
+fn session(port: u16, cmds: &[&[&str]]) -> Vec<String> {
+    let mut c = common::resp::RawConn::connect(port);
+    cmds.iter().map(|cmd| c.cmd_str(cmd)).collect()
+}
+
+#[test]
+fn protected_configs_are_refused_by_default_as_redis_does() {
+    let target = TempDir::new("protected-target");
+    let t = target.path().to_string_lossy().into_owned();
+    let cmds: &[&[&str]] = &[
+        &["CONFIG", "SET", "dir", &t],
+        &["CONFIG", "SET", "dbfilename", "other.rdb"],
+        // Names are checked before any value: the protected one is named,
+        // not the bad number before it.
+        &["CONFIG", "SET", "hz", "abc", "dir", &t],
+        &["CONFIG", "SET", "enable-protected-configs", "yes"],
+        &["CONFIG", "SET", "enable-debug-command", "yes"],
+        &["CONFIG", "GET", "enable-protected-configs"],
+        &["CONFIG", "GET", "enable-debug-command"],
+        &["CONFIG", "GET", "hz"],
+    ];
+    let redis = TestServer::redis(&[]);
+    let gostore = TestServer::gostore(&[]);
+    let want = session(redis.port, cmds);
+    assert_eq!(
+        want[0],
+        "-ERR CONFIG SET failed (possibly related to argument 'dir') - can't set protected config\r\n"
+    );
+    assert_eq!(session(gostore.port, cmds), want);
+}
+
+#[test]
+fn enable_protected_configs_yes_or_local_lets_config_set_dir_move_as_redis_does() {
+    for access in ["yes", "local"] {
+        let target = TempDir::new("protected-target");
+        let t = std::fs::canonicalize(target.path())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let missing = format!("{t}/missing");
+        let cmds: &[&[&str]] = &[
+            &["CONFIG", "SET", "dir", &t],
+            &["CONFIG", "GET", "dir"],
+            &["CONFIG", "SET", "dir", &missing],
+            &["CONFIG", "GET", "dir"],
+            // A failure later in the same CONFIG SET moves back.
+            &["CONFIG", "SET", "dir", "/", "port", "99999"],
+            &["CONFIG", "GET", "dir"],
+            &["CONFIG", "SET", "dbfilename", "other.rdb"],
+            &["CONFIG", "GET", "dbfilename"],
+            &["CONFIG", "GET", "enable-protected-configs"],
+        ];
+        let args = ["--enable-protected-configs", access];
+        let redis = TestServer::redis(&args);
+        let gostore = TestServer::gostore(&args);
+        let want = session(redis.port, cmds);
+        assert_eq!(want[0], "+OK\r\n", "{access}");
+        assert!(want[1].contains(&t), "{want:?}");
+        assert_eq!(session(gostore.port, cmds), want, "{access}");
+    }
+}

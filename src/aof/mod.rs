@@ -37,7 +37,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Config, FsyncPolicy};
+use crate::config::{AofPolicy, Config, FsyncPolicy};
 use fsync::FsyncWorker;
 use manifest::{FileType, Manifest};
 use rewrite::{Rewrite, RewriteDone, RewriteStats};
@@ -142,7 +142,10 @@ pub struct Aof {
     /// `AOF_WAIT_REWRITE`): writes go to a temporary incr file that no
     /// manifest names yet.
     initial: bool,
-    policy: FsyncPolicy,
+    /// `appendfsync` and `aof-timestamp-enabled`: a handle to the
+    /// configuration's own values (`Config::aof_policy`), so CONFIG SET
+    /// changes what the next write does, with nothing to copy across.
+    policy: AofPolicy,
     dir: PathBuf,
     filename: String,
     manifest: Manifest,
@@ -169,7 +172,6 @@ pub struct Aof {
     last_error_log: Option<(i32, Instant)>,
     worker: Option<FsyncWorker>,
     wake: Wake,
-    timestamps: bool,
     last_ts: i64,
     /// Durations of the last writes and fsyncs, (latency event, ms), for
     /// the loop to hand to the latency monitor.
@@ -189,7 +191,7 @@ impl Aof {
         Aof {
             on: false,
             initial: false,
-            policy: config.appendfsync,
+            policy: config.aof_policy.share(),
             dir: config.aof_dir(),
             filename: config.appendfilename.clone(),
             manifest: Manifest::default(),
@@ -208,7 +210,6 @@ impl Aof {
             last_error_log: None,
             worker: None,
             wake,
-            timestamps: config.aof_timestamp_enabled,
             last_ts: 0,
             rw: Rewrite::Idle,
             rw_stats: RewriteStats::default(),
@@ -479,24 +480,18 @@ impl Aof {
 
     /// The fsync policy in force.
     pub fn policy(&self) -> FsyncPolicy {
-        self.policy
+        self.policy.fsync()
     }
 
-    /// Changes the fsync policy (CONFIG SET appendfsync).
-    pub(crate) fn set_policy(&mut self, p: FsyncPolicy) {
-        if p != self.policy && p != FsyncPolicy::Everysec {
+    /// After CONFIG SET appendfsync changed the policy (its apply hook).
+    pub fn policy_changed(&mut self) {
+        if self.policy.fsync() != FsyncPolicy::Everysec {
             // Only everysec retries background fsyncs: under `no` a stale
             // error would refuse writes forever, and `always` fsyncs itself.
             if let Some(w) = &self.worker {
                 w.clear_error();
             }
         }
-        self.policy = p;
-    }
-
-    /// Turns `#TS:` annotations on or off.
-    pub(crate) fn set_timestamps(&mut self, on: bool) {
-        self.timestamps = on;
     }
 
     /// Appends one encoded command (see `propagate`, the only caller,
@@ -506,7 +501,7 @@ impl Aof {
         if !self.logging() {
             return;
         }
-        if self.timestamps {
+        if self.policy.timestamps() {
             let now = crate::util::time::unix_ms() / 1000;
             if now != self.last_ts {
                 self.last_ts = now;
@@ -534,7 +529,7 @@ impl Aof {
         if !self.logging() {
             return u64::MAX;
         }
-        match self.policy {
+        match self.policy.fsync() {
             FsyncPolicy::Always => self.synced,
             _ => self.written,
         }
@@ -560,7 +555,7 @@ impl Aof {
     /// everysec (under `always` the loop fsyncs itself, and under `no` no
     /// one would retry it).
     fn fsync_errno(&self) -> Option<i32> {
-        if self.policy == FsyncPolicy::Everysec {
+        if self.policy.fsync() == FsyncPolicy::Everysec {
             self.worker.as_ref().and_then(|w| w.last_error())
         } else {
             None
@@ -602,7 +597,7 @@ impl Aof {
             return;
         }
         if self.buf.is_empty() {
-            match self.policy {
+            match self.policy.fsync() {
                 // Written earlier under another policy, not yet on disk.
                 FsyncPolicy::Always if self.synced < self.written => self.fsync_now(),
                 FsyncPolicy::Everysec => self.maybe_fsync_everysec(),
@@ -610,7 +605,7 @@ impl Aof {
             }
             return;
         }
-        if self.policy == FsyncPolicy::Everysec && !force && self.fsync_in_progress() {
+        if self.policy.fsync() == FsyncPolicy::Everysec && !force && self.fsync_in_progress() {
             // Redis's rule for a slow disk: a write(2) during fsync may block,
             // so wait for it, but not more than two seconds. Replies of the
             // commands in the buffer wait too.
@@ -643,7 +638,7 @@ impl Aof {
         if self.write_errno.take().is_some() {
             log::warn!("AOF write error looks solved, GoStore can write again.");
         }
-        match self.policy {
+        match self.policy.fsync() {
             FsyncPolicy::Always => self.fsync_now(),
             FsyncPolicy::Everysec => self.maybe_fsync_everysec(),
             FsyncPolicy::No => {}
@@ -667,7 +662,7 @@ impl Aof {
     }
 
     fn maybe_fsync_everysec(&mut self) {
-        if self.policy != FsyncPolicy::Everysec
+        if self.policy.fsync() != FsyncPolicy::Everysec
             || self.last_fsync.elapsed() < Duration::from_secs(1)
         {
             return;

@@ -327,7 +327,7 @@ impl Aof {
         BaseOptions {
             key_delay_us: cfg.rdb_key_save_delay,
             incremental_fsync: cfg.aof_rewrite_incremental_fsync,
-            timestamp: cfg.aof_timestamp_enabled,
+            timestamp: cfg.aof_timestamp_enabled(),
         }
     }
 
@@ -442,7 +442,7 @@ impl Aof {
     /// on the helper thread (everything written to it is covered by the
     /// `written` offset of this instant).
     fn switch_file(&mut self, file: File, next: Option<Manifest>) {
-        if self.policy == FsyncPolicy::Always && self.synced < self.written {
+        if self.policy() == FsyncPolicy::Always && self.synced < self.written {
             // Written under another policy: on disk before we move on.
             self.fsync_now();
         }

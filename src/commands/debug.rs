@@ -18,7 +18,6 @@
 use super::args::text;
 use super::Ctx;
 use crate::client::ClientState;
-use crate::config::ProtectedAction;
 use crate::core::Core;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
@@ -53,24 +52,7 @@ pub struct DebugState {
 
 /// Whether `client` may run DEBUG (Redis's `allowProtectedAction`).
 pub fn allowed(core: &Core, client: &ClientState) -> bool {
-    match core.config.enable_debug_command {
-        ProtectedAction::Yes => true,
-        ProtectedAction::No => false,
-        ProtectedAction::Local => is_local(client),
-    }
-}
-
-/// Redis's `islocalClient`: a Unix socket, or a peer of exactly 127.0.0.1
-/// or ::1.
-fn is_local(client: &ClientState) -> bool {
-    if client.has(crate::client::Flags::UNIX_SOCKET) {
-        return true;
-    }
-    let ip = client
-        .addr
-        .rsplit_once(':')
-        .map_or(client.addr.as_str(), |(ip, _)| ip);
-    ip == "127.0.0.1" || ip == "::1"
+    core.config.enable_debug_command.allows(client.is_local())
 }
 
 const HELP: &[&str] = &[

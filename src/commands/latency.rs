@@ -330,7 +330,7 @@ fn doctor(ctx: &Ctx<'_>) -> String {
     if a.disk_contention {
         out.push_str("- Try to lower the disk contention. This is often caused by other disk intensive processes running in the same computer (including other GoStore instances).\n");
     }
-    if a.relax_fsync && cfg.appendfsync == FsyncPolicy::Always {
+    if a.relax_fsync && cfg.appendfsync() == FsyncPolicy::Always {
         out.push_str("- Your fsync policy is set to 'always'. It is very hard to get good performances with such a setup, if possible try to relax the fsync policy to 'onesec'.\n");
     }
     if a.hz && cfg.hz < 100 {

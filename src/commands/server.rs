@@ -134,7 +134,8 @@ pub fn config_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// `CONFIG SET parameter value [parameter value ...]`: all or nothing.
+/// `CONFIG SET parameter value [parameter value ...]`: all or nothing
+/// (the directive table does the work: `config::config_set`).
 pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.len() % 2 != 0 {
         return Err(CmdError::Syntax);
@@ -148,64 +149,62 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.redact(3 + 2 * i);
         }
     }
-    let (next, changed) = ctx
-        .core
-        .config
-        .set(&pairs)
+    let local = ctx.client.is_local();
+    crate::config::config_set(&mut Live(ctx), &pairs, local)
         .map_err(|e| CmdError::msg(e.to_string()))?;
-    let old = std::mem::replace(&mut ctx.core.config, next);
-    // maxclients may need a higher RLIMIT_NOFILE (restores `old` on failure).
-    crate::limits::check_maxclients(ctx, &old)?;
-    // Side effects that can fail go first, so a failure leaves nothing changed.
-    let cfg = &ctx.core.config;
-    if (cfg.port != old.port || cfg.bind != old.bind)
-        && changed.iter().any(|c| *c == "port" || *c == "bind")
-    {
-        let (bind, port, backlog) = (cfg.bind.clone(), cfg.port, cfg.tcp_backlog);
-        if let Err(e) = ctx
-            .core
-            .listeners
-            .rebind(&bind, port, backlog, (&old.bind, old.port))
-        {
-            let arg = if changed.contains(&"bind") && old.bind != ctx.core.config.bind {
-                "bind"
-            } else {
-                "port"
-            };
-            ctx.core.config = old;
-            let why = if arg == "bind" {
-                "Failed to bind to specified addresses.".to_string()
-            } else {
-                format!("Unable to listen on this port: {e}")
-            };
-            return Err(CmdError::msg(format!(
-                "ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}"
-            )));
-        }
-    }
-    if ctx.core.config.appendonly != old.appendonly {
-        // As Redis: turning the AOF on starts with a rewrite.
-        if !ctx.core.config.appendonly {
-            ctx.core.aof.turn_off();
-        } else if ctx.core.aof.turn_on().is_err() {
-            ctx.core.config = old;
-            return Err(CmdError::Static("ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn on AOF. Check server logs."));
-        }
-    }
-    let cfg = &ctx.core.config;
-    if cfg.loglevel != old.loglevel {
-        crate::logging::set_level(cfg.loglevel);
-    }
-    let (policy, ts) = (cfg.appendfsync, cfg.aof_timestamp_enabled);
-    ctx.core.aof.set_policy(policy);
-    ctx.core.aof.set_timestamps(ts);
-    crate::limits::apply_output_limits(ctx, &old);
-    crate::evict::apply_config(&ctx.core.config);
-    if changed.contains(&"maxmemory") {
-        crate::evict::maxmemory_changed(ctx.core);
-    }
     ctx.reply.ok();
     Ok(())
+}
+
+/// The running server as CONFIG SET's apply hooks see it.
+struct Live<'c, 'a>(&'c mut Ctx<'a>);
+
+impl crate::config::Runtime for Live<'_, '_> {
+    fn config(&mut self) -> &mut crate::config::Config {
+        &mut self.0.core.config
+    }
+
+    fn rebind(&mut self, old_bind: &[String], old_port: u16) -> Result<(), String> {
+        let core = &mut *self.0.core;
+        let c = &core.config;
+        core.listeners
+            .rebind(&c.bind, c.port, c.tcp_backlog, (old_bind, old_port))
+            .map_err(|e| e.to_string())
+    }
+
+    fn set_appendonly(&mut self, on: bool) -> Result<(), String> {
+        let aof = &mut self.0.core.aof;
+        if on {
+            aof.turn_on()
+        } else {
+            aof.turn_off();
+            Ok(())
+        }
+    }
+
+    fn fsync_policy_changed(&mut self) {
+        self.0.core.aof.policy_changed();
+    }
+
+    fn loglevel_changed(&mut self) {
+        crate::logging::set_level(self.0.core.config.loglevel);
+    }
+
+    fn output_limits_changed(&mut self) {
+        crate::limits::apply_output_limits(self.0);
+    }
+
+    fn eviction_changed(&mut self) {
+        crate::evict::apply_config(&self.0.core.config);
+    }
+
+    fn maxmemory_changed(&mut self) {
+        crate::evict::maxmemory_changed(self.0.core);
+    }
+
+    fn maxclients_grew(&mut self) -> Result<(), String> {
+        crate::limits::raise_for_maxclients(self.0.core.config.maxclients)
+    }
 }
 
 /// `CONFIG REWRITE`: rewrites the config file in place (Redis's

@@ -203,6 +203,8 @@ pub struct Config {
     pub lfu_log_factor: u32,
     /// Minutes of idleness per LFU counter decrement (0 = never).
     pub lfu_decay_time: u32,
+    /// Keyspace event classes to publish (`crate::notify` flags; 0 = none).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -258,6 +260,7 @@ impl Default for Config {
             maxmemory_eviction_tenacity: 10,
             lfu_log_factor: 10,
             lfu_decay_time: 1,
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -971,6 +974,20 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.hash_max_listpack_value.to_string(),
         |c, a, _| {
             c.hash_max_listpack_value = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    // Redis's flag string, parsed and shown by notify.c's own functions
+    // (not a plain string: `KEA` reads back as `AKE`).
+    d!(
+        "notify-keyspace-events",
+        None,
+        Mutable,
+        Some(1),
+        |c| crate::notify::flags_to_string(c.notify_keyspace_events),
+        |c, a, _| {
+            c.notify_keyspace_events =
+                crate::notify::parse_flags(&a[0]).ok_or(crate::notify::INVALID_FLAGS)?;
             Ok(())
         }
     ),

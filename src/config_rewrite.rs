@@ -68,6 +68,7 @@ const KINDS: &[(&str, Kind)] = &[
     ("dbfilename", Kind::Str),
     ("appendfilename", Kind::Str),
     ("appenddirname", Kind::Str),
+    ("notify-keyspace-events", Kind::Str),
     ("proto-max-bulk-len", Kind::Memory),
     ("client-query-buffer-limit", Kind::Memory),
     ("maxmemory", Kind::Memory),

@@ -43,6 +43,7 @@ pub mod limits;
 pub mod listeners;
 pub mod logging;
 pub mod memory;
+pub mod notify;
 pub mod pause;
 pub mod propagate;
 pub mod resp;

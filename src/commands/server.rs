@@ -201,6 +201,7 @@ pub fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     ctx.core.aof.set_timestamps(ts);
     crate::limits::apply_output_limits(ctx, &old);
     crate::evict::apply_config(&ctx.core.config);
+    crate::notify::set_flags(ctx.core.config.notify_keyspace_events);
     if changed.contains(&"maxmemory") {
         crate::evict::maxmemory_changed(ctx.core);
     }

@@ -585,6 +585,9 @@ mod tests {
     fn an_evicted_key_is_signalled_then_notified_in_its_database() {
         use crate::db::hooks::Signal;
         use crate::notify::recorder;
+        let _guard = crate::db::dict::FREER_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         recorder::enable_all();
         recorder::take();
         let lazyfree = LazyFree::start().expect("lazyfree");

@@ -61,6 +61,9 @@ struct Harness {
     clients: Clients,
     redaction: Redaction,
     _poll: mio::Poll,
+    /// The lazyfree thread registers the process's bucket freer, which
+    /// tests hand around under this lock; dropped last, after `core`.
+    _freer_lock: std::sync::MutexGuard<'static, ()>,
 }
 
 impl Drop for Harness {
@@ -71,6 +74,9 @@ impl Drop for Harness {
 
 impl Harness {
     fn new() -> Harness {
+        let freer_lock = crate::db::dict::FREER_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         recorder::enable_all();
         // No TCP port; one Unix socket, since a server must listen somewhere.
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -121,6 +127,7 @@ impl Harness {
             clients: Clients::default(),
             redaction: Redaction::default(),
             _poll: poll,
+            _freer_lock: freer_lock,
         };
         recorder::take();
         h

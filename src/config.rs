@@ -208,6 +208,8 @@ pub struct Config {
     pub lfu_log_factor: u32,
     /// Minutes of idleness per LFU counter decrement (0 = never).
     pub lfu_decay_time: u32,
+    /// Keyspace event classes to publish (`crate::notify` flags; 0 = none).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -285,6 +287,7 @@ impl Config {
             maxmemory_eviction_tenacity: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
+            notify_keyspace_events: 0,
         }
     }
 
@@ -1468,6 +1471,24 @@ static DIRECTIVES: &[Directive] = &[
             Ok(())
         }
     ),
+    // Redis's flag string, parsed and shown by notify.c's own functions
+    // (not a plain string: `KEA` reads back as `AKE`).
+    d!(
+        "notify-keyspace-events",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "",
+        Rewrite::Str,
+        Some(&NOTIFY),
+        |c| crate::notify::flags_to_string(c.notify_keyspace_events),
+        |c, a, _| {
+            c.notify_keyspace_events =
+                crate::notify::parse_flags(&a[0]).ok_or(crate::notify::INVALID_FLAGS)?;
+            Ok(())
+        }
+    ),
 ];
 
 /// CONFIG SET's split of a multi-argument value, as Redis's `sdssplitlen`
@@ -1608,6 +1629,15 @@ static OUTPUT_LIMITS: Apply = Apply {
     id: "client-output-buffer-limit",
     run: |rt, _| {
         rt.output_limits_changed();
+        Ok(())
+    },
+};
+
+/// Keyspace notifications follow `notify-keyspace-events` at once.
+static NOTIFY: Apply = Apply {
+    id: "notify-keyspace-events",
+    run: |rt, _| {
+        crate::notify::set_flags(rt.config().notify_keyspace_events);
         Ok(())
     },
 };

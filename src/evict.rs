@@ -20,8 +20,8 @@
 //! `-OOM command not allowed when used memory > 'maxmemory'.`; reads and
 //! deletes still run.
 //!
-//! Each evicted key is written to the AOF as `DEL` and counted in
-//! `evicted_keys`. A value that is costly to free (a big hash, a big string)
+//! Each evicted key is written to the AOF as `DEL`, counted in
+//! `evicted_keys`, signalled (`Db::remove`) and notified as `evicted`. A value that is costly to free (a big hash, a big string)
 //! goes to the lazyfree thread; its estimated size counts as freed at once,
 //! so the loop does not evict more than it must while the thread catches up.
 //!
@@ -39,6 +39,7 @@ use crate::core::Core;
 use crate::db::{lru, Db};
 use crate::lazyfree::LazyFree;
 use crate::memory;
+use crate::notify;
 use crate::util::rand::Rng;
 
 /// What to delete when memory is over `maxmemory`.
@@ -564,18 +565,45 @@ fn pool_insert(pool: &mut [PoolEntry], idle: u64, key: &[u8], db: usize) {
 /// Deletes `key` from `db` and returns the bytes that frees: measured for
 /// what is freed here, estimated for a value handed to the lazyfree thread
 /// (which `not_counted_memory` leaves out until the thread is done).
+/// Signalled (by `Db::remove`), then event `evicted`, as Redis.
 fn delete(db: &mut Db, key: &[u8], lazyfree: &LazyFree) -> usize {
     let before = memory::used_memory();
     let Some(value) = db.remove(key) else {
         return 0;
     };
     let deferred = lazyfree.free_evicted(value);
-    before.saturating_sub(memory::used_memory()) + deferred
+    let freed = before.saturating_sub(memory::used_memory()) + deferred;
+    notify::notify_keyspace_event(notify::EVICTED, "evicted", key, db.id());
+    freed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_evicted_key_is_signalled_then_notified_in_its_database() {
+        use crate::db::hooks::Signal;
+        use crate::notify::recorder;
+        let _guard = crate::db::dict::FREER_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        recorder::enable_all();
+        recorder::take();
+        let lazyfree = LazyFree::start().expect("lazyfree");
+        let mut dbs = Db::numbered(2);
+        dbs[1].add(b"k", crate::db::value::Value::string(b"v"));
+        dbs[1].hooks.log.clear();
+        recorder::take();
+        delete(&mut dbs[1], b"k", &lazyfree);
+        assert_eq!(
+            recorder::take(),
+            [(notify::EVICTED, "evicted", b"k".to_vec(), 1)]
+        );
+        assert_eq!(dbs[1].hooks.log, [Signal::Key(b"k".to_vec())]);
+        delete(&mut dbs[1], b"k", &lazyfree);
+        assert_eq!(recorder::take(), [], "nothing evicted, nothing said");
+    }
 
     fn pool() -> Vec<PoolEntry> {
         vec![PoolEntry::default(); EVPOOL_SIZE]

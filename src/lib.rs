@@ -45,6 +45,7 @@ pub mod limits;
 pub(crate) mod listeners;
 pub mod logging;
 pub mod memory;
+pub(crate) mod notify;
 pub(crate) mod pause;
 pub(crate) mod propagate;
 pub mod resp;

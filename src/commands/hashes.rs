@@ -6,12 +6,18 @@
 //! checks in Redis's order, the replies and the AOF forms. Reads reply
 //! straight from the stored bytes. A hash whose last field goes is deleted,
 //! and a write never leaves an empty hash behind.
+//!
+//! Keyspace events are Redis's: `hset` (HSET, HMSET, HSETNX when it sets),
+//! `hdel` then `del` when the last field went, `hincrby`, `hincrbyfloat`;
+//! a hash created here is `new` (from `Db`). Each command changes the hash
+//! in place and signals the key once, when it changed something.
 
 use super::args::{self, is, ScanOpts};
 use super::Ctx;
 use crate::client::Flags;
 use crate::db::hash::Hash;
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, HASH};
 use crate::resp::parser::Args;
 use crate::resp::Reply;
 use crate::util::glob;
@@ -39,12 +45,15 @@ fn set_fields(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Result<i64, CmdError> {
         return Err(CmdError::Arity(ctx.spec.fullname));
     }
     let limits = ctx.hash_limits();
-    let h = ctx.db.hash_or_create(args.get(1), ctx.now_ms)?;
+    let key = args.get(1);
+    let h = ctx.db.hash_or_create(key, ctx.now_ms)?;
     h.prepare_for(args.iter_from(2).map(|a| a.len()), &limits);
     let mut created = 0;
     for i in (2..args.len()).step_by(2) {
         created += h.set(args.get(i), args.get(i + 1), &limits) as i64;
     }
+    ctx.db.signal_modified_key(key);
+    ctx.notify(HASH, "hset", key);
     ctx.dirty += (args.len() as u64 - 2) / 2;
     Ok(created)
 }
@@ -53,13 +62,16 @@ fn set_fields(ctx: &mut Ctx<'_>, args: &Args<'_>) -> Result<i64, CmdError> {
 pub fn hsetnx(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (field, value) = (args.get(2), args.get(3));
     let limits = ctx.hash_limits();
-    let h = ctx.db.hash_or_create(args.get(1), ctx.now_ms)?;
+    let key = args.get(1);
+    let h = ctx.db.hash_or_create(key, ctx.now_ms)?;
     if h.contains(field) {
         ctx.reply.int(0);
         return Ok(());
     }
     h.prepare_for([field.len(), value.len()], &limits);
     h.set(field, value, &limits);
+    ctx.db.signal_modified_key(key);
+    ctx.notify(HASH, "hset", key);
     ctx.reply.int(1);
     ctx.dirty += 1;
     Ok(())
@@ -111,7 +123,15 @@ pub fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     if emptied {
-        ctx.db.remove(key);
+        ctx.db.remove(key); // signals the key
+    } else if deleted > 0 {
+        ctx.db.signal_modified_key(key);
+    }
+    if deleted > 0 {
+        ctx.notify(HASH, "hdel", key);
+        if emptied {
+            ctx.notify(GENERIC, "del", key);
+        }
     }
     ctx.dirty += deleted as u64;
     ctx.reply.int(deleted);
@@ -180,9 +200,9 @@ fn get_all(ctx: &mut Ctx<'_>, args: &Args<'_>, fields: bool, values: bool) -> Cm
 /// `HINCRBY key field increment`: the new value.
 pub fn hincrby(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let incr = args::int(args.get(3))?;
-    let field = args.get(2);
+    let (key, field) = (args.get(1), args.get(2));
     let limits = ctx.hash_limits();
-    let h = ctx.db.hash_or_create(args.get(1), ctx.now_ms)?;
+    let h = ctx.db.hash_or_create(key, ctx.now_ms)?;
     // An error needs an existing field, so a hash created here is never left empty.
     let current = match h.get(field) {
         Some(v) => num::parse_i64(v).ok_or(CmdError::Static("ERR hash value is not an integer"))?,
@@ -193,6 +213,8 @@ pub fn hincrby(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     ))?;
     let mut buf = [0u8; num::MAX_I64_LEN];
     h.set(field, num::fmt_i64(value, &mut buf), &limits);
+    ctx.db.signal_modified_key(key);
+    ctx.notify(HASH, "hincrby", key);
     ctx.reply.int(value);
     ctx.dirty += 1;
     Ok(())
@@ -209,6 +231,8 @@ pub fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     // As in HINCRBY, only an existing field can fail.
     let value = num::long_double_incr(h.get(field), incr).map_err(float_incr_error)?;
     h.set(field, &value, &limits);
+    ctx.db.signal_modified_key(key);
+    ctx.notify(HASH, "hincrbyfloat", key);
     ctx.reply.bulk(&value);
     ctx.dirty += 1;
     ctx.propagate_as(&[b"HSET", key, field, &value]);

@@ -5,14 +5,24 @@
 //! Lookups follow Redis's flavours (see `db`): reads that count hits and
 //! touch the access clock (`get`), writes that touch without counting
 //! (`get_mut`, `exists`), and the `LOOKUP_NOTOUCH` reads (`peek`) of
-//! EXISTS, TYPE, TTL, OBJECT and SCAN TYPE. Expiry times go to the AOF as
+//! EXISTS, TYPE, TTL and SCAN TYPE, and OBJECT's (`peek_quiet`, no
+//! `keymiss`). Expiry times go to the AOF as
 //! absolute `PEXPIREAT`s, and an expire already in the past as the `DEL` it
 //! caused.
+//!
+//! Keyspace events are Redis's, all of class `g`: `del` for each key
+//! removed (DEL, UNLINK, an expire time already past), `rename_from` and
+//! `rename_to`, `move_from` (this database) and `move_to` (the other),
+//! `copy_to` (in the destination database), `expire`, `persist`. `Db`
+//! signals the keys and emits `new` for the key created by RENAME, MOVE and
+//! COPY, `keymiss` for the read lookups that miss (EXISTS, TYPE, TTL,
+//! TOUCH, COPY's source; not OBJECT's, as Redis's `LOOKUP_NONOTIFY`).
 
 use super::args::{self, is, ScanOpts};
 use super::Ctx;
 use crate::db::{lru, Db, LOADING_NOW};
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{notify_keyspace_event, GENERIC};
 use crate::resp::parser::Args;
 use crate::util::{glob, num};
 
@@ -50,6 +60,7 @@ fn del_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, lazy: bool) -> CmdResult {
             if lazy {
                 ctx.core.lazyfree.free_value(v);
             }
+            ctx.notify(GENERIC, "del", key);
             deleted += 1;
         }
     }
@@ -201,6 +212,8 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) -> CmdResult {
     if let Some(e) = ctx.db.take_entry(src) {
         ctx.db.put_entry(dst, e);
         ctx.dirty += 1;
+        ctx.notify(GENERIC, "rename_from", src);
+        ctx.notify(GENERIC, "rename_to", dst);
     }
     if nx {
         ctx.reply.int(1);
@@ -238,6 +251,8 @@ pub fn move_(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         d.put_entry(key, e);
     }
     ctx.dirty += 1;
+    ctx.notify(GENERIC, "move_from", key);
+    notify_keyspace_event(GENERIC, "move_to", key, dst);
     ctx.reply.int(1);
     Ok(())
 }
@@ -296,6 +311,7 @@ pub fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         );
     }
     ctx.dirty += 1;
+    notify_keyspace_event(GENERIC, "copy_to", dst, dst_db);
     ctx.reply.int(1);
     Ok(())
 }
@@ -413,12 +429,14 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, arg: ExpireArg) -> CmdResu
     if now != LOADING_NOW && when <= now {
         ctx.db.remove(key);
         ctx.dirty += 1;
+        ctx.notify(GENERIC, "del", key);
         ctx.propagate_as(&[b"DEL", key]);
         ctx.reply.int(1);
         return Ok(());
     }
     ctx.db.set_expire(key, when);
     ctx.dirty += 1;
+    ctx.notify(GENERIC, "expire", key);
     if arg != ExpireArg::UnixMillis {
         let mut buf = [0u8; num::MAX_I64_LEN];
         let mut argv: Vec<&[u8]> = Vec::with_capacity(args.len());
@@ -484,6 +502,7 @@ pub fn persist(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     if ctx.db.exists(key, ctx.now_ms) && ctx.db.persist(key) {
         ctx.dirty += 1;
+        ctx.notify(GENERIC, "persist", key);
         ctx.reply.int(1);
     } else {
         ctx.reply.int(0);
@@ -527,7 +546,7 @@ pub fn object_help(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 
 /// `OBJECT ENCODING key`: the encoding name, nil when missing.
 pub fn object_encoding(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    match ctx.db.peek(args.get(2), ctx.now_ms) {
+    match ctx.db.peek_quiet(args.get(2), ctx.now_ms) {
         Some((v, _)) => ctx.reply.bulk(v.encoding_name().as_bytes()),
         None => ctx.reply.null(),
     }
@@ -546,7 +565,7 @@ const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let cfg = &ctx.core.config;
     let sharing = cfg.maxmemory == 0 || !cfg.maxmemory_policy.tracks_access();
-    let Some((v, _)) = ctx.db.peek(args.get(2), ctx.now_ms) else {
+    let Some((v, _)) = ctx.db.peek_quiet(args.get(2), ctx.now_ms) else {
         ctx.reply.null();
         return Ok(());
     };
@@ -575,7 +594,7 @@ pub(crate) fn refcount(v: &crate::db::value::Value, sharing: bool) -> i64 {
 /// (its access clock); nil when missing.
 pub fn object_idletime(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let now = ctx.now_ms;
-    let Some((_, meta)) = ctx.db.peek(args.get(2), now) else {
+    let Some((_, meta)) = ctx.db.peek_quiet(args.get(2), now) else {
         ctx.reply.null();
         return Ok(());
     };
@@ -590,7 +609,7 @@ pub fn object_idletime(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `OBJECT FREQ key`: the LFU counter after its decay, which only an LFU
 /// maxmemory policy keeps (an error otherwise); nil when missing.
 pub fn object_freq(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let Some((_, meta)) = ctx.db.peek(args.get(2), ctx.now_ms) else {
+    let Some((_, meta)) = ctx.db.peek_quiet(args.get(2), ctx.now_ms) else {
         ctx.reply.null();
         return Ok(());
     };

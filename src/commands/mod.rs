@@ -12,6 +12,8 @@
 pub(crate) mod args;
 pub(crate) mod connection;
 pub(crate) mod debug;
+#[cfg(test)]
+mod events_tests;
 pub(crate) mod hashes;
 pub(crate) mod info;
 pub(crate) mod keys;
@@ -344,33 +346,36 @@ impl<'a> Ctx<'a> {
             .chain(self.after.iter_mut())
     }
 
-    /// Swaps the contents of two databases (SWAPDB).
+    /// Exchanges the keys of two databases (SWAPDB); each keeps its
+    /// number and hooks (`Db::swap_keyspace`).
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         if a == b {
             return;
         }
         let (lo, hi) = (a.min(b), a.max(b));
-        let db_index = self.db_index;
-        let take = |i: usize, this: &mut Self| -> Db {
-            let slot: &mut Db = if i == db_index {
-                &mut *this.db
-            } else {
-                this.other_db(i).expect("index checked by caller")
-            };
-            std::mem::take(slot)
+        let cur = self.db_index;
+        let (x, y): (&mut Db, &mut Db) = if lo == cur {
+            (&mut *self.db, &mut self.after[hi - cur - 1])
+        } else if hi == cur {
+            (&mut self.before[lo], &mut *self.db)
+        } else if hi < cur {
+            let (l, r) = self.before.split_at_mut(hi);
+            (&mut l[lo], &mut r[0])
+        } else if lo > cur {
+            let (l, r) = self.after.split_at_mut(hi - cur - 1);
+            (&mut l[lo - cur - 1], &mut r[0])
+        } else {
+            (&mut self.before[lo], &mut self.after[hi - cur - 1])
         };
-        let lo_db = take(lo, self);
-        let hi_db = take(hi, self);
-        let put = |i: usize, v: Db, this: &mut Self| {
-            let slot: &mut Db = if i == db_index {
-                &mut *this.db
-            } else {
-                this.other_db(i).expect("index checked by caller")
-            };
-            *slot = v;
-        };
-        put(lo, hi_db, self);
-        put(hi, lo_db, self);
+        Db::swap_keyspace(x, y);
+    }
+
+    /// Redis's `notifyKeyspaceEvent` for the selected database: event
+    /// `event` of `class` (`crate::notify`) on `key`. Call it after the
+    /// change, where Redis's command does.
+    #[inline]
+    pub fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
+        crate::notify::notify_keyspace_event(class, event, key, self.db_index);
     }
 
     /// Hides argument `i` (a password) from the slow log and MONITOR, as

@@ -13,12 +13,19 @@
 //! `SET key value PXAT ms` (or `PEXPIREAT` for GETEX), GETSET becomes SET,
 //! GETDEL becomes DEL, INCRBYFLOAT becomes `SET key value KEEPTTL`, and
 //! SET's GET arguments are dropped.
+//!
+//! Keyspace events are Redis's: `set` (SET and its variants, GETSET, MSET),
+//! `expire` after it for an expiry option, `append`, `setrange`, `incrby`
+//! (INCR, DECR, INCRBY, DECRBY), `incrbyfloat`, `del` (GETDEL, GETEX with a
+//! time already past), `expire` and `persist` (GETEX). In-place edits signal
+//! the key themselves; `Db` signals the rest.
 
 use super::args::{self, is};
 use super::Ctx;
 use crate::db::value::{StrEncoding, Value};
 use crate::db::LOADING_NOW;
 use crate::error::{CmdError, CmdResult};
+use crate::notify::{GENERIC, STRING};
 use crate::resp::parser::Args;
 use crate::util::num::{self, FloatIncrError};
 
@@ -208,8 +215,10 @@ fn set_generic(
     }
     ctx.db.set(key, Value::string(val), flags & KEEPTTL != 0);
     ctx.dirty += 1;
+    ctx.notify(STRING, "set", key);
     if let Some(ms) = when {
         ctx.db.set_expire(key, ms);
+        ctx.notify(GENERIC, "expire", key);
         let mut buf = [0u8; num::MAX_I64_LEN];
         let ms = num::fmt_i64(ms, &mut buf);
         ctx.propagate_as(&[b"SET", key, val, b"PXAT", ms]);
@@ -293,6 +302,7 @@ pub fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     if reply_get(ctx, key)? && ctx.db.remove(key).is_some() {
         ctx.dirty += 1;
+        ctx.notify(GENERIC, "del", key);
         ctx.propagate_as(&[b"DEL", key]);
     }
     Ok(())
@@ -332,11 +342,13 @@ fn getex_apply(ctx: &mut Ctx<'_>, key: &[u8], flags: u16, when: Option<i64>) {
         Some(ms) if absolute && now != LOADING_NOW && ms <= now => {
             ctx.db.remove(key);
             ctx.dirty += 1;
+            ctx.notify(GENERIC, "del", key);
             ctx.propagate_as(&[b"DEL", key]);
         }
         Some(ms) => {
             ctx.db.set_expire(key, ms);
             ctx.dirty += 1;
+            ctx.notify(GENERIC, "expire", key);
             let mut buf = [0u8; num::MAX_I64_LEN];
             let ms = num::fmt_i64(ms, &mut buf);
             ctx.propagate_as(&[b"PEXPIREAT", key, ms]);
@@ -344,6 +356,7 @@ fn getex_apply(ctx: &mut Ctx<'_>, key: &[u8], flags: u16, when: Option<i64>) {
         // PERSIST changes (and propagates) only when there was a TTL.
         None if flags & PERSIST != 0 && ctx.db.persist(key) => {
             ctx.dirty += 1;
+            ctx.notify(GENERIC, "persist", key);
             ctx.propagate_as(&[b"PERSIST", key]);
         }
         None => {}
@@ -356,6 +369,7 @@ pub fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     reply_get(ctx, key)?;
     ctx.db.set(key, Value::string(val), false);
     ctx.dirty += 1;
+    ctx.notify(STRING, "set", key);
     ctx.propagate_as(&[b"SET", key, val]);
     Ok(())
 }
@@ -389,8 +403,9 @@ fn mset_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) -> CmdResult {
         }
     }
     for j in (1..args.len()).step_by(2) {
-        ctx.db
-            .set(args.get(j), Value::string(args.get(j + 1)), false);
+        let key = args.get(j);
+        ctx.db.set(key, Value::string(args.get(j + 1)), false);
+        ctx.notify(STRING, "set", key);
     }
     ctx.dirty += (args.len() as u64 - 1) / 2;
     if nx {
@@ -425,14 +440,18 @@ pub fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         Some(v) => {
             let old = v.as_str().ok_or(CmdError::WrongType)?.len();
             check_string_length(limit, old as i64, val.len())?;
-            v.edit_str(|b| {
-                b.extend_from_slice(val);
-                b.len()
-            })
-            .ok_or(CmdError::WrongType)?
+            let len = v
+                .edit_str(|b| {
+                    b.extend_from_slice(val);
+                    b.len()
+                })
+                .ok_or(CmdError::WrongType)?;
+            ctx.db.signal_modified_key(key);
+            len
         }
     };
     ctx.dirty += 1;
+    ctx.notify(STRING, "append", key);
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -486,10 +505,13 @@ pub fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 return Ok(());
             }
             check_string_length(limit, offset, value.len())?;
-            v.edit_str(write).ok_or(CmdError::WrongType)?
+            let len = v.edit_str(write).ok_or(CmdError::WrongType)?;
+            ctx.db.signal_modified_key(key);
+            len
         }
     };
     ctx.dirty += 1;
+    ctx.notify(STRING, "setrange", key);
     ctx.reply.int(len as i64);
     Ok(())
 }
@@ -542,6 +564,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
             let old = num::parse_i64(s).ok_or(CmdError::NotInteger)?;
             let n = old.checked_add(by).ok_or(CmdError::Overflow)?;
             *v = Value::integer(n);
+            ctx.db.signal_modified_key(key);
             n
         }
         None => {
@@ -550,6 +573,7 @@ fn incr_decr(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(STRING, "incrby", key);
     ctx.reply.int(n);
     Ok(())
 }
@@ -595,6 +619,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             let s = v.as_str().ok_or(CmdError::WrongType)?;
             let new = num::long_double_incr(Some(s), by).map_err(to_err)?;
             *v = Value::string_encoded(&new, StrEncoding::Auto);
+            ctx.db.signal_modified_key(key);
             new
         }
         None => {
@@ -605,6 +630,7 @@ pub fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     };
     ctx.dirty += 1;
+    ctx.notify(STRING, "incrbyfloat", key);
     ctx.reply.bulk(&new);
     ctx.propagate_as(&[b"SET", key, &new, b"KEEPTTL"]);
     Ok(())

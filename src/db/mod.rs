@@ -10,18 +10,28 @@
 //! Lookups also keep each key's access clock (`lru`) in the key table node's
 //! `meta` word: reads and writes touch it (`get`, `get_mut`, `exists`,
 //! `set`...), while `peek` and `kind` (Redis's `LOOKUP_NOTOUCH`) do not.
+//!
+//! Every change is signalled to the database's `hooks` (WATCH and client
+//! tracking plug in there; see `hooks`), and the keyspace emits the events
+//! that happen below commands, as Redis's db.c does: `"new"` when a key is
+//! created (`add`, `set`, `put_entry`, `hash_or_create`), `"expired"` when
+//! expiry deletes one, `"keymiss"` when a read lookup (`get`, `peek`) finds
+//! none. Commands emit the rest (`crate::notify`).
 
 pub(crate) mod dict;
 pub(crate) mod expire;
 pub mod hash;
+pub(crate) mod hooks;
 pub(crate) mod lru;
 pub(crate) mod value;
 
 use dict::Dict;
 use hash::Hash;
+use hooks::KeyspaceHooks;
 use value::{Kind, Value};
 
 use crate::error::CmdError;
+use crate::notify::{self, notify_keyspace_event};
 use crate::util::rand::Rng;
 
 /// The clock value used while replaying the AOF: no key is expired.
@@ -66,12 +76,57 @@ pub struct Db {
     pub expires_cursor: u64,
     /// Counters.
     pub stats: DbStats,
+    /// The database's number and its change signals (WATCH and client
+    /// tracking plug in there).
+    pub hooks: KeyspaceHooks,
 }
 
 impl Db {
-    /// An empty database.
+    /// An empty database (number 0).
     pub fn new() -> Db {
         Db::default()
+    }
+
+    /// `n` empty databases, numbered from 0.
+    pub fn numbered(n: usize) -> Vec<Db> {
+        (0..n)
+            .map(|id| Db {
+                hooks: KeyspaceHooks::new(id),
+                ..Db::default()
+            })
+            .collect()
+    }
+
+    /// The database's number.
+    pub fn id(&self) -> usize {
+        self.hooks.id
+    }
+
+    /// Redis's `signalModifiedKey`: `key` changed. Whole-key changes signal
+    /// themselves; a handler that changed a value in place (through
+    /// `get_mut`, `get_hash_mut`, `hash_or_create`) calls this once it knows
+    /// it changed something.
+    #[inline]
+    pub fn signal_modified_key(&mut self, key: &[u8]) {
+        self.hooks.modified_key(key);
+    }
+
+    /// Redis's `signalFlushedDb`: every key is about to go (`take_all`
+    /// calls it before taking them).
+    pub fn signal_flushed_db(&mut self) {
+        self.hooks.flushed_db();
+    }
+
+    /// Exchanges the keys of two databases (Redis's `dbSwapDatabases`: the
+    /// keys, expiry times, and the expiry cycle's state), signalling both.
+    /// Each keeps its number, counters and hooks.
+    pub fn swap_keyspace(a: &mut Db, b: &mut Db) {
+        a.hooks.swapped_db();
+        b.hooks.swapped_db();
+        std::mem::swap(&mut a.dict, &mut b.dict);
+        std::mem::swap(&mut a.expires, &mut b.expires);
+        std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
+        std::mem::swap(&mut a.expires_cursor, &mut b.expires_cursor);
     }
 
     /// Number of keys.
@@ -112,16 +167,20 @@ impl Db {
         true
     }
 
-    /// Deletes a key whose TTL passed and queues its DEL for the AOF.
+    /// Deletes a key whose TTL passed and queues its DEL for the AOF
+    /// (Redis's `deleteExpiredKeyAndPropagate`: event `expired`, signal).
     pub(crate) fn delete_expired(&mut self, key: &[u8]) {
         self.expires.remove(key);
         self.dict.remove(key);
+        notify_keyspace_event(notify::EXPIRED, "expired", key, self.id());
+        self.signal_modified_key(key);
         self.expired.push(key.to_vec());
         self.stats.expired_keys += 1;
     }
 
     /// The value of `key` after lazy expiry, counting a hit or a miss and
-    /// touching its access clock (Redis's `lookupKeyRead`).
+    /// touching its access clock (Redis's `lookupKeyRead`; a miss is event
+    /// `keymiss`).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
         self.expire_if_needed(key, now);
         match self.dict.get_full_mut(key) {
@@ -132,6 +191,7 @@ impl Db {
             }
             None => {
                 self.stats.misses += 1;
+                notify_keyspace_event(notify::KEY_MISS, "keymiss", key, self.hooks.id);
                 None
             }
         }
@@ -148,8 +208,19 @@ impl Db {
 
     /// The value of `key` and its access clock, after lazy expiry and
     /// counting a hit or a miss, without touching the clock (Redis's
-    /// `LOOKUP_NOTOUCH` reads: EXISTS, TYPE, TTL, OBJECT, SCAN TYPE).
+    /// `LOOKUP_NOTOUCH` reads: EXISTS, TYPE, TTL, SCAN TYPE; a miss is event
+    /// `keymiss`).
     pub(crate) fn peek(&mut self, key: &[u8], now: i64) -> Option<(&Value, u32)> {
+        self.peek_with(key, now, true)
+    }
+
+    /// `peek` without the `keymiss` event (Redis's `LOOKUP_NONOTIFY`, which
+    /// OBJECT uses).
+    pub(crate) fn peek_quiet(&mut self, key: &[u8], now: i64) -> Option<(&Value, u32)> {
+        self.peek_with(key, now, false)
+    }
+
+    fn peek_with(&mut self, key: &[u8], now: i64, report_miss: bool) -> Option<(&Value, u32)> {
         self.expire_if_needed(key, now);
         match self.dict.get_full_mut(key) {
             Some((v, meta)) => {
@@ -158,6 +229,9 @@ impl Db {
             }
             None => {
                 self.stats.misses += 1;
+                if report_miss {
+                    notify_keyspace_event(notify::KEY_MISS, "keymiss", key, self.hooks.id);
+                }
                 None
             }
         }
@@ -203,7 +277,8 @@ impl Db {
         }
     }
 
-    /// The hash at `key`, created empty when missing; WRONGTYPE otherwise.
+    /// The hash at `key`, created empty when missing (event `new`);
+    /// WRONGTYPE otherwise. The caller signals its change.
     pub(crate) fn hash_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Hash, CmdError> {
         self.expire_if_needed(key, now);
         let v = if self.dict.contains_key(key) {
@@ -215,6 +290,7 @@ impl Db {
                 None => return Err(CmdError::WrongType),
             }
         } else {
+            notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
             self.dict
                 .insert_new(key, Value::hash(Hash::new()), lru::new_meta())
         };
@@ -222,8 +298,9 @@ impl Db {
     }
 
     /// Sets `key` to `value`, clearing its TTL unless `keep_ttl` (Redis's
-    /// `setKey`). The new value's access clock is now, as a new object's;
-    /// under LFU an existing key keeps its counter (`lru::overwrite`).
+    /// `setKey`: event `new` if the key is created; signalled). The new
+    /// value's access clock is now, as a new object's; under LFU an existing
+    /// key keeps its counter (`lru::overwrite`).
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         match self.dict.get_full_mut(key) {
             Some((slot, meta)) => {
@@ -231,21 +308,27 @@ impl Db {
                 lru::overwrite(meta);
             }
             None => {
+                notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
                 self.dict.insert_new(key, value, lru::new_meta());
             }
         }
         if !keep_ttl && !self.expires.is_empty() {
             self.expires.remove(key);
         }
+        self.signal_modified_key(key);
     }
 
-    /// Adds a key known to be absent.
+    /// Adds a key known to be absent (Redis's `dbAdd`: event `new`;
+    /// signalled).
     pub fn add(&mut self, key: &[u8], value: Value) {
+        notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
         self.dict.insert_new(key, value, lru::new_meta());
+        self.signal_modified_key(key);
     }
 
     /// Removes `key` whole: its value, access clock and expiry time (RENAME
     /// and MOVE carry all three to the new place with `put_entry`).
+    /// Signalled.
     pub(crate) fn take_entry(&mut self, key: &[u8]) -> Option<Entry> {
         let meta = self.dict.meta(key)?;
         let value = self.dict.remove(key)?;
@@ -254,6 +337,7 @@ impl Db {
         } else {
             self.expires.remove(key)
         };
+        self.signal_modified_key(key);
         Some(Entry {
             value,
             meta,
@@ -261,25 +345,35 @@ impl Db {
         })
     }
 
-    /// Adds a key known to be absent with its access clock and expiry time.
+    /// Adds a key known to be absent with its access clock and expiry time
+    /// (event `new`; signalled).
     pub(crate) fn put_entry(&mut self, key: &[u8], e: Entry) {
+        notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
         self.dict.insert_new(key, e.value, e.meta);
         if let Some(when) = e.expire {
-            self.set_expire(key, when);
+            self.store_expire(key, when);
         }
+        self.signal_modified_key(key);
     }
 
-    /// Removes `key` with its TTL; returns its value.
+    /// Removes `key` with its TTL; returns its value. Signalled when there
+    /// was one.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
         let v = self.dict.remove(key)?;
         if !self.expires.is_empty() {
             self.expires.remove(key);
         }
+        self.signal_modified_key(key);
         Some(v)
     }
 
-    /// Sets the expiry time of an existing key.
+    /// Sets the expiry time of an existing key. Signalled.
     pub(crate) fn set_expire(&mut self, key: &[u8], when_ms: i64) {
+        self.store_expire(key, when_ms);
+        self.signal_modified_key(key);
+    }
+
+    fn store_expire(&mut self, key: &[u8], when_ms: i64) {
         match self.expires.get_mut(key) {
             Some(w) => *w = when_ms,
             None => {
@@ -288,9 +382,14 @@ impl Db {
         }
     }
 
-    /// Removes the TTL of `key`; returns whether it had one.
+    /// Removes the TTL of `key`; returns whether it had one (then
+    /// signalled).
     pub fn persist(&mut self, key: &[u8]) -> bool {
-        self.expires.remove(key).is_some()
+        let had = self.expires.remove(key).is_some();
+        if had {
+            self.signal_modified_key(key);
+        }
+        had
     }
 
     /// A random live key (Redis's `dbRandomKey`): expired picks are deleted
@@ -305,9 +404,11 @@ impl Db {
         }
     }
 
-    /// Removes every key. Returns the old tables, so a caller may free them
-    /// elsewhere (FLUSHALL ASYNC).
+    /// Removes every key (signalled first, as Redis's `signalFlushedDb`).
+    /// Returns the old tables, so a caller may free them elsewhere
+    /// (FLUSHALL ASYNC).
     pub(crate) fn take_all(&mut self) -> (Dict<Value>, Dict<i64>) {
+        self.signal_flushed_db();
         self.avg_ttl = 0;
         self.expires_cursor = 0;
         (
@@ -324,9 +425,114 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
+    use super::hooks::Signal;
     use super::*;
+    use crate::notify::recorder;
 
     const NOW: i64 = 1_700_000_000_000;
+
+    fn signals(db: &mut Db) -> Vec<Signal> {
+        std::mem::take(&mut db.hooks.log)
+    }
+
+    fn key(k: &[u8]) -> Signal {
+        Signal::Key(k.to_vec())
+    }
+
+    #[test]
+    fn every_whole_key_change_signals_the_key_and_nothing_else_does() {
+        let mut db = Db::numbered(2).pop().expect("db 1");
+        assert_eq!(db.id(), 1);
+        db.add(b"a", Value::string(b"v"));
+        assert_eq!(signals(&mut db), [key(b"a")]);
+        db.set(b"a", Value::string(b"w"), false);
+        db.set(b"b", Value::string(b"w"), true);
+        assert_eq!(signals(&mut db), [key(b"a"), key(b"b")]);
+        db.set_expire(b"a", NOW + 1000);
+        assert_eq!(signals(&mut db), [key(b"a")]);
+        assert!(db.persist(b"a"));
+        assert!(!db.persist(b"a"), "no TTL left: no change, no signal");
+        assert_eq!(signals(&mut db), [key(b"a")]);
+        db.set_expire(b"a", NOW + 1000);
+        let e = db.take_entry(b"a").expect("entry");
+        assert!(db.take_entry(b"a").is_none());
+        db.put_entry(b"c", e);
+        assert_eq!(signals(&mut db), [key(b"a"), key(b"a"), key(b"c")]);
+        assert!(db.remove(b"c").is_some());
+        assert!(db.remove(b"c").is_none());
+        assert_eq!(signals(&mut db), [key(b"c")]);
+
+        // Lookups and in-place access change nothing by themselves.
+        let _ = db.get(b"b", NOW);
+        let _ = db.get(b"nokey", NOW);
+        let _ = db.peek(b"b", NOW);
+        let _ = db.get_mut(b"b", NOW);
+        assert!(db.exists(b"b", NOW));
+        let _ = db.hash_or_create(b"h", NOW);
+        assert_eq!(signals(&mut db), []);
+        db.signal_modified_key(b"h");
+        assert_eq!(signals(&mut db), [key(b"h")]);
+
+        // Expiry signals the key it deletes; a flush signals before the
+        // keys go (WATCH will look at them).
+        db.set_expire(b"b", NOW);
+        signals(&mut db);
+        assert!(db.get(b"b", NOW + 1).is_none());
+        assert_eq!(signals(&mut db), [key(b"b")]);
+        let (d, _) = db.take_all();
+        assert_eq!(d.len(), 1);
+        assert_eq!(signals(&mut db), [Signal::Flushed]);
+        assert_eq!(db.hooks.signals(), 13);
+    }
+
+    #[test]
+    fn swap_exchanges_keys_but_each_database_keeps_its_number_and_hooks() {
+        let mut dbs = Db::numbered(2);
+        dbs[0].add(b"zero", Value::string(b"v"));
+        dbs[0].set_expire(b"zero", NOW + 5);
+        dbs[1].add(b"one", Value::string(b"v"));
+        let (a, b) = dbs.split_at_mut(1);
+        Db::swap_keyspace(&mut a[0], &mut b[0]);
+        assert_eq!((dbs[0].id(), dbs[1].id()), (0, 1));
+        assert!(dbs[0].dict.contains_key(b"one") && dbs[1].dict.contains_key(b"zero"));
+        assert_eq!(dbs[1].expire_of(b"zero"), Some(NOW + 5));
+        for db in &mut dbs {
+            assert_eq!(signals(db).last(), Some(&Signal::Swapped));
+        }
+    }
+
+    #[test]
+    fn the_keyspace_emits_new_expired_and_keymiss_with_its_number() {
+        use crate::notify::{EXPIRED, KEY_MISS, NEW};
+        recorder::enable_all();
+        recorder::take();
+        let mut db = Db::numbered(4).pop().expect("db 3");
+        db.add(b"a", Value::string(b"v"));
+        db.set(b"a", Value::string(b"w"), false); // exists: no "new"
+        db.set(b"b", Value::string(b"w"), false);
+        let e = db.take_entry(b"b").expect("entry");
+        db.put_entry(b"c", e);
+        db.hash_or_create(b"h", NOW).expect("hash");
+        db.hash_or_create(b"h", NOW).expect("hash");
+        assert!(db.get(b"x", NOW).is_none());
+        assert!(db.peek(b"y", NOW).is_none());
+        assert!(db.peek_quiet(b"z", NOW).is_none());
+        assert!(db.get_mut(b"w", NOW).is_none(), "write lookups do not miss");
+        db.set_expire(b"a", NOW);
+        assert!(db.get(b"a", NOW + 1).is_none());
+        let got: Vec<(u32, &str, Vec<u8>, usize)> = recorder::take();
+        let want = [
+            (NEW, "new", b"a".to_vec(), 3),
+            (NEW, "new", b"b".to_vec(), 3),
+            (NEW, "new", b"c".to_vec(), 3),
+            (NEW, "new", b"h".to_vec(), 3),
+            (KEY_MISS, "keymiss", b"x".to_vec(), 3),
+            (KEY_MISS, "keymiss", b"y".to_vec(), 3),
+            (EXPIRED, "expired", b"a".to_vec(), 3),
+            (KEY_MISS, "keymiss", b"a".to_vec(), 3),
+        ];
+        assert_eq!(got, want);
+    }
 
     fn meta(db: &Db, key: &[u8]) -> u32 {
         db.dict.meta(key).expect("key present")

@@ -57,7 +57,7 @@ impl Server {
         crate::service::listening(&mut config);
         let mut rng = Rng::from_entropy();
         crate::util::hash::set_seed(rng.next_u64());
-        let dbs: Vec<Db> = (0..config.databases).map(|_| Db::new()).collect();
+        let dbs = Db::numbered(config.databases);
         let lazyfree = LazyFree::start()
             .map_err(|e| StartError::Io("Can't start the lazyfree thread".into(), e))?;
         let started_ms = unix_ms();
@@ -118,6 +118,7 @@ impl Server {
         commands.apply_renames(&config.renames);
         // Keys loaded from the AOF get LFU counters if an LFU policy is set.
         crate::evict::apply_config(&server.core.config);
+        crate::notify::set_flags(server.core.config.notify_keyspace_events);
         let maxmemory = server.core.config.maxmemory;
         if maxmemory > 0 && maxmemory < 1024 * 1024 {
             log::warn!("WARNING: You specified a maxmemory value that is less than 1MB (current value is {maxmemory} bytes). Are you sure this is what you really want?");

@@ -1,0 +1,581 @@
+//! Where commands signal keys and emit keyspace events: each command is run
+//! through `process_command` on a real `Core`, and the events delivered
+//! (`notify::recorder`) and the keys signalled (`Db::hooks`) are compared
+//! with Redis's. The expected events are what redis-server 7.0.15 publishes
+//! on `__keyevent@<db>__:<event>` for the same commands with
+//! `notify-keyspace-events AKEnm` (captured with `PSUBSCRIBE`); the class
+//! of each event name is Redis's (`CLASS_OF`).
+
+use std::sync::Arc;
+
+use super::{process_command, Exec, Redaction};
+use crate::aof::Aof;
+use crate::client::{ClientState, Clients};
+use crate::config::Config;
+use crate::core::{Core, Stats};
+use crate::db::hooks::Signal;
+use crate::db::Db;
+use crate::notify::{self, recorder};
+use crate::resp::parser::OwnedArgs;
+use crate::resp::Reply;
+
+/// Redis's class for each event name GoStore emits.
+const CLASS_OF: &[(&str, u32)] = &[
+    ("new", notify::NEW),
+    ("keymiss", notify::KEY_MISS),
+    ("expired", notify::EXPIRED),
+    ("evicted", notify::EVICTED),
+    ("set", notify::STRING),
+    ("append", notify::STRING),
+    ("setrange", notify::STRING),
+    ("incrby", notify::STRING),
+    ("incrbyfloat", notify::STRING),
+    ("hset", notify::HASH),
+    ("hdel", notify::HASH),
+    ("hincrby", notify::HASH),
+    ("hincrbyfloat", notify::HASH),
+    ("del", notify::GENERIC),
+    ("expire", notify::GENERIC),
+    ("persist", notify::GENERIC),
+    ("rename_from", notify::GENERIC),
+    ("rename_to", notify::GENERIC),
+    ("move_from", notify::GENERIC),
+    ("move_to", notify::GENERIC),
+    ("copy_to", notify::GENERIC),
+];
+
+fn class_of(event: &str) -> u32 {
+    CLASS_OF
+        .iter()
+        .find(|(n, _)| *n == event)
+        .map(|(_, c)| *c)
+        .unwrap_or_else(|| panic!("no class for event {event}"))
+}
+
+/// A server without clients' sockets: the keyspace, the core and one
+/// client.
+struct Harness {
+    dbs: Vec<Db>,
+    core: Core,
+    client: ClientState,
+    clients: Clients,
+    redaction: Redaction,
+    _poll: mio::Poll,
+    /// The lazyfree thread registers the process's bucket freer, which
+    /// tests hand around under this lock; dropped last, after `core`.
+    _freer_lock: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.core.config.unixsocket);
+    }
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let freer_lock = crate::db::dict::FREER_TEST_LOCK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        recorder::enable_all();
+        // No TCP port; one Unix socket, since a server must listen somewhere.
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sock =
+            std::env::temp_dir().join(format!("gostore-events-{}-{n}.sock", std::process::id()));
+        let config = Config {
+            port: 0,
+            unixsocket: sock.to_string_lossy().into_owned(),
+            appendonly: false,
+            ..Config::default()
+        };
+        let poll = mio::Poll::new().expect("poll");
+        let registry = poll.registry().try_clone().expect("registry");
+        let listeners = crate::listeners::Listeners::bind(&config, registry).expect("no sockets");
+        let mut rng = crate::util::rand::Rng::from_entropy();
+        let core = Core {
+            aof: Aof::new(&config, Arc::new(|| {})),
+            config,
+            config_file: None,
+            stats: Stats::default(),
+            commands: super::CommandTable::new(),
+            run_id: crate::core::new_run_id(&mut rng),
+            rng,
+            expire: Default::default(),
+            lazyfree: crate::lazyfree::LazyFree::start().expect("lazyfree"),
+            listeners,
+            started: std::time::Instant::now(),
+            started_ms: crate::util::time::unix_ms(),
+            next_client_id: 0,
+            dirty: 0,
+            lastsave: 0,
+            shutdown: None,
+            loading: false,
+            peak_memory: 0,
+            clock: Default::default(),
+            ops: Default::default(),
+            evict: crate::evict::Evictor::new(),
+            propagator: Default::default(),
+            blocked: Default::default(),
+        };
+        let mut client = ClientState::new(1, "test".into(), "test".into(), -1, false, 0, true);
+        client.db = 0;
+        let h = Harness {
+            dbs: Db::numbered(3),
+            core,
+            client,
+            clients: Clients::default(),
+            redaction: Redaction::default(),
+            _poll: poll,
+            _freer_lock: freer_lock,
+        };
+        recorder::take();
+        h
+    }
+
+    /// Runs one command; returns its reply.
+    fn run(&mut self, argv: &[&str]) -> String {
+        self.core.clock.refresh();
+        let mut reply = Reply::new();
+        let args = OwnedArgs::new(argv.iter().map(|a| a.as_bytes().to_vec()));
+        let mut x = Exec {
+            dbs: &mut self.dbs,
+            client: &mut self.client,
+            reply: &mut reply,
+            clients: &mut self.clients,
+            core: &mut self.core,
+            redaction: &mut self.redaction,
+        };
+        process_command(&mut x, &args.args());
+        String::from_utf8_lossy(reply.pending()).into_owned()
+    }
+
+    /// Runs a command line split on spaces.
+    fn cmd(&mut self, line: &str) -> String {
+        let argv: Vec<&str> = line.split(' ').collect();
+        self.run(&argv)
+    }
+
+    /// Events delivered since the last call: (event, key, db), each checked
+    /// to carry Redis's class for its name.
+    fn events(&mut self) -> Vec<(&'static str, String, usize)> {
+        recorder::take()
+            .into_iter()
+            .map(|(class, name, key, db)| {
+                assert_eq!(class, class_of(name), "class of {name}");
+                (name, String::from_utf8_lossy(&key).into_owned(), db)
+            })
+            .collect()
+    }
+
+    /// Keys signalled since the last call, per database (flushes and swaps
+    /// as `*flushed*` and `*swapped*`).
+    fn signals(&mut self) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        for db in &mut self.dbs {
+            for s in std::mem::take(&mut db.hooks.log) {
+                let what = match s {
+                    Signal::Key(k) => String::from_utf8_lossy(&k).into_owned(),
+                    Signal::Flushed => "*flushed*".into(),
+                    Signal::Swapped => "*swapped*".into(),
+                };
+                out.push((db.id(), what));
+            }
+        }
+        out
+    }
+
+    /// Clears what was recorded so far.
+    fn reset(&mut self) {
+        self.events();
+        self.signals();
+    }
+}
+
+/// Runs `(command, expected events in db 0)` steps in order.
+fn check(steps: &[(&str, &[(&str, &str)])]) {
+    let mut h = Harness::new();
+    for (line, want) in steps {
+        h.cmd(line);
+        let got = h.events();
+        let want: Vec<(&str, String, usize)> =
+            want.iter().map(|(e, k)| (*e, k.to_string(), 0)).collect();
+        assert_eq!(got, want, "events of `{line}`");
+    }
+}
+
+#[test]
+fn string_commands_emit_redis_s_events() {
+    check(&[
+        ("SET k v", &[("new", "k"), ("set", "k")]),
+        ("SET k v2 KEEPTTL", &[("set", "k")]),
+        ("SET k v NX", &[]),
+        ("SET k v XX", &[("set", "k")]),
+        ("SET k2 v XX", &[]),
+        ("SET k v PX 100000", &[("set", "k"), ("expire", "k")]),
+        (
+            "SET b 1 GET",
+            &[("keymiss", "b"), ("new", "b"), ("set", "b")],
+        ),
+        ("GET nokey", &[("keymiss", "nokey")]),
+        (
+            "GETSET nk new",
+            &[("keymiss", "nk"), ("new", "nk"), ("set", "nk")],
+        ),
+        ("GETSET nk newer", &[("set", "nk")]),
+        ("SETNX k x", &[]),
+        ("SETNX k4 x", &[("new", "k4"), ("set", "k4")]),
+        ("SETEX k 100 v", &[("set", "k"), ("expire", "k")]),
+        ("PSETEX k 100000 v", &[("set", "k"), ("expire", "k")]),
+        ("MSET a 1 b 2", &[("new", "a"), ("set", "a"), ("set", "b")]),
+        ("MSETNX a 1 c 3", &[]),
+        (
+            "MSETNX x 1 y 2",
+            &[("new", "x"), ("set", "x"), ("new", "y"), ("set", "y")],
+        ),
+        ("APPEND ap hello", &[("new", "ap"), ("append", "ap")]),
+        ("APPEND ap world", &[("append", "ap")]),
+        ("SETRANGE ap 0 X", &[("setrange", "ap")]),
+        ("SETRANGE r 2 ab", &[("new", "r"), ("setrange", "r")]),
+        ("STRLEN nokey", &[("keymiss", "nokey")]),
+        ("GETRANGE nokey 0 1", &[("keymiss", "nokey")]),
+        ("INCR n", &[("new", "n"), ("incrby", "n")]),
+        ("INCR n", &[("incrby", "n")]),
+        ("INCRBY n 5", &[("incrby", "n")]),
+        ("DECR n", &[("incrby", "n")]),
+        ("DECRBY n 2", &[("incrby", "n")]),
+        ("INCRBYFLOAT f 1.5", &[("new", "f"), ("incrbyfloat", "f")]),
+        ("INCRBYFLOAT f 1.5", &[("incrbyfloat", "f")]),
+        ("INCR ap", &[]),
+        ("INCRBYFLOAT ap 1", &[]),
+        ("GETDEL k", &[("del", "k")]),
+        ("GETDEL k", &[("keymiss", "k")]),
+        ("SET k v", &[("new", "k"), ("set", "k")]),
+        ("GETEX k", &[]),
+        ("GETEX k EX 100", &[("expire", "k")]),
+        ("GETEX k PERSIST", &[("persist", "k")]),
+        ("GETEX k PERSIST", &[]),
+        ("GETEX k PXAT 1", &[("del", "k")]),
+        ("GETEX nokey EX 10", &[("keymiss", "nokey")]),
+        ("MGET a zz", &[("keymiss", "zz")]),
+        ("LCS a zz", &[("keymiss", "zz")]),
+    ]);
+}
+
+#[test]
+fn setrange_with_nothing_to_write_and_wrong_types_emit_nothing() {
+    check(&[
+        ("SET k abc", &[("new", "k"), ("set", "k")]),
+        ("HSET h f v", &[("new", "h"), ("hset", "h")]),
+        ("APPEND h x", &[]),
+        ("SET h x GET", &[]),
+    ]);
+    // An empty value really is empty (the line splitter above cannot say so).
+    let mut h = Harness::new();
+    h.run(&["SET", "k", "abc"]);
+    h.reset();
+    assert_eq!(h.run(&["SETRANGE", "k", "0", ""]), ":3\r\n");
+    assert_eq!(h.run(&["SETRANGE", "nokey", "5", ""]), ":0\r\n");
+    assert_eq!(h.events(), []);
+    assert_eq!(h.signals(), []);
+}
+
+#[test]
+fn hash_commands_emit_redis_s_events() {
+    check(&[
+        ("HSET h f v", &[("new", "h"), ("hset", "h")]),
+        ("HSET h f v", &[("hset", "h")]),
+        ("HSET h f v2 g w", &[("hset", "h")]),
+        ("HMSET h f v", &[("hset", "h")]),
+        ("HSETNX h f v", &[]),
+        ("HSETNX h n v", &[("hset", "h")]),
+        ("HSETNX h2 n v", &[("new", "h2"), ("hset", "h2")]),
+        ("HGET nokey f", &[("keymiss", "nokey")]),
+        ("HGET h nofield", &[]),
+        ("HMGET nokey f", &[("keymiss", "nokey")]),
+        ("HGETALL nokey", &[("keymiss", "nokey")]),
+        ("HKEYS nokey", &[("keymiss", "nokey")]),
+        ("HVALS nokey", &[("keymiss", "nokey")]),
+        ("HLEN nokey", &[("keymiss", "nokey")]),
+        ("HEXISTS nokey f", &[("keymiss", "nokey")]),
+        ("HSTRLEN nokey f", &[("keymiss", "nokey")]),
+        ("HRANDFIELD nokey", &[("keymiss", "nokey")]),
+        ("HRANDFIELD nokey 2", &[("keymiss", "nokey")]),
+        ("HSCAN nokey 0", &[("keymiss", "nokey")]),
+        ("HDEL h nofield", &[]),
+        ("HDEL nokey f", &[]),
+        ("HDEL h f g", &[("hdel", "h")]),
+        ("HDEL h n", &[("hdel", "h"), ("del", "h")]),
+        ("HINCRBY h2 x 1", &[("hincrby", "h2")]),
+        ("HINCRBY h3 x 1", &[("new", "h3"), ("hincrby", "h3")]),
+        ("HINCRBYFLOAT h2 y 1.5", &[("hincrbyfloat", "h2")]),
+        (
+            "HINCRBYFLOAT h4 y 1.5",
+            &[("new", "h4"), ("hincrbyfloat", "h4")],
+        ),
+        ("HSET h2 s abc", &[("hset", "h2")]),
+        ("HINCRBY h2 s 1", &[]),
+        ("HINCRBYFLOAT h2 s 1", &[]),
+        ("SET str x", &[("new", "str"), ("set", "str")]),
+        ("HSET str f v", &[]),
+        ("HGET str f", &[]),
+    ]);
+}
+
+#[test]
+fn keyspace_commands_emit_redis_s_events() {
+    check(&[
+        ("SET a 1", &[("new", "a"), ("set", "a")]),
+        ("UNLINK a nokey", &[("del", "a")]),
+        ("EXISTS a nokey", &[("keymiss", "a"), ("keymiss", "nokey")]),
+        ("TYPE nokey", &[("keymiss", "nokey")]),
+        ("TTL nokey", &[("keymiss", "nokey")]),
+        ("PTTL nokey", &[("keymiss", "nokey")]),
+        ("EXPIRETIME nokey", &[("keymiss", "nokey")]),
+        ("OBJECT ENCODING nokey", &[]),
+        ("OBJECT FREQ nokey", &[]),
+        ("TOUCH nokey", &[("keymiss", "nokey")]),
+        ("SET a 1", &[("new", "a"), ("set", "a")]),
+        ("EXPIRE a 100", &[("expire", "a")]),
+        ("EXPIRE a 100 NX", &[]),
+        ("PEXPIRE a 100000", &[("expire", "a")]),
+        ("EXPIREAT a 99999999999", &[("expire", "a")]),
+        ("PEXPIREAT a 99999999999999", &[("expire", "a")]),
+        ("EXPIRE nokey 10", &[]),
+        ("PERSIST a", &[("persist", "a")]),
+        ("PERSIST a", &[]),
+        ("PERSIST nokey", &[]),
+        ("EXPIRE a -1", &[("del", "a")]),
+        ("SET a 1", &[("new", "a"), ("set", "a")]),
+        ("PEXPIREAT a 1", &[("del", "a")]),
+        ("DEL a b nokey", &[]),
+        ("SET a 1", &[("new", "a"), ("set", "a")]),
+        (
+            "RENAME a b",
+            &[("new", "b"), ("rename_from", "a"), ("rename_to", "b")],
+        ),
+        ("SET c 1", &[("new", "c"), ("set", "c")]),
+        (
+            "RENAME b c",
+            &[("new", "c"), ("rename_from", "b"), ("rename_to", "c")],
+        ),
+        (
+            "RENAMENX c d",
+            &[("new", "d"), ("rename_from", "c"), ("rename_to", "d")],
+        ),
+        ("SET e 1", &[("new", "e"), ("set", "e")]),
+        ("RENAMENX d e", &[]),
+        ("RENAME d d", &[]),
+        ("RENAME nokey x", &[]),
+        ("COPY e f", &[("new", "f"), ("copy_to", "f")]),
+        ("COPY e f", &[]),
+        ("COPY e f REPLACE", &[("new", "f"), ("copy_to", "f")]),
+        ("COPY nokey f", &[("keymiss", "nokey")]),
+        ("DEL e f d", &[("del", "e"), ("del", "f"), ("del", "d")]),
+        ("KEYS *", &[]),
+        ("SCAN 0", &[]),
+        ("RANDOMKEY", &[]),
+        ("DBSIZE", &[]),
+    ]);
+}
+
+#[test]
+fn move_and_copy_name_the_destination_database() {
+    let mut h = Harness::new();
+    h.cmd("SET a 1");
+    h.reset();
+    assert_eq!(h.cmd("MOVE a 1"), ":1\r\n");
+    assert_eq!(
+        h.events(),
+        [
+            ("new", "a".to_string(), 1),
+            ("move_from", "a".to_string(), 0),
+            ("move_to", "a".to_string(), 1),
+        ]
+    );
+    assert_eq!(h.signals(), [(0, "a".into()), (1, "a".into())]);
+    assert_eq!(h.cmd("MOVE a 1"), ":0\r\n");
+    h.cmd("SET a 1");
+    h.reset();
+    assert_eq!(h.cmd("MOVE a 1"), ":0\r\n");
+    assert_eq!(h.cmd("COPY a b DB 2"), ":1\r\n");
+    assert_eq!(
+        h.events(),
+        [("new", "b".to_string(), 2), ("copy_to", "b".to_string(), 2)]
+    );
+    assert_eq!(h.signals(), [(2, "b".into())]);
+}
+
+#[test]
+fn expiry_emits_expired_lazily_and_from_the_active_cycle() {
+    let mut h = Harness::new();
+    h.cmd("SET a 1");
+    h.cmd("SET b 1");
+    h.cmd("SET c 1");
+    for k in [&b"a"[..], b"b", b"c"] {
+        h.dbs[0].set_expire(k, 1); // long past
+    }
+    h.reset();
+    // A read finds it expired, then misses (as GETSET did in Redis).
+    assert_eq!(h.cmd("GET a"), "$-1\r\n");
+    assert_eq!(
+        h.events(),
+        [
+            ("expired", "a".to_string(), 0),
+            ("keymiss", "a".to_string(), 0)
+        ]
+    );
+    assert_eq!(h.signals(), [(0, "a".into())]);
+    // A write lookup: expired, then the command's own events.
+    h.cmd("SET b 2");
+    assert_eq!(
+        h.events(),
+        [
+            ("expired", "b".to_string(), 0),
+            ("new", "b".to_string(), 0),
+            ("set", "b".to_string(), 0),
+        ]
+    );
+    h.reset();
+    let now = crate::util::time::unix_ms();
+    crate::db::expire::active_expire_cycle(
+        &mut h.dbs,
+        &mut h.core.expire,
+        crate::db::expire::CycleKind::Slow,
+        now,
+        1,
+        10,
+    );
+    assert_eq!(h.events(), [("expired", "c".to_string(), 0)]);
+    assert_eq!(h.signals(), [(0, "c".into())]);
+}
+
+#[test]
+fn flush_and_swap_signal_whole_databases_and_emit_no_event() {
+    let mut h = Harness::new();
+    h.cmd("SET a 1");
+    h.reset();
+    h.cmd("SWAPDB 0 2");
+    assert_eq!(
+        h.signals(),
+        [(0, "*swapped*".into()), (2, "*swapped*".into())]
+    );
+    assert_eq!(h.dbs[2].id(), 2);
+    assert!(h.dbs[2].dict.contains_key(b"a"));
+    h.cmd("FLUSHDB");
+    assert_eq!(h.signals(), [(0, "*flushed*".into())]);
+    h.cmd("FLUSHALL");
+    assert_eq!(
+        h.signals(),
+        [
+            (0, "*flushed*".into()),
+            (1, "*flushed*".into()),
+            (2, "*flushed*".into())
+        ]
+    );
+    assert_eq!(h.events(), []);
+}
+
+#[test]
+fn commands_that_change_nothing_signal_nothing() {
+    let mut h = Harness::new();
+    for line in [
+        "SET s abc",
+        "SET t abc PX 100000",
+        "HSET h f v",
+        "SET e abc",
+    ] {
+        h.cmd(line);
+    }
+    h.reset();
+    // Each of these leaves the dataset as it was: WATCH must not see them.
+    for line in [
+        "GET s",
+        "GET nokey",
+        "MGET s t nokey",
+        "SET s x NX",
+        "SET nokey x XX",
+        "SETNX s x",
+        "MSETNX s 1 other 2",
+        "GETEX s",
+        "GETEX s PERSIST",
+        "GETDEL nokey",
+        "INCR s",
+        "INCRBYFLOAT s 1",
+        "HSET s f v",
+        "HSETNX h f other",
+        "HDEL h nofield",
+        "HDEL nokey f",
+        "HINCRBY h f 1",
+        "DEL nokey",
+        "UNLINK nokey",
+        "EXISTS s nokey",
+        "TYPE s",
+        "TTL t",
+        "TOUCH s",
+        "EXPIRE nokey 10",
+        "EXPIRE t 10 NX",
+        "EXPIRE s 10 XX",
+        "EXPIRE t 1 GT",
+        "PERSIST s",
+        "PERSIST nokey",
+        "RENAME s s",
+        "RENAMENX s e",
+        "RENAME nokey x",
+        "MOVE nokey 1",
+        "COPY s e",
+        "COPY nokey x",
+        "OBJECT ENCODING s",
+        "HGETALL h",
+        "SCAN 0",
+        "KEYS *",
+        "RANDOMKEY",
+    ] {
+        h.cmd(line);
+        assert_eq!(h.signals(), [], "`{line}` signalled");
+    }
+}
+
+#[test]
+fn commands_that_change_a_key_signal_it() {
+    let mut h = Harness::new();
+    h.cmd("SET s 1");
+    h.cmd("HSET h f v g w");
+    h.reset();
+    for (line, keys) in [
+        ("APPEND s 2", &["s"][..]),
+        ("SETRANGE s 0 3", &["s"]),
+        ("INCR s", &["s"]),
+        ("INCRBYFLOAT s 1.5", &["s"]),
+        ("HSET h f x", &["h"]),
+        ("HSETNX h n v", &["h"]),
+        ("HINCRBY h i 1", &["h"]),
+        ("HINCRBYFLOAT h i 1", &["h"]),
+        ("HDEL h f", &["h"]),
+        ("PERSIST s", &[]),
+        ("EXPIRE s 100", &["s"]),
+        ("PERSIST s", &["s"]),
+        ("GETEX s EX 100", &["s"]),
+        ("GETEX s PERSIST", &["s"]),
+        ("DEL s nokey", &["s"]),
+    ] {
+        h.cmd(line);
+        let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();
+        assert_eq!(got, keys, "`{line}`");
+    }
+}
+
+#[test]
+fn nothing_is_delivered_while_the_classes_are_off() {
+    // Which classes pass is `notify::wanted` (its own tests); here: the
+    // events of a command carry classes that `A` selects and `$`/`g` split.
+    let a = notify::parse_flags(b"A").expect("flags");
+    for (name, class) in CLASS_OF {
+        let in_a = !matches!(*name, "new" | "keymiss");
+        assert_eq!(notify::wanted(a, *class), in_a, "{name}");
+    }
+    let strings_only = notify::parse_flags(b"$K").expect("flags");
+    assert!(notify::wanted(strings_only, class_of("set")));
+    assert!(!notify::wanted(strings_only, class_of("del")));
+    assert!(!notify::wanted(strings_only, class_of("hset")));
+}

@@ -21,7 +21,7 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use crate::db::value::Kind;
+use crate::db::value::{Value, ValueRef};
 use crate::db::Db;
 use crate::util::num::{fmt_i64, MAX_I64_LEN};
 
@@ -148,44 +148,7 @@ pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u
         w.bulk_i64(i as i64)?;
         for (key, value) in db.dict.iter() {
             let expire = db.expire_of(key);
-            match value.kind() {
-                Kind::Str => {
-                    let s = value.as_str().unwrap_or_default();
-                    if expire.is_none() {
-                        batch.push((key, s));
-                        if batch.len() == ITEMS_PER_CMD {
-                            write_mset(&mut w, &mut batch)?;
-                        }
-                    } else {
-                        w.header(b'*', 3);
-                        w.bulk(b"SET")?;
-                        w.bulk(key)?;
-                        w.bulk(s)?;
-                    }
-                }
-                Kind::Hash => {
-                    if let Some(h) = value.as_hash() {
-                        let mut left = h.len();
-                        let mut in_cmd = 0;
-                        for (f, v) in h.iter() {
-                            if in_cmd == 0 {
-                                let n = left.min(ITEMS_PER_CMD);
-                                w.header(b'*', 2 + 2 * n);
-                                w.bulk(b"HSET")?;
-                                w.bulk(key)?;
-                            }
-                            w.bulk(f)?;
-                            w.bulk(v)?;
-                            left -= 1;
-                            in_cmd += 1;
-                            if in_cmd == ITEMS_PER_CMD {
-                                in_cmd = 0;
-                            }
-                            w.maybe_flush()?;
-                        }
-                    }
-                }
-            }
+            write_value(&mut w, &mut batch, key, value, expire.is_some())?;
             if let Some(when) = expire {
                 w.header(b'*', 3);
                 w.bulk(b"PEXPIREAT")?;
@@ -199,6 +162,52 @@ pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u
         write_mset(&mut w, &mut batch)?;
     }
     w.finish()
+}
+
+/// The commands that recreate `key` holding `value` (its TTL aside). A
+/// string without a TTL joins `batch`, for one MSET per `ITEMS_PER_CMD`.
+fn write_value<'a>(
+    w: &mut BaseWriter,
+    batch: &mut Vec<(&'a [u8], &'a [u8])>,
+    key: &'a [u8],
+    value: &'a Value,
+    has_ttl: bool,
+) -> io::Result<()> {
+    match value.view() {
+        ValueRef::Str(s) if !has_ttl => {
+            batch.push((key, s));
+            if batch.len() == ITEMS_PER_CMD {
+                write_mset(w, batch)?;
+            }
+        }
+        ValueRef::Str(s) => {
+            w.header(b'*', 3);
+            w.bulk(b"SET")?;
+            w.bulk(key)?;
+            w.bulk(s)?;
+        }
+        ValueRef::Hash(h) => {
+            let mut left = h.len();
+            let mut in_cmd = 0;
+            for (f, v) in h.iter() {
+                if in_cmd == 0 {
+                    let n = left.min(ITEMS_PER_CMD);
+                    w.header(b'*', 2 + 2 * n);
+                    w.bulk(b"HSET")?;
+                    w.bulk(key)?;
+                }
+                w.bulk(f)?;
+                w.bulk(v)?;
+                left -= 1;
+                in_cmd += 1;
+                if in_cmd == ITEMS_PER_CMD {
+                    in_cmd = 0;
+                }
+                w.maybe_flush()?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn write_mset(w: &mut BaseWriter, batch: &mut Vec<(&[u8], &[u8])>) -> io::Result<()> {

@@ -11,6 +11,7 @@
 
 use super::args::{self, is, ScanOpts};
 use super::Ctx;
+use crate::db::value::{StrEncoding, ValueRef};
 use crate::db::{lru, Db, LOADING_NOW};
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
@@ -550,12 +551,15 @@ pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.reply.null();
         return Ok(());
     };
+    // Only small `int` strings are shared objects in Redis.
     let shared = sharing
-        && v.kind() == crate::db::value::Kind::Str
-        && v.str_encoding() == crate::db::value::StrEncoding::Int
-        && v.as_str()
-            .and_then(num::parse_i64)
-            .is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n));
+        && match v.view() {
+            ValueRef::Str(s) => {
+                v.str_encoding() == Some(StrEncoding::Int)
+                    && num::parse_i64(s).is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n))
+            }
+            ValueRef::Hash(_) => false,
+        };
     ctx.reply.int(if shared { OBJ_SHARED_REFCOUNT } else { 1 });
     Ok(())
 }

@@ -36,8 +36,8 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::commands::encode_command;
 use crate::config::{Config, FsyncPolicy};
+use crate::resp::encode;
 use crate::resp::parser::Args;
 use fsync::FsyncWorker;
 use manifest::{FileType, Manifest};
@@ -507,7 +507,7 @@ impl Aof {
         if self.selected_db != Some(db) {
             let mut tmp = [0u8; crate::util::num::MAX_I64_LEN];
             let n = crate::util::num::fmt_i64(db as i64, &mut tmp);
-            encode_command(&mut self.buf, [&b"SELECT"[..], n].into_iter());
+            encode::command(&mut self.buf, [&b"SELECT"[..], n].into_iter());
             self.selected_db = Some(db);
         }
     }
@@ -519,7 +519,7 @@ impl Aof {
         }
         self.prepare(db);
         let n = args.len();
-        encode_command(&mut self.buf, (0..n).map(|i| args.get(i)));
+        encode::command(&mut self.buf, (0..n).map(|i| args.get(i)));
     }
 
     /// Appends commands already in RESP form.
@@ -537,7 +537,7 @@ impl Aof {
             return;
         }
         self.prepare(db);
-        encode_command(&mut self.buf, [&b"DEL"[..], key].into_iter());
+        encode::command(&mut self.buf, [&b"DEL"[..], key].into_iter());
     }
 
     /// The offset just past everything fed so far.

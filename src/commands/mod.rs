@@ -32,6 +32,7 @@ use crate::core::Core;
 use crate::db::hash::HashLimits;
 use crate::db::Db;
 use crate::error::CmdError;
+use crate::resp::encode;
 use crate::resp::parser::Args;
 use crate::resp::Reply;
 
@@ -268,21 +269,6 @@ impl Propagation {
     }
 }
 
-/// Appends `argv` as a RESP array to `out` (the AOF's format).
-pub fn encode_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
-    let mut tmp = [0u8; crate::util::num::MAX_I64_LEN];
-    out.push(b'*');
-    out.extend_from_slice(crate::util::num::fmt_i64(argv.len() as i64, &mut tmp));
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(crate::util::num::fmt_i64(a.len() as i64, &mut tmp));
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
 /// All a handler may touch.
 pub struct Ctx<'a> {
     /// The client's selected database.
@@ -396,7 +382,7 @@ impl<'a> Ctx<'a> {
             self.prop.buf.clear();
             self.prop.mode = PropagateMode::Rewritten;
         }
-        encode_command(&mut self.prop.buf, argv.iter().copied());
+        encode::command(&mut self.prop.buf, argv.iter().copied());
     }
 }
 
@@ -600,7 +586,7 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
                         x.core.aof.feed_args(db_index, args)
                     } else {
                         x.prop.buf.clear();
-                        encode_command(
+                        encode::command(
                             &mut x.prop.buf,
                             std::iter::once(original.as_bytes())
                                 .chain(args.iter_from(1))

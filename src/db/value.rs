@@ -18,7 +18,7 @@
 //! does not compile until each of those places handles it.
 //!
 //! **To add a kind** (list, set, zset, stream):
-//! 1. Here: a `Rep` variant (its tag bits follow from its discriminant) and
+//! 1. Here: a `Rep` variant (its tag bits are its discriminant, below 16) and
 //!    its arm in `Value::rep`, the tag decoder (the one arm the compiler
 //!    cannot ask for: the unit test `every_rep_round_trips` does); a `Kind`
 //!    variant; a `ValueRef` variant; a constructor like `Value::hash` and
@@ -26,12 +26,12 @@
 //! 2. Then the compiler points at every place to complete: in this module
 //!    `view`, `kind`, `Kind::name` (TYPE and SCAN TYPE), `encoding_name`
 //!    (OBJECT ENCODING), `heap_bytes`, `str_encoding`, `edit_str`, `as_str`,
-//!    `as_hash*`, `Drop`, `Clone` (COPY, and values read by the rewrite) and
-//!    `Debug`; outside it `memory::value_size` (MEMORY USAGE and the
-//!    lazy-free byte estimate), `lazyfree::free_effort` and
-//!    `lazyfree::big_buffer` (lazy-free effort), `aof::snapshot`'s
-//!    `write_value` (the rewrite's emission) and `commands::keys`
-//!    `object_refcount` (OBJECT REFCOUNT's shared integers).
+//!    `as_hash*`, `Drop`, `Clone` (COPY) and `Debug`; outside it
+//!    `memory::value_size` (MEMORY USAGE and the lazy-free byte estimate),
+//!    `lazyfree::free_effort` and `lazyfree::big_buffer` (lazy-free
+//!    effort), `aof::snapshot`'s `write_value` (the rewrite's emission) and
+//!    `commands::keys` `object_refcount` (OBJECT REFCOUNT's shared
+//!    integers).
 
 use std::mem::ManuallyDrop;
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::db::dict::Dict;
-use crate::db::value::Value;
+use crate::db::value::{Value, ValueRef};
 
 /// Values freed in place below this effort: freeing them is as cheap as
 /// sending them (Redis's `LAZYFREE_THRESHOLD`).
@@ -28,9 +28,20 @@ pub const LAZYFREE_BIG_BYTES: usize = 1 << 20;
 /// `lazyfreeGetFreeEffort`): a hash's table size, 1 for anything stored in
 /// one or two allocations (strings, packed hashes).
 pub fn free_effort(v: &Value) -> usize {
-    match v.as_hash() {
-        Some(h) if !h.is_packed() => h.len(),
-        _ => 1,
+    match v.view() {
+        ValueRef::Str(_) => 1,
+        ValueRef::Hash(h) if h.is_packed() => 1,
+        ValueRef::Hash(h) => h.len(),
+    }
+}
+
+/// Whether `v` holds one buffer of at least `LAZYFREE_BIG_BYTES` (a long
+/// string), whose pages cost time to give back.
+fn big_buffer(v: &Value) -> bool {
+    match v.view() {
+        ValueRef::Str(s) => s.len() >= LAZYFREE_BIG_BYTES,
+        // A hash's cost is what free_effort counts.
+        ValueRef::Hash(_) => false,
     }
 }
 
@@ -138,8 +149,7 @@ impl LazyFree {
     /// here otherwise. Returns the bytes handed to the thread (estimated,
     /// as MEMORY USAGE would), 0 when freed here.
     pub fn free_evicted(&self, v: Value) -> usize {
-        let big_string = v.as_str().is_some_and(|s| s.len() >= LAZYFREE_BIG_BYTES);
-        if free_effort(&v) > LAZYFREE_THRESHOLD || big_string {
+        if free_effort(&v) > LAZYFREE_THRESHOLD || big_buffer(&v) {
             let bytes = crate::memory::value_size(&v, crate::memory::DEFAULT_SAMPLES);
             self.send(Garbage::Value(v, bytes));
             bytes

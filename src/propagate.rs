@@ -21,7 +21,7 @@
 //! preceded by a `SELECT`.
 
 use crate::aof::Aof;
-use crate::commands::encode_command;
+use crate::resp::encode::command as encode_command;
 
 /// Pending operations and the consumers' stream state.
 #[derive(Debug, Default)]

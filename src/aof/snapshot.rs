@@ -21,8 +21,9 @@ use std::io::{self, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use crate::db::value::Kind;
+use crate::db::value::{Value, ValueRef};
 use crate::db::Db;
+use crate::resp::encode;
 use crate::util::num::{fmt_i64, MAX_I64_LEN};
 
 /// Fields, keys or values per variadic command (Redis's
@@ -49,7 +50,8 @@ pub struct BaseOptions {
     pub timestamp: bool,
 }
 
-/// A buffered writer of RESP commands to a file.
+/// A buffered writer of RESP commands to a file (the bytes come from
+/// `resp::encode`).
 struct BaseWriter {
     file: File,
     buf: Vec<u8>,
@@ -59,32 +61,27 @@ struct BaseWriter {
 }
 
 impl BaseWriter {
-    fn header(&mut self, prefix: u8, n: usize) {
-        let mut tmp = [0u8; MAX_I64_LEN];
-        self.buf.push(prefix);
-        self.buf.extend_from_slice(fmt_i64(n as i64, &mut tmp));
-        self.buf.extend_from_slice(b"\r\n");
+    /// The header of a command of `n` arguments.
+    fn array_len(&mut self, n: usize) {
+        encode::array_len(&mut self.buf, n);
     }
 
     fn bulk(&mut self, b: &[u8]) -> io::Result<()> {
-        self.header(b'$', b.len());
-        if b.len() >= DIRECT_WRITE {
-            self.flush()?;
-            self.write_out(b)?;
-        } else {
-            self.buf.extend_from_slice(b);
+        if b.len() < DIRECT_WRITE {
+            encode::bulk(&mut self.buf, b);
+            return Ok(());
         }
-        self.buf.extend_from_slice(b"\r\n");
+        // A long value goes from the dataset to the file without a copy:
+        // the bulk's header, then the value, then its CRLF.
+        encode::header(&mut self.buf, encode::prefix::BULK, b.len() as i64);
+        self.flush()?;
+        self.write_out(b)?;
+        self.buf.extend_from_slice(encode::CRLF);
         Ok(())
     }
 
-    fn bulk_i64(&mut self, v: i64) -> io::Result<()> {
-        let mut tmp = [0u8; MAX_I64_LEN];
-        let s = fmt_i64(v, &mut tmp);
-        self.header(b'$', s.len());
-        self.buf.extend_from_slice(s);
-        self.buf.extend_from_slice(b"\r\n");
-        Ok(())
+    fn bulk_i64(&mut self, v: i64) {
+        encode::bulk_i64(&mut self.buf, v);
     }
 
     fn maybe_flush(&mut self) -> io::Result<()> {
@@ -143,54 +140,17 @@ pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u
         if db.is_empty() {
             continue;
         }
-        w.header(b'*', 2);
+        w.array_len(2);
         w.bulk(b"SELECT")?;
-        w.bulk_i64(i as i64)?;
+        w.bulk_i64(i as i64);
         for (key, value) in db.dict.iter() {
             let expire = db.expire_of(key);
-            match value.kind() {
-                Kind::Str => {
-                    let s = value.as_str().unwrap_or_default();
-                    if expire.is_none() {
-                        batch.push((key, s));
-                        if batch.len() == ITEMS_PER_CMD {
-                            write_mset(&mut w, &mut batch)?;
-                        }
-                    } else {
-                        w.header(b'*', 3);
-                        w.bulk(b"SET")?;
-                        w.bulk(key)?;
-                        w.bulk(s)?;
-                    }
-                }
-                Kind::Hash => {
-                    if let Some(h) = value.as_hash() {
-                        let mut left = h.len();
-                        let mut in_cmd = 0;
-                        for (f, v) in h.iter() {
-                            if in_cmd == 0 {
-                                let n = left.min(ITEMS_PER_CMD);
-                                w.header(b'*', 2 + 2 * n);
-                                w.bulk(b"HSET")?;
-                                w.bulk(key)?;
-                            }
-                            w.bulk(f)?;
-                            w.bulk(v)?;
-                            left -= 1;
-                            in_cmd += 1;
-                            if in_cmd == ITEMS_PER_CMD {
-                                in_cmd = 0;
-                            }
-                            w.maybe_flush()?;
-                        }
-                    }
-                }
-            }
+            write_value(&mut w, &mut batch, key, value, expire.is_some())?;
             if let Some(when) = expire {
-                w.header(b'*', 3);
+                w.array_len(3);
                 w.bulk(b"PEXPIREAT")?;
                 w.bulk(key)?;
-                w.bulk_i64(when)?;
+                w.bulk_i64(when);
             }
             w.maybe_flush()?;
             keys += 1;
@@ -201,11 +161,57 @@ pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u
     w.finish()
 }
 
+/// The commands that recreate `key` holding `value` (its TTL aside). A
+/// string without a TTL joins `batch`, for one MSET per `ITEMS_PER_CMD`.
+fn write_value<'a>(
+    w: &mut BaseWriter,
+    batch: &mut Vec<(&'a [u8], &'a [u8])>,
+    key: &'a [u8],
+    value: &'a Value,
+    has_ttl: bool,
+) -> io::Result<()> {
+    match value.view() {
+        ValueRef::Str(s) if !has_ttl => {
+            batch.push((key, s));
+            if batch.len() == ITEMS_PER_CMD {
+                write_mset(w, batch)?;
+            }
+        }
+        ValueRef::Str(s) => {
+            w.array_len(3);
+            w.bulk(b"SET")?;
+            w.bulk(key)?;
+            w.bulk(s)?;
+        }
+        ValueRef::Hash(h) => {
+            let mut left = h.len();
+            let mut in_cmd = 0;
+            for (f, v) in h.iter() {
+                if in_cmd == 0 {
+                    let n = left.min(ITEMS_PER_CMD);
+                    w.array_len(2 + 2 * n);
+                    w.bulk(b"HSET")?;
+                    w.bulk(key)?;
+                }
+                w.bulk(f)?;
+                w.bulk(v)?;
+                left -= 1;
+                in_cmd += 1;
+                if in_cmd == ITEMS_PER_CMD {
+                    in_cmd = 0;
+                }
+                w.maybe_flush()?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn write_mset(w: &mut BaseWriter, batch: &mut Vec<(&[u8], &[u8])>) -> io::Result<()> {
     if batch.is_empty() {
         return Ok(());
     }
-    w.header(b'*', 1 + 2 * batch.len());
+    w.array_len(1 + 2 * batch.len());
     w.bulk(b"MSET")?;
     for (k, v) in batch.drain(..) {
         w.bulk(k)?;

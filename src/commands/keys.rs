@@ -20,6 +20,7 @@
 
 use super::args::{self, is, ScanOpts};
 use super::Ctx;
+use crate::db::value::{StrEncoding, ValueRef};
 use crate::db::{lru, Db, LOADING_NOW};
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{notify_keyspace_event, GENERIC};
@@ -575,14 +576,16 @@ pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// The refcount Redis would report for `v` (OBJECT REFCOUNT, DEBUG
 /// OBJECT); `sharing`: whether the maxmemory policy lets Redis share
-/// small integers.
+/// small integers. Only small `int` strings are shared objects in Redis.
 pub(crate) fn refcount(v: &crate::db::value::Value, sharing: bool) -> i64 {
     let shared = sharing
-        && v.kind() == crate::db::value::Kind::Str
-        && v.str_encoding() == crate::db::value::StrEncoding::Int
-        && v.as_str()
-            .and_then(num::parse_i64)
-            .is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n));
+        && match v.view() {
+            ValueRef::Str(s) => {
+                v.str_encoding() == Some(StrEncoding::Int)
+                    && num::parse_i64(s).is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n))
+            }
+            ValueRef::Hash(_) => false,
+        };
     if shared {
         OBJ_SHARED_REFCOUNT
     } else {

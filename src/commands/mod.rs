@@ -262,21 +262,6 @@ pub struct Redaction {
     bits: u64,
 }
 
-/// Appends `argv` as a RESP array to `out` (the AOF's format).
-pub fn encode_command<'a>(out: &mut Vec<u8>, argv: impl ExactSizeIterator<Item = &'a [u8]>) {
-    let mut tmp = [0u8; crate::util::num::MAX_I64_LEN];
-    out.push(b'*');
-    out.extend_from_slice(crate::util::num::fmt_i64(argv.len() as i64, &mut tmp));
-    out.extend_from_slice(b"\r\n");
-    for a in argv {
-        out.push(b'$');
-        out.extend_from_slice(crate::util::num::fmt_i64(a.len() as i64, &mut tmp));
-        out.extend_from_slice(b"\r\n");
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
 /// All a handler may touch.
 pub struct Ctx<'a> {
     /// The client's selected database.

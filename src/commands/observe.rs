@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 
 use super::spec::{ADMIN, FAST, SKIP_MONITOR, SKIP_SLOWLOG};
 use super::Exec;
+use crate::resp::encode;
 use crate::resp::parser::Args;
 
 /// Records command `id`, which ran for `elapsed_us` with `args`; `redacted`
@@ -74,25 +75,27 @@ fn bit(i: usize) -> u64 {
 /// `+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`, to every monitor.
 fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {
     let us = crate::util::time::unix_us();
-    let mut line = String::with_capacity(64);
-    let _ = write!(line, "+{}.{:06} ", us / 1_000_000, us % 1_000_000);
-    if x.client.has(Flags::UNIX_SOCKET) {
-        let _ = write!(line, "[{} unix:{}] ", x.client.db, x.core.config.unixsocket);
-    } else {
-        let _ = write!(line, "[{} {}] ", x.client.db, x.client.addr);
-    }
-    let mut bytes = line.into_bytes();
-    for i in 0..args.len() {
-        if i > 0 {
-            bytes.push(b' ');
-        }
-        if redacted & bit(i) != 0 {
-            bytes.extend_from_slice(b"\"(redacted)\"");
+    let mut bytes = Vec::with_capacity(64);
+    encode::simple_with(&mut bytes, |out| {
+        let mut w = ByteWriter(out);
+        let _ = write!(w, "{}.{:06} ", us / 1_000_000, us % 1_000_000);
+        if x.client.has(Flags::UNIX_SOCKET) {
+            let _ = write!(w, "[{} unix:{}] ", x.client.db, x.core.config.unixsocket);
         } else {
-            repr(&mut bytes, args.get(i));
+            let _ = write!(w, "[{} {}] ", x.client.db, x.client.addr);
         }
-    }
-    bytes.extend_from_slice(b"\r\n");
+        for i in 0..args.len() {
+            if i > 0 {
+                out.push(b' ');
+            }
+            if redacted & bit(i) != 0 {
+                out.extend_from_slice(b"\"(redacted)\"");
+            } else {
+                // Escaped: the line holds no CR or LF.
+                repr(out, args.get(i));
+            }
+        }
+    });
     // A client closing after its reply gets no more output (Redis's
     // prepareClientToWrite): a monitor's own QUIT is not echoed to it.
     if x.client.has(Flags::MONITOR)

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::client::Clients;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
-use crate::db::value::Value;
+use crate::db::value::{Value, ValueRef};
 use crate::db::Db;
 use alloc::chunk_size;
 
@@ -125,12 +125,12 @@ pub(crate) fn purge() {
 /// box and buffer or table. A table's entries are estimated from `samples`
 /// of them (all of them when `samples` is 0 or exceeds their number).
 pub fn value_size(v: &Value, samples: usize) -> usize {
-    if let Some(h) = v.as_hash() {
-        return chunk_size(std::mem::size_of::<Hash>()) + hash_size(h, samples);
-    }
-    match v.heap_bytes() {
-        0 => 0,
-        cap => chunk_size(cap),
+    match v.view() {
+        ValueRef::Str(_) => match v.heap_bytes() {
+            0 => 0,
+            cap => chunk_size(cap),
+        },
+        ValueRef::Hash(h) => chunk_size(std::mem::size_of::<Hash>()) + hash_size(h, samples),
     }
 }
 

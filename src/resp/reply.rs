@@ -1,6 +1,7 @@
-//! `Reply`: a client's output buffer and the only RESP2/RESP3 encoder.
-//! Handlers call these methods; nothing else writes protocol bytes. Integers
-//! and lengths are formatted without allocating.
+//! `Reply`: a client's output buffer, and where the RESP2/RESP3 form of
+//! each reply is chosen. Handlers call these methods; the bytes come from
+//! `encode`, the one RESP encoder. Integers and lengths are formatted
+//! without allocating.
 //!
 //! The buffer has a cap (the client's hard `client-output-buffer-limit`).
 //! Output that would take the unsent bytes past it is not added: the buffer
@@ -8,8 +9,9 @@
 //! single reply bigger than the limit (HGETALL of a huge hash, GET of a huge
 //! value) therefore never takes more memory than the limit.
 
+use super::encode::{self, prefix, MAX_HEADER_LEN};
 use crate::error::CmdError;
-use crate::util::num::{fmt_f64_g17, fmt_i64, MAX_I64_LEN};
+use crate::util::num::{fmt_f64_g17, MAX_I64_LEN};
 
 /// Output buffers larger than this are released once drained, so an idle
 /// client that once got a big reply does not keep the memory.
@@ -180,171 +182,160 @@ impl Reply {
 
     #[inline]
     fn header(&mut self, prefix: u8, n: i64) {
-        if !self.room(MAX_I64_LEN + 3) {
-            return;
+        if self.room(MAX_HEADER_LEN) {
+            encode::header(&mut self.buf, prefix, n);
         }
-        let mut tmp = [0u8; MAX_I64_LEN];
-        self.buf.push(prefix);
-        self.buf.extend_from_slice(fmt_i64(n, &mut tmp));
-        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// `+OK`.
     pub fn ok(&mut self) {
-        self.raw(b"+OK\r\n");
+        self.raw(encode::OK);
     }
 
     /// A status reply, `+text`.
     pub fn simple(&mut self, text: &str) {
-        if !self.room(text.len() + 3) {
-            return;
+        if self.room(text.len() + 3) {
+            encode::simple(&mut self.buf, text.as_bytes());
         }
-        self.buf.push(b'+');
-        self.buf.extend_from_slice(text.as_bytes());
-        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// An error reply. Newlines in the text become spaces, as Redis does, so
     /// the reply stays one protocol line.
     pub fn error(&mut self, err: &CmdError) {
-        use std::io::Write;
         // Error texts are short (Redis caps the parts it echoes back).
-        if !self.room(512) {
-            return;
+        if self.room(512) {
+            encode::error(&mut self.buf, err);
         }
-        self.buf.push(b'-');
-        let start = self.buf.len();
-        let _ = write!(self.buf, "{err}");
-        for c in &mut self.buf[start..] {
-            if *c == b'\r' || *c == b'\n' {
-                *c = b' ';
-            }
-        }
-        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// An integer, `:n`.
     pub fn int(&mut self, n: i64) {
-        match n {
-            0 => self.raw(b":0\r\n"),
-            1 => self.raw(b":1\r\n"),
-            _ => self.header(b':', n),
+        if self.room(MAX_HEADER_LEN) {
+            encode::int(&mut self.buf, n);
         }
     }
 
     /// A bulk string.
     #[inline]
     pub fn bulk(&mut self, b: &[u8]) {
-        if !self.room(b.len() + MAX_I64_LEN + 5) {
-            return;
+        if self.room(b.len() + MAX_HEADER_LEN + 2) {
+            encode::bulk(&mut self.buf, b);
         }
-        self.header(b'$', b.len() as i64);
-        self.buf.extend_from_slice(b);
-        self.buf.extend_from_slice(b"\r\n");
     }
 
     /// A bulk string holding a decimal integer.
     pub fn bulk_i64(&mut self, n: i64) {
-        let mut tmp = [0u8; MAX_I64_LEN];
-        let s = fmt_i64(n, &mut tmp);
-        self.header(b'$', s.len() as i64);
-        self.buf.extend_from_slice(s);
-        self.buf.extend_from_slice(b"\r\n");
+        if self.room(MAX_HEADER_LEN + MAX_I64_LEN + 2) {
+            encode::bulk_i64(&mut self.buf, n);
+        }
     }
 
     /// The null bulk: `$-1` in RESP2, `_` in RESP3.
     pub fn null(&mut self) {
-        self.raw(if self.resp3 { b"_\r\n" } else { b"$-1\r\n" });
+        self.raw(if self.resp3 {
+            encode::NULL
+        } else {
+            encode::NULL_BULK
+        });
     }
 
     /// The null array: `*-1` in RESP2, `_` in RESP3.
     pub fn null_array(&mut self) {
-        self.raw(if self.resp3 { b"_\r\n" } else { b"*-1\r\n" });
+        self.raw(if self.resp3 {
+            encode::NULL
+        } else {
+            encode::NULL_ARRAY
+        });
     }
 
     /// An array header.
     pub fn array_len(&mut self, n: usize) {
-        self.header(b'*', n as i64);
+        self.header(prefix::ARRAY, n as i64);
     }
 
     /// A map header: `%n` in RESP3, an array of 2n in RESP2.
     pub fn map_len(&mut self, n: usize) {
         if self.resp3 {
-            self.header(b'%', n as i64)
+            self.header(prefix::MAP, n as i64)
         } else {
-            self.header(b'*', 2 * n as i64)
+            self.header(prefix::ARRAY, 2 * n as i64)
         }
     }
 
     /// A set header: `~n` in RESP3, an array in RESP2.
     pub fn set_len(&mut self, n: usize) {
-        self.header(if self.resp3 { b'~' } else { b'*' }, n as i64)
+        self.header(self.set_prefix(), n as i64)
+    }
+
+    fn set_prefix(&self) -> u8 {
+        if self.resp3 {
+            prefix::SET
+        } else {
+            prefix::ARRAY
+        }
+    }
+
+    /// A push header, `>n`: out-of-band data (pub/sub messages,
+    /// invalidations). RESP3 only, as Redis's `addReplyPushLen`: a RESP2
+    /// client is sent such messages as plain arrays by the caller.
+    pub fn push_len(&mut self, n: usize) {
+        debug_assert!(self.resp3, "push data is RESP3 only");
+        self.header(prefix::PUSH, n as i64);
+    }
+
+    /// An attribute header, `|n`: `n` pairs of metadata, then the reply
+    /// they describe. RESP3 only, as Redis's `addReplyAttributeLen`: for a
+    /// RESP2 client the caller leaves the attribute out.
+    pub fn attribute_len(&mut self, n: usize) {
+        debug_assert!(self.resp3, "attributes are RESP3 only");
+        self.header(prefix::ATTRIBUTE, n as i64);
+    }
+
+    /// A big number given in decimal: `(digits` in RESP3, a bulk string in
+    /// RESP2 (Redis's `addReplyBigNum`).
+    pub fn bignum(&mut self, digits: &[u8]) {
+        if !self.room(digits.len() + MAX_HEADER_LEN + 2) {
+            return;
+        }
+        if self.resp3 {
+            encode::bignum(&mut self.buf, digits);
+        } else {
+            encode::bulk(&mut self.buf, digits);
+        }
     }
 
     /// A double: `,d` in RESP3, a bulk string in RESP2 (`%.17g`, as Redis).
     pub fn double(&mut self, d: f64) {
         let text = fmt_f64_g17(d);
-        if !self.room(text.len() + MAX_I64_LEN + 5) {
+        if !self.room(text.len() + MAX_HEADER_LEN + 2) {
             return;
         }
         if self.resp3 {
-            self.buf.push(b',');
-            self.buf.extend_from_slice(text.as_bytes());
-            self.buf.extend_from_slice(b"\r\n");
+            encode::double(&mut self.buf, text.as_bytes());
         } else {
-            self.bulk(text.as_bytes());
+            encode::bulk(&mut self.buf, text.as_bytes());
         }
     }
 
     /// A boolean: `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     pub fn boolean(&mut self, b: bool) {
-        match (self.resp3, b) {
-            (true, true) => self.raw(b"#t\r\n"),
-            (true, false) => self.raw(b"#f\r\n"),
-            (false, b) => self.int(b as i64),
+        if self.resp3 {
+            self.raw(if b { encode::TRUE } else { encode::FALSE });
+        } else {
+            self.int(b as i64);
         }
-    }
-
-    /// A big number: `(digits` in RESP3, a bulk string in RESP2 (Redis's
-    /// `addReplyBigNum`). `digits` must be a decimal integer.
-    pub fn bignum(&mut self, digits: &[u8]) {
-        if !self.resp3 {
-            return self.bulk(digits);
-        }
-        if self.room(digits.len() + 3) {
-            self.buf.push(b'(');
-            self.buf.extend_from_slice(digits);
-            self.buf.extend_from_slice(b"\r\n");
-        }
-    }
-
-    /// An attribute header, `|n` (RESP3 only: the caller sends it only to
-    /// RESP3 clients, as Redis's `addReplyAttributeLen` requires), followed
-    /// by n key/value pairs and then the reply they describe.
-    pub fn attribute_len(&mut self, n: usize) {
-        debug_assert!(self.resp3, "attributes exist only in RESP3");
-        self.header(b'|', n as i64);
-    }
-
-    /// A push header: `>n` in RESP3, an array in RESP2 (Redis's
-    /// `addReplyPushLen`).
-    pub fn push_len(&mut self, n: usize) {
-        self.header(if self.resp3 { b'>' } else { b'*' }, n as i64);
     }
 
     /// Verbatim text (`=` with the `txt` format in RESP3, a bulk in RESP2):
     /// INFO, CLIENT LIST, CLIENT INFO.
     pub fn verbatim(&mut self, text: &[u8]) {
-        if !self.room(text.len() + MAX_I64_LEN + 9) {
+        if !self.room(text.len() + MAX_HEADER_LEN + 6) {
             return;
         }
         if self.resp3 {
-            self.header(b'=', text.len() as i64 + 4);
-            self.buf.extend_from_slice(b"txt:");
-            self.buf.extend_from_slice(text);
-            self.buf.extend_from_slice(b"\r\n");
+            encode::verbatim(&mut self.buf, b"txt", text);
         } else {
-            self.bulk(text);
+            encode::bulk(&mut self.buf, text);
         }
     }
 
@@ -357,31 +348,26 @@ impl Reply {
         if self.overflowed || d.0 > self.buf.len() {
             return;
         }
-        let mut head = Vec::with_capacity(24);
-        let mut tmp = [0u8; MAX_I64_LEN];
-        head.push(prefix);
-        head.extend_from_slice(fmt_i64(n, &mut tmp));
-        head.extend_from_slice(b"\r\n");
-        self.buf.splice(d.0..d.0, head);
+        encode::insert_header(&mut self.buf, d.0, prefix, n);
     }
 
     /// Writes the array header for a deferred aggregate.
     pub fn set_deferred_array(&mut self, d: Deferred, n: usize) {
-        self.fill_deferred(d, b'*', n as i64);
+        self.fill_deferred(d, prefix::ARRAY, n as i64);
     }
 
     /// Writes the map header for a deferred aggregate of `n` pairs.
     pub fn set_deferred_map(&mut self, d: Deferred, n: usize) {
         if self.resp3 {
-            self.fill_deferred(d, b'%', n as i64)
+            self.fill_deferred(d, prefix::MAP, n as i64)
         } else {
-            self.fill_deferred(d, b'*', 2 * n as i64)
+            self.fill_deferred(d, prefix::ARRAY, 2 * n as i64)
         }
     }
 
     /// Writes the set header for a deferred aggregate.
     pub fn set_deferred_set(&mut self, d: Deferred, n: usize) {
-        self.fill_deferred(d, if self.resp3 { b'~' } else { b'*' }, n as i64);
+        self.fill_deferred(d, self.set_prefix(), n as i64);
     }
 
     /// A help reply: the lines Redis's `addReplyHelp` sends, with its header
@@ -425,17 +411,19 @@ mod tests {
     }
 
     #[test]
-    fn bignum_attribute_and_push_encodings() {
+    fn resp3_push_attribute_and_bignum() {
         let mut r = Reply::new();
         r.bignum(b"12345678901234567890");
-        r.push_len(2);
         r.set_resp3(true);
-        r.bignum(b"12345678901234567890");
-        r.attribute_len(1);
         r.push_len(2);
+        r.bulk(b"message");
+        r.attribute_len(1);
+        r.simple("ttl");
+        r.int(3);
+        r.bignum(b"-12345678901234567890");
         assert_eq!(
             r.pending(),
-            b"$20\r\n12345678901234567890\r\n*2\r\n(12345678901234567890\r\n|1\r\n>2\r\n"
+            &b"$20\r\n12345678901234567890\r\n>2\r\n$7\r\nmessage\r\n|1\r\n+ttl\r\n:3\r\n(-12345678901234567890\r\n"[..]
         );
     }
 

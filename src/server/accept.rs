@@ -82,15 +82,18 @@ impl Server {
         }
     }
 
-    /// Writes an error to a connection we do not keep, and closes it.
-    pub(super) fn refuse(&mut self, mut stream: Stream, msg: &str) {
+    /// Sends `err` as an error reply to a connection refused before it
+    /// became a client (protected mode, maxclients), then drops it.
+    pub(super) fn refuse(&mut self, mut stream: Stream, err: &str) {
         self.core.stats.rejected_connections += 1;
-        let _ = stream.write(msg.as_bytes());
+        let mut out = Vec::with_capacity(err.len() + 3);
+        crate::resp::encode::error(&mut out, &err);
+        let _ = stream.write(&out);
     }
 
     pub(super) fn add_client(&mut self, stream: Stream, addr: String, laddr: String, unix: bool) {
         if self.clients.len() >= self.core.config.maxclients as usize {
-            self.refuse(stream, "-ERR max number of clients reached\r\n");
+            self.refuse(stream, "ERR max number of clients reached");
             return;
         }
         self.core.stats.total_connections_received += 1;
@@ -137,4 +140,4 @@ impl Server {
 }
 
 /// What a non-loopback client hears in protected mode.
-const PROTECTED_MODE_MSG: &str = "-DENIED GoStore is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to GoStore you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to GoStore from the same host the server is running, however MAKE SURE GoStore is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the GoStore configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+const PROTECTED_MODE_MSG: &str = "DENIED GoStore is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to GoStore you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to GoStore from the same host the server is running, however MAKE SURE GoStore is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the GoStore configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.";

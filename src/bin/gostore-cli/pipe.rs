@@ -159,9 +159,13 @@ pub fn run(mut conn: Conn, timeout_secs: i64) -> ! {
                         Ok(0) => {
                             eof = true;
                             obuf.clear();
-                            obuf.extend_from_slice(b"\r\n*2\r\n$4\r\nECHO\r\n$20\r\n");
-                            obuf.extend_from_slice(&magic);
+                            // A CRLF ends a last inline command left
+                            // without one; then ECHO <magic>.
                             obuf.extend_from_slice(b"\r\n");
+                            gostore::resp::encode::command(
+                                &mut obuf,
+                                [&b"ECHO"[..], &magic[..]].into_iter(),
+                            );
                             obuf_pos = 0;
                             out_str("All data transferred. Waiting for the last reply...\n");
                         }

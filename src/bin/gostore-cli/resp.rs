@@ -377,15 +377,11 @@ fn parse_double(line: &[u8]) -> Result<Vec<u8>, ProtocolError> {
     }
 }
 
-/// Encodes argv as a RESP multibulk, as `redisAppendCommandArgv` does.
+/// Encodes argv as a RESP multibulk, as `redisAppendCommandArgv` does
+/// (with the server's encoder).
 pub fn encode_command(argv: &[Vec<u8>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + argv.iter().map(|a| a.len() + 16).sum::<usize>());
-    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
-    for arg in argv {
-        out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
-        out.extend_from_slice(arg);
-        out.extend_from_slice(b"\r\n");
-    }
+    gostore::resp::encode::command(&mut out, argv.iter().map(Vec::as_slice));
     out
 }
 

@@ -259,6 +259,41 @@ impl ClientState {
         ip == "127.0.0.1" || ip == "::1"
     }
 
+    /// One CLIENT LIST line, Redis 7's fields (also the client's
+    /// description in log lines).
+    pub fn info_line(&self, io: IoStats, now_ms: i64, resp: u8) -> String {
+        let s = self;
+        let text = |v: &Option<Vec<u8>>| {
+            v.as_deref()
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .unwrap_or_default()
+        };
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            s.id,
+            s.addr,
+            s.laddr,
+            s.fd,
+            text(&s.name),
+            (now_ms - s.created_ms).max(0) / 1000,
+            (now_ms - s.last_interaction_ms).max(0) / 1000,
+            s.flags(),
+            s.db,
+            io.qbuf,
+            io.qbuf_free,
+            io.argv_mem,
+            io.qbuf + io.qbuf_free,
+            io.qbuf,
+            io.obl,
+            io.omem,
+            io.qbuf + io.qbuf_free + io.omem + std::mem::size_of::<Client>(),
+            s.last_cmd,
+            resp,
+            text(&s.lib_name),
+            text(&s.lib_ver),
+        )
+    }
+
     /// The `flags` field of CLIENT LIST, letters in Redis's order.
     pub fn flags(&self) -> String {
         let mut f = String::with_capacity(4);
@@ -297,6 +332,19 @@ pub struct Client {
     pub state: ClientState,
     /// Why it is closing, once decided.
     pub closing: Option<CloseReason>,
+}
+
+impl Client {
+    /// Its buffer figures (CLIENT LIST).
+    pub fn io_stats(&self) -> IoStats {
+        IoStats {
+            qbuf: self.query.unparsed(),
+            qbuf_free: self.query.capacity().saturating_sub(self.query.unparsed()),
+            argv_mem: 0,
+            obl: self.reply.pending_len(),
+            omem: self.reply.capacity(),
+        }
+    }
 }
 
 /// Formats a socket address as Redis does (`ip:port`, IPv6 without brackets).

@@ -180,7 +180,7 @@ pub fn format_memory(bytes: u64) -> String {
 fn quoted(name: &str, value: &str) -> Vec<u8> {
     let mut l = name.as_bytes().to_vec();
     l.push(b' ');
-    crate::commands::observe::repr(&mut l, value.as_bytes());
+    crate::util::repr::repr(&mut l, value.as_bytes());
     l
 }
 

@@ -202,22 +202,25 @@ pub(crate) fn raise_for_maxclients(want: u32) -> Result<(), String> {
     Err(format!("The operating system is not able to handle the specified number of clients, try with {can}"))
 }
 
-/// CONFIG SET client-output-buffer-limit: every client's reply cap follows.
-pub(crate) fn apply_output_limits(ctx: &mut crate::commands::Ctx<'_>) {
-    let limits = ctx.core.config.client_output_buffer_limit;
-    for c in ctx.clients.iter_mut() {
+/// CONFIG SET client-output-buffer-limit: every client's reply cap follows,
+/// the running one's (`own`, not in `clients` while it runs) too.
+pub(crate) fn apply_output_limits(
+    limits: &OutputLimits,
+    clients: &mut crate::client::Clients,
+    own: (&mut crate::resp::Reply, &crate::client::ClientState),
+) {
+    for c in clients.iter_mut() {
         c.reply
             .set_cap(limits.for_client(c.state.has(Flags::MONITOR)).hard_cap());
     }
-    ctx.reply
-        .set_cap(limits.for_client(ctx.client.has(Flags::MONITOR)).hard_cap());
+    own.0
+        .set_cap(limits.for_client(own.1.has(Flags::MONITOR)).hard_cap());
 }
 
 /// Logs a client closed for its output buffer, as Redis does.
 pub(crate) fn log_output_limit_close(c: &crate::client::Client) {
-    let line = crate::commands::connection::info_line(
-        &c.state,
-        crate::commands::connection::io_stats(c),
+    let line = c.state.info_line(
+        c.io_stats(),
         crate::util::time::unix_ms(),
         if c.reply.is_resp3() { 3 } else { 2 },
     );

@@ -45,7 +45,7 @@ fn check_credentials(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
     if user != b"default" {
         return false;
     }
-    let required = ctx.core.config.requirepass.as_bytes();
+    let required = ctx.server().config.requirepass.as_bytes();
     required.is_empty() || constant_time_eq(required, pass)
 }
 
@@ -67,7 +67,7 @@ pub fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.redact(2);
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 {
-        if ctx.core.config.requirepass.is_empty() {
+        if ctx.server().config.requirepass.is_empty() {
             return Err(CmdError::Static(
                 "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
             ));
@@ -135,7 +135,7 @@ pub fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         ctx.client.flags.set(Flags::AUTHENTICATED, true);
     }
-    if !ctx.client.has(Flags::AUTHENTICATED) && !ctx.core.config.requirepass.is_empty() {
+    if !ctx.client.has(Flags::AUTHENTICATED) && !ctx.server().config.requirepass.is_empty() {
         return Err(CmdError::Static(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time",
         ));
@@ -170,17 +170,22 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     if ctx.client.has(Flags::MONITOR) {
         ctx.client.flags.set(Flags::MONITOR, false);
         let me = ctx.client.token;
-        ctx.core.ops.monitors.retain(|&t| t != me);
-        let limit = ctx.core.config.client_output_buffer_limit.for_client(false);
+        ctx.server_mut().ops.monitors.retain(|&t| t != me);
+        let limit = ctx
+            .server()
+            .config
+            .client_output_buffer_limit
+            .for_client(false);
         ctx.reply.set_cap(limit.hard_cap());
     }
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.client.flags.set(Flags::NO_TOUCH, false);
     ctx.reply.set_resp3(false);
-    ctx.client
-        .flags
-        .set(Flags::AUTHENTICATED, ctx.core.config.requirepass.is_empty());
+    ctx.client.flags.set(
+        Flags::AUTHENTICATED,
+        ctx.server().config.requirepass.is_empty(),
+    );
     ctx.reply.simple("RESET");
     Ok(())
 }
@@ -244,8 +249,13 @@ pub fn monitor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
         return Ok(());
     }
     ctx.client.flags.set(Flags::MONITOR, true);
-    ctx.core.ops.monitors.push(ctx.client.token);
-    let limit = ctx.core.config.client_output_buffer_limit.for_client(true);
+    let me = ctx.client.token;
+    ctx.server_mut().ops.monitors.push(me);
+    let limit = ctx
+        .server()
+        .config
+        .client_output_buffer_limit
+        .for_client(true);
     ctx.reply.set_cap(limit.hard_cap());
     ctx.reply.ok();
     Ok(())
@@ -287,14 +297,14 @@ pub fn client_pause(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     } else {
         0
     };
-    ctx.core.ops.pause.pause(kind, end);
+    ctx.server_mut().ops.pause.pause(kind, end);
     ctx.reply.ok();
     Ok(())
 }
 
 /// `CLIENT UNPAUSE`.
 pub fn client_unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    ctx.core.ops.pause.unpause();
+    ctx.server_mut().ops.pause.unpause();
     ctx.reply.ok();
     Ok(())
 }
@@ -330,50 +340,6 @@ pub fn client_no_touch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Buffer figures of another client.
-pub fn io_stats(c: &Client) -> IoStats {
-    IoStats {
-        qbuf: c.query.unparsed(),
-        qbuf_free: c.query.capacity().saturating_sub(c.query.unparsed()),
-        argv_mem: 0,
-        obl: c.reply.pending_len(),
-        omem: c.reply.capacity(),
-    }
-}
-
-/// One CLIENT LIST line, Redis 7's fields.
-pub fn info_line(s: &ClientState, io: IoStats, now_ms: i64, resp: u8) -> String {
-    let text = |v: &Option<Vec<u8>>| {
-        v.as_deref()
-            .map(|n| String::from_utf8_lossy(n).into_owned())
-            .unwrap_or_default()
-    };
-    format!(
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
-        s.id,
-        s.addr,
-        s.laddr,
-        s.fd,
-        text(&s.name),
-        (now_ms - s.created_ms).max(0) / 1000,
-        (now_ms - s.last_interaction_ms).max(0) / 1000,
-        s.flags(),
-        s.db,
-        io.qbuf,
-        io.qbuf_free,
-        io.argv_mem,
-        io.qbuf + io.qbuf_free,
-        io.qbuf,
-        io.obl,
-        io.omem,
-        io.qbuf + io.qbuf_free + io.omem + std::mem::size_of::<Client>(),
-        s.last_cmd,
-        resp,
-        text(&s.lib_name),
-        text(&s.lib_ver),
-    )
-}
-
 fn own_line(ctx: &Ctx<'_>, args: &Args<'_>) -> String {
     let io = IoStats {
         qbuf: 0,
@@ -384,7 +350,7 @@ fn own_line(ctx: &Ctx<'_>, args: &Args<'_>) -> String {
     };
     let mut s = ctx.client.clone();
     s.last_cmd = ctx.spec.fullname;
-    info_line(
+    ClientState::info_line(
         &s,
         io,
         crate::util::time::unix_ms(),
@@ -443,21 +409,16 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 for &id in ids {
                     if id == ctx.client.id as i64 {
                         text.push_str(&own_line(ctx, args));
-                    } else if let Some(c) = ctx.clients.iter().find(|c| c.state.id as i64 == id) {
-                        text.push_str(&info_line(&c.state, io_stats(c), now, resp_of(c)));
+                    } else if let Some(c) = ctx.clients().iter().find(|c| c.state.id as i64 == id) {
+                        text.push_str(&c.state.info_line(c.io_stats(), now, resp_of(c)));
                     }
                 }
             }
             None => {
                 let mut lines: Vec<(u64, String)> = ctx
-                    .clients
+                    .clients()
                     .iter()
-                    .map(|c| {
-                        (
-                            c.state.id,
-                            info_line(&c.state, io_stats(c), now, resp_of(c)),
-                        )
-                    })
+                    .map(|c| (c.state.id, c.state.info_line(c.io_stats(), now, resp_of(c))))
                     .collect();
                 lines.push((ctx.client.id, own_line(ctx, args)));
                 lines.sort_by_key(|(id, _)| *id);
@@ -535,14 +496,14 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             && f.laddr.is_none_or(|a| a == s.laddr.as_bytes())
     };
     let victims: Vec<mio::Token> = ctx
-        .clients
+        .clients()
         .iter()
         .filter(|c| matches(&c.state))
         .map(|c| c.token)
         .collect();
     let mut killed = victims.len() as i64;
     for t in victims {
-        ctx.clients.kill(t);
+        ctx.clients_mut().kill(t);
     }
     let me = !f.skipme && matches(ctx.client);
     if me {

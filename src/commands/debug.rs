@@ -188,17 +188,18 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.reply.ok();
         }
         ("set-active-expire", 3) => {
-            ctx.core.expire.disabled = atoi(args.get(2)) == 0;
+            ctx.server_mut().expire.disabled = atoi(args.get(2)) == 0;
             ctx.reply.ok();
         }
         ("stringmatch-test", 2) => {
-            stringmatch_fuzz(&mut ctx.core.rng);
+            stringmatch_fuzz(&mut ctx.server_mut().rng);
             ctx.reply
                 .simple("Apparently Redis did not crash: test passed");
         }
         ("change-repl-id", 2) => {
             log::info!("Changing replication IDs after receiving DEBUG change-repl-id");
-            ctx.core.ops.debug.repl_id = Some(crate::core::new_run_id(&mut ctx.core.rng));
+            ctx.server_mut().ops.debug.repl_id =
+                Some(crate::core::new_run_id(&mut ctx.server_mut().rng));
             ctx.reply.ok();
         }
         ("replybuffer", 4) => replybuffer(ctx, args)?,
@@ -382,7 +383,7 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     let Some(meta) = ctx.db.dict.meta(key) else {
         return Err(CmdError::NoSuchKey);
     };
-    let cfg = &ctx.core.config;
+    let cfg = &ctx.server().config;
     let sharing = cfg.maxmemory == 0 || !cfg.maxmemory_policy.tracks_access();
     let now = crate::util::time::unix_ms();
     let Some(v) = ctx.db.dict.get(key) else {
@@ -469,7 +470,7 @@ fn protocol(r: &mut Reply, name: &[u8]) -> CmdResult {
 fn replybuffer(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let what = args.get(2);
     let value = args.get(3);
-    let st = &mut ctx.core.ops.debug;
+    let st = &mut ctx.server_mut().ops.debug;
     if what.eq_ignore_ascii_case(b"peak-reset-time") {
         st.reply_peak_reset_ms = if value.eq_ignore_ascii_case(b"never") {
             Some(-1)
@@ -594,7 +595,7 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             "ERR DEBUG RELOAD options MERGE, NOFLUSH and NOSAVE are not supported by GoStore",
         ));
     }
-    let dir = ctx.core.aof.dir().to_path_buf();
+    let dir = ctx.server().aof.dir().to_path_buf();
     let dir = if dir.is_dir() {
         dir
     } else {
@@ -644,7 +645,7 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// Replays `path` into `dbs` through the command table, on a loading
 /// client, as start-up does; counters the replay bumps are put back.
 fn replay(ctx: &mut Ctx<'_>, path: &std::path::Path, dbs: &mut [Db]) -> Result<(), String> {
-    let core = &mut *ctx.core;
+    let super::ctx::ServerParts { core, clients, .. } = ctx.server_parts();
     let saved_stats = core.commands.stats.clone();
     let saved_total = core.stats.total_commands_processed;
     let saved_dirty = core.dirty;
@@ -655,7 +656,7 @@ fn replay(ctx: &mut Ctx<'_>, path: &std::path::Path, dbs: &mut [Db]) -> Result<(
         false,
         dbs,
         core,
-        &mut *ctx.clients,
+        clients,
         &mut |_| {},
     );
     core.commands.stats = saved_stats;

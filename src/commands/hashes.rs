@@ -274,10 +274,11 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         return random_fields(ctx, args.get(1), count, with_values);
     }
-    let h = ctx.db.get_hash(args.get(1), ctx.now_ms)?;
-    match h.and_then(|h| h.random(&mut ctx.core.rng)) {
-        Some((field, _)) => ctx.reply.bulk(field),
-        None => ctx.reply.null(),
+    let now = ctx.now_ms;
+    let (db, reply, _, rng) = ctx.split();
+    match db.get_hash(args.get(1), now)?.and_then(|h| h.random(rng)) {
+        Some((field, _)) => reply.bulk(field),
+        None => reply.null(),
     }
     Ok(())
 }
@@ -287,11 +288,12 @@ pub fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// whole hash (in its order) when it has no more than `count`. WITHVALUES
 /// pairs are nested arrays in RESP3, flat in RESP2.
 fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -> CmdResult {
-    let Some(h) = ctx.db.get_hash(key, ctx.now_ms)? else {
-        ctx.reply.array_len(0);
+    let now = ctx.now_ms;
+    let (db, reply, client, rng) = ctx.split();
+    let Some(h) = db.get_hash(key, now)? else {
+        reply.array_len(0);
         return Ok(());
     };
-    let reply = &mut *ctx.reply;
     let nested = with_values && reply.is_resp3();
     let header = |reply: &mut Reply, n: usize| {
         reply.array_len(if with_values && !nested { n * 2 } else { n });
@@ -310,8 +312,7 @@ fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -
     } else if count < 0 || count == 1 {
         let n = count.unsigned_abs();
         header(reply, n as usize);
-        let client = &mut *ctx.client;
-        h.random_pairs(n, &mut ctx.core.rng, |f, v| {
+        h.random_pairs(n, rng, |f, v| {
             emit(reply, f, v);
             if reply.pending_len() > MAX_RANDOM_REPLY {
                 log::warn!(
@@ -331,7 +332,7 @@ fn random_fields(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_values: bool) -
         }
     } else {
         header(reply, count as usize);
-        h.random_pairs_unique(count as usize, &mut ctx.core.rng, |f, v| emit(reply, f, v));
+        h.random_pairs_unique(count as usize, rng, |f, v| emit(reply, f, v));
     }
     Ok(())
 }

@@ -125,7 +125,7 @@ pub fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 }
 
 fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
-    let core = &*ctx.core;
+    let core = ctx.server();
     let now_us = crate::util::time::unix_us();
     match section {
         "server" => {
@@ -160,7 +160,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
         }
         "clients" => {
             let (mut max_in, mut max_out) = (0usize, 0usize);
-            for c in ctx.clients.iter() {
+            for c in ctx.clients().iter() {
                 max_in = max_in.max(c.query.capacity());
                 max_out = max_out.max(c.reply.capacity());
             }
@@ -168,7 +168,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 o,
                 "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
                 // The running client is out of the slab but still counted.
-                ctx.clients.len(),
+                ctx.clients().len(),
                 core.config.maxclients,
                 max_in,
                 max_out,
@@ -176,13 +176,13 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             );
         }
         "memory" => {
-            let clients = crate::memory::clients_memory(ctx.clients, ctx.reply.capacity());
+            let clients = crate::memory::clients_memory(ctx.clients(), ctx.reply.capacity());
             let used = crate::memory::used_memory();
-            ctx.core.peak_memory = ctx.core.peak_memory.max(used);
-            let aof_buf = ctx.core.aof.buffer_capacity();
-            let peak = ctx.core.peak_memory;
+            ctx.server_mut().peak_memory = ctx.server().peak_memory.max(used);
+            let aof_buf = ctx.server().aof.buffer_capacity();
+            let peak = ctx.server().peak_memory;
             let mh = crate::memory::overhead(ctx.all_dbs().map(|d| &*d), peak, clients, aof_buf);
-            let core = &*ctx.core;
+            let core = ctx.server();
             let frag = crate::memory::Fragmentation::now(crate::memory::rss_bytes());
             let total = total_system_memory();
             let used = mh.total_allocated as u64;
@@ -259,7 +259,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 hits += db.stats.hits;
                 misses += db.stats.misses;
             }
-            let core = &*ctx.core;
+            let core = ctx.server();
             let s2 = &core.stats;
             let _ = write!(
                 o,

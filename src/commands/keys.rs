@@ -59,7 +59,7 @@ fn del_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, lazy: bool) -> CmdResult {
         ctx.db.expire_if_needed(key, now);
         if let Some(v) = ctx.db.remove(key) {
             if lazy {
-                ctx.core.lazyfree.free_value(v);
+                ctx.free_later(v);
             }
             ctx.notify(GENERIC, "del", key);
             deleted += 1;
@@ -170,9 +170,11 @@ pub fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// `RANDOMKEY`: a random live key, nil when the database is empty.
 pub fn randomkey(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    match ctx.db.random_key(&mut ctx.core.rng, ctx.now_ms) {
-        Some(k) => ctx.reply.bulk(&k),
-        None => ctx.reply.null(),
+    let now = ctx.now_ms;
+    let (db, reply, _, rng) = ctx.split();
+    match db.random_key(rng, now) {
+        Some(k) => reply.bulk(&k),
+        None => reply.null(),
     }
     Ok(())
 }
@@ -564,7 +566,7 @@ const OBJ_SHARED_REFCOUNT: i64 = i32::MAX as i64;
 /// under a maxmemory with an LRU or LFU policy, where every key needs its
 /// own access field; GoStore answers by the policy in force now.
 pub fn object_refcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let cfg = &ctx.core.config;
+    let cfg = ctx.config();
     let sharing = cfg.maxmemory == 0 || !cfg.maxmemory_policy.tracks_access();
     let Some((v, _)) = ctx.db.peek_quiet(args.get(2), ctx.now_ms) else {
         ctx.reply.null();

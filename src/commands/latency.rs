@@ -2,6 +2,7 @@
 //! latency.c, and sparkline.c for GRAPH).
 
 use super::args;
+use super::ctx::ServerParts;
 use super::Ctx;
 use crate::config::FsyncPolicy;
 use crate::error::{CmdError, CmdResult};
@@ -9,8 +10,8 @@ use crate::resp::parser::Args;
 
 /// `LATENCY LATEST`: `[event, time, latest ms, max ms]` per event.
 pub fn latency_latest(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    let r = &mut *ctx.reply;
-    let events: Vec<_> = ctx.core.ops.latency.events().collect();
+    let ServerParts { core, reply: r, .. } = ctx.server_parts();
+    let events: Vec<_> = core.ops.latency.events().collect();
     r.array_len(events.len());
     for (name, ts) in events {
         let last = ts.latest();
@@ -25,8 +26,8 @@ pub fn latency_latest(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 
 /// `LATENCY HISTORY event`: `[time, ms]` pairs, oldest first.
 pub fn latency_history(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let r = &mut *ctx.reply;
-    match ctx.core.ops.latency.get(args.get(2)) {
+    let ServerParts { core, reply: r, .. } = ctx.server_parts();
+    match core.ops.latency.get(args.get(2)) {
         None => r.array_len(0),
         Some(ts) => {
             let samples: Vec<_> = ts.history().collect();
@@ -44,7 +45,7 @@ pub fn latency_history(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `LATENCY GRAPH event`: an ASCII graph of the event's samples.
 pub fn latency_graph(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let Some((event, ts)) = ctx
-        .core
+        .server()
         .ops
         .latency
         .events()
@@ -141,10 +142,10 @@ fn sparkline(out: &mut String, samples: &[(u64, String)], columns: usize, rows: 
 /// `LATENCY RESET [event ...]`: the number of events reset.
 pub fn latency_reset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let n = if args.len() == 2 {
-        ctx.core.ops.latency.reset(None)
+        ctx.server_mut().ops.latency.reset(None)
     } else {
         args.iter_from(2)
-            .map(|e| ctx.core.ops.latency.reset(Some(e)))
+            .map(|e| ctx.server_mut().ops.latency.reset(Some(e)))
             .sum()
     };
     ctx.reply.int(n as i64);
@@ -154,7 +155,8 @@ pub fn latency_reset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `LATENCY HISTOGRAM [command ...]`: per command, its calls and the
 /// cumulative distribution of its latency in power-of-two µs buckets.
 pub fn latency_histogram(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let table = &ctx.core.commands;
+    let ServerParts { core, reply: r, .. } = ctx.server_parts();
+    let table = &core.commands;
     let mut ids: Vec<u32> = Vec::new();
     if args.len() == 2 {
         ids.extend(table.iter().map(|(id, _)| id));
@@ -180,7 +182,6 @@ pub fn latency_histogram(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .into_iter()
         .filter(|&id| table.histograms[id as usize].is_some())
         .collect();
-    let r = &mut *ctx.reply;
     r.map_len(with_data.len());
     for id in with_data {
         let Some(h) = table.histograms[id as usize].as_deref() else {
@@ -209,7 +210,7 @@ pub fn latency_doctor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 }
 
 fn doctor(ctx: &Ctx<'_>) -> String {
-    let core = &*ctx.core;
+    let core = ctx.server();
     let cfg = &core.config;
     let mon = &core.ops.latency;
     if mon.is_empty() && cfg.latency_monitor_threshold == 0 {

@@ -59,11 +59,11 @@ pub fn memory_usage(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// The overhead split, as MEMORY STATS and DOCTOR see it.
 fn overhead(ctx: &mut Ctx<'_>) -> MemOverhead {
-    let clients = memory::clients_memory(ctx.clients, ctx.reply.capacity());
+    let clients = memory::clients_memory(ctx.clients(), ctx.reply.capacity());
     let used = memory::used_memory();
-    ctx.core.peak_memory = ctx.core.peak_memory.max(used);
-    let peak = ctx.core.peak_memory;
-    let aof = ctx.core.aof.buffer_capacity();
+    ctx.server_mut().peak_memory = ctx.server().peak_memory.max(used);
+    let peak = ctx.server().peak_memory;
+    let aof = ctx.server().aof.buffer_capacity();
     memory::overhead(ctx.all_dbs().map(|d| &*d), peak, clients, aof)
 }
 
@@ -129,7 +129,7 @@ pub fn memory_stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 pub fn memory_doctor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let mh = overhead(ctx);
     let frag = Fragmentation::now(crate::memory::rss_bytes());
-    let report = memory::doctor_report(&mh, &frag, ctx.clients.len() + 1);
+    let report = memory::doctor_report(&mh, &frag, ctx.clients().len() + 1);
     ctx.reply.verbatim(report.as_bytes());
     Ok(())
 }

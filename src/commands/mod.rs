@@ -11,6 +11,7 @@
 
 pub(crate) mod args;
 pub(crate) mod connection;
+pub(crate) mod ctx;
 pub(crate) mod debug;
 #[cfg(test)]
 mod events_tests;
@@ -29,12 +30,7 @@ pub(crate) mod spec;
 pub(crate) mod strings;
 pub(crate) mod table;
 
-use crate::client::{ClientState, Clients};
-use crate::core::Core;
-use crate::db::hash::HashLimits;
-use crate::db::Db;
-use crate::resp::Reply;
-
+pub use ctx::Ctx;
 pub use process::{call, process_command, Exec, Outcome};
 pub use spec::CommandSpec;
 
@@ -260,124 +256,4 @@ impl CommandTable {
 pub struct Redaction {
     /// Bit i set: argument i is hidden from the slow log and MONITOR.
     bits: u64,
-}
-
-/// All a handler may touch.
-pub struct Ctx<'a> {
-    /// The client's selected database.
-    pub db: &'a mut Db,
-    /// Its index.
-    pub db_index: usize,
-    /// Databases before the selected one.
-    before: &'a mut [Db],
-    /// Databases after the selected one.
-    after: &'a mut [Db],
-    /// The client's reply buffer.
-    pub reply: &'a mut Reply,
-    /// The client's state.
-    pub client: &'a mut ClientState,
-    /// The other clients (CLIENT LIST, CLIENT KILL).
-    pub clients: &'a mut Clients,
-    /// Server state.
-    pub core: &'a mut Core,
-    /// This command's spec.
-    pub spec: &'static CommandSpec,
-    /// Wall clock for expiry decisions, Unix ms (LOADING_NOW while loading).
-    pub now_ms: i64,
-    /// Changes made by this command; `call` feeds the AOF when non-zero.
-    pub dirty: u64,
-    redaction: &'a mut Redaction,
-}
-
-impl<'a> Ctx<'a> {
-    /// The hash encoding thresholds from the config.
-    pub fn hash_limits(&self) -> HashLimits {
-        HashLimits {
-            max_entries: self.core.config.hash_max_listpack_entries.max(0) as usize,
-            max_value: self.core.config.hash_max_listpack_value.max(0) as usize,
-        }
-    }
-
-    /// Number of databases.
-    pub fn db_count(&self) -> usize {
-        self.before.len() + 1 + self.after.len()
-    }
-
-    /// Database `i` other than the selected one.
-    pub fn other_db(&mut self, i: usize) -> Option<&mut Db> {
-        if i < self.db_index {
-            self.before.get_mut(i)
-        } else if i > self.db_index {
-            self.after.get_mut(i - self.db_index - 1)
-        } else {
-            None
-        }
-    }
-
-    /// Database `i`, selected or not.
-    pub fn db_at(&mut self, i: usize) -> Option<&mut Db> {
-        if i == self.db_index {
-            Some(self.db)
-        } else {
-            self.other_db(i)
-        }
-    }
-
-    /// Every database in order.
-    pub fn all_dbs(&mut self) -> impl Iterator<Item = &mut Db> {
-        self.before
-            .iter_mut()
-            .chain(std::iter::once(&mut *self.db))
-            .chain(self.after.iter_mut())
-    }
-
-    /// Exchanges the keys of two databases (SWAPDB); each keeps its
-    /// number and hooks (`Db::swap_keyspace`).
-    pub fn swap_dbs(&mut self, a: usize, b: usize) {
-        if a == b {
-            return;
-        }
-        let (lo, hi) = (a.min(b), a.max(b));
-        let cur = self.db_index;
-        let (x, y): (&mut Db, &mut Db) = if lo == cur {
-            (&mut *self.db, &mut self.after[hi - cur - 1])
-        } else if hi == cur {
-            (&mut self.before[lo], &mut *self.db)
-        } else if hi < cur {
-            let (l, r) = self.before.split_at_mut(hi);
-            (&mut l[lo], &mut r[0])
-        } else if lo > cur {
-            let (l, r) = self.after.split_at_mut(hi - cur - 1);
-            (&mut l[lo - cur - 1], &mut r[0])
-        } else {
-            (&mut self.before[lo], &mut self.after[hi - cur - 1])
-        };
-        Db::swap_keyspace(x, y);
-    }
-
-    /// Redis's `notifyKeyspaceEvent` for the selected database: event
-    /// `event` of `class` (`crate::notify`) on `key`. Call it after the
-    /// change, where Redis's command does.
-    #[inline]
-    pub fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
-        crate::notify::notify_keyspace_event(class, event, key, self.db_index);
-    }
-
-    /// Hides argument `i` (a password) from the slow log and MONITOR, as
-    /// Redis's `redactClientCommandArgument`.
-    pub fn redact(&mut self, i: usize) {
-        if i < 64 {
-            self.redaction.bits |= 1 << i;
-        }
-    }
-
-    /// Propagates `argv` (to the AOF, later to replicas) instead of the
-    /// command as received: the form that replays exactly (SET EX as SET
-    /// PXAT, INCRBYFLOAT as SET KEEPTTL, ...). Called several times, it
-    /// propagates several commands, wrapped in MULTI/EXEC.
-    pub fn propagate_as(&mut self, argv: &[&[u8]]) {
-        self.core
-            .propagator
-            .also_propagate(self.db_index, argv.iter().copied());
-    }
 }

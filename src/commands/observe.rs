@@ -92,7 +92,7 @@ fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {
                 out.extend_from_slice(b"\"(redacted)\"");
             } else {
                 // Escaped: the line holds no CR or LF.
-                repr(out, args.get(i));
+                crate::util::repr::repr(out, args.get(i));
             }
         }
     });
@@ -119,44 +119,11 @@ fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {
     }
 }
 
-/// Redis's `sdscatrepr`: a double-quoted string with C escapes.
-pub fn repr(out: &mut Vec<u8>, s: &[u8]) {
-    out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            7 => out.extend_from_slice(b"\\a"),
-            8 => out.extend_from_slice(b"\\b"),
-            0x20..=0x7e => out.push(c),
-            _ => {
-                let _ = write!(ByteWriter(out), "\\x{c:02x}");
-            }
-        }
-    }
-    out.push(b'"');
-}
-
 struct ByteWriter<'a>(&'a mut Vec<u8>);
 
 impl std::fmt::Write for ByteWriter<'_> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         self.0.extend_from_slice(s.as_bytes());
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repr_escapes_as_sdscatrepr() {
-        let mut out = Vec::new();
-        repr(&mut out, b"a\"b\\c\n\x01\xff ok");
-        assert_eq!(out, b"\"a\\\"b\\\\c\\n\\x01\\xff ok\"");
     }
 }

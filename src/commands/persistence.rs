@@ -9,7 +9,7 @@ use crate::resp::parser::Args;
 /// one is in progress; later failures show in INFO persistence
 /// (`aof_last_bgrewrite_status`) and the log.
 pub fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    let aof = &mut ctx.core.aof;
+    let aof = &mut ctx.server_mut().aof;
     if aof.rewrite_in_progress() {
         return Err(CmdError::Static(
             "ERR Background append only file rewriting already in progress",

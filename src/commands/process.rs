@@ -202,22 +202,17 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
     } else {
         x.core.clock.unix_ms_at(start)
     };
-    let (before, rest) = x.dbs.split_at_mut(db_index);
-    let (db, after) = rest.split_first_mut().expect("db index in range");
-    let mut ctx = Ctx {
-        db,
+    let mut ctx = Ctx::new(
+        x.dbs,
         db_index,
-        before,
-        after,
-        reply: x.reply,
-        client: x.client,
-        clients: x.clients,
-        core: x.core,
+        x.reply,
+        x.client,
+        x.clients,
+        x.core,
         spec,
         now_ms,
-        dirty: 0,
-        redaction: x.redaction,
-    };
+        x.redaction,
+    );
     // CLIENT NO-TOUCH: this client's lookups leave the keys' LRU/LFU data
     // alone, except TOUCH's, whose purpose that is.
     let no_touch = ctx.client.has(Flags::NO_TOUCH) && spec.fullname != "touch";

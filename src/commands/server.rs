@@ -37,7 +37,7 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// FLUSHALL/FLUSHDB's flag: ASYNC, SYNC, or `lazyfree-lazy-user-flush`.
 fn flush_is_async(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<bool, CmdError> {
     match args.len() {
-        1 => Ok(ctx.core.config.lazyfree_lazy_user_flush),
+        1 => Ok(ctx.server().config.lazyfree_lazy_user_flush),
         2 if is(args.get(1), "ASYNC") => Ok(true),
         2 if is(args.get(1), "SYNC") => Ok(false),
         _ => Err(CmdError::Syntax),
@@ -46,7 +46,7 @@ fn flush_is_async(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<bool, CmdError> {
 
 fn free_tables(ctx: &mut Ctx<'_>, d: Dict<Value>, e: Dict<i64>, lazy: bool) {
     if lazy {
-        ctx.core.lazyfree.free(d, e);
+        ctx.server().lazyfree.free(d, e);
     } else {
         drop((d, e));
     }
@@ -64,7 +64,7 @@ pub fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// `LASTSAVE`: GoStore writes no RDB, so this is the start-up time.
 pub fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    ctx.reply.int(ctx.core.lastsave);
+    ctx.reply.int(ctx.server().lastsave);
     Ok(())
 }
 
@@ -91,7 +91,7 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         // Shutdowns here are immediate: there is never one to abort.
         return Err(CmdError::Static("ERR No shutdown in progress."));
     }
-    ctx.core.shutdown = Some(ShutdownRequest {
+    ctx.server_mut().shutdown = Some(ShutdownRequest {
         reason: ShutdownReason::Command,
     });
     Ok(())
@@ -125,7 +125,7 @@ pub use super::info::info;
 /// `CONFIG GET parameter [parameter ...]`.
 pub fn config_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let patterns: Vec<&[u8]> = args.iter_from(2).collect();
-    let pairs = ctx.core.config.get(&patterns);
+    let pairs = ctx.server().config.get(&patterns);
     ctx.reply.map_len(pairs.len());
     for (name, value) in pairs {
         ctx.reply.bulk(name.as_bytes());
@@ -161,11 +161,11 @@ struct Live<'c, 'a>(&'c mut Ctx<'a>);
 
 impl crate::config::Runtime for Live<'_, '_> {
     fn config(&mut self) -> &mut crate::config::Config {
-        &mut self.0.core.config
+        &mut self.0.server_mut().config
     }
 
     fn rebind(&mut self, old_bind: &[String], old_port: u16) -> Result<(), String> {
-        let core = &mut *self.0.core;
+        let core = self.0.server_mut();
         let c = &core.config;
         core.listeners
             .rebind(&c.bind, c.port, c.tcp_backlog, (old_bind, old_port))
@@ -173,7 +173,7 @@ impl crate::config::Runtime for Live<'_, '_> {
     }
 
     fn set_appendonly(&mut self, on: bool) -> Result<(), String> {
-        let aof = &mut self.0.core.aof;
+        let aof = &mut self.0.server_mut().aof;
         if on {
             aof.turn_on()
         } else {
@@ -183,39 +183,49 @@ impl crate::config::Runtime for Live<'_, '_> {
     }
 
     fn fsync_policy_changed(&mut self) {
-        self.0.core.aof.policy_changed();
+        self.0.server_mut().aof.policy_changed();
     }
 
     fn loglevel_changed(&mut self) {
-        crate::logging::set_level(self.0.core.config.loglevel);
+        crate::logging::set_level(self.0.server_mut().config.loglevel);
     }
 
     fn output_limits_changed(&mut self) {
-        crate::limits::apply_output_limits(self.0);
+        let super::ctx::ServerParts {
+            core,
+            clients,
+            reply,
+            client,
+        } = self.0.server_parts();
+        crate::limits::apply_output_limits(
+            &core.config.client_output_buffer_limit,
+            clients,
+            (reply, client),
+        );
     }
 
     fn eviction_changed(&mut self) {
-        crate::evict::apply_config(&self.0.core.config);
+        crate::evict::apply_config(&self.0.server().config);
     }
 
     fn maxmemory_changed(&mut self) {
-        crate::evict::maxmemory_changed(self.0.core);
+        crate::evict::maxmemory_changed(self.0.server_mut());
     }
 
     fn maxclients_grew(&mut self) -> Result<(), String> {
-        crate::limits::raise_for_maxclients(self.0.core.config.maxclients)
+        crate::limits::raise_for_maxclients(self.0.server_mut().config.maxclients)
     }
 }
 
 /// `CONFIG REWRITE`: rewrites the config file in place (Redis's
 /// `rewriteConfig`; see `config_rewrite`).
 pub fn config_rewrite(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    let Some(path) = ctx.core.config_file.clone() else {
+    let Some(path) = ctx.server().config_file.clone() else {
         return Err(CmdError::Static(
             "ERR The server is running without a config file",
         ));
     };
-    match crate::config_rewrite::rewrite(&path, &ctx.core.config) {
+    match crate::config_rewrite::rewrite(&path, &ctx.server().config) {
         Ok(()) => {
             log::warn!("CONFIG REWRITE executed with success.");
             ctx.reply.ok();
@@ -230,12 +240,12 @@ pub fn config_rewrite(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 
 /// `CONFIG RESETSTAT`.
 pub fn config_resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    ctx.core.stats = Default::default();
-    ctx.core.commands.reset_stats();
-    ctx.core.expire.time_cap_reached = 0;
-    ctx.core.expire.stale_perc = 0.0;
-    ctx.core.expire.cpu_us = 0;
-    ctx.core.evict.reset_stats();
+    ctx.server_mut().stats = Default::default();
+    ctx.server_mut().commands.reset_stats();
+    ctx.server_mut().expire.time_cap_reached = 0;
+    ctx.server_mut().expire.stale_perc = 0.0;
+    ctx.server_mut().expire.cpu_us = 0;
+    ctx.server_mut().evict.reset_stats();
     for db in ctx.all_dbs() {
         db.stats = Default::default();
     }
@@ -509,7 +519,7 @@ fn reply_command_docs(ctx: &mut Ctx<'_>, c: &CommandSpec) {
 
 /// `COMMAND`: every command's info.
 pub fn command(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    let all: Vec<&'static CommandSpec> = ctx.core.commands.top_level().collect();
+    let all: Vec<&'static CommandSpec> = ctx.server().commands.top_level().collect();
     ctx.reply.array_len(all.len());
     for c in all {
         reply_command_info(ctx, c);
@@ -519,7 +529,7 @@ pub fn command(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 
 /// `COMMAND COUNT`.
 pub fn command_count(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    let n = ctx.core.commands.top_level().count();
+    let n = ctx.server().commands.top_level().count();
     ctx.reply.int(n as i64);
     Ok(())
 }
@@ -531,7 +541,7 @@ pub fn command_info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     ctx.reply.array_len(args.len() - 2);
     for a in args.iter_from(2) {
-        match ctx.core.commands.find(a) {
+        match ctx.server().commands.find(a) {
             Some(c) => reply_command_info(ctx, c),
             None => ctx.reply.null(),
         }
@@ -542,10 +552,10 @@ pub fn command_info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `COMMAND DOCS [name ...]`.
 pub fn command_docs(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let list: Vec<&'static CommandSpec> = if args.len() == 2 {
-        ctx.core.commands.top_level().collect()
+        ctx.server().commands.top_level().collect()
     } else {
         args.iter_from(2)
-            .filter_map(|a| ctx.core.commands.find(a))
+            .filter_map(|a| ctx.server().commands.find(a))
             .collect()
     };
     ctx.reply.map_len(list.len());
@@ -585,7 +595,7 @@ pub fn command_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     let names: Vec<&'static str> = ctx
-        .core
+        .server()
         .commands
         .iter()
         .map(|(_, c)| c)
@@ -692,13 +702,13 @@ pub fn keys_by_specs(
 
 fn getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>, with_flags: bool) -> CmdResult {
     let argv: Vec<&[u8]> = args.iter_from(2).collect();
-    let spec = ctx.core.commands.lookup(argv[0]).map(|id| {
-        let top = ctx.core.commands.spec(id);
+    let spec = ctx.server().commands.lookup(argv[0]).map(|id| {
+        let top = ctx.server().commands.spec(id);
         if !top.subcommands.is_empty() && argv.len() >= 2 {
-            ctx.core
+            ctx.server()
                 .commands
                 .lookup_sub(id, argv[1])
-                .map(|s| ctx.core.commands.spec(s))
+                .map(|s| ctx.server().commands.spec(s))
         } else {
             Some(top)
         }

@@ -1,6 +1,7 @@
 //! SLOWLOG GET|LEN|RESET|HELP (Redis's slowlog.c).
 
 use super::args;
+use super::ctx::ServerParts;
 use super::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
@@ -22,13 +23,13 @@ pub fn slowlog_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             .filter(|&n| n >= -1)
             .ok_or(CmdError::Static(MSG))?;
         if count == -1 {
-            count = ctx.core.ops.slowlog.len() as i64;
+            count = ctx.server().ops.slowlog.len() as i64;
         }
     }
-    let n = (count as usize).min(ctx.core.ops.slowlog.len());
-    let r = &mut *ctx.reply;
+    let n = (count as usize).min(ctx.server().ops.slowlog.len());
+    let ServerParts { core, reply: r, .. } = ctx.server_parts();
     r.array_len(n);
-    for e in ctx.core.ops.slowlog.iter().take(n) {
+    for e in core.ops.slowlog.iter().take(n) {
         r.array_len(6);
         r.int(e.id as i64);
         r.int(e.time);
@@ -45,13 +46,13 @@ pub fn slowlog_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// `SLOWLOG LEN`.
 pub fn slowlog_len(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    ctx.reply.int(ctx.core.ops.slowlog.len() as i64);
+    ctx.reply.int(ctx.server().ops.slowlog.len() as i64);
     Ok(())
 }
 
 /// `SLOWLOG RESET`.
 pub fn slowlog_reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    ctx.core.ops.slowlog.reset();
+    ctx.server_mut().ops.slowlog.reset();
     ctx.reply.ok();
     Ok(())
 }

@@ -147,10 +147,10 @@ fn expire_at_ms(ctx: &Ctx<'_>, arg: &[u8], flags: u16) -> Result<i64, CmdError> 
 /// or, while loading the AOF, only what memory can address (Redis skips the
 /// check for the AOF client, `mustObeyClient`).
 fn string_limit(ctx: &Ctx<'_>) -> i64 {
-    if ctx.core.loading {
+    if ctx.loading() {
         isize::MAX as i64
     } else {
-        ctx.core.config.proto_max_bulk_len
+        ctx.config().proto_max_bulk_len
     }
 }
 
@@ -687,7 +687,7 @@ pub fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let Some(bytes) = bytes.filter(|&n| n < usize::MAX as u64) else {
         return Err(fail);
     };
-    if bytes > ctx.core.config.proto_max_bulk_len as u64 {
+    if bytes > ctx.config().proto_max_bulk_len as u64 {
         return Err(CmdError::Static(
             "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len",
         ));

@@ -1,10 +1,11 @@
 //! Small building blocks shared by the server: Redis's number parsing and
-//! formatting, glob matching, the key hash function, a PRNG, clocks and
-//! SHA-1 (DEBUG DIGEST).
+//! formatting, glob matching, the key hash function, a PRNG, clocks,
+//! SHA-1 (DEBUG DIGEST) and Redis's quoting of bytes (`repr`).
 
 pub mod glob;
 pub mod hash;
 pub mod num;
 pub mod rand;
+pub mod repr;
 pub mod sha1;
 pub mod time;

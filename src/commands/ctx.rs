@@ -1,0 +1,241 @@
+//! `Ctx`: what a command handler may touch. Its fields and methods are the
+//! whole interface between a handler and the server: the keyspace, the
+//! reply, the client, `propagate_as` and `notify`; the server state only
+//! through `server` (for server commands).
+
+use super::{CommandSpec, Redaction};
+use crate::client::{ClientState, Clients};
+use crate::config::Config;
+use crate::core::Core;
+use crate::db::hash::HashLimits;
+use crate::db::value::Value;
+use crate::db::Db;
+use crate::resp::Reply;
+use crate::util::rand::Rng;
+
+/// Several parts of the server at once (see `Ctx::server_parts`).
+pub struct ServerParts<'c> {
+    /// Server state.
+    pub core: &'c mut Core,
+    /// The other clients.
+    pub clients: &'c mut Clients,
+    /// This client's reply.
+    pub reply: &'c mut Reply,
+    /// This client's state.
+    pub client: &'c mut ClientState,
+}
+
+/// All a handler may touch: its client's database, reply and state, the
+/// command's clock and spec, `propagate_as`, `notify`, and the few server
+/// facts a data-type command needs (`config`, `rng`, `free_later`,
+/// `loading`). The whole server state (`server`, `clients`) is for the
+/// commands whose subject it is: CONFIG, INFO, CLIENT, DEBUG, SLOWLOG...
+pub struct Ctx<'a> {
+    /// The client's selected database.
+    pub db: &'a mut Db,
+    /// Its index.
+    pub db_index: usize,
+    /// Databases before the selected one.
+    before: &'a mut [Db],
+    /// Databases after the selected one.
+    after: &'a mut [Db],
+    /// The client's reply buffer.
+    pub reply: &'a mut Reply,
+    /// The client's state.
+    pub client: &'a mut ClientState,
+    /// The other clients (CLIENT LIST, CLIENT KILL): see `clients`.
+    clients: &'a mut Clients,
+    /// Server state: see `server`.
+    core: &'a mut Core,
+    /// This command's spec.
+    pub spec: &'static CommandSpec,
+    /// Wall clock for expiry decisions, Unix ms (LOADING_NOW while loading).
+    pub now_ms: i64,
+    /// Changes made by this command; `call` feeds the AOF when non-zero.
+    pub dirty: u64,
+    redaction: &'a mut Redaction,
+}
+
+impl<'a> Ctx<'a> {
+    /// A handler's context for one command (`call` makes it).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        dbs: &'a mut [Db],
+        db_index: usize,
+        reply: &'a mut Reply,
+        client: &'a mut ClientState,
+        clients: &'a mut Clients,
+        core: &'a mut Core,
+        spec: &'static CommandSpec,
+        now_ms: i64,
+        redaction: &'a mut Redaction,
+    ) -> Ctx<'a> {
+        let (before, rest) = dbs.split_at_mut(db_index);
+        let (db, after) = rest.split_first_mut().expect("db index in range");
+        Ctx {
+            db,
+            db_index,
+            before,
+            after,
+            reply,
+            client,
+            clients,
+            core,
+            spec,
+            now_ms,
+            dirty: 0,
+            redaction,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.core.config
+    }
+
+    /// Whether the AOF is being replayed.
+    pub fn loading(&self) -> bool {
+        self.core.loading
+    }
+
+    /// The selected database, the reply, the client and the server's
+    /// random source at once (random picks from a value in the database).
+    pub fn split(&mut self) -> (&mut Db, &mut Reply, &mut ClientState, &mut Rng) {
+        (
+            &mut *self.db,
+            &mut *self.reply,
+            &mut *self.client,
+            &mut self.core.rng,
+        )
+    }
+
+    /// Frees a value on the lazyfree thread when it is big (UNLINK,
+    /// FLUSHALL ASYNC), or here.
+    pub fn free_later(&mut self, v: Value) {
+        self.core.lazyfree.free_value(v);
+    }
+
+    /// The whole server state, for the commands whose subject it is
+    /// (CONFIG, INFO, CLIENT, DEBUG, SLOWLOG, LATENCY, MEMORY, BGREWRITEAOF,
+    /// SHUTDOWN...). Data-type commands use the accessors above.
+    pub fn server(&self) -> &Core {
+        self.core
+    }
+
+    /// `server`, to change it.
+    pub fn server_mut(&mut self) -> &mut Core {
+        self.core
+    }
+
+    /// The other clients (CLIENT LIST, INFO clients).
+    pub fn clients(&self) -> &Clients {
+        self.clients
+    }
+
+    /// `clients`, to change them (CLIENT KILL, CLIENT PAUSE...).
+    pub fn clients_mut(&mut self) -> &mut Clients {
+        self.clients
+    }
+
+    /// Server state, the other clients and this client's reply and state at
+    /// once, for server commands that need several together.
+    pub fn server_parts(&mut self) -> ServerParts<'_> {
+        ServerParts {
+            core: &mut *self.core,
+            clients: &mut *self.clients,
+            reply: &mut *self.reply,
+            client: &mut *self.client,
+        }
+    }
+
+    /// The hash encoding thresholds from the config.
+    pub fn hash_limits(&self) -> HashLimits {
+        HashLimits {
+            max_entries: self.core.config.hash_max_listpack_entries.max(0) as usize,
+            max_value: self.core.config.hash_max_listpack_value.max(0) as usize,
+        }
+    }
+
+    /// Number of databases.
+    pub fn db_count(&self) -> usize {
+        self.before.len() + 1 + self.after.len()
+    }
+
+    /// Database `i` other than the selected one.
+    pub fn other_db(&mut self, i: usize) -> Option<&mut Db> {
+        if i < self.db_index {
+            self.before.get_mut(i)
+        } else if i > self.db_index {
+            self.after.get_mut(i - self.db_index - 1)
+        } else {
+            None
+        }
+    }
+
+    /// Database `i`, selected or not.
+    pub fn db_at(&mut self, i: usize) -> Option<&mut Db> {
+        if i == self.db_index {
+            Some(self.db)
+        } else {
+            self.other_db(i)
+        }
+    }
+
+    /// Every database in order.
+    pub fn all_dbs(&mut self) -> impl Iterator<Item = &mut Db> {
+        self.before
+            .iter_mut()
+            .chain(std::iter::once(&mut *self.db))
+            .chain(self.after.iter_mut())
+    }
+
+    /// Exchanges the keys of two databases (SWAPDB); each keeps its
+    /// number and hooks (`Db::swap_keyspace`).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let cur = self.db_index;
+        let (x, y): (&mut Db, &mut Db) = if lo == cur {
+            (&mut *self.db, &mut self.after[hi - cur - 1])
+        } else if hi == cur {
+            (&mut self.before[lo], &mut *self.db)
+        } else if hi < cur {
+            let (l, r) = self.before.split_at_mut(hi);
+            (&mut l[lo], &mut r[0])
+        } else if lo > cur {
+            let (l, r) = self.after.split_at_mut(hi - cur - 1);
+            (&mut l[lo - cur - 1], &mut r[0])
+        } else {
+            (&mut self.before[lo], &mut self.after[hi - cur - 1])
+        };
+        Db::swap_keyspace(x, y);
+    }
+
+    /// Redis's `notifyKeyspaceEvent` for the selected database: event
+    /// `event` of `class` (`crate::notify`) on `key`. Call it after the
+    /// change, where Redis's command does.
+    #[inline]
+    pub fn notify(&self, class: u32, event: &'static str, key: &[u8]) {
+        crate::notify::notify_keyspace_event(class, event, key, self.db_index);
+    }
+
+    /// Hides argument `i` (a password) from the slow log and MONITOR, as
+    /// Redis's `redactClientCommandArgument`.
+    pub fn redact(&mut self, i: usize) {
+        if i < 64 {
+            self.redaction.bits |= 1 << i;
+        }
+    }
+
+    /// Propagates `argv` (to the AOF, later to replicas) instead of the
+    /// command as received: the form that replays exactly (SET EX as SET
+    /// PXAT, INCRBYFLOAT as SET KEEPTTL, ...). Called several times, it
+    /// propagates several commands, wrapped in MULTI/EXEC.
+    pub fn propagate_as(&mut self, argv: &[&[u8]]) {
+        self.core
+            .propagator
+            .also_propagate(self.db_index, argv.iter().copied());
+    }
+}

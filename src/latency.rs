@@ -325,46 +325,7 @@ impl Histogram {
     }
 }
 
-/// `latency-tracking-info-percentiles`'s value: `%f` with trailing zeros
-/// removed, as Redis's `trimDoubleString`.
-pub fn format_percentile(p: f64) -> String {
-    let s = format!("{p:.6}");
-    let s = s.trim_end_matches('0');
-    s.trim_end_matches('.').to_string()
-}
-
-/// The directive's value: percentiles separated by spaces.
-pub fn format_percentiles(ps: &[f64]) -> String {
-    ps.iter()
-        .map(|&p| format_percentile(p))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Parses `latency-tracking-info-percentiles`; one empty argument (or none)
-/// means no percentiles.
-pub fn parse_percentiles(args: &[Vec<u8>]) -> Result<Vec<f64>, String> {
-    if args.is_empty() || (args.len() == 1 && args[0].is_empty()) {
-        return Ok(Vec::new());
-    }
-    let mut out = Vec::with_capacity(args.len());
-    for a in args {
-        let p = std::str::from_utf8(a)
-            .ok()
-            .filter(|s| !s.starts_with(|c: char| c.is_whitespace()))
-            .and_then(|s| s.parse::<f64>().ok())
-            .filter(|p| !p.is_nan())
-            .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
-        if !(0.0..=100.0).contains(&p) {
-            return Err(
-                "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-                    .into(),
-            );
-        }
-        out.push(p);
-    }
-    Ok(out)
-}
+pub use crate::config::values::format_percentile;
 
 /// One `INFO latencystats` line:
 /// `latency_percentiles_usec_<cmd>:p50=1.003,p99=2.007,p99.9=3.007`.
@@ -428,22 +389,6 @@ mod tests {
         h.record(3000); // 3 µs
         h.record(100_000); // 100 µs
         assert_eq!(h.cumulative_buckets(), vec![(1, 2), (4, 3), (132, 4)]);
-    }
-
-    #[test]
-    fn percentile_directive_values_are_trimmed_as_redis() {
-        assert_eq!(format_percentiles(&[50.0, 99.0, 99.9]), "50 99 99.9");
-        let p = |s: &str| parse_percentiles(&[s.as_bytes().to_vec()]);
-        assert_eq!(p("").unwrap(), Vec::<f64>::new());
-        assert_eq!(p("12.5").unwrap(), vec![12.5]);
-        assert_eq!(
-            p("101").unwrap_err(),
-            "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"
-        );
-        assert_eq!(
-            p("abc").unwrap_err(),
-            "Invalid latency-tracking-info-percentiles parameters"
-        );
     }
 
     #[test]

@@ -12,9 +12,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
-use crate::evict::MaxmemoryPolicy;
+pub mod values;
+
 use crate::resp::split::split_args;
 use crate::util::glob;
+pub use values::MaxmemoryPolicy;
 
 /// When the AOF is fsynced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +100,7 @@ impl Supervised {
     }
 }
 
-pub use crate::limits::{OutputLimit, OutputLimits};
+pub use values::{OutputLimit, OutputLimits};
 
 /// Every setting. `Config::default()` holds the table's defaults (equal to
 /// the shipped gostore.conf). Not `Clone`: the AOF shares `aof_policy`, so
@@ -1300,9 +1302,9 @@ static DIRECTIVES: &[Directive] = &[
         "50 99 99.9",
         Rewrite::Percentiles,
         None,
-        |c| crate::latency::format_percentiles(&c.latency_tracking_info_percentiles),
+        |c| values::format_percentiles(&c.latency_tracking_info_percentiles),
         |c, a, _| {
-            c.latency_tracking_info_percentiles = crate::latency::parse_percentiles(a)?;
+            c.latency_tracking_info_percentiles = values::parse_percentiles(a)?;
             Ok(())
         }
     ),

@@ -11,7 +11,7 @@
 //! A parked client reads no further commands; its socket is still watched,
 //! so a disconnect is noticed and the client unparked (`unpark`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use mio::Token;
 
@@ -41,12 +41,19 @@ pub struct BlockRequest {
     pub deadline_ms: i64,
 }
 
-/// The parked clients, by token, with a deadline index.
+/// The parked clients, by token, in the order they were parked, with a
+/// deadline index.
 #[derive(Debug, Default)]
 pub struct Parking {
-    parked: HashMap<Token, BlockRequest>,
+    /// Each parked client's place in line and request.
+    parked: HashMap<Token, (u64, BlockRequest)>,
+    /// Parked clients in the order they were parked (Redis serves and
+    /// releases waiters first come, first served).
+    line: BTreeMap<u64, Token>,
     /// (deadline, token) of parked clients that have a deadline.
     deadlines: BTreeSet<(i64, Token)>,
+    /// The next place in line.
+    next: u64,
 }
 
 impl Parking {
@@ -55,7 +62,10 @@ impl Parking {
         if self.parked.contains_key(&token) {
             return;
         }
-        self.parked.insert(token, req);
+        let seq = self.next;
+        self.next += 1;
+        self.parked.insert(token, (seq, req));
+        self.line.insert(seq, token);
         if req.deadline_ms > 0 {
             self.deadlines.insert((req.deadline_ms, token));
         }
@@ -63,20 +73,23 @@ impl Parking {
 
     /// Unparks a client (served, timed out, or gone); returns why it waited.
     pub fn unpark(&mut self, token: Token) -> Option<BlockReason> {
-        let req = self.parked.remove(&token)?;
+        let (seq, req) = self.parked.remove(&token)?;
+        self.line.remove(&seq);
         if req.deadline_ms > 0 {
             self.deadlines.remove(&(req.deadline_ms, token));
         }
         Some(req.reason)
     }
 
-    /// Unparks every client waiting for `reason`, in no particular order.
+    /// Unparks every client waiting for `reason`, in the order they were
+    /// parked (held writes then run in the order they arrived, as Redis's
+    /// postponed-clients list does).
     pub fn release(&mut self, reason: BlockReason) -> Vec<Token> {
         let tokens: Vec<Token> = self
-            .parked
-            .iter()
-            .filter(|(_, r)| r.reason == reason)
-            .map(|(&t, _)| t)
+            .line
+            .values()
+            .copied()
+            .filter(|t| self.parked.get(t).is_some_and(|(_, r)| r.reason == reason))
             .collect();
         for &t in &tokens {
             self.unpark(t);
@@ -102,11 +115,6 @@ impl Parking {
         self.deadlines.first().map(|&(d, _)| d)
     }
 
-    /// Why `token` waits, if it does.
-    pub fn reason(&self, token: Token) -> Option<BlockReason> {
-        self.parked.get(&token).map(|r| r.reason)
-    }
-
     /// Parked clients (INFO blocked_clients).
     pub fn len(&self) -> usize {
         self.parked.len()
@@ -130,7 +138,7 @@ mod tests {
     }
 
     #[test]
-    fn deadlines_release_in_order_and_unpark_forgets_them() {
+    fn deadlines_and_release_keep_their_order_and_unpark_forgets() {
         let mut p = Parking::default();
         p.park(Token(1), req(300));
         p.park(Token(2), req(100));
@@ -144,6 +152,15 @@ mod tests {
         assert_eq!(p.next_deadline(), None);
         assert_eq!(p.release(BlockReason::Postpone), vec![Token(3)]);
         assert!(p.is_empty());
+        // Released in the order they were parked, whatever the tokens.
+        for t in [9, 4, 7, 1] {
+            p.park(Token(t), req(0));
+        }
+        p.unpark(Token(7));
+        assert_eq!(
+            p.release(BlockReason::Postpone),
+            vec![Token(9), Token(4), Token(1)]
+        );
         assert_eq!(p.unpark(Token(3)), None);
     }
 }

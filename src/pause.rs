@@ -67,17 +67,17 @@ impl Pause {
         self.active().then_some(self.end_ms)
     }
 
-    /// Whether the pause in effect at `now_ms` holds a command: every one
-    /// under `ALL`, those that may change the dataset (`may_write`: the
-    /// write or may-replicate flag) under `WRITE`. `process_command` asks
-    /// only once the command passed lookup, arity and authentication, so
-    /// those fail at once; MONITOR clients are never held (it does not
-    /// ask for them).
-    pub fn holds(&self, may_write: bool, now_ms: i64) -> bool {
+    /// Whether the pause in effect holds a command: every one under `ALL`,
+    /// those that may change the dataset (`may_write`: the write or
+    /// may-replicate flag) under `WRITE`. `process_command` asks only once
+    /// the command passed lookup, arity and authentication, so those fail
+    /// at once; MONITOR clients are never held (it does not ask for them).
+    /// A pause past its end still holds until the loop ends it (`expire`)
+    /// and releases the held clients first, so no later command overtakes
+    /// a held one.
+    pub fn holds(&self, may_write: bool) -> bool {
         match self.kind {
             Kind::Off => false,
-            // Over, though before_sleep has not cleared it yet.
-            _ if self.end_ms < now_ms => false,
             Kind::All => true,
             Kind::Write => may_write,
         }
@@ -104,7 +104,7 @@ mod tests {
         assert!(!p.active());
         p.pause(Kind::Write, 10);
         assert!(p.writes_paused());
-        assert!(p.holds(true, 10) && !p.holds(false, 10) && !p.holds(true, 11));
+        assert!(p.holds(true) && !p.holds(false));
         p.unpause();
         assert_eq!(p.end_ms(), None);
     }

@@ -388,3 +388,81 @@ fn a_client_held_by_client_pause_that_disconnects_is_unparked() {
         assert_eq!(admin.cmd_str(&["GET", "k"]), "$-1\r\n", "{kind:?}");
     }
 }
+
+#[test]
+fn writes_held_by_client_pause_run_in_the_order_they_arrived() {
+    for kind in [Kind::Redis, Kind::GoStore] {
+        let srv = TestServer::start(kind, &[]);
+        let mut admin = srv.raw_conn();
+        assert_eq!(
+            admin.cmd_str(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+            "+OK\r\n"
+        );
+        let mut held = Vec::new();
+        for i in 0..20 {
+            let mut c = srv.raw_conn();
+            c.send(&encode(&[b"APPEND", b"log", format!("{i},").as_bytes()]));
+            // One at a time, so the arrival order is known.
+            wait_for(10, &format!("{kind:?}: write {i} to be held"), || {
+                info_field(srv.port, "blocked_clients") == Some((i + 1).to_string())
+            });
+            held.push(c);
+        }
+        assert_eq!(admin.cmd_str(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+        for c in &mut held {
+            assert!(c.read_reply().starts_with(b":"));
+        }
+        let want: String = (0..20).map(|i| format!("{i},")).collect();
+        assert_eq!(
+            admin.cmd_str(&["GET", "log"]),
+            format!("${}\r\n{want}\r\n", want.len()),
+            "{kind:?}"
+        );
+    }
+}
+
+#[test]
+fn debug_reload_under_a_write_pause_keeps_the_dataset() {
+    let srv = TestServer::gostore(&["--enable-debug-command", "yes"]);
+    let mut c = srv.raw_conn();
+    for i in 0..100 {
+        assert_eq!(
+            c.cmd_str(&["SET", &format!("k{i}"), &i.to_string()]),
+            "+OK\r\n"
+        );
+    }
+    assert_eq!(
+        c.cmd_str(&["CLIENT", "PAUSE", "100000", "WRITE"]),
+        "+OK\r\n"
+    );
+    assert_eq!(c.cmd_str(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(c.cmd_str(&["DBSIZE"]), ":100\r\n");
+    assert_eq!(c.cmd_str(&["GET", "k42"]), "$2\r\n42\r\n");
+    assert_eq!(c.cmd_str(&["CLIENT", "UNPAUSE"]), "+OK\r\n");
+}
+
+#[test]
+fn timeout_spares_a_client_whose_reply_waits_for_the_aof() {
+    // Every fsync takes a minute: under everysec a write that finds one
+    // running is held for up to 2 s, and so is its reply. That wait is the
+    // server's, not the client's idleness.
+    let dir = TempDir::new("timeout-held");
+    let srv = TestServer::gostore_in_env(
+        dir.path(),
+        &["--appendfsync", "everysec", "--timeout", "1"],
+        &[("GOSTORE_FAULT", "aof-fsync:delay60000")],
+    );
+    let mut c = srv.raw_conn();
+    wait_for(30, "a background fsync to be running", || {
+        assert_eq!(c.cmd_str(&["INCR", "n"]).as_bytes()[0], b':');
+        info_field(srv.port, "aof_pending_bio_fsync").as_deref() == Some("1")
+    });
+    // This reply is held until the write is forced, about 2 s later.
+    for i in 0..3 {
+        assert_eq!(
+            c.try_cmd(&[b"SET", b"k", i.to_string().as_bytes()]),
+            Ok(b"+OK\r\n".to_vec()),
+            "write {i}"
+        );
+    }
+}

@@ -613,7 +613,7 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         log::warn!("DEBUG RELOAD: can't write {}: {e}", path.display());
         return Err(CmdError::Static("ERR"));
     }
-    let mut fresh: Vec<Db> = old.iter().map(|_| Db::new()).collect();
+    let mut fresh: Vec<Db> = Db::numbered(old.len());
     for (new, prev) in fresh.iter_mut().zip(&old) {
         new.stats = prev.stats;
     }

@@ -109,12 +109,8 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
         }
     }
     let may_write = spec.has(spec::WRITE) || spec.has(spec::MAY_REPLICATE);
-    if !x.client.has(Flags::MONITOR)
-        && x.core
-            .ops
-            .pause
-            .holds(may_write, crate::util::time::unix_ms())
-    {
+    // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
+    if !x.core.loading && !x.client.has(Flags::MONITOR) && x.core.ops.pause.holds(may_write) {
         return Outcome::Block(BlockRequest {
             reason: BlockReason::Postpone,
             deadline_ms: 0,
@@ -340,9 +336,17 @@ pub fn replay_aof(
             core: &mut *core,
             redaction: &mut redaction,
         };
-        process_command(&mut x, args);
+        let outcome = process_command(&mut x, args);
         reply.discard();
-        Ok(())
+        match outcome {
+            Outcome::Done => Ok(()),
+            // process_command never blocks a loading client; a replayed
+            // command that did would be lost, so the load stops instead.
+            Outcome::Block(_) => Err(format!(
+                "'{}' could not run while loading",
+                String::from_utf8_lossy(args.get(0))
+            )),
+        }
     });
     core.loading = was_loading;
     result

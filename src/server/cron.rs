@@ -58,6 +58,9 @@ impl Server {
         for token in std::mem::take(&mut self.accept_retry_cron) {
             self.accept(token);
         }
+        // Accepted here, after this tick's work: read them next tick, and
+        // don't let the loop sleep until then.
+        self.pending.append(&mut self.work);
     }
 
     pub(super) fn clients_cron(&mut self, now: i64) {
@@ -70,7 +73,9 @@ impl Server {
         // MONITOR clients and clients held by CLIENT PAUSE are never idle,
         // as in Redis. A client with unsent replies is: if it read none of
         // them for `timeout` seconds (writing them moves its interaction
-        // time), it stopped reading.
+        // time), it stopped reading. Not one whose replies the server
+        // itself holds until its writes are in the AOF: that wait is ours.
+        let durable = self.core.aof.durable_offset();
         let idle: Vec<Token> = self
             .clients
             .iter()
@@ -78,6 +83,7 @@ impl Server {
                 now - c.state.last_interaction_ms > limit
                     && !c.state.has(Flags::MONITOR)
                     && !c.state.has(Flags::BLOCKED)
+                    && (c.state.needs_aof <= durable || c.reply.is_empty())
             })
             .map(|c| c.token)
             .collect();
@@ -125,21 +131,31 @@ impl Server {
 
     /// Returns free heap memory to the system once it is well above what is
     /// in use (closed connections, deleted data): glibc keeps it otherwise,
-    /// and RSS would never come down. At most once every 10 seconds; the
-    /// time it takes goes to the latency monitor (`malloc-trim`).
+    /// and RSS would never come down. At most once every 10 seconds; a trim
+    /// that gave back little (a fragmented heap, where trimming cannot
+    /// close the gap) doubles the wait, up to 10 minutes, so the loop does
+    /// not pay for useless trims. The time it takes goes to the latency
+    /// monitor (`malloc-trim`).
     pub(super) fn trim_memory(&mut self) {
-        if self.last_trim.elapsed() < TRIM_INTERVAL {
+        if self.last_trim.elapsed() < self.trim_interval {
             return;
         }
         self.last_trim = Instant::now();
         let rss = crate::memory::rss_bytes();
         let used = crate::memory::used_memory();
         if rss < used.saturating_mul(3) / 2 || rss - used < TRIM_MIN_EXCESS {
+            self.trim_interval = TRIM_INTERVAL;
             return;
         }
         let started = Instant::now();
         crate::memory::purge();
         let ms = started.elapsed().as_millis() as u64;
+        let given_back = rss.saturating_sub(crate::memory::rss_bytes());
+        self.trim_interval = if given_back >= (rss - used) / 4 {
+            TRIM_INTERVAL
+        } else {
+            (self.trim_interval * 2).min(TRIM_INTERVAL_MAX)
+        };
         let threshold = self.core.config.latency_monitor_threshold;
         self.core
             .ops

@@ -78,8 +78,10 @@ pub const OUTPUT_YIELD: usize = 1024 * 1024;
 const REPLY_POOL_MAX: usize = 64;
 /// Reply buffers larger than this are not kept for reuse.
 const REPLY_POOL_BUF_MAX: usize = 64 * 1024;
-/// `trim_memory` runs at most this often...
+/// `trim_memory` runs at most this often (or, after trims that gave little
+/// back, at most `TRIM_INTERVAL_MAX`)...
 const TRIM_INTERVAL: Duration = Duration::from_secs(10);
+const TRIM_INTERVAL_MAX: Duration = Duration::from_secs(600);
 /// ...and only when RSS exceeds used memory by 50% and by this much.
 const TRIM_MIN_EXCESS: usize = 16 * 1024 * 1024;
 /// Connections accepted per listener per tick.
@@ -105,8 +107,9 @@ pub struct Server {
     /// Drained reply buffers, lent to clients that run commands and given
     /// back once their replies are written: an idle client holds none.
     reply_pool: Vec<Vec<u8>>,
-    /// When `malloc_trim` last ran (cron, `trim_memory`).
+    /// When `trim_memory` last looked, and how long it waits between looks.
     last_trim: Instant,
+    trim_interval: Duration,
     signals: SignalPipe,
     /// Listeners to accept from again next tick (budget ran out).
     accept_retry: Vec<Token>,
@@ -156,6 +159,9 @@ impl Server {
                 }
             }
             self.core.clock.refresh();
+            // Clients whose wait ended go first, ahead of this tick's new
+            // input, so no newer command overtakes a held one.
+            self.release_parked();
             std::mem::swap(&mut self.work, &mut self.pending);
             for token in std::mem::take(&mut self.accept_retry) {
                 self.accept(token);
@@ -249,14 +255,19 @@ impl Server {
     }
 
     /// The end of the tick: expiry, AOF write, replies, closes.
-    fn before_sleep(&mut self) {
+    /// Ends an expired CLIENT PAUSE and queues the clients whose wait is
+    /// over, in the order they were parked: released by the pause's end, or
+    /// past their deadline (a blocking command processed again after its
+    /// deadline gives its timeout reply).
+    fn release_parked(&mut self) {
         self.check_pause_end();
-        // Parked clients whose deadline passed process their command again:
-        // a blocking command that finds its deadline gone gives its
-        // timeout reply then.
         for t in self.core.blocked.timed_out(unix_ms()) {
             self.unblock(t);
         }
+    }
+
+    fn before_sleep(&mut self) {
+        self.release_parked();
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
         if !self.core.loading && !self.core.ops.pause.writes_paused() {
             let now = unix_ms();

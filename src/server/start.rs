@@ -105,6 +105,7 @@ impl Server {
             spare_query: Vec::new(),
             reply_pool: Vec::new(),
             last_trim: Instant::now(),
+            trim_interval: TRIM_INTERVAL,
             signals,
             accept_retry: Vec::new(),
             accept_retry_cron: Vec::new(),

@@ -4,6 +4,7 @@
 //! through `server` (for server commands).
 
 use super::{CommandSpec, Redaction};
+use crate::blocked::BlockRequest;
 use crate::client::{ClientState, Clients};
 use crate::config::Config;
 use crate::core::Core;
@@ -54,6 +55,8 @@ pub struct Ctx<'a> {
     /// Changes made by this command; `call` feeds the AOF when non-zero.
     pub dirty: u64,
     redaction: &'a mut Redaction,
+    /// Set by `block`.
+    block: Option<BlockRequest>,
 }
 
 impl<'a> Ctx<'a> {
@@ -85,7 +88,23 @@ impl<'a> Ctx<'a> {
             now_ms,
             dirty: 0,
             redaction,
+            block: None,
         }
+    }
+
+    /// Asks that the client wait (a blocking command with nothing to serve
+    /// yet): the handler returns `Ok(())` having changed and answered
+    /// nothing; `call` then answers `Outcome::Block(req)`, the loop parks
+    /// the client with its command kept, and the command runs again, from
+    /// `process_command`, when the wait ends (with the deadline in
+    /// `ClientState::block_deadline_ms`).
+    pub fn block(&mut self, req: BlockRequest) {
+        self.block = Some(req);
+    }
+
+    /// What `block` asked for, if anything.
+    pub(super) fn take_block(&mut self) -> Option<BlockRequest> {
+        self.block.take()
     }
 
     /// The configuration.

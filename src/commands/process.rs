@@ -116,8 +116,7 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             deadline_ms: 0,
         });
     }
-    call(x, id, args);
-    Outcome::Done
+    call(x, id, args)
 }
 
 /// Finds the command (or subcommand) id. While the AOF loads, original
@@ -181,12 +180,12 @@ fn reject(x: &mut Exec<'_>, e: &CmdError, id: Option<u32>) {
 }
 
 /// Runs a command that passed the checks, and propagates its effects.
-pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
+pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> Outcome {
     let spec = x.core.commands.spec(id);
     let Some(handler) = spec.handler else {
         // A container called with no subcommand: arity forbids it, but be safe.
         x.reply.error(&CmdError::Arity(spec.fullname));
-        return;
+        return Outcome::Done;
     };
     let db_index = x.client.db.min(x.dbs.len() - 1);
     x.redaction.bits = 0;
@@ -219,6 +218,14 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
     if no_touch {
         crate::db::lru::set_no_touch(false);
     }
+    if let Some(req) = ctx.take_block() {
+        // The handler asked to wait: it changed and answered nothing, and
+        // runs again, from process_command, when the wait ends. Only that
+        // run is counted.
+        x.core.propagator.truncate(mark);
+        x.core.propagator.end_unit(&mut x.core.aof);
+        return Outcome::Block(req);
+    }
     let dirty = ctx.dirty;
     let elapsed = start.elapsed().as_micros() as u64;
     let stats = &mut x.core.commands.stats[id as usize];
@@ -235,6 +242,7 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) {
     observe::after_call(x, id, args, elapsed, redacted);
 
     propagate_effects(x, id, db_index, dirty, mark, args);
+    Outcome::Done
 }
 
 /// Hands a command's effects to `propagate`: the `DEL`s of keys that

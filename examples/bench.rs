@@ -598,6 +598,83 @@ fn memory(opts: &Options, rows: &mut Vec<Row>) {
     );
 }
 
+/// Memory per connection: `n` clients connect and PING once, then stay
+/// idle; the growth of RSS per client is the first figure. They then close,
+/// and after 11 s (GoStore gives free heap back from its cron at most every
+/// 10 s) what RSS kept per client is the second.
+fn connections(opts: &Options, rows: &mut Vec<Row>) {
+    let n: usize = if opts.quick { 1000 } else { 5000 };
+    raise_nofile(n as u64 + 64);
+    let kinds = sides(opts);
+    let mut per = [[0.0f64; 2]; 2];
+    for (side, kind) in kinds.iter().enumerate() {
+        let s = Server::start(
+            *kind,
+            opts,
+            "mem-conn",
+            &["--appendonly", "no", "--maxclients", "10000"],
+        );
+        let before = s.rss() as f64;
+        let mut conns = Vec::with_capacity(n);
+        for _ in 0..n {
+            let Ok(mut c) = TcpStream::connect(("127.0.0.1", s.port)) else {
+                eprintln!(
+                    "  connections: connect failed after {} clients",
+                    conns.len()
+                );
+                break;
+            };
+            let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+            let mut pong = [0u8; 7];
+            if c.write_all(b"PING\r\n").is_err() || c.read_exact(&mut pong).is_err() {
+                break;
+            }
+            conns.push(c);
+        }
+        let connected = conns.len().max(1) as f64;
+        per[0][side] = (s.rss() as f64 - before).max(0.0) / connected;
+        drop(conns);
+        std::thread::sleep(Duration::from_secs(11));
+        per[1][side] = (s.rss() as f64 - before).max(0.0) / connected;
+    }
+    rows.push(Row {
+        section: "memory",
+        name: format!("{n} idle connections, RSS per connection"),
+        unit: "bytes",
+        higher_is_better: false,
+        gostore: per[0][0],
+        redis: per[0][1],
+    });
+    rows.push(Row {
+        section: "memory",
+        name: format!("{n} connections closed, RSS kept per connection"),
+        unit: "bytes",
+        higher_is_better: false,
+        gostore: per[1][0],
+        redis: per[1][1],
+    });
+    eprintln!(
+        "  per connection: idle {:.0} vs {:.0} bytes, kept after close {:.0} vs {:.0}",
+        per[0][0], per[0][1], per[1][0], per[1][1]
+    );
+}
+
+/// Raises this process's open-file limit to `want` if the hard limit
+/// allows (the connections row opens thousands of sockets).
+fn raise_nofile(want: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit read and write the struct we own.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < want {
+            lim.rlim_cur = want.min(lim.rlim_max);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
 /// The worst PING latency a second client sees while redis-benchmark grows
 /// the key table from 0 to about `n` keys (table doubling must not pause the
 /// loop). The loader runs at a lower scheduling priority than the probe, so
@@ -1025,6 +1102,7 @@ fn main() {
     if opts.sections.iter().any(|s| s == "memory") {
         eprintln!("memory:");
         memory(&opts, &mut rows);
+        connections(&opts, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "growth") {
         eprintln!("latency while the key table grows:");

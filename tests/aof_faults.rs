@@ -60,6 +60,11 @@ fn a_failed_background_fsync_refuses_writes_until_an_fsync_succeeds() {
         "$1\r\nv\r\n",
         "reads keep working"
     );
+    // PING fails too, as in Redis, so a health check sees the failure.
+    assert_eq!(
+        c.cmd_str(&["PING"]),
+        "-MISCONF Errors writing to the AOF file: Input/output error\r\n"
+    );
     assert_eq!(
         info_field(srv.port, "aof_last_write_status").as_deref(),
         Some("err")

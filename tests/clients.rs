@@ -284,28 +284,6 @@ fn freed_memory_goes_back_to_the_system() {
 }
 
 #[test]
-fn ping_reports_misconf_like_writes() {
-    // The disk-full case is in tests/aof.rs; here the reply text of PING
-    // under a failed AOF write, with an fsync fault injected.
-    let dir = TempDir::new("ping-misconf");
-    let srv = TestServer::gostore_in_env(
-        dir.path(),
-        &["--appendfsync", "everysec"],
-        &[("GOSTORE_FAULT", "aof-fsync:eio1")],
-    );
-    let mut c = srv.raw_conn();
-    assert_eq!(c.cmd_str(&["SET", "k", "v"]), "+OK\r\n");
-    wait_for(10, "writes to be refused", || {
-        c.cmd_str(&["SET", "probe", "1"]).starts_with("-MISCONF")
-    });
-    assert_eq!(
-        c.cmd_str(&["PING"]),
-        "-MISCONF Errors writing to the AOF file: Input/output error\r\n"
-    );
-    assert_eq!(c.cmd_str(&["GET", "k"]), "$1\r\nv\r\n");
-}
-
-#[test]
 fn client_pause_with_a_timeout_past_the_clock_is_refused_and_unpause_works() {
     let srv = TestServer::gostore(&[]);
     let mut c = srv.raw_conn();

@@ -32,6 +32,8 @@ pub fn free_effort(v: &Value) -> usize {
         ValueRef::Str(_) => 1,
         ValueRef::Hash(h) if h.is_packed() => 1,
         ValueRef::Hash(h) => h.len(),
+        // Redis counts a quicklist's nodes.
+        ValueRef::List(l) => l.node_count(),
     }
 }
 
@@ -41,7 +43,8 @@ fn big_buffer(v: &Value) -> bool {
     match v.view() {
         ValueRef::Str(s) => s.len() >= LAZYFREE_BIG_BYTES,
         // A hash's cost is what free_effort counts.
-        ValueRef::Hash(_) => false,
+        // A hash's or a list's cost is what free_effort counts.
+        ValueRef::Hash(_) | ValueRef::List(_) => false,
     }
 }
 

@@ -80,6 +80,12 @@ COMMANDS = {
     "hexists": "hashes::hexists", "hkeys": "hashes::hkeys", "hvals": "hashes::hvals",
     "hincrby": "hashes::hincrby", "hincrbyfloat": "hashes::hincrbyfloat", "hstrlen": "hashes::hstrlen",
     "hrandfield": "hashes::hrandfield", "hscan": "hashes::hscan",
+    # lists (the blocking BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP: not yet)
+    "lpush": "lists::lpush", "rpush": "lists::rpush", "lpushx": "lists::lpushx",
+    "rpushx": "lists::rpushx", "lpop": "lists::lpop", "rpop": "lists::rpop", "llen": "lists::llen",
+    "lrange": "lists::lrange", "lindex": "lists::lindex", "lset": "lists::lset",
+    "linsert": "lists::linsert", "lrem": "lists::lrem", "ltrim": "lists::ltrim", "lpos": "lists::lpos",
+    "rpoplpush": "lists::rpoplpush", "lmove": "lists::lmove", "lmpop": "lists::lmpop",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

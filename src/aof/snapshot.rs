@@ -203,6 +203,26 @@ fn write_value<'a>(
                 w.maybe_flush()?;
             }
         }
+        // RPUSH batches of at most ITEMS_PER_CMD elements, head to tail.
+        ValueRef::List(l) => {
+            let mut left = l.len();
+            let mut in_cmd = 0;
+            for e in l.iter() {
+                if in_cmd == 0 {
+                    let n = left.min(ITEMS_PER_CMD);
+                    w.array_len(2 + n);
+                    w.bulk(b"RPUSH")?;
+                    w.bulk(key)?;
+                }
+                w.bulk(&e)?;
+                left -= 1;
+                in_cmd += 1;
+                if in_cmd == ITEMS_PER_CMD {
+                    in_cmd = 0;
+                }
+                w.maybe_flush()?;
+            }
+        }
     }
     Ok(())
 }

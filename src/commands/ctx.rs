@@ -9,6 +9,7 @@ use crate::client::{ClientState, Clients};
 use crate::config::Config;
 use crate::core::Core;
 use crate::db::hash::HashLimits;
+use crate::db::list::ListLimits;
 use crate::db::value::Value;
 use crate::db::Db;
 use crate::resp::Reply;
@@ -172,6 +173,19 @@ impl<'a> Ctx<'a> {
         HashLimits {
             max_entries: self.core.config.hash_max_listpack_entries.max(0) as usize,
             max_value: self.core.config.hash_max_listpack_value.max(0) as usize,
+        }
+    }
+
+    /// The list node limits from the config (`list-max-listpack-size`,
+    /// `list-compress-depth`).
+    pub fn list_limits(&self) -> ListLimits {
+        ListLimits {
+            fill: self.core.config.list_max_listpack_size as i32,
+            compress_depth: self
+                .core
+                .config
+                .list_compress_depth
+                .clamp(0, u32::MAX as i64) as u32,
         }
     }
 

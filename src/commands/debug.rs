@@ -21,6 +21,7 @@ use crate::client::ClientState;
 use crate::core::Core;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
+use crate::db::list::List;
 use crate::db::value::{Kind, Value};
 use crate::db::{lru, Db};
 use crate::error::{CmdError, CmdResult};
@@ -32,8 +33,9 @@ use crate::util::sha1::sha1;
 /// Redis's refusal when DEBUG is not enabled for this client.
 pub const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
-/// Redis's `OBJ_STRING` and `OBJ_HASH`, as DIGEST mixes them in.
+/// Redis's `OBJ_STRING`, `OBJ_LIST` and `OBJ_HASH`, as DIGEST mixes them in.
 const OBJ_STRING: u32 = 0;
+const OBJ_LIST: u32 = 1;
 const OBJ_HASH: u32 = 4;
 
 /// What DEBUG subcommands changed at run time.
@@ -271,6 +273,15 @@ fn value_digest(d: &mut [u8; 20], v: &Value, has_expire: bool) {
                 }
             }
         }
+        Kind::List => {
+            mix_digest(d, &OBJ_LIST.to_be_bytes());
+            // Order matters: each element is mixed in, head to tail.
+            if let Some(l) = v.as_list() {
+                for e in l.iter() {
+                    mix_digest(d, &e);
+                }
+            }
+        }
     }
     if has_expire {
         xor_digest(d, b"!!expire!!");
@@ -374,7 +385,22 @@ fn serialized_len(v: &Value) -> usize {
             }
             None => 0,
         },
+        // A quicklist is saved as its node count, then each node as one
+        // string: its listpack's bytes.
+        Kind::List => match v.as_list() {
+            Some(l) => {
+                let lp = list_listpack_bytes(l);
+                rdb_len_len(l.node_count()) + rdb_len_len(lp) + lp
+            }
+            None => 0,
+        },
     }
+}
+
+/// Bytes of the listpacks holding `l`'s elements (header, entries, end),
+/// plus each node's container byte.
+fn list_listpack_bytes(l: &List) -> usize {
+    l.node_count() * 8 + l.iter().map(|e| listpack_entry_len(&e)).sum::<usize>()
 }
 
 /// `DEBUG OBJECT key`: Redis's line, from the key table without expiring

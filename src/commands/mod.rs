@@ -19,6 +19,7 @@ pub(crate) mod hashes;
 pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod latency;
+pub(crate) mod lists;
 pub(crate) mod memory;
 pub(crate) mod observe;
 pub(crate) mod persistence;

@@ -4,7 +4,7 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, hashes, keys, latency, memory, persistence, server, slowlog, strings,
+    connection, debug, hashes, keys, latency, lists, memory, persistence, server, slowlog, strings,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -429,6 +429,86 @@ cmd("lcs", -3, READONLY, Some(strings::lcs))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 1, step: 1, limit: 0 })])
 .doc(Group::String, "7.0.0", "Find longest common substring", "O(N*M) where N and M are the lengths of s1 and s2, respectively")
 .args(&[arg("key1", ArgKind::Key).key_spec(0), arg("key2", ArgKind::Key).key_spec(0), arg("len", ArgKind::PureToken).token("LEN").optional(), arg("idx", ArgKind::PureToken).token("IDX").optional(), arg("len", ArgKind::Integer).token("MINMATCHLEN").optional(), arg("withmatchlen", ArgKind::PureToken).token("WITHMATCHLEN").optional()]),
+cmd("lindex", 3, READONLY, Some(lists::lindex))
+.keys(1, 1, 1)
+.acl(&["read", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Get an element from a list by its index", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("index", ArgKind::Integer)]),
+cmd("linsert", 5, WRITE | DENYOOM, Some(lists::linsert))
+.keys(1, 1, 1)
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "2.2.0", "Insert an element before or after another element in a list", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("where", ArgKind::OneOf).args(&[arg("before", ArgKind::PureToken).token("BEFORE"), arg("after", ArgKind::PureToken).token("AFTER")]), arg("pivot", ArgKind::Str), arg("element", ArgKind::Str)]),
+cmd("llen", 2, READONLY | FAST, Some(lists::llen))
+.keys(1, 1, 1)
+.acl(&["read", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Get the length of a list", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("lmove", 5, WRITE | DENYOOM, Some(lists::lmove))
+.keys(1, 2, 1)
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "6.2.0", "Pop an element from a list, push it to another list and return it", "O(1)")
+.args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1), arg("wherefrom", ArgKind::OneOf).args(&[arg("left", ArgKind::PureToken).token("LEFT"), arg("right", ArgKind::PureToken).token("RIGHT")]), arg("whereto", ArgKind::OneOf).args(&[arg("left", ArgKind::PureToken).token("LEFT"), arg("right", ArgKind::PureToken).token("RIGHT")])]),
+cmd("lmpop", -4, WRITE | MOVABLEKEYS, Some(lists::lmpop))
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::List, "7.0.0", "Pop elements from a list", "O(N+M) where N is the number of provided keys and M is the number of elements returned.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("where", ArgKind::OneOf).args(&[arg("left", ArgKind::PureToken).token("LEFT"), arg("right", ArgKind::PureToken).token("RIGHT")]), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("lpop", -2, WRITE | FAST, Some(lists::lpop))
+.keys(1, 1, 1)
+.acl(&["write", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Remove and get the first elements in a list", "O(N) where N is the number of elements returned")
+.history(&[("6.2.0", "Added the `count` argument.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).since("6.2.0").optional()]),
+cmd("lpos", -3, READONLY, Some(lists::lpos))
+.keys(1, 1, 1)
+.acl(&["read", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "6.0.6", "Return the index of matching elements on a list", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str), arg("rank", ArgKind::Integer).token("RANK").optional(), arg("num-matches", ArgKind::Integer).token("COUNT").optional(), arg("len", ArgKind::Integer).token("MAXLEN").optional()]),
+cmd("lpush", -3, WRITE | DENYOOM | FAST, Some(lists::lpush))
+.keys(1, 1, 1)
+.acl(&["write", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Prepend one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
+.history(&[("2.4.0", "Accepts multiple `element` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str).multiple()]),
+cmd("lpushx", -3, WRITE | DENYOOM | FAST, Some(lists::lpushx))
+.keys(1, 1, 1)
+.acl(&["write", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "2.2.0", "Prepend an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
+.history(&[("4.0.0", "Accepts multiple `element` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str).multiple()]),
+cmd("lrange", 4, READONLY, Some(lists::lrange))
+.keys(1, 1, 1)
+.acl(&["read", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Get a range of elements from a list", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Integer), arg("stop", ArgKind::Integer)]),
+cmd("lrem", 4, WRITE, Some(lists::lrem))
+.keys(1, 1, 1)
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Remove elements from a list", "O(N+M) where N is the length of the list and M is the number of elements removed.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer), arg("element", ArgKind::Str)]),
+cmd("lset", 4, WRITE | DENYOOM, Some(lists::lset))
+.keys(1, 1, 1)
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Set the value of an element in a list by its index", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("index", ArgKind::Integer), arg("element", ArgKind::Str)]),
+cmd("ltrim", 4, WRITE, Some(lists::ltrim))
+.keys(1, 1, 1)
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Trim a list to the specified range", "O(N) where N is the number of elements to be removed by the operation.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Integer), arg("stop", ArgKind::Integer)]),
 cmd("memory", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Server, "4.0.0", "A container for memory diagnostics commands", "Depends on subcommand.")
@@ -593,6 +673,35 @@ cmd("renamenx", 3, WRITE | FAST, Some(keys::renamenx))
 cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(connection::reset))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "6.2.0", "Reset the connection", "O(1)"),
+cmd("rpop", -2, WRITE | FAST, Some(lists::rpop))
+.keys(1, 1, 1)
+.acl(&["write", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Remove and get the last elements in a list", "O(N) where N is the number of elements returned")
+.history(&[("6.2.0", "Added the `count` argument.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).since("6.2.0").optional()]),
+cmd("rpoplpush", 3, WRITE | DENYOOM, Some(lists::rpoplpush))
+.keys(1, 2, 1)
+.acl(&["write", "list", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.2.0", "Remove the last element in a list, prepend it to another list and return it", "O(1)")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`LMOVE` with the `RIGHT` and `LEFT` arguments")
+.args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1)]),
+cmd("rpush", -3, WRITE | DENYOOM | FAST, Some(lists::rpush))
+.keys(1, 1, 1)
+.acl(&["write", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "1.0.0", "Append one or multiple elements to a list", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
+.history(&[("2.4.0", "Accepts multiple `element` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str).multiple()]),
+cmd("rpushx", -3, WRITE | DENYOOM | FAST, Some(lists::rpushx))
+.keys(1, 1, 1)
+.acl(&["write", "list", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
+.history(&[("4.0.0", "Accepts multiple `element` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str).multiple()]),
 cmd("scan", -2, READONLY, Some(keys::scan))
 .acl(&["keyspace", "read", "slow"])
 .tips(&["nondeterministic_output", "request_policy:special"])

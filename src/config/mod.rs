@@ -180,6 +180,10 @@ pub struct Config {
     pub hash_max_listpack_entries: i64,
     /// Longest field or value in a packed hash.
     pub hash_max_listpack_value: i64,
+    /// A list node's limit: entries (> 0) or a size class (-1..=-5).
+    pub list_max_listpack_size: i64,
+    /// List nodes kept uncompressed at each end (0: no compression).
+    pub list_compress_depth: i64,
     /// Active expiry effort, 1..=10.
     pub active_expire_effort: u32,
     /// Whether FLUSHALL/FLUSHDB without a flag free memory on the helper thread.
@@ -274,6 +278,8 @@ impl Config {
             client_query_buffer_limit: 0,
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
+            list_max_listpack_size: 0,
+            list_compress_depth: 0,
             active_expire_effort: 0,
             lazyfree_lazy_user_flush: false,
             slowlog_log_slower_than: 0,
@@ -1470,6 +1476,37 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.hash_max_listpack_value.to_string(),
         |c, a, _| {
             c.hash_max_listpack_value = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    // Redis's bounds: any C int (values below -5 act as -5 in the list).
+    d!(
+        "list-max-listpack-size",
+        Some("list-max-ziplist-size"),
+        Mutable,
+        false,
+        Some(1),
+        "-2",
+        Rewrite::Plain,
+        None,
+        |c| c.list_max_listpack_size.to_string(),
+        |c, a, _| {
+            c.list_max_listpack_size = int(&a[0], i32::MIN as i64, i32::MAX as i64)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "list-compress-depth",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.list_compress_depth.to_string(),
+        |c, a, _| {
+            c.list_compress_depth = int(&a[0], 0, i32::MAX as i64)?;
             Ok(())
         }
     ),

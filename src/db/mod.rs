@@ -14,7 +14,7 @@
 //! Every change is signalled to the database's `hooks` (WATCH and client
 //! tracking plug in there; see `hooks`), and the keyspace emits the events
 //! that happen below commands, as Redis's db.c does: `"new"` when a key is
-//! created (`add`, `set`, `put_entry`, `hash_or_create`), `"expired"` when
+//! created (`add`, `set`, `put_entry`, `hash_or_create`, `list_or_create`), `"expired"` when
 //! expiry deletes one, `"keymiss"` when a read lookup (`get`, `peek`) finds
 //! none. Commands emit the rest (`crate::notify`).
 
@@ -22,12 +22,14 @@ pub(crate) mod dict;
 pub(crate) mod expire;
 pub mod hash;
 pub(crate) mod hooks;
+pub mod list;
 pub(crate) mod lru;
 pub(crate) mod value;
 
 use dict::Dict;
 use hash::Hash;
 use hooks::KeyspaceHooks;
+use list::List;
 use value::{Kind, Value};
 
 use crate::error::CmdError;
@@ -295,6 +297,48 @@ impl Db {
                 .insert_new(key, Value::hash(Hash::new()), lru::new_meta())
         };
         v.as_hash_mut().ok_or(CmdError::WrongType)
+    }
+
+    /// The list at `key`; WRONGTYPE for other types.
+    pub(crate) fn get_list(&mut self, key: &[u8], now: i64) -> Result<Option<&List>, CmdError> {
+        match self.get(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_list().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The list at `key` for writing; WRONGTYPE for other types. The caller
+    /// signals its change, and removes the key when it empties the list.
+    pub(crate) fn get_list_mut(
+        &mut self,
+        key: &[u8],
+        now: i64,
+    ) -> Result<Option<&mut List>, CmdError> {
+        match self.get_mut(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_list_mut().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The list at `key`, created empty when missing (event `new`);
+    /// WRONGTYPE otherwise. The caller signals its change and must leave
+    /// the list non-empty.
+    pub(crate) fn list_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut List, CmdError> {
+        self.expire_if_needed(key, now);
+        let v = if self.dict.contains_key(key) {
+            match self.dict.get_full_mut(key) {
+                Some((v, meta)) => {
+                    lru::touch(meta);
+                    v
+                }
+                None => return Err(CmdError::WrongType),
+            }
+        } else {
+            notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
+            self.dict
+                .insert_new(key, Value::list(List::new()), lru::new_meta())
+        };
+        v.as_list_mut().ok_or(CmdError::WrongType)
     }
 
     /// Sets `key` to `value`, clearing its TTL unless `keep_ttl` (Redis's

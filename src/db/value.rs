@@ -36,6 +36,7 @@
 use std::mem::ManuallyDrop;
 
 use super::hash::Hash;
+use super::list::List;
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("the packed Value layout assumes a little-endian target");
@@ -58,6 +59,8 @@ enum Rep {
     Heap = 2,
     /// A `Box<Hash>` pointer in the first word.
     Hash = 3,
+    /// A `Box<List>` pointer in the first word.
+    List = 4,
 }
 
 impl Rep {
@@ -84,6 +87,8 @@ pub enum Kind {
     Str,
     /// A hash.
     Hash,
+    /// A list.
+    List,
 }
 
 impl Kind {
@@ -92,6 +97,7 @@ impl Kind {
         match self {
             Kind::Str => "string",
             Kind::Hash => "hash",
+            Kind::List => "list",
         }
     }
 }
@@ -104,6 +110,8 @@ pub enum ValueRef<'a> {
     Str(&'a [u8]),
     /// A hash.
     Hash(&'a Hash),
+    /// A list.
+    List(&'a List),
 }
 
 /// How a string was made, for OBJECT ENCODING.
@@ -135,10 +143,12 @@ impl Value {
         const INLINE: u8 = Rep::Inline.bits();
         const HEAP: u8 = Rep::Heap.bits();
         const HASH: u8 = Rep::Hash.bits();
+        const LIST: u8 = Rep::List.bits();
         match self.tag() & KIND_MASK {
             INLINE => Rep::Inline,
             HEAP => Rep::Heap,
             HASH => Rep::Hash,
+            LIST => Rep::List,
             // Every constructor writes a `Rep`'s bits; nothing else writes
             // the tag.
             bits => unreachable!("value tag names no representation: {bits}"),
@@ -184,6 +194,22 @@ impl Value {
         debug_assert_eq!(self.rep(), Rep::Hash);
         // SAFETY: as in hash_ref, borrowed uniquely through &mut self.
         unsafe { &mut *(self.w[0] as *mut Hash) }
+    }
+
+    /// The list of a `Rep::List` value.
+    #[inline]
+    fn list_ref(&self) -> &List {
+        debug_assert_eq!(self.rep(), Rep::List);
+        // SAFETY: Rep::List words hold a live Box<List> pointer, owned by self.
+        unsafe { &*(self.w[0] as *const List) }
+    }
+
+    /// The list of a `Rep::List` value, mutable.
+    #[inline]
+    fn list_mut(&mut self) -> &mut List {
+        debug_assert_eq!(self.rep(), Rep::List);
+        // SAFETY: as in list_ref, borrowed uniquely through &mut self.
+        unsafe { &mut *(self.w[0] as *mut List) }
     }
 
     /// A string value holding a copy of `s`, encoded as Redis's
@@ -256,6 +282,14 @@ impl Value {
         }
     }
 
+    /// A list value.
+    pub fn list(l: List) -> Value {
+        let p = Box::into_raw(Box::new(l)) as u64;
+        Value {
+            w: [p, 0, (Rep::List.bits() as u64) << 56],
+        }
+    }
+
     /// The value seen through its kind.
     #[inline]
     pub fn view(&self) -> ValueRef<'_> {
@@ -263,6 +297,7 @@ impl Value {
             Rep::Inline => ValueRef::Str(self.inline_str()),
             Rep::Heap => ValueRef::Str(self.heap_str()),
             Rep::Hash => ValueRef::Hash(self.hash_ref()),
+            Rep::List => ValueRef::List(self.list_ref()),
         }
     }
 
@@ -271,6 +306,7 @@ impl Value {
         match self.rep() {
             Rep::Inline | Rep::Heap => Kind::Str,
             Rep::Hash => Kind::Hash,
+            Rep::List => Kind::List,
         }
     }
 
@@ -280,7 +316,7 @@ impl Value {
         match self.rep() {
             Rep::Inline => Some(self.inline_str()),
             Rep::Heap => Some(self.heap_str()),
-            Rep::Hash => None,
+            Rep::Hash | Rep::List => None,
         }
     }
 
@@ -288,7 +324,7 @@ impl Value {
     pub fn as_hash(&self) -> Option<&Hash> {
         match self.rep() {
             Rep::Hash => Some(self.hash_ref()),
-            Rep::Inline | Rep::Heap => None,
+            Rep::Inline | Rep::Heap | Rep::List => None,
         }
     }
 
@@ -296,7 +332,23 @@ impl Value {
     pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
         match self.rep() {
             Rep::Hash => Some(self.hash_mut()),
-            Rep::Inline | Rep::Heap => None,
+            Rep::Inline | Rep::Heap | Rep::List => None,
+        }
+    }
+
+    /// The list of a list value.
+    pub fn as_list(&self) -> Option<&List> {
+        match self.rep() {
+            Rep::List => Some(self.list_ref()),
+            Rep::Inline | Rep::Heap | Rep::Hash => None,
+        }
+    }
+
+    /// The list of a list value, mutable.
+    pub fn as_list_mut(&mut self) -> Option<&mut List> {
+        match self.rep() {
+            Rep::List => Some(self.list_mut()),
+            Rep::Inline | Rep::Heap | Rep::Hash => None,
         }
     }
 
@@ -310,6 +362,8 @@ impl Value {
                 StrEncoding::Auto => "raw",
             },
             ValueRef::Hash(h) => h.encoding_name(),
+            // Redis 7.0 encodes every list as a quicklist.
+            ValueRef::List(_) => "quicklist",
         }
     }
 
@@ -317,7 +371,7 @@ impl Value {
     pub fn str_encoding(&self) -> Option<StrEncoding> {
         match self.rep() {
             Rep::Inline | Rep::Heap => Some(self.enc()),
-            Rep::Hash => None,
+            Rep::Hash | Rep::List => None,
         }
     }
 
@@ -355,7 +409,7 @@ impl Value {
                 // them out of self, so the Vec has one owner again.
                 unsafe { Vec::from_raw_parts(ptr, len, cap) }
             }
-            Rep::Hash => return None,
+            Rep::Hash | Rep::List => return None,
         };
         let r = f(&mut buf);
         let new = if buf.len() <= INLINE_MAX {
@@ -373,6 +427,7 @@ impl Value {
             Rep::Inline => 0,
             Rep::Heap => (self.w[2] & CAP_MASK) as usize,
             Rep::Hash => self.hash_ref().heap_bytes() + std::mem::size_of::<Hash>(),
+            Rep::List => self.list_ref().heap_bytes() + std::mem::size_of::<List>(),
         }
     }
 }
@@ -403,6 +458,10 @@ impl Drop for Value {
                 // SAFETY: the words hold a live Box<Hash>, owned by self.
                 drop(unsafe { Box::from_raw(self.w[0] as *mut Hash) });
             }
+            Rep::List => {
+                // SAFETY: the words hold a live Box<List>, owned by self.
+                drop(unsafe { Box::from_raw(self.w[0] as *mut List) });
+            }
         }
     }
 }
@@ -414,6 +473,7 @@ impl Clone for Value {
             Rep::Inline => Value { w: self.w },
             Rep::Heap => Value::from_vec_with(self.heap_str().to_vec(), enc_bits(self.enc())),
             Rep::Hash => Value::hash(self.hash_ref().clone()),
+            Rep::List => Value::list(self.list_ref().clone()),
         }
     }
 }
@@ -423,6 +483,7 @@ impl std::fmt::Debug for Value {
         match self.view() {
             ValueRef::Str(s) => write!(f, "Value::Str({:?})", String::from_utf8_lossy(s)),
             ValueRef::Hash(h) => write!(f, "Value::{h:?}"),
+            ValueRef::List(l) => write!(f, "Value::{l:?}"),
         }
     }
 }
@@ -437,6 +498,7 @@ mod tests {
             Value::string(b"short"),
             Value::string(&[b'x'; 100]),
             Value::hash(Hash::new()),
+            Value::list(List::new()),
         ];
         for (i, v) in samples.iter().enumerate() {
             // A new Rep does not compile here until it has a sample above;
@@ -445,6 +507,7 @@ mod tests {
                 Rep::Inline => 0,
                 Rep::Heap => 1,
                 Rep::Hash => 2,
+                Rep::List => 3,
             };
             assert_eq!(want, i, "{v:?}");
             let c = v.clone();
@@ -456,6 +519,10 @@ mod tests {
         assert_eq!(samples[2].encoding_name(), "listpack");
         assert_eq!(samples[2].as_str(), None);
         assert_eq!(samples[1].str_encoding(), Some(StrEncoding::Auto));
+        assert_eq!(samples[3].kind(), Kind::List);
+        assert_eq!(samples[3].kind().name(), "list");
+        assert_eq!(samples[3].encoding_name(), "quicklist");
+        assert!(samples[3].as_list().is_some() && samples[3].as_hash().is_none());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use crate::client::Clients;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
+use crate::db::list::List;
 use crate::db::value::{Value, ValueRef};
 use crate::db::Db;
 use alloc::chunk_size;
@@ -131,6 +132,8 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
             cap => chunk_size(cap),
         },
         ValueRef::Hash(h) => chunk_size(std::mem::size_of::<Hash>()) + hash_size(h, samples),
+        // The list counts its own nodes and buffers.
+        ValueRef::List(l) => chunk_size(std::mem::size_of::<List>()) + l.heap_bytes(),
     }
 }
 

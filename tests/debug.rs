@@ -77,8 +77,8 @@ impl Lcg {
     }
 }
 
-/// The commands of a random dataset: strings and hashes (packed and table
-/// on both servers), TTLs, in databases 0 and 3.
+/// The commands of a random dataset: strings, hashes (packed and table
+/// on both servers) and lists, TTLs, in databases 0 and 3.
 fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
     let mut r = Lcg(seed);
     let mut cmds: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -86,8 +86,23 @@ fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
         cmds.push(vec![b"SELECT".to_vec(), db.as_bytes().to_vec()]);
         for i in 0..300 {
             let key = format!("k:{}", r.below(250)).into_bytes();
-            match r.below(4) {
+            match r.below(5) {
                 0 | 1 => cmds.push(vec![b"SET".to_vec(), key.clone(), r.value()]),
+                3 => {
+                    // Lists: order matters to their digest; integers and
+                    // strings mixed, pushed at both ends.
+                    let lkey = [b"l:".to_vec(), key.clone()].concat();
+                    let push: &[u8] = if r.below(2) == 0 { b"LPUSH" } else { b"RPUSH" };
+                    let mut c = vec![push.to_vec(), lkey];
+                    for _ in 0..1 + r.below(20) {
+                        c.push(if r.below(3) == 0 {
+                            r.below(100_000).to_string().into_bytes()
+                        } else {
+                            r.value()
+                        });
+                    }
+                    cmds.push(c);
+                }
                 2 => {
                     let hkey = [b"h:".to_vec(), key.clone()].concat();
                     let n = 1 + r.below(20);
@@ -329,15 +344,22 @@ fn object_line_has_redis_shape_and_fields() {
         vec!["SET", "emb", "hello"],
         vec!["SET", "long", "abcdefghijklmnopqrst"],
         vec!["HSET", "hash", "a", "1", "b", "two", "c", "-5000"],
+        vec!["RPUSH", "list", "a", "b", "1", "2", "-300", "hello world"],
     ] {
         text(&mut gc, &setup);
         text(&mut rc, &setup);
     }
-    for key in ["int", "bigint", "emb", "long", "hash"] {
+    for key in ["int", "bigint", "emb", "long", "hash", "list"] {
         let gl = parse(&text(&mut gc, &["DEBUG", "OBJECT", key]));
         let rl = parse(&text(&mut rc, &["DEBUG", "OBJECT", key]));
         let names = |l: &[(String, String)]| l.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
         assert_eq!(names(&gl), names(&rl), "{key}");
+        if key == "list" {
+            // A quicklist's shape follows, as Redis's: one small node.
+            assert_eq!(gl[1..4], rl[1..4], "{key}");
+            assert_eq!(gl[6..], rl[6..], "{key}");
+            continue;
+        }
         assert_eq!(
             names(&gl),
             [
@@ -414,7 +436,12 @@ fn type_specific_subcommands_answer_as_redis() {
         big.push(f);
         big.push("v");
     }
-    for setup in [vec!["HSET", "small", "a", "1"], vec!["SET", "s", "v"], big] {
+    for setup in [
+        vec!["HSET", "small", "a", "1"],
+        vec!["SET", "s", "v"],
+        vec!["RPUSH", "l", "a", "1"],
+        big,
+    ] {
         text(&mut gc, &setup);
         text(&mut rc, &setup);
     }
@@ -424,6 +451,22 @@ fn type_specific_subcommands_answer_as_redis() {
         vec!["DEBUG", "LISTPACK", "big"],
         vec!["DEBUG", "HTSTATS-KEY", "small"],
         vec!["DEBUG", "HTSTATS-KEY", "s"],
+        vec!["DEBUG", "HTSTATS-KEY", "l"],
+        vec!["DEBUG", "LISTPACK", "l"],
+        vec!["DEBUG", "QUICKLIST", "l"],
+        vec!["DEBUG", "QUICKLIST", "l", "1"],
+        vec!["DEBUG", "QUICKLIST", "s"],
+        vec!["DEBUG", "QUICKLIST", "small"],
+        vec!["DEBUG", "QUICKLIST", "nokey"],
+        vec!["DEBUG", "QUICKLIST", "l", "1", "2"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1k"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1gb"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "4294967296"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5g"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "abc"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "-1"],
+        vec!["DEBUG", "QUICKLIST-PACKED-THRESHOLD"],
     ] {
         assert_eq!(text(&mut gc, &args), text(&mut rc, &args), "{args:?}");
     }

@@ -86,12 +86,18 @@ const HELP: &[&str] = &[
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
     "    default.",
+    "QUICKLIST-PACKED-THRESHOLD <size>",
+    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
     "SLEEP <seconds>",
     "    Stop the server for <seconds>. Decimals allowed.",
     "STRINGMATCH-TEST",
     "    Run a fuzz tester against the stringmatchlen() function.",
     "LISTPACK <key>",
     "    Show low level info about the listpack encoding of <key>.",
+    "QUICKLIST <key> [<0|1>]",
+    "    Show low level info about the quicklist encoding of <key>.",
+    "    The optional argument (0 by default) sets the level of detail",
     "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
     "    Sets the time (in milliseconds) to wait between client reply buffer peak resets.",
     "    In case NEVER is provided the last observed peak will never be reset",
@@ -206,6 +212,20 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         ("replybuffer", 4) => replybuffer(ctx, args)?,
         ("listpack", 3) => listpack(ctx, args.get(2))?,
+        ("quicklist", 3 | 4) => quicklist(ctx, args.get(2), argc == 4 && atoi(args.get(3)) != 0)?,
+        ("quicklist-packed-threshold", 3) => {
+            // Redis's bounds: a memory value up to 4 GB - 1 MB (0: the
+            // default, 1 GB). GoStore's lists decide plain nodes by their
+            // own rule, so the value is checked and not kept.
+            match crate::config::parse_memory(args.get(2)) {
+                Some(n) if (0..=(1i64 << 32) - (1 << 20)).contains(&n) => ctx.reply.ok(),
+                _ => {
+                    return Err(CmdError::Static(
+                        "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+                    ))
+                }
+            }
+        }
         ("htstats", 3) => {
             let i = parse_i64(args.get(2)).ok_or(CmdError::NotInteger)?;
             if i < 0 || i as usize >= ctx.db_count() {
@@ -390,17 +410,16 @@ fn serialized_len(v: &Value) -> usize {
         Kind::List => match v.as_list() {
             Some(l) => {
                 let lp = list_listpack_bytes(l);
-                rdb_len_len(l.node_count()) + rdb_len_len(lp) + lp
+                rdb_len_len(l.node_count()) + l.node_count() + rdb_len_len(lp) + lp
             }
             None => 0,
         },
     }
 }
 
-/// Bytes of the listpacks holding `l`'s elements (header, entries, end),
-/// plus each node's container byte.
+/// Bytes of the listpacks holding `l`'s elements (header, entries, end).
 fn list_listpack_bytes(l: &List) -> usize {
-    l.node_count() * 8 + l.iter().map(|e| listpack_entry_len(&e)).sum::<usize>()
+    l.node_count() * 7 + l.iter().map(|e| listpack_entry_len(&e)).sum::<usize>()
 }
 
 /// `DEBUG OBJECT key`: Redis's line, from the key table without expiring
@@ -422,14 +441,30 @@ fn object(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
         let idle_ms = lru::idle_ms(meta, lru::observe(now));
         (lru::clock_at(now - idle_ms as i64), idle_ms / 1000)
     };
+    // A quicklist's shape, as Redis appends it.
+    let extra = match v.as_list() {
+        Some(l) => {
+            let nodes = l.node_count();
+            format!(
+                " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} ql_uncompressed_size:{}",
+                nodes,
+                l.len() as f64 / nodes.max(1) as f64,
+                cfg.list_max_listpack_size,
+                (cfg.list_compress_depth != 0) as u8,
+                list_listpack_bytes(l)
+            )
+        }
+        None => String::new(),
+    };
     let line = format!(
-        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+        "Value at:{:p} refcount:{} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
         v as *const Value,
         super::keys::refcount(v, sharing),
         v.encoding_name(),
         serialized_len(v),
         lru_field,
-        idle_s
+        idle_s,
+        extra
     );
     ctx.reply.simple(&line);
     Ok(())
@@ -538,6 +573,38 @@ fn listpack(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     let _ = stdout.write_all(out.as_bytes());
     let _ = stdout.flush();
     ctx.reply.simple("Listpack structure printed on stdout");
+    Ok(())
+}
+
+/// `DEBUG QUICKLIST key [0|1]`: prints the list's shape on standard
+/// output, as Redis prints its `quicklistRepr` (GoStore's own text: node
+/// count and elements, and with `full` every element).
+fn quicklist(ctx: &mut Ctx<'_>, key: &[u8], full: bool) -> CmdResult {
+    let Some((v, _)) = ctx.db.peek(key, ctx.now_ms) else {
+        return Err(CmdError::NoSuchKey);
+    };
+    let Some(l) = v.as_list() else {
+        return Err(CmdError::Static("ERR Not a quicklist encoded object."));
+    };
+    use std::io::Write;
+    let mut out = format!(
+        "{{count : {}}}\n{{len : {}}}\n{{compressed nodes : {}}}\n",
+        l.len(),
+        l.node_count(),
+        l.compressed_nodes()
+    );
+    if full {
+        for (i, e) in l.iter().enumerate() {
+            out.push_str(&format!(
+                "{{\n\tindex: {i:5},\n\tvalue: {}\n}}\n",
+                e.escape_ascii()
+            ));
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
+    ctx.reply.simple("Quicklist structure printed on stdout");
     Ok(())
 }
 

@@ -14,6 +14,8 @@ pub enum Value {
     Str(Vec<u8>),
     /// A hash, field to value.
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
+    /// A list, head to tail.
+    List(Vec<Vec<u8>>),
 }
 
 /// One key's state.
@@ -141,6 +143,7 @@ pub fn dump(port: u16, dbs: u32) -> Dump {
                             .collect(),
                     )
                 }
+                b"+list\r\n" => Value::List(bulks(&c.cmd(&[b"LRANGE", &key, b"0", b"-1"]))),
                 b"+none\r\n" => continue, // expired between SCAN and TYPE
                 other => panic!("unexpected type {:?}", String::from_utf8_lossy(other)),
             };
@@ -206,6 +209,22 @@ pub fn fill_every_type(port: u16) {
         vec!["HINCRBY", "h:small", "n", "5"],
         vec!["HINCRBYFLOAT", "h:small", "fl", "1.5"],
         vec!["HDEL", "h:small", "b"],
+        vec!["RPUSH", "l:small", "a", "1", "-2", "hello world", ""],
+        vec!["LPUSH", "l:small", "head"],
+        vec!["RPUSH", "l:ttl", "x", "y"],
+        vec!["EXPIRE", "l:ttl", "2000"],
+        vec!["RPUSH", "l:edited", "a", "b", "c", "d", "e", "f", "b"],
+        vec!["LPOP", "l:edited"],
+        vec!["RPOP", "l:edited", "1"],
+        vec!["LSET", "l:edited", "0", "B"],
+        vec!["LINSERT", "l:edited", "AFTER", "c", "c2"],
+        vec!["LREM", "l:edited", "1", "d"],
+        vec!["LTRIM", "l:edited", "0", "3"],
+        vec!["LMOVE", "l:edited", "l:moved", "LEFT", "RIGHT"],
+        vec!["RPOPLPUSH", "l:edited", "l:moved"],
+        vec!["RPUSH", "l:long", &"z".repeat(100), &"q".repeat(10_000)],
+        vec!["RPUSH", "l:emptied", "gone"],
+        vec!["LPOP", "l:emptied"],
     ] {
         ok(c.cmd_str(&args));
     }
@@ -217,6 +236,11 @@ pub fn fill_every_type(port: u16) {
         many.push(format!("value:{i}"));
     }
     ok(c.cmd_str(&many.iter().map(String::as_str).collect::<Vec<_>>()));
+    c.cmd(&[b"RPUSH", b"l:bin", b"a\r\nb\x00c", b"\xff\x00"]);
+    // More than one RPUSH batch of 64 in a rewrite.
+    let mut long = vec!["RPUSH".to_string(), "l:many".to_string()];
+    long.extend((0..300).map(|i| format!("item:{i}")));
+    ok(c.cmd_str(&long.iter().map(String::as_str).collect::<Vec<_>>()));
     ok(c.cmd_str(&["SELECT", "1"]));
     for i in 0..300 {
         ok(c.cmd_str(&["SET", &format!("bulk:{i}"), &format!("{i}")]));
@@ -234,4 +258,5 @@ pub fn fill_every_type(port: u16) {
     ok(c.cmd_str(&["SELECT", "15"]));
     ok(c.cmd_str(&["SET", "last-db", "15", "EX", "3000"]));
     ok(c.cmd_str(&["HSET", "last-hash", "k", "v"]));
+    ok(c.cmd_str(&["RPUSH", "last-list", "1", "2", "3"]));
 }

@@ -1,5 +1,5 @@
 //! Randomized differential testing: proptest generates sequences of string,
-//! hash and keyspace commands over a small key space (so commands collide
+//! hash, list and keyspace commands over a small key space (so commands collide
 //! on the same keys and types), runs each sequence on a fresh redis-server
 //! dataset and on gostore, in RESP2 or RESP3, and compares every reply.
 //! A failure shrinks to a minimal sequence.
@@ -16,7 +16,94 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 fn key() -> impl Strategy<Value = String> {
-    prop_oneof![Just("k1"), Just("k2"), Just("k3"), Just("h1"), Just("h2")].prop_map(String::from)
+    prop_oneof![
+        Just("k1"),
+        Just("k2"),
+        Just("k3"),
+        Just("h1"),
+        Just("h2"),
+        Just("l1")
+    ]
+    .prop_map(String::from)
+}
+
+/// Keys for list commands: mostly lists, sometimes another type's key.
+fn lkey() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => Just("l1"),
+        4 => Just("l2"),
+        1 => Just("k1"),
+        1 => Just("h1")
+    ]
+    .prop_map(String::from)
+}
+
+fn end() -> impl Strategy<Value = String> {
+    prop_oneof![Just("LEFT"), Just("RIGHT"), Just("right"), Just("UP")].prop_map(String::from)
+}
+
+/// List commands, every option and some bad arguments.
+fn list_command() -> impl Strategy<Value = Vec<String>> {
+    prop_oneof![
+        (lkey(), value(), value()).prop_map(|(k, a, b)| vec!["LPUSH".into(), k, a, b]),
+        (lkey(), value()).prop_map(|(k, a)| vec!["RPUSH".into(), k, a]),
+        (lkey(), value(), value(), value()).prop_map(|(k, a, b, c)| vec![
+            "RPUSH".into(),
+            k,
+            a,
+            b,
+            c
+        ]),
+        (lkey(), value()).prop_map(|(k, a)| vec!["LPUSHX".into(), k, a]),
+        (lkey(), value()).prop_map(|(k, a)| vec!["RPUSHX".into(), k, a]),
+        lkey().prop_map(|k| vec!["LPOP".into(), k]),
+        lkey().prop_map(|k| vec!["RPOP".into(), k]),
+        (lkey(), int_arg()).prop_map(|(k, n)| vec!["LPOP".into(), k, n]),
+        (lkey(), int_arg()).prop_map(|(k, n)| vec!["RPOP".into(), k, n]),
+        lkey().prop_map(|k| vec!["LLEN".into(), k]),
+        (lkey(), int_arg(), int_arg()).prop_map(|(k, a, b)| vec!["LRANGE".into(), k, a, b]),
+        (lkey(), int_arg()).prop_map(|(k, i)| vec!["LINDEX".into(), k, i]),
+        (lkey(), int_arg(), value()).prop_map(|(k, i, v)| vec!["LSET".into(), k, i, v]),
+        (
+            lkey(),
+            prop_oneof![Just("BEFORE"), Just("after"), Just("x")],
+            value(),
+            value()
+        )
+            .prop_map(|(k, w, p, v)| vec!["LINSERT".into(), k, w.into(), p, v]),
+        (lkey(), int_arg(), value()).prop_map(|(k, n, v)| vec!["LREM".into(), k, n, v]),
+        (lkey(), int_arg(), int_arg()).prop_map(|(k, a, b)| vec!["LTRIM".into(), k, a, b]),
+        (lkey(), value()).prop_map(|(k, v)| vec!["LPOS".into(), k, v]),
+        (
+            lkey(),
+            value(),
+            prop_oneof![Just("RANK"), Just("COUNT"), Just("MAXLEN"), Just("NOPE")],
+            int_arg(),
+            prop_oneof![Just("RANK"), Just("COUNT"), Just("MAXLEN")],
+            int_arg()
+        )
+            .prop_map(|(k, v, o1, a1, o2, a2)| vec![
+                "LPOS".into(),
+                k,
+                v,
+                o1.into(),
+                a1,
+                o2.into(),
+                a2
+            ]),
+        (lkey(), lkey()).prop_map(|(a, b)| vec!["RPOPLPUSH".into(), a, b]),
+        (lkey(), lkey(), end(), end()).prop_map(|(a, b, x, y)| vec!["LMOVE".into(), a, b, x, y]),
+        (lkey(), lkey(), end()).prop_map(|(a, b, w)| vec!["LMPOP".into(), "2".into(), a, b, w]),
+        (lkey(), end(), int_arg()).prop_map(|(k, w, n)| vec![
+            "LMPOP".into(),
+            "1".into(),
+            k,
+            w,
+            "COUNT".into(),
+            n
+        ]),
+        (int_arg(), lkey(), end()).prop_map(|(n, k, w)| vec!["LMPOP".into(), n, k, w]),
+    ]
 }
 
 fn field() -> impl Strategy<Value = String> {
@@ -180,7 +267,10 @@ fn random_command_sequences_reply_like_redis() {
         max_shrink_iters: 2000,
         ..Config::default()
     });
-    let strategy = (prop::collection::vec(command(), 1..40), any::<bool>());
+    let strategy = (
+        prop::collection::vec(prop_oneof![3 => command(), 2 => list_command()], 1..40),
+        any::<bool>(),
+    );
     let result = runner.run(&strategy, |(cmds, resp3)| {
         let mut r = redis.raw_conn();
         let mut g = gostore.raw_conn();

@@ -34,6 +34,14 @@ const CLASS_OF: &[(&str, u32)] = &[
     ("hdel", notify::HASH),
     ("hincrby", notify::HASH),
     ("hincrbyfloat", notify::HASH),
+    ("lpush", notify::LIST),
+    ("rpush", notify::LIST),
+    ("lpop", notify::LIST),
+    ("rpop", notify::LIST),
+    ("lset", notify::LIST),
+    ("linsert", notify::LIST),
+    ("lrem", notify::LIST),
+    ("ltrim", notify::LIST),
     ("del", notify::GENERIC),
     ("expire", notify::GENERIC),
     ("persist", notify::GENERIC),
@@ -320,6 +328,96 @@ fn hash_commands_emit_redis_s_events() {
         ("HSET str f v", &[]),
         ("HGET str f", &[]),
     ]);
+}
+
+#[test]
+fn list_commands_emit_redis_s_events() {
+    check(&[
+        ("RPUSH l a b c", &[("new", "l"), ("rpush", "l")]),
+        ("LPUSH l x", &[("lpush", "l")]),
+        ("RPUSHX l y", &[("rpush", "l")]),
+        ("LPUSHX nolist y", &[]),
+        ("RPUSHX nolist y", &[]),
+        ("LPUSH l2 z", &[("new", "l2"), ("lpush", "l2")]),
+        ("LPOP l", &[("lpop", "l")]),
+        ("RPOP l 2", &[("rpop", "l")]),
+        ("LPOP l 0", &[]),
+        ("LPOP nolist", &[]),
+        ("LPOP l2", &[("lpop", "l2"), ("del", "l2")]),
+        ("LINDEX nokey 0", &[("keymiss", "nokey")]),
+        ("LRANGE nokey 0 1", &[("keymiss", "nokey")]),
+        ("LLEN nokey", &[("keymiss", "nokey")]),
+        ("LPOS nokey a", &[("keymiss", "nokey")]),
+        ("LSET l 0 q", &[("lset", "l")]),
+        ("LINSERT l BEFORE q p", &[("linsert", "l")]),
+        ("LINSERT l BEFORE missing p", &[]),
+        ("LREM l 1 missing", &[]),
+        ("LREM l 1 p", &[("lrem", "l")]),
+        ("LTRIM l 0 -1", &[("ltrim", "l")]),
+        ("RPUSH l m n o", &[("rpush", "l")]),
+        ("LTRIM l 1 -1", &[("ltrim", "l")]),
+        (
+            "RPOPLPUSH l d",
+            &[("new", "d"), ("lpush", "d"), ("rpop", "l")],
+        ),
+        ("LMOVE l d LEFT RIGHT", &[("rpush", "d"), ("lpop", "l")]),
+        ("LMOVE d d LEFT RIGHT", &[("rpush", "d"), ("lpop", "d")]),
+        ("LMPOP 2 nolist d RIGHT COUNT 1", &[("rpop", "d")]),
+        ("LMPOP 1 nolist LEFT", &[]),
+        ("LMOVE nolist d LEFT LEFT", &[]),
+        ("RPUSH one x", &[("new", "one"), ("rpush", "one")]),
+        (
+            "LMOVE one one LEFT RIGHT",
+            &[("rpush", "one"), ("lpop", "one")],
+        ),
+        (
+            "LMOVE one two LEFT RIGHT",
+            &[
+                ("new", "two"),
+                ("rpush", "two"),
+                ("lpop", "one"),
+                ("del", "one"),
+            ],
+        ),
+        ("LTRIM two 5 10", &[("ltrim", "two"), ("del", "two")]),
+        ("SET str v", &[("new", "str"), ("set", "str")]),
+        ("LPUSH str a", &[]),
+        ("LMOVE d str LEFT LEFT", &[]),
+        ("LMPOP 1 d LEFT COUNT 100", &[("lpop", "d"), ("del", "d")]),
+    ]);
+}
+
+#[test]
+fn list_commands_signal_what_they_change() {
+    let mut h = Harness::new();
+    h.cmd("RPUSH l a b c d e");
+    h.cmd("SET str v");
+    h.reset();
+    for (line, keys) in [
+        ("LPUSH l x", &["l"][..]),
+        ("RPUSHX nolist x", &[]),
+        ("LPOP l 0", &[]),
+        ("LPOP nolist", &[]),
+        ("LINDEX l 0", &[]),
+        ("LRANGE l 0 -1", &[]),
+        ("LSET l 0 y", &["l"]),
+        ("LSET l 99 y", &[]),
+        ("LINSERT l BEFORE missing z", &[]),
+        ("LINSERT l BEFORE y z", &["l"]),
+        ("LREM l 0 missing", &[]),
+        ("LREM l 0 z", &["l"]),
+        ("LTRIM l 0 -1", &["l"]),
+        ("LPOS l a", &[]),
+        ("RPOPLPUSH l d", &["d", "l"]),
+        ("LMOVE l str LEFT LEFT", &[]),
+        ("LMOVE nolist d LEFT LEFT", &[]),
+        ("LMPOP 2 nolist d LEFT", &["d"]),
+        ("LPUSH str a", &[]),
+    ] {
+        h.cmd(line);
+        let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();
+        assert_eq!(got, keys, "`{line}`");
+    }
 }
 
 #[test]

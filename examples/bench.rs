@@ -351,7 +351,8 @@ fn cpu_time_us(pid: u32) -> f64 {
     (f[11] + f[12]) * 1e6 / hz
 }
 
-/// Runs redis-benchmark `--csv` and parses its one line for `test`.
+/// Runs redis-benchmark `--csv` and parses the line of the test `-t`
+/// names (LRANGE tests print their own fill's LPUSH line first).
 fn redis_benchmark(port: u16, args: &[String]) -> Run {
     let out = Command::new("redis-benchmark")
         .args(["-p", &port.to_string(), "--csv"])
@@ -359,7 +360,17 @@ fn redis_benchmark(port: u16, args: &[String]) -> Run {
         .output()
         .expect("run redis-benchmark (apt-get install redis-tools)");
     let text = String::from_utf8_lossy(&out.stdout);
+    let test = args
+        .iter()
+        .skip_while(|a| *a != "-t")
+        .nth(1)
+        .map(|t| t.to_uppercase())
+        .unwrap_or_default();
     for line in text.lines().skip(1) {
+        let name = line.split(',').next().unwrap_or("").trim_matches('"');
+        if !name.starts_with(&test) || name.contains("needed") {
+            continue;
+        }
         let f: Vec<f64> = line
             .split(',')
             .skip(1)
@@ -415,7 +426,9 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
             .map(|s| s.to_string())
             .collect()
     };
-    let mut lines: Vec<(String, Vec<String>, Option<&str>)> = Vec::new();
+    // (name, redis-benchmark arguments, appendfsync, a fill run first).
+    type Line<'a> = (String, Vec<String>, Option<&'a str>, Option<Vec<String>>);
+    let mut lines: Vec<Line> = Vec::new();
     let suite = [
         "ping_inline",
         "ping_mbulk",
@@ -428,23 +441,40 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
     for (p, n) in [("1", n1), ("16", n16)] {
         for t in suite {
             let name = format!("{} -P {p}", t.to_uppercase());
-            lines.push((name, args(t, p, n, &[]), None));
+            lines.push((name, args(t, p, n, &[]), None, None));
         }
         for t in ["set", "get"] {
             let name = format!("{} -d 1024 -P {p}", t.to_uppercase());
-            lines.push((name, args(t, p, n, &["-d", "1024"]), None));
+            lines.push((name, args(t, p, n, &["-d", "1024"]), None, None));
+        }
+        // redis-benchmark's list lines. The pops first get a list to pop
+        // from (an unmeasured push run of the same size, as the default
+        // suite's order gives them); LRANGE fills its own list.
+        for (t, fill) in [
+            ("lpush", None),
+            ("rpush", None),
+            ("lpop", Some("lpush")),
+            ("rpop", Some("rpush")),
+            ("lrange_100", None),
+            ("lrange_300", None),
+            ("lrange_500", None),
+            ("lrange_600", None),
+        ] {
+            let name = format!("{} -P {p}", t.to_uppercase());
+            let fill = fill.map(|f| args(f, p, n, &[]));
+            lines.push((name, args(t, p, n, &[]), None, fill));
         }
     }
     for t in ["set", "get", "hset"] {
         let name = format!("{} -r 1000000 -P 16", t.to_uppercase());
-        lines.push((name, args(t, "16", n16, &["-r", "1000000"]), None));
+        lines.push((name, args(t, "16", n16, &["-r", "1000000"]), None, None));
     }
     for p in ["16", "1"] {
         let name = format!("SET always -P {p}");
-        lines.push((name, args("set", p, n1, &[]), Some("always")));
+        lines.push((name, args("set", p, n1, &[]), Some("always"), None));
     }
 
-    for (name, args, fsync) in lines {
+    for (name, args, fsync, fill) in lines {
         let mut runs = (Vec::new(), Vec::new());
         for s in [a, b] {
             s.cmd(&["FLUSHALL"]);
@@ -460,6 +490,9 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
                 [(b, false), (a, true)]
             };
             for (s, is_a) in order {
+                if let Some(f) = &fill {
+                    redis_benchmark(s.port, f);
+                }
                 let before = cpu_time_us(s.pid());
                 let mut r = redis_benchmark(s.port, &args);
                 let n: f64 = args
@@ -594,6 +627,56 @@ fn memory(opts: &Options, rows: &mut Vec<Row>) {
     });
     eprintln!(
         "  memory per key: strings {:.1} vs {:.1}, hashes {:.1} vs {:.1}",
+        per[0][0], per[0][1], per[1][0], per[1][1]
+    );
+    lists_memory(opts, rows);
+}
+
+/// Lists: RSS per element of one list of many small elements (packed
+/// nodes dominate) and of many lists of 10 (per-key overhead matters).
+fn lists_memory(opts: &Options, rows: &mut Vec<Row>) {
+    let n_elems: usize = if opts.quick { 200_000 } else { 1_000_000 };
+    let n_lists: usize = if opts.quick { 20_000 } else { 100_000 };
+    let kinds = sides(opts);
+    let mut per = [[0.0f64; 2]; 2];
+    for (side, kind) in kinds.iter().enumerate() {
+        let s = Server::start(*kind, opts, "mem-list", &["--appendonly", "no"]);
+        let before = s.rss();
+        // 100 elements per RPUSH.
+        load(s.port, n_elems / 100, 100, |i| {
+            let mut v = vec!["RPUSH".to_string(), "biglist".to_string()];
+            v.extend((0..100).map(|j| format!("element:{:08}", i * 100 + j)));
+            v
+        });
+        per[0][side] = (s.rss().saturating_sub(before)) as f64 / n_elems as f64;
+        drop(s);
+        let s = Server::start(*kind, opts, "mem-lists", &["--appendonly", "no"]);
+        let before = s.rss();
+        load(s.port, n_lists, 200, |i| {
+            let mut v = vec!["RPUSH".to_string(), format!("list:{i:010}")];
+            v.extend((0..10).map(|j| format!("val{j}")));
+            v
+        });
+        per[1][side] = (s.rss().saturating_sub(before)) as f64 / (n_lists * 10) as f64;
+    }
+    rows.push(Row {
+        section: "memory",
+        name: format!("{n_elems} small elements in one list, RSS per element"),
+        unit: "bytes",
+        higher_is_better: false,
+        gostore: per[0][0],
+        redis: per[0][1],
+    });
+    rows.push(Row {
+        section: "memory",
+        name: format!("{n_lists} lists of 10 elements, RSS per element"),
+        unit: "bytes",
+        higher_is_better: false,
+        gostore: per[1][0],
+        redis: per[1][1],
+    });
+    eprintln!(
+        "  lists, per element: one list {:.1} vs {:.1}, lists of 10 {:.1} vs {:.1}",
         per[0][0], per[0][1], per[1][0], per[1][1]
     );
 }

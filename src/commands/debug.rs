@@ -215,10 +215,16 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ("quicklist", 3 | 4) => quicklist(ctx, args.get(2), argc == 4 && atoi(args.get(3)) != 0)?,
         ("quicklist-packed-threshold", 3) => {
             // Redis's bounds: a memory value up to 4 GB - 1 MB (0: the
-            // default, 1 GB). GoStore's lists decide plain nodes by their
-            // own rule, so the value is checked and not kept.
+            // default, 1 GB). Elements at least this long get a plain node.
             match crate::config::parse_memory(args.get(2)) {
-                Some(n) if (0..=(1i64 << 32) - (1 << 20)).contains(&n) => ctx.reply.ok(),
+                Some(n) if (0..=(1i64 << 32) - (1 << 20)).contains(&n) => {
+                    crate::db::list::set_packed_threshold(if n == 0 {
+                        1 << 30
+                    } else {
+                        n as usize
+                    });
+                    ctx.reply.ok()
+                }
                 _ => {
                     return Err(CmdError::Static(
                         "ERR argument must be a memory value bigger than 1 and smaller than 4gb",

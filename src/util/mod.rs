@@ -4,6 +4,7 @@
 
 pub mod glob;
 pub mod hash;
+pub mod lzf;
 pub mod num;
 pub mod rand;
 pub mod repr;

@@ -254,7 +254,6 @@ impl Server {
         }
     }
 
-    /// The end of the tick: expiry, AOF write, replies, closes.
     /// Ends an expired CLIENT PAUSE and queues the clients whose wait is
     /// over, in the order they were parked: released by the pause's end, or
     /// past their deadline (a blocking command processed again after its
@@ -266,6 +265,7 @@ impl Server {
         }
     }
 
+    /// The end of the tick: expiry, AOF write, replies, closes.
     fn before_sleep(&mut self) {
         self.release_parked();
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.

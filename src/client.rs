@@ -182,6 +182,9 @@ pub struct ClientState {
     /// from its timeout argument, and gives its timeout reply once it has
     /// passed. Cleared when the command is done.
     pub block_deadline_ms: i64,
+    /// Its kept command is running again after a wait (a blocking command
+    /// blocked again keeps its place at the head of its keys' lines).
+    pub reprocessing: bool,
     /// When its output first stayed over the soft output buffer limit (Unix
     /// seconds; 0: it is under it).
     pub obuf_soft_since: i64,
@@ -235,6 +238,7 @@ impl ClientState {
             io: IoStats::default(),
             token: Token(usize::MAX),
             block_deadline_ms: 0,
+            reprocessing: false,
             obuf_soft_since: 0,
         }
     }
@@ -366,6 +370,9 @@ pub struct Clients {
     /// Clients given output by another client's command (MONITOR lines),
     /// to flush at the end of the tick.
     to_flush: Vec<Token>,
+    /// Clients a command released from a wait (CLIENT UNBLOCK), to run
+    /// again.
+    to_resume: Vec<Token>,
 }
 
 impl Clients {
@@ -434,6 +441,18 @@ impl Clients {
         }
         self.to_flush.push(token);
         true
+    }
+
+    /// Queues a client that another client's command released from its
+    /// wait, to run its kept command again (see `take_resumed`).
+    pub fn resume(&mut self, token: Token) {
+        self.to_resume.push(token);
+        self.to_flush.push(token);
+    }
+
+    /// Takes the clients queued by `resume`.
+    pub fn take_resumed(&mut self) -> Vec<Token> {
+        std::mem::take(&mut self.to_resume)
     }
 
     /// Takes the clients queued by `push_output`.

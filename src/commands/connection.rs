@@ -309,6 +309,73 @@ pub fn client_unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: releases a client blocked by a
+/// blocking command. With TIMEOUT (the default) its command runs again and,
+/// its deadline treated as passed, gives its timeout reply; with ERROR it
+/// gets `-UNBLOCKED` and its command is dropped. A client held by CLIENT
+/// PAUSE is not released (`:0`; Redis 7.0.15 aborts on that case).
+pub fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let id = crate::util::num::parse_i64(args.get(2))
+        .ok_or(CmdError::Static("ERR value is not an integer or out of range"))?;
+    let error = match args.len() {
+        3 => false,
+        4 if is(args.get(3), "TIMEOUT") => false,
+        4 if is(args.get(3), "ERROR") => true,
+        4 => {
+            return Err(CmdError::Static(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+        _ => {
+            return Err(CmdError::msg(format!(
+                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
+                args::text(&args.get(1)[..args.get(1).len().min(128)])
+            )))
+        }
+    };
+    let target = ctx
+        .clients()
+        .iter()
+        .find(|c| c.state.id as i64 == id)
+        .map(|c| c.token);
+    let waiting = target.filter(|&t| {
+        ctx.server().blocked.reason(t) == Some(crate::blocked::BlockReason::List)
+    });
+    let Some(token) = waiting else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
+    if let Some(req) = ctx.server_mut().blocked.unpark(token) {
+        if let Some(db) = ctx.db_at(req.db) {
+            for key in &req.keys {
+                if let Some(line) = db.waiting.get_mut(key.as_slice()) {
+                    line.retain(|&t| t != token.0);
+                    if line.is_empty() {
+                        db.waiting.remove(key.as_slice());
+                    }
+                }
+            }
+        }
+    }
+    let clients = ctx.clients_mut();
+    if let Some(c) = clients.get_mut(token) {
+        c.state.flags.set(Flags::BLOCKED, false);
+        if error {
+            c.reply.error(&CmdError::Static(
+                "UNBLOCKED client unblocked via CLIENT UNBLOCK",
+            ));
+            c.query.consume();
+            c.state.block_deadline_ms = 0;
+        } else {
+            // Processed again, its deadline counts as passed.
+            c.state.block_deadline_ms = 1;
+        }
+    }
+    clients.resume(token);
+    ctx.reply.int(1);
+    Ok(())
+}
+
 /// `CLIENT NO-EVICT ON|OFF`: exempts this client from client eviction.
 pub fn client_no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let a = args.get(2);

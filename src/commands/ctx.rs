@@ -103,6 +103,24 @@ impl<'a> Ctx<'a> {
         self.block = Some(req);
     }
 
+    /// `block` for a blocking pop: wait until one of `keys` (of the selected
+    /// database) holds a list, or until `deadline_ms` (Unix ms; 0 for
+    /// ever). Repeated keys count once.
+    pub fn block_on_keys(&mut self, keys: Vec<Vec<u8>>, deadline_ms: i64) {
+        let mut unique: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
+        for k in keys {
+            if !unique.contains(&k) {
+                unique.push(k);
+            }
+        }
+        self.block = Some(BlockRequest {
+            reason: crate::blocked::BlockReason::List,
+            deadline_ms,
+            db: self.db_index,
+            keys: unique,
+        });
+    }
+
     /// What `block` asked for, if anything.
     pub(super) fn take_block(&mut self) -> Option<BlockRequest> {
         self.block.take()

@@ -34,7 +34,7 @@ use crate::resp::parser::Args;
 use crate::resp::Reply;
 
 /// What became of a command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// It ran, or was refused with an error reply: it is consumed.
     Done,
@@ -111,10 +111,7 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
     let may_write = spec.has(spec::WRITE) || spec.has(spec::MAY_REPLICATE);
     // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
     if !x.core.loading && !x.client.has(Flags::MONITOR) && x.core.ops.pause.holds(may_write) {
-        return Outcome::Block(BlockRequest {
-            reason: BlockReason::Postpone,
-            deadline_ms: 0,
-        });
+        return Outcome::Block(BlockRequest::without_keys(BlockReason::Postpone, 0));
     }
     call(x, id, args)
 }

@@ -26,6 +26,8 @@ pub mod list;
 pub(crate) mod lru;
 pub(crate) mod value;
 
+use std::collections::{HashMap, VecDeque};
+
 use dict::Dict;
 use hash::Hash;
 use hooks::KeyspaceHooks;
@@ -81,6 +83,14 @@ pub struct Db {
     /// The database's number and its change signals (WATCH and client
     /// tracking plug in there).
     pub hooks: KeyspaceHooks,
+    /// Clients waiting for keys of this database (Redis's `blocking_keys`),
+    /// each key's in the order they came (client tokens, as numbers). Kept
+    /// by the server as it parks and unparks clients; not swapped by SWAPDB:
+    /// a waiter stays in its database.
+    pub waiting: HashMap<Vec<u8>, VecDeque<usize>>,
+    /// Waited-for keys that changed, in the order they did (Redis's
+    /// `ready_keys`): the server serves their waiters after the command.
+    pub ready: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -111,6 +121,18 @@ impl Db {
     #[inline]
     pub fn signal_modified_key(&mut self, key: &[u8]) {
         self.hooks.modified_key(key);
+        if !self.waiting.is_empty() {
+            self.signal_key_as_ready(key);
+        }
+    }
+
+    /// Redis's `signalKeyAsReady`: a key clients wait for changed, so its
+    /// waiters are worth serving after the command (the server checks that
+    /// it then holds what they wait for).
+    pub fn signal_key_as_ready(&mut self, key: &[u8]) {
+        if self.waiting.contains_key(key) && !self.ready.iter().any(|k| k == key) {
+            self.ready.push(key.to_vec());
+        }
     }
 
     /// Redis's `signalFlushedDb`: every key is about to go (`take_all`
@@ -129,6 +151,14 @@ impl Db {
         std::mem::swap(&mut a.expires, &mut b.expires);
         std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
         std::mem::swap(&mut a.expires_cursor, &mut b.expires_cursor);
+        // Waiters stay; the keys they wait for may hold a list now (Redis's
+        // `scanDatabaseForReadyKeys`).
+        for db in [a, b] {
+            let waited: Vec<Vec<u8>> = db.waiting.keys().cloned().collect();
+            for k in waited {
+                db.signal_key_as_ready(&k);
+            }
+        }
     }
 
     /// Number of keys.

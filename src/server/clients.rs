@@ -204,13 +204,15 @@ impl Server {
             if let Outcome::Block(req) = outcome {
                 // Parked with its command still parsed: it is processed
                 // again, from the start, when the wait ends.
-                c.state.flags.set(Flags::BLOCKED, true);
-                c.state.block_deadline_ms = req.deadline_ms;
-                self.core.blocked.park(c.token, req);
+                self.park(c, req);
                 return Ran::Stop;
             }
             c.state.block_deadline_ms = 0;
             c.query.consume();
+            // Clients waiting for keys this command readied are served now,
+            // before this client's next command (Redis's
+            // `handleClientsBlockedOnKeys` after `call`).
+            self.serve_ready_keys();
             if (limited || c.reply.overflowed()) && self.output_limit_reached(c) {
                 c.closing = Some(CloseReason::OutputBufferLimit);
                 return Ran::Stop;
@@ -357,7 +359,9 @@ impl Server {
             self.core.ops.monitors.retain(|&t| t != c.token);
         }
         if c.state.has(Flags::BLOCKED) {
-            self.core.blocked.unpark(c.token);
+            if let Some(req) = self.core.blocked.unpark(c.token) {
+                self.forget_waits(c.token, &req);
+            }
         }
         log::debug!(
             "Client closed connection id={} addr={} (reason: {})",
@@ -366,6 +370,125 @@ impl Server {
             c.closing.unwrap_or(CloseReason::Killed).describe()
         );
         let _ = self.poll.registry().deregister(c.stream.source());
+    }
+
+    /// Parks a client whose command must wait, with the command kept: in
+    /// `Parking`, and in the line of waiters of each key it waits for. A
+    /// client served but blocked again (its key emptied before its turn)
+    /// keeps its place at the head of the lines.
+    pub(super) fn park(&mut self, c: &mut Client, req: BlockRequest) {
+        c.state.flags.set(Flags::BLOCKED, true);
+        c.state.block_deadline_ms = req.deadline_ms;
+        let front = std::mem::take(&mut c.state.reprocessing);
+        if let Some(db) = self.dbs.get_mut(req.db) {
+            for key in &req.keys {
+                let line = db.waiting.entry(key.clone()).or_default();
+                if front {
+                    line.push_front(c.token.0);
+                } else {
+                    line.push_back(c.token.0);
+                }
+            }
+        }
+        self.core.blocked.park(c.token, req);
+    }
+
+    /// Takes an unparked client out of the lines of the keys it waited for.
+    pub(super) fn forget_waits(&mut self, token: Token, req: &BlockRequest) {
+        let Some(db) = self.dbs.get_mut(req.db) else {
+            return;
+        };
+        for key in &req.keys {
+            if let Some(line) = db.waiting.get_mut(key.as_slice()) {
+                line.retain(|&t| t != token.0);
+                if line.is_empty() {
+                    db.waiting.remove(key.as_slice());
+                }
+            }
+        }
+    }
+
+    /// Serves the clients waiting for keys that commands readied, key by
+    /// key in the order they were readied, each key's waiters first come,
+    /// first served: a waiter's kept command runs again, now. It may block
+    /// again (nothing left for it) or ready more keys (BLMOVE), which are
+    /// served in the same pass. A key that holds no list (deleted, or of
+    /// another type) leaves its waiters waiting.
+    pub(super) fn serve_ready_keys(&mut self) {
+        if self.serving {
+            // A waiter's own command readied keys: the outer pass serves them.
+            return;
+        }
+        self.serving = true;
+        loop {
+            let mut served_any = false;
+            for db_index in 0..self.dbs.len() {
+                if self.dbs[db_index].ready.is_empty() {
+                    continue;
+                }
+                let ready = std::mem::take(&mut self.dbs[db_index].ready);
+                for key in ready {
+                    served_any = true;
+                    self.serve_key(db_index, &key);
+                }
+            }
+            if !served_any {
+                break;
+            }
+        }
+        self.serving = false;
+    }
+
+    /// Serves `key`'s waiters while it holds a list (see `serve_ready_keys`).
+    fn serve_key(&mut self, db_index: usize, key: &[u8]) {
+        // Each waiter in line now gets one turn at most.
+        let mut turns = self.dbs[db_index].waiting.get(key).map_or(0, |l| l.len());
+        while turns > 0 {
+            turns -= 1;
+            let now = self.core.clock.tick_ms();
+            let db = &mut self.dbs[db_index];
+            let holds_list = db
+                .peek_quiet(key, now)
+                .is_some_and(|(v, _)| v.kind() == crate::db::value::Kind::List);
+            if !holds_list {
+                return;
+            }
+            let Some(first) = db.waiting.get(key).and_then(|line| line.front().copied()) else {
+                return;
+            };
+            let token = Token(first);
+            let Some(req) = self.core.blocked.unpark(token) else {
+                // In a line but not parked: cannot happen; drop it.
+                if let Some(line) = self.dbs[db_index].waiting.get_mut(key) {
+                    line.retain(|&t| t != first);
+                }
+                continue;
+            };
+            self.forget_waits(token, &req);
+            let Some(mut c) = self.clients.take(token) else {
+                continue;
+            };
+            c.state.flags.set(Flags::BLOCKED, false);
+            c.state.reprocessing = true;
+            let mut budget = 1;
+            let output_yield = c.reply.pending_len().saturating_add(OUTPUT_YIELD);
+            let ran = self.run_commands(&mut c, &mut budget, output_yield);
+            c.state.reprocessing = false;
+            if matches!(ran, Ran::Stop) && c.closing.is_some() {
+                self.close_client(c);
+                continue;
+            }
+            if !c.reply.is_empty() && !c.state.has(Flags::PENDING_WRITE) {
+                c.state.flags.set(Flags::PENDING_WRITE, true);
+                self.writes.push(token);
+            }
+            // Its pipeline goes on next tick.
+            if !c.state.has(Flags::BLOCKED) && !c.state.has(Flags::QUEUED) {
+                c.state.flags.set(Flags::QUEUED, true);
+                self.pending.push(token);
+            }
+            self.clients.put_back(c);
+        }
     }
 
     /// Queues an unparked client: its kept command is processed again.
@@ -389,7 +512,8 @@ impl Server {
         if ops.pause.active() {
             return;
         }
-        for t in self.core.blocked.release(BlockReason::Postpone) {
+        for (t, req) in self.core.blocked.release(BlockReason::Postpone) {
+            self.forget_waits(t, &req);
             self.unblock(t);
         }
     }

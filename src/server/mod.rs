@@ -35,7 +35,7 @@ use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::aof::Aof;
-use crate::blocked::BlockReason;
+use crate::blocked::{BlockReason, BlockRequest};
 use crate::client::{fmt_addr, Client, ClientState, Clients, CloseReason, Flags, Stream};
 use crate::commands::{self, CommandTable, Exec, Outcome, Redaction};
 use crate::config::Config;
@@ -107,6 +107,8 @@ pub struct Server {
     /// Drained reply buffers, lent to clients that run commands and given
     /// back once their replies are written: an idle client holds none.
     reply_pool: Vec<Vec<u8>>,
+    /// Inside `serve_ready_keys` (it does not nest).
+    serving: bool,
     /// When `trim_memory` last looked, and how long it waits between looks.
     last_trim: Instant,
     trim_interval: Duration,
@@ -254,18 +256,23 @@ impl Server {
         }
     }
 
-    /// The end of the tick: expiry, AOF write, replies, closes.
     /// Ends an expired CLIENT PAUSE and queues the clients whose wait is
     /// over, in the order they were parked: released by the pause's end, or
     /// past their deadline (a blocking command processed again after its
     /// deadline gives its timeout reply).
     fn release_parked(&mut self) {
         self.check_pause_end();
-        for t in self.core.blocked.timed_out(unix_ms()) {
+        for (t, req) in self.core.blocked.timed_out(unix_ms()) {
+            self.forget_waits(t, &req);
+            self.unblock(t);
+        }
+        // Clients a command let go (CLIENT UNBLOCK) run again.
+        for t in self.clients.take_resumed() {
             self.unblock(t);
         }
     }
 
+    /// The end of the tick: expiry, AOF write, replies, closes.
     fn before_sleep(&mut self) {
         self.release_parked();
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.

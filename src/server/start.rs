@@ -104,6 +104,7 @@ impl Server {
             writes: Vec::new(),
             spare_query: Vec::new(),
             reply_pool: Vec::new(),
+            serving: false,
             last_trim: Instant::now(),
             trim_interval: TRIM_INTERVAL,
             signals,

@@ -177,7 +177,10 @@ mod tests {
         p.park(Token(3), req(0));
         p.park(Token(4), req(200));
         assert_eq!(p.next_deadline(), Some(100));
-        assert_eq!(p.unpark(Token(4)).map(|r| r.reason), Some(BlockReason::Postpone));
+        assert_eq!(
+            p.unpark(Token(4)).map(|r| r.reason),
+            Some(BlockReason::Postpone)
+        );
         assert_eq!(tokens(p.timed_out(250)), vec![Token(2)]);
         assert_eq!(p.len(), 2);
         assert_eq!(tokens(p.timed_out(1000)), vec![Token(1)]);

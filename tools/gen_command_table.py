@@ -29,6 +29,7 @@ COMMANDS = {
     "client|pause": "connection::client_pause", "client|unpause": "connection::client_unpause",
     "client|no-evict": "connection::client_no_evict", "monitor": "connection::monitor",
     "client|no-touch": "connection::client_no_touch",
+    "client|unblock": "connection::client_unblock",
     # server
     "info": "server::info", "dbsize": "server::dbsize", "flushdb": "server::flushdb",
     "flushall": "server::flushall", "swapdb": "server::swapdb", "time": "server::time",
@@ -80,12 +81,14 @@ COMMANDS = {
     "hexists": "hashes::hexists", "hkeys": "hashes::hkeys", "hvals": "hashes::hvals",
     "hincrby": "hashes::hincrby", "hincrbyfloat": "hashes::hincrbyfloat", "hstrlen": "hashes::hstrlen",
     "hrandfield": "hashes::hrandfield", "hscan": "hashes::hscan",
-    # lists (the blocking BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP: not yet)
+    # lists
     "lpush": "lists::lpush", "rpush": "lists::rpush", "lpushx": "lists::lpushx",
     "rpushx": "lists::rpushx", "lpop": "lists::lpop", "rpop": "lists::rpop", "llen": "lists::llen",
     "lrange": "lists::lrange", "lindex": "lists::lindex", "lset": "lists::lset",
     "linsert": "lists::linsert", "lrem": "lists::lrem", "ltrim": "lists::ltrim", "lpos": "lists::lpos",
     "rpoplpush": "lists::rpoplpush", "lmove": "lists::lmove", "lmpop": "lists::lmpop",
+    "blpop": "lists::blpop", "brpop": "lists::brpop", "brpoplpush": "lists::brpoplpush",
+    "blmove": "lists::blmove", "blmpop": "lists::blmpop",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

@@ -315,8 +315,9 @@ pub fn client_unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// gets `-UNBLOCKED` and its command is dropped. A client held by CLIENT
 /// PAUSE is not released (`:0`; Redis 7.0.15 aborts on that case).
 pub fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let id = crate::util::num::parse_i64(args.get(2))
-        .ok_or(CmdError::Static("ERR value is not an integer or out of range"))?;
+    let id = crate::util::num::parse_i64(args.get(2)).ok_or(CmdError::Static(
+        "ERR value is not an integer or out of range",
+    ))?;
     let error = match args.len() {
         3 => false,
         4 if is(args.get(3), "TIMEOUT") => false,
@@ -338,9 +339,8 @@ pub fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .iter()
         .find(|c| c.state.id as i64 == id)
         .map(|c| c.token);
-    let waiting = target.filter(|&t| {
-        ctx.server().blocked.reason(t) == Some(crate::blocked::BlockReason::List)
-    });
+    let waiting = target
+        .filter(|&t| ctx.server().blocked.reason(t) == Some(crate::blocked::BlockReason::List));
     let Some(token) = waiting else {
         ctx.reply.int(0);
         return Ok(());

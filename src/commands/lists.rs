@@ -224,13 +224,23 @@ fn elements_removed(ctx: &mut Ctx<'_>, key: &[u8], end: End, count: usize) {
 /// [elements]]` from the first non-empty list, or a null array.
 /// Propagated as `LPOP key n` / `RPOP key n`.
 pub fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (numkeys, end, count) = parse_mpop(args, 1)?;
+    if !mpop(ctx, args, 2, numkeys, end, count)? {
+        ctx.reply.null_array();
+    }
+    Ok(())
+}
+
+/// The arguments of LMPOP / BLMPOP after `numkeys_idx`, checked in Redis's
+/// order (`lmpopGenericCommand`): numkeys, the end, then COUNT.
+fn parse_mpop(args: &Args<'_>, numkeys_idx: usize) -> Result<(usize, End, usize), CmdError> {
     let numkeys = range_long(
-        args.get(1),
+        args.get(numkeys_idx),
         1,
         i64::MAX,
         Some("ERR numkeys should be greater than 0"),
     )? as usize;
-    let where_idx = match numkeys.checked_add(2) {
+    let where_idx = match numkeys.checked_add(numkeys_idx + 1) {
         Some(i) if i < args.len() => i,
         _ => return Err(CmdError::Syntax),
     };
@@ -252,9 +262,22 @@ pub fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         j += 1;
     }
-    let count = count.unwrap_or(1) as usize;
+    Ok((numkeys, end, count.unwrap_or(1) as usize))
+}
+
+/// Pops up to `count` from `end` of the first non-empty list among the
+/// `numkeys` keys from `first`, replying `[key, [elements]]` and
+/// propagating `LPOP/RPOP key n`; false when every list was empty.
+fn mpop(
+    ctx: &mut Ctx<'_>,
+    args: &Args<'_>,
+    first: usize,
+    numkeys: usize,
+    end: End,
+    count: usize,
+) -> Result<bool, CmdError> {
     let limits = ctx.list_limits();
-    for key in args.iter_from(2).take(numkeys) {
+    for key in args.iter_from(first).take(numkeys) {
         let Some(l) = ctx.db.get_list_mut(key, ctx.now_ms)? else {
             continue;
         };
@@ -272,10 +295,9 @@ pub fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             End::Tail => b"RPOP",
         };
         ctx.propagate_as(&[cmd, key, n_text]);
-        return Ok(());
+        return Ok(true);
     }
-    ctx.reply.null_array();
-    Ok(())
+    Ok(false)
 }
 
 // ---- reads --------------------------------------------------------------------
@@ -609,5 +631,153 @@ fn lmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) 
     ctx.notify(LIST, push_event(to), dst);
     ctx.reply.bulk(&value);
     elements_removed(ctx, src, from, 1);
+    Ok(())
+}
+
+// ---- blocking pops ----------------------------------------------------------------
+
+/// The deadline of a blocking command (Unix ms; 0: none): on its first run
+/// from its timeout argument (seconds, decimals allowed, Redis's errors),
+/// when it runs again after a wait the one it was parked with.
+fn block_deadline(ctx: &Ctx<'_>, timeout: &[u8]) -> Result<i64, CmdError> {
+    let ms = num::parse_timeout_secs(timeout).map_err(|e| match e {
+        num::TimeoutError::NotFloat => {
+            CmdError::Static("ERR timeout is not a float or out of range")
+        }
+        num::TimeoutError::Negative => CmdError::Static("ERR timeout is negative"),
+    })?;
+    if ctx.client.block_deadline_ms != 0 {
+        return Ok(ctx.client.block_deadline_ms);
+    }
+    Ok(if ms > 0 {
+        ctx.now_ms.saturating_add(ms)
+    } else {
+        0
+    })
+}
+
+/// Whether a blocking command runs again past its deadline (or was let go
+/// by CLIENT UNBLOCK ... TIMEOUT): it then gives its timeout reply.
+fn past_deadline(ctx: &Ctx<'_>, deadline: i64) -> bool {
+    deadline != 0 && ctx.now_ms >= deadline
+}
+
+/// `BLPOP key [key ...] timeout`.
+pub fn blpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_pop(ctx, args, End::Head)
+}
+
+/// `BRPOP key [key ...] timeout`.
+pub fn brpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_pop(ctx, args, End::Tail)
+}
+
+/// Redis's `blockingPopGenericCommand` for BLPOP/BRPOP: `[key, element]`
+/// from the first key holding a list (a key of another type is WRONGTYPE,
+/// in key order), propagated as LPOP/RPOP key; else wait for one of the
+/// keys, and past the deadline a null array.
+fn blocking_pop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
+    let n = args.len();
+    let deadline = block_deadline(ctx, args.get(n - 1))?;
+    let limits = ctx.list_limits();
+    for i in 1..n - 1 {
+        let key = args.get(i);
+        let Some(l) = ctx.db.get_list_mut(key, ctx.now_ms)? else {
+            continue;
+        };
+        let Some(v) = l.pop(end, limits) else {
+            continue;
+        };
+        ctx.reply.array_len(2);
+        ctx.reply.bulk(key);
+        ctx.reply.bulk(&v);
+        elements_removed(ctx, key, end, 1);
+        let cmd: &[u8] = match end {
+            End::Head => b"LPOP",
+            End::Tail => b"RPOP",
+        };
+        ctx.propagate_as(&[cmd, key]);
+        return Ok(());
+    }
+    if past_deadline(ctx, deadline) {
+        ctx.reply.null_array();
+        return Ok(());
+    }
+    let keys = (1..n - 1).map(|i| args.get(i).to_vec()).collect();
+    ctx.block_on_keys(keys, deadline);
+    Ok(())
+}
+
+/// `BRPOPLPUSH source destination timeout`: BLMOVE ... RIGHT LEFT,
+/// propagated as RPOPLPUSH.
+pub fn brpoplpush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_move(ctx, args, End::Tail, End::Head, args.get(3), false)
+}
+
+/// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout`, propagated
+/// as LMOVE.
+pub fn blmove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let from = parse_end(args.get(3))?;
+    let to = parse_end(args.get(4))?;
+    blocking_move(ctx, args, from, to, args.get(5), true)
+}
+
+/// Redis's `blmoveGenericCommand`: LMOVE when the source holds a list,
+/// else wait for it, and past the deadline a null.
+fn blocking_move(
+    ctx: &mut Ctx<'_>,
+    args: &Args<'_>,
+    from: End,
+    to: End,
+    timeout: &[u8],
+    lmove_form: bool,
+) -> CmdResult {
+    let deadline = block_deadline(ctx, timeout)?;
+    let (src, dst) = (args.get(1), args.get(2));
+    let holds = ctx
+        .db
+        .get_list(src, ctx.now_ms)?
+        .is_some_and(|l| !l.is_empty());
+    if holds {
+        let side = |e: End| -> &'static [u8] {
+            match e {
+                End::Head => b"LEFT",
+                End::Tail => b"RIGHT",
+            }
+        };
+        if lmove_form {
+            ctx.propagate_as(&[b"LMOVE", src, dst, side(from), side(to)]);
+        } else {
+            ctx.propagate_as(&[b"RPOPLPUSH", src, dst]);
+        }
+        return lmove_generic(ctx, src, dst, from, to);
+    }
+    if past_deadline(ctx, deadline) {
+        ctx.reply.null();
+        return Ok(());
+    }
+    ctx.block_on_keys(vec![src.to_vec()], deadline);
+    Ok(())
+}
+
+/// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`: as
+/// LMPOP, else wait for one of the keys, and past the deadline a null
+/// array.
+pub fn blmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (numkeys, end, count) = parse_mpop(args, 2)?;
+    let deadline = block_deadline(ctx, args.get(1))?;
+    if mpop(ctx, args, 3, numkeys, end, count)? {
+        return Ok(());
+    }
+    if past_deadline(ctx, deadline) {
+        ctx.reply.null_array();
+        return Ok(());
+    }
+    let keys = args
+        .iter_from(3)
+        .take(numkeys)
+        .map(|k| k.to_vec())
+        .collect();
+    ctx.block_on_keys(keys, deadline);
     Ok(())
 }

@@ -23,6 +23,40 @@ cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(c
 cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, Some(persistence::bgrewriteaof))
 .acl(&["admin", "slow", "dangerous"])
 .doc(Group::Server, "1.0.0", "Asynchronously rewrite the append-only file", "O(1)"),
+cmd("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Some(lists::blmove))
+.keys(1, 2, 1)
+.acl(&["write", "list", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "6.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)")
+.args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1), arg("wherefrom", ArgKind::OneOf).args(&[arg("left", ArgKind::PureToken).token("LEFT"), arg("right", ArgKind::PureToken).token("RIGHT")]), arg("whereto", ArgKind::OneOf).args(&[arg("left", ArgKind::PureToken).token("LEFT"), arg("right", ArgKind::PureToken).token("RIGHT")]), arg("timeout", ArgKind::Double)]),
+cmd("blmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, Some(lists::blmpop))
+.acl(&["write", "list", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::List, "7.0.0", "Pop elements from a list, or block until one is available", "O(N+M) where N is the number of provided keys and M is the number of elements returned.")
+.args(&[arg("timeout", ArgKind::Double), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("where", ArgKind::OneOf).args(&[arg("left", ArgKind::PureToken).token("LEFT"), arg("right", ArgKind::PureToken).token("RIGHT")]), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("blpop", -3, WRITE | NOSCRIPT | BLOCKING, Some(lists::blpop))
+.keys(1, -2, 1)
+.acl(&["write", "list", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -2, step: 1, limit: 0 })])
+.doc(Group::List, "2.0.0", "Remove and get the first element in a list, or block until one is available", "O(N) where N is the number of provided keys.")
+.history(&[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple(), arg("timeout", ArgKind::Double)]),
+cmd("brpop", -3, WRITE | NOSCRIPT | BLOCKING, Some(lists::brpop))
+.keys(1, -2, 1)
+.acl(&["write", "list", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -2, step: 1, limit: 0 })])
+.doc(Group::List, "2.0.0", "Remove and get the last element in a list, or block until one is available", "O(N) where N is the number of provided keys.")
+.history(&[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple(), arg("timeout", ArgKind::Double)]),
+cmd("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Some(lists::brpoplpush))
+.keys(1, 2, 1)
+.acl(&["write", "list", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::List, "2.2.0", "Pop an element from a list, push it to another list and return it; or block until one is available", "O(1)")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments")
+.history(&[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])
+.args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1), arg("timeout", ArgKind::Double)]),
 cmd("client", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Connection, "2.4.0", "A container for client connection commands", "Depends on subcommand.")
@@ -72,6 +106,10 @@ cmd("client|setname", 3, NOSCRIPT | LOADING | STALE, Some(connection::client_set
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "2.6.9", "Set the current connection name", "O(1)")
 .args(&[arg("connection-name", ArgKind::Str)]),
+cmd("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_unblock))
+.acl(&["admin", "slow", "dangerous", "connection"])
+.doc(Group::Connection, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections")
+.args(&[arg("client-id", ArgKind::Integer), arg("timeout_error", ArgKind::OneOf).optional().args(&[arg("timeout", ArgKind::PureToken).token("TIMEOUT"), arg("error", ArgKind::PureToken).token("ERROR")])]),
 cmd("client|unpause", 2, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_unpause))
 .acl(&["admin", "slow", "dangerous", "connection"])
 .doc(Group::Connection, "6.2.0", "Resume processing of clients that were paused", "O(N) Where N is the number of paused clients"),

@@ -94,3 +94,23 @@ int gostore_ld_check(const char *s, size_t len) {
     if (isnan(v) || isinf(v)) return 2;
     return 0;
 }
+
+/* A blocking command's timeout in seconds, as Redis's
+ * getTimeoutFromObjectOrReply(..., UNIT_SECONDS) reads it: string2ld, then
+ * (long long)(value * 1000). A product out of range converts to LLONG_MIN,
+ * as x86-64 does (so 1e100 and inf are "negative" there too). Returns 0
+ * with the milliseconds in *ms, 1 when it is not a float, 2 when the
+ * result is negative. */
+int gostore_timeout_ms(const char *s, size_t len, long long *ms) {
+    long double v;
+    if (!string2ld(s, len, &v)) return 1;
+    long double t = v * 1000.0L;
+    long long r;
+    if (!(t >= -9223372036854775808.0L && t < 9223372036854775808.0L))
+        r = (-9223372036854775807LL - 1);
+    else
+        r = (long long)t;
+    if (r < 0) return 2;
+    *ms = r;
+    return 0;
+}

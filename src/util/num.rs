@@ -102,6 +102,30 @@ extern "C" {
         outlen: *mut usize,
     ) -> i32;
     fn gostore_ld_check(s: *const u8, len: usize) -> i32;
+    fn gostore_timeout_ms(s: *const u8, len: usize, ms: *mut i64) -> i32;
+}
+
+/// Why a blocking command's timeout was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutError {
+    /// `ERR timeout is not a float or out of range`.
+    NotFloat,
+    /// `ERR timeout is negative`.
+    Negative,
+}
+
+/// A blocking command's timeout in seconds (decimals allowed), in
+/// milliseconds, read exactly as Redis's `getTimeoutFromObjectOrReply`
+/// (strtold, so `0x10` and `1e3` are numbers too).
+pub fn parse_timeout_secs(arg: &[u8]) -> Result<i64, TimeoutError> {
+    let mut ms = 0i64;
+    // SAFETY: pointer and length describe a live slice; `ms` is written
+    // only on success.
+    match unsafe { gostore_timeout_ms(arg.as_ptr(), arg.len(), &mut ms) } {
+        0 => Ok(ms),
+        2 => Err(TimeoutError::Negative),
+        _ => Err(TimeoutError::NotFloat),
+    }
 }
 
 /// Capacity of the formatted result, as Redis's MAX_LONG_DOUBLE_CHARS.

@@ -723,7 +723,7 @@ pub fn blmove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 }
 
 /// Redis's `blmoveGenericCommand`: LMOVE when the source holds a list,
-/// else wait for it, and past the deadline a null.
+/// else wait for it, and past the deadline a null array.
 fn blocking_move(
     ctx: &mut Ctx<'_>,
     args: &Args<'_>,
@@ -753,7 +753,9 @@ fn blocking_move(
         return lmove_generic(ctx, src, dst, from, to);
     }
     if past_deadline(ctx, deadline) {
-        ctx.reply.null();
+        // Redis's timed-out reply for every list wait is a null array
+        // (`replyToBlockedClientTimedOut`), BLMOVE's too.
+        ctx.reply.null_array();
         return Ok(());
     }
     ctx.block_on_keys(vec![src.to_vec()], deadline);

@@ -7,7 +7,7 @@
 mod common;
 
 use common::resp::{encode, RawConn};
-use common::{info_field, wait_for, Kind, TestServer};
+use common::{info_field, wait_for, TestServer};
 
 /// Sends a command without reading its reply.
 fn send(c: &mut RawConn, args: &[&str]) {
@@ -94,7 +94,13 @@ fn timeouts_give_the_null_of_each_command_in_resp2_and_resp3() {
         let mut out = Vec::new();
         for proto in ["2", "3"] {
             let mut c = srv.raw_conn();
-            out.push(c.cmd_str(&["HELLO", proto]).lines().next().unwrap_or("").to_string());
+            out.push(
+                c.cmd_str(&["HELLO", proto])
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            );
             out.push(c.cmd_str(&["BLPOP", "none", "0.05"]));
             out.push(c.cmd_str(&["BRPOP", "none", "none2", "0.05"]));
             out.push(c.cmd_str(&["BRPOPLPUSH", "none", "dst", "0.05"]));
@@ -152,7 +158,10 @@ fn blmove_into_a_list_another_client_waits_on_wakes_it_too() {
 fn blmpop_serves_up_to_its_count() {
     same_on_both(|srv| {
         let mut w = srv.raw_conn();
-        send(&mut w, &["BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "3"]);
+        send(
+            &mut w,
+            &["BLMPOP", "0", "2", "a", "b", "RIGHT", "COUNT", "3"],
+        );
         blocked(srv, 1);
         let mut p = srv.raw_conn();
         let mut out = vec![p.cmd_str(&["RPUSH", "b", "1", "2", "3", "4"])];
@@ -258,5 +267,24 @@ fn a_waiter_that_disconnects_is_forgotten() {
         blocked(srv, 0);
         let mut p = srv.raw_conn();
         vec![p.cmd_str(&["RPUSH", "q", "v"]), p.cmd_str(&["LLEN", "q"])]
+    });
+}
+
+#[test]
+fn swapdb_serves_a_waiter_whose_key_now_holds_a_list() {
+    same_on_both(|srv| {
+        let mut w = srv.raw_conn();
+        send(&mut w, &["BLPOP", "q", "0"]);
+        blocked(srv, 1);
+        let mut p = srv.raw_conn();
+        let mut out = vec![
+            p.cmd_str(&["SELECT", "1"]),
+            p.cmd_str(&["RPUSH", "q", "from-db1"]),
+            p.cmd_str(&["SWAPDB", "0", "1"]),
+        ];
+        out.push(text(w.read_reply()));
+        out.push(p.cmd_str(&["SELECT", "0"]));
+        out.push(p.cmd_str(&["EXISTS", "q"]));
+        out
     });
 }

@@ -353,11 +353,16 @@ fn a_crash_at_each_step_of_a_rewrite_leaves_a_complete_loadable_set_of_files() {
             .arg(&manifest)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{point}: {}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        // The SIGKILL comes from the helper thread and may land while the
+        // loop's write(2) is under way: with a fatal signal pending, the
+        // kernel ends a file write at a page boundary, so the last incr
+        // file may end in part of a command that no client was answered
+        // for. That torn tail is what start-up cuts off
+        // (aof-load-truncated); any other damage is a failure.
+        let report = String::from_utf8_lossy(&out.stdout);
+        let torn_tail =
+            report.contains("Unexpected end of file") && report.contains(".incr.aof is not valid");
+        assert!(out.status.success() || torn_tail, "{point}: {report}");
         let srv = TestServer::gostore_in(dir.path(), &[]);
         let got = dump(srv.port, 16);
         // The write in flight at the crash may have been applied.

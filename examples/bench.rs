@@ -609,27 +609,35 @@ fn memory(opts: &Options, rows: &mut Vec<Row>) {
         });
         per[1][side] = (s.rss().saturating_sub(before)) as f64 / n_hashes as f64;
     }
-    rows.push(Row {
-        section: "memory",
-        name: format!("{n_strings} small strings, RSS per key"),
-        unit: "bytes",
-        higher_is_better: false,
-        gostore: per[0][0],
-        redis: per[0][1],
-    });
-    rows.push(Row {
-        section: "memory",
-        name: format!("{n_hashes} hashes of 10 fields, RSS per key"),
-        unit: "bytes",
-        higher_is_better: false,
-        gostore: per[1][0],
-        redis: per[1][1],
-    });
+    memory_row(
+        rows,
+        format!("{n_strings} small strings, RSS per key"),
+        per[0][0],
+        per[0][1],
+    );
+    memory_row(
+        rows,
+        format!("{n_hashes} hashes of 10 fields, RSS per key"),
+        per[1][0],
+        per[1][1],
+    );
     eprintln!(
         "  memory per key: strings {:.1} vs {:.1}, hashes {:.1} vs {:.1}",
         per[0][0], per[0][1], per[1][0], per[1][1]
     );
     lists_memory(opts, rows);
+}
+
+/// A memory row: bytes per key, element or connection, GoStore then Redis.
+fn memory_row(rows: &mut Vec<Row>, name: String, gostore: f64, redis: f64) {
+    rows.push(Row {
+        section: "memory",
+        name,
+        unit: "bytes",
+        higher_is_better: false,
+        gostore,
+        redis,
+    });
 }
 
 /// Lists: RSS per element of one list of many small elements (packed
@@ -659,22 +667,18 @@ fn lists_memory(opts: &Options, rows: &mut Vec<Row>) {
         });
         per[1][side] = (s.rss().saturating_sub(before)) as f64 / (n_lists * 10) as f64;
     }
-    rows.push(Row {
-        section: "memory",
-        name: format!("{n_elems} small elements in one list, RSS per element"),
-        unit: "bytes",
-        higher_is_better: false,
-        gostore: per[0][0],
-        redis: per[0][1],
-    });
-    rows.push(Row {
-        section: "memory",
-        name: format!("{n_lists} lists of 10 elements, RSS per element"),
-        unit: "bytes",
-        higher_is_better: false,
-        gostore: per[1][0],
-        redis: per[1][1],
-    });
+    memory_row(
+        rows,
+        format!("{n_elems} small elements in one list, RSS per element"),
+        per[0][0],
+        per[0][1],
+    );
+    memory_row(
+        rows,
+        format!("{n_lists} lists of 10 elements, RSS per element"),
+        per[1][0],
+        per[1][1],
+    );
     eprintln!(
         "  lists, per element: one list {:.1} vs {:.1}, lists of 10 {:.1} vs {:.1}",
         per[0][0], per[0][1], per[1][0], per[1][1]
@@ -720,22 +724,18 @@ fn connections(opts: &Options, rows: &mut Vec<Row>) {
         std::thread::sleep(Duration::from_secs(11));
         per[1][side] = (s.rss() as f64 - before).max(0.0) / connected;
     }
-    rows.push(Row {
-        section: "memory",
-        name: format!("{n} idle connections, RSS per connection"),
-        unit: "bytes",
-        higher_is_better: false,
-        gostore: per[0][0],
-        redis: per[0][1],
-    });
-    rows.push(Row {
-        section: "memory",
-        name: format!("{n} connections closed, RSS kept per connection"),
-        unit: "bytes",
-        higher_is_better: false,
-        gostore: per[1][0],
-        redis: per[1][1],
-    });
+    memory_row(
+        rows,
+        format!("{n} idle connections, RSS per connection"),
+        per[0][0],
+        per[0][1],
+    );
+    memory_row(
+        rows,
+        format!("{n} connections closed, RSS kept per connection"),
+        per[1][0],
+        per[1][1],
+    );
     eprintln!(
         "  per connection: idle {:.0} vs {:.0} bytes, kept after close {:.0} vs {:.0}",
         per[0][0], per[0][1], per[1][0], per[1][1]

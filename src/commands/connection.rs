@@ -347,14 +347,7 @@ pub fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     };
     if let Some(req) = ctx.server_mut().blocked.unpark(token) {
         if let Some(db) = ctx.db_at(req.db) {
-            for key in &req.keys {
-                if let Some(line) = db.waiting.get_mut(key.as_slice()) {
-                    line.retain(|&t| t != token.0);
-                    if line.is_empty() {
-                        db.waiting.remove(key.as_slice());
-                    }
-                }
-            }
+            db.forget_waiter(&req.keys, token.0);
         }
     }
     let clients = ctx.clients_mut();

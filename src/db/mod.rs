@@ -126,6 +126,18 @@ impl Db {
         }
     }
 
+    /// Takes client `token` out of the lines of waiters of `keys`.
+    pub(crate) fn forget_waiter(&mut self, keys: &[Vec<u8>], token: usize) {
+        for key in keys {
+            if let Some(line) = self.waiting.get_mut(key.as_slice()) {
+                line.retain(|&t| t != token);
+                if line.is_empty() {
+                    self.waiting.remove(key.as_slice());
+                }
+            }
+        }
+    }
+
     /// Redis's `signalKeyAsReady`: a key clients wait for changed, so its
     /// waiters are worth serving after the command (the server checks that
     /// it then holds what they wait for).
@@ -309,24 +321,34 @@ impl Db {
         }
     }
 
+    /// The value at `key`, touched; or, when missing, `make()` stored there
+    /// (event `new`). The caller checks its type and signals its change.
+    fn value_or_create(
+        &mut self,
+        key: &[u8],
+        now: i64,
+        make: impl FnOnce() -> Value,
+    ) -> Result<&mut Value, CmdError> {
+        self.expire_if_needed(key, now);
+        if !self.dict.contains_key(key) {
+            notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
+            return Ok(self.dict.insert_new(key, make(), lru::new_meta()));
+        }
+        match self.dict.get_full_mut(key) {
+            Some((v, meta)) => {
+                lru::touch(meta);
+                Ok(v)
+            }
+            None => Err(CmdError::WrongType),
+        }
+    }
+
     /// The hash at `key`, created empty when missing (event `new`);
     /// WRONGTYPE otherwise. The caller signals its change.
     pub(crate) fn hash_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Hash, CmdError> {
-        self.expire_if_needed(key, now);
-        let v = if self.dict.contains_key(key) {
-            match self.dict.get_full_mut(key) {
-                Some((v, meta)) => {
-                    lru::touch(meta);
-                    v
-                }
-                None => return Err(CmdError::WrongType),
-            }
-        } else {
-            notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
-            self.dict
-                .insert_new(key, Value::hash(Hash::new()), lru::new_meta())
-        };
-        v.as_hash_mut().ok_or(CmdError::WrongType)
+        self.value_or_create(key, now, || Value::hash(Hash::new()))?
+            .as_hash_mut()
+            .ok_or(CmdError::WrongType)
     }
 
     /// The list at `key`; WRONGTYPE for other types.
@@ -354,21 +376,9 @@ impl Db {
     /// WRONGTYPE otherwise. The caller signals its change and must leave
     /// the list non-empty.
     pub(crate) fn list_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut List, CmdError> {
-        self.expire_if_needed(key, now);
-        let v = if self.dict.contains_key(key) {
-            match self.dict.get_full_mut(key) {
-                Some((v, meta)) => {
-                    lru::touch(meta);
-                    v
-                }
-                None => return Err(CmdError::WrongType),
-            }
-        } else {
-            notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
-            self.dict
-                .insert_new(key, Value::list(List::new()), lru::new_meta())
-        };
-        v.as_list_mut().ok_or(CmdError::WrongType)
+        self.value_or_create(key, now, || Value::list(List::new()))?
+            .as_list_mut()
+            .ok_or(CmdError::WrongType)
     }
 
     /// Sets `key` to `value`, clearing its TTL unless `keep_ttl` (Redis's

@@ -395,16 +395,8 @@ impl Server {
 
     /// Takes an unparked client out of the lines of the keys it waited for.
     pub(super) fn forget_waits(&mut self, token: Token, req: &BlockRequest) {
-        let Some(db) = self.dbs.get_mut(req.db) else {
-            return;
-        };
-        for key in &req.keys {
-            if let Some(line) = db.waiting.get_mut(key.as_slice()) {
-                line.retain(|&t| t != token.0);
-                if line.is_empty() {
-                    db.waiting.remove(key.as_slice());
-                }
-            }
+        if let Some(db) = self.dbs.get_mut(req.db) {
+            db.forget_waiter(&req.keys, token.0);
         }
     }
 
@@ -462,9 +454,7 @@ impl Server {
             let token = Token(first);
             let Some(req) = self.core.blocked.unpark(token) else {
                 // In a line but not parked: cannot happen; drop it.
-                if let Some(line) = self.dbs[db_index].waiting.get_mut(key) {
-                    line.retain(|&t| t != first);
-                }
+                self.dbs[db_index].forget_waiter(&[key.to_vec()], first);
                 continue;
             };
             self.forget_waits(token, &req);

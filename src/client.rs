@@ -115,6 +115,11 @@ impl Flags {
     /// The loop: the peer shut down its side (EPOLLRDHUP): read until EOF,
     /// since no further readiness edge will come.
     pub const READ_CLOSED: Flags = Flags(1 << 12);
+    /// Its blocking commands never wait: with nothing to serve they give
+    /// their timeout reply at once (Redis's `CLIENT_DENY_BLOCKING`). The AOF
+    /// loader's client has it, so a replayed blocking command cannot stall
+    /// the load.
+    pub const DENY_BLOCKING: Flags = Flags(1 << 13);
 
     /// Whether every flag of `f` is set.
     #[inline]

@@ -556,3 +556,51 @@ fn an_upgrade_interrupted_before_the_legacy_file_moved_is_finished() {
     assert_eq!(srv.raw_conn().cmd_str(&["GET", "a"]), "$1\r\n1\r\n");
     assert!(a.join("database.aof").is_file() && !dir.path().join("database.aof").exists());
 }
+
+#[test]
+fn blocking_commands_in_an_aof_answer_as_timed_out_and_the_load_goes_on() {
+    // Redis never writes a blocking command to its AOF, but a hand-made or
+    // foreign one may hold some: its loader's client may not block, so each
+    // acts as if its timeout had passed (timeout 0 included) and the load
+    // goes on. Both servers load this file to the same dataset.
+    let cmds: &[&[&str]] = &[
+        &["BLPOP", "nolist", "0"],
+        &["BRPOP", "a", "b", "0"],
+        &["BLMOVE", "nolist", "dst", "LEFT", "RIGHT", "0"],
+        &["BRPOPLPUSH", "nolist", "dst", "0"],
+        &["BLMPOP", "0", "1", "nolist", "LEFT"],
+        &["RPUSH", "l", "x", "y"],
+        &["BLPOP", "l", "0"],
+        &["SET", "after", "1"],
+    ];
+    let content: Vec<u8> = cmds
+        .iter()
+        .flat_map(|c| {
+            let args: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
+            common::resp::encode(&args)
+        })
+        .collect();
+    for kind in [Kind::GoStore, Kind::Redis] {
+        let dir = dir_with_incr(&content);
+        let args: &[&str] = match kind {
+            Kind::GoStore => &[],
+            Kind::Redis => &[
+                "--appendonly",
+                "yes",
+                "--appendfilename",
+                "database.aof",
+                "--save",
+                "",
+            ],
+        };
+        let srv = TestServer::start_in(kind, dir.path(), args);
+        let mut c = srv.raw_conn();
+        assert_eq!(c.cmd_str(&["GET", "after"]), "$1\r\n1\r\n", "{kind:?}");
+        assert_eq!(
+            c.cmd_str(&["LRANGE", "l", "0", "-1"]),
+            "*1\r\n$1\r\ny\r\n",
+            "{kind:?}"
+        );
+        assert_eq!(c.cmd_str(&["DBSIZE"]), ":2\r\n", "{kind:?}");
+    }
+}

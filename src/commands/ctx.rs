@@ -5,14 +5,16 @@
 
 use super::{CommandSpec, Redaction};
 use crate::blocked::BlockRequest;
-use crate::client::{ClientState, Clients};
+use crate::client::{ClientState, Clients, Flags};
 use crate::config::Config;
 use crate::core::Core;
 use crate::db::hash::HashLimits;
 use crate::db::list::ListLimits;
 use crate::db::value::Value;
 use crate::db::Db;
+use crate::error::CmdError;
 use crate::resp::Reply;
+use crate::util::num;
 use crate::util::rand::Rng;
 
 /// Several parts of the server at once (see `Ctx::server_parts`).
@@ -119,6 +121,35 @@ impl<'a> Ctx<'a> {
             db: self.db_index,
             keys: unique,
         });
+    }
+
+    /// The deadline of a blocking command (Unix ms; 0: none): on its first
+    /// run from its timeout argument (seconds, decimals allowed, Redis's
+    /// errors), when it runs again after a wait the one it was parked with.
+    pub fn block_deadline(&self, timeout: &[u8]) -> Result<i64, CmdError> {
+        let ms = num::parse_timeout_secs(timeout).map_err(|e| match e {
+            num::TimeoutError::NotFloat => {
+                CmdError::Static("ERR timeout is not a float or out of range")
+            }
+            num::TimeoutError::Negative => CmdError::Static("ERR timeout is negative"),
+        })?;
+        if self.client.block_deadline_ms != 0 {
+            return Ok(self.client.block_deadline_ms);
+        }
+        Ok(if ms > 0 {
+            self.now_ms.saturating_add(ms)
+        } else {
+            0
+        })
+    }
+
+    /// Whether a blocking command with nothing to serve must answer now
+    /// with its timeout reply instead of waiting: it runs again past its
+    /// deadline (or was let go by CLIENT UNBLOCK ... TIMEOUT), or its client
+    /// may not wait (`Flags::DENY_BLOCKING`: the AOF loader, as Redis's),
+    /// even with a timeout of 0.
+    pub fn must_not_wait(&self, deadline_ms: i64) -> bool {
+        self.client.has(Flags::DENY_BLOCKING) || (deadline_ms != 0 && self.now_ms >= deadline_ms)
     }
 
     /// What `block` asked for, if anything.

@@ -636,32 +636,6 @@ fn lmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) 
 
 // ---- blocking pops ----------------------------------------------------------------
 
-/// The deadline of a blocking command (Unix ms; 0: none): on its first run
-/// from its timeout argument (seconds, decimals allowed, Redis's errors),
-/// when it runs again after a wait the one it was parked with.
-fn block_deadline(ctx: &Ctx<'_>, timeout: &[u8]) -> Result<i64, CmdError> {
-    let ms = num::parse_timeout_secs(timeout).map_err(|e| match e {
-        num::TimeoutError::NotFloat => {
-            CmdError::Static("ERR timeout is not a float or out of range")
-        }
-        num::TimeoutError::Negative => CmdError::Static("ERR timeout is negative"),
-    })?;
-    if ctx.client.block_deadline_ms != 0 {
-        return Ok(ctx.client.block_deadline_ms);
-    }
-    Ok(if ms > 0 {
-        ctx.now_ms.saturating_add(ms)
-    } else {
-        0
-    })
-}
-
-/// Whether a blocking command runs again past its deadline (or was let go
-/// by CLIENT UNBLOCK ... TIMEOUT): it then gives its timeout reply.
-fn past_deadline(ctx: &Ctx<'_>, deadline: i64) -> bool {
-    deadline != 0 && ctx.now_ms >= deadline
-}
-
 /// `BLPOP key [key ...] timeout`.
 pub fn blpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     blocking_pop(ctx, args, End::Head)
@@ -678,7 +652,7 @@ pub fn brpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// keys, and past the deadline a null array.
 fn blocking_pop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
     let n = args.len();
-    let deadline = block_deadline(ctx, args.get(n - 1))?;
+    let deadline = ctx.block_deadline(args.get(n - 1))?;
     let limits = ctx.list_limits();
     for i in 1..n - 1 {
         let key = args.get(i);
@@ -699,7 +673,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
         ctx.propagate_as(&[cmd, key]);
         return Ok(());
     }
-    if past_deadline(ctx, deadline) {
+    if ctx.must_not_wait(deadline) {
         ctx.reply.null_array();
         return Ok(());
     }
@@ -732,7 +706,7 @@ fn blocking_move(
     timeout: &[u8],
     lmove_form: bool,
 ) -> CmdResult {
-    let deadline = block_deadline(ctx, timeout)?;
+    let deadline = ctx.block_deadline(timeout)?;
     let (src, dst) = (args.get(1), args.get(2));
     let holds = ctx
         .db
@@ -752,7 +726,7 @@ fn blocking_move(
         }
         return lmove_generic(ctx, src, dst, from, to);
     }
-    if past_deadline(ctx, deadline) {
+    if ctx.must_not_wait(deadline) {
         // Redis's timed-out reply for every list wait is a null array
         // (`replyToBlockedClientTimedOut`), BLMOVE's too.
         ctx.reply.null_array();
@@ -767,11 +741,11 @@ fn blocking_move(
 /// array.
 pub fn blmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (numkeys, end, count) = parse_mpop(args, 2)?;
-    let deadline = block_deadline(ctx, args.get(1))?;
+    let deadline = ctx.block_deadline(args.get(1))?;
     if mpop(ctx, args, 3, numkeys, end, count)? {
         return Ok(());
     }
-    if past_deadline(ctx, deadline) {
+    if ctx.must_not_wait(deadline) {
         ctx.reply.null_array();
         return Ok(());
     }

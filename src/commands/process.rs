@@ -328,6 +328,7 @@ pub fn replay_aof(
         crate::util::time::unix_ms(),
         true,
     );
+    fake.flags.set(Flags::DENY_BLOCKING, true);
     let mut reply = Reply::new();
     let mut redaction = Redaction::default();
     let result = crate::aof::loader::load(files, manifest, truncate_ok, &mut |args| {
@@ -345,8 +346,9 @@ pub fn replay_aof(
         reply.discard();
         match outcome {
             Outcome::Done => Ok(()),
-            // process_command never blocks a loading client; a replayed
-            // command that did would be lost, so the load stops instead.
+            // The loader's client never waits (DENY_BLOCKING) and nothing
+            // is paused while loading; a replayed command that still asked
+            // to wait would be lost, so the load stops instead.
             Outcome::Block(_) => Err(format!(
                 "'{}' could not run while loading",
                 String::from_utf8_lossy(args.get(0))

@@ -488,6 +488,43 @@ fn set_commands_emit_redis_s_events() {
 }
 
 #[test]
+fn set_commands_signal_what_they_change() {
+    let mut h = Harness::new();
+    h.cmd("SADD s 1 2 3 4 5 6 7 8");
+    h.cmd("SADD w a b");
+    h.cmd("SET str v");
+    h.reset();
+    for (line, keys) in [
+        ("SADD s 1", &[][..]),
+        ("SADD s 9", &["s"]),
+        ("SREM s nothere", &[]),
+        ("SREM s 9", &["s"]),
+        ("SMEMBERS s", &[]),
+        ("SPOP s 0", &[]),
+        ("SPOP s 2", &["s"]),
+        ("SPOP nokey", &[]),
+        ("SMOVE s s 3", &[]),
+        ("SMOVE nokey s 3", &[]),
+        ("SMOVE w str a", &[]),
+        ("SMOVE w s a", &["w", "s"]),
+        ("SMOVE w s b", &["w", "s"]),
+        ("SINTERSTORE d s s", &["d"]),
+        ("SINTERSTORE d s nokey", &["d"]),
+        ("SINTERSTORE d s nokey", &[]),
+        ("SUNIONSTORE d s", &["d"]),
+        ("SDIFFSTORE d s s", &["d"]),
+        ("SINTERSTORE str s", &["str"]),
+        ("SET k v", &["k"]),
+        ("SADD k x", &[]),
+        ("SINTER s k", &[]),
+    ] {
+        h.cmd(line);
+        let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();
+        assert_eq!(got, keys, "`{line}`");
+    }
+}
+
+#[test]
 fn keyspace_commands_emit_redis_s_events() {
     check(&[
         ("SET a 1", &[("new", "a"), ("set", "a")]),

@@ -170,7 +170,9 @@ pub fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let max = ctx.set_max_intset_entries();
     let d = ctx.db.set_or_create(dst, now, member)?;
     let added = d.add(member, max);
-    ctx.db.signal_modified_key(src);
+    if !emptied {
+        ctx.db.signal_modified_key(src); // removing it signalled it
+    }
     ctx.dirty += 1;
     if added {
         ctx.dirty += 1;

@@ -2400,7 +2400,11 @@ mod tests {
         let names: Vec<_> = got.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            vec!["hash-max-listpack-entries", "hash-max-ziplist-entries"]
+            vec![
+                "hash-max-listpack-entries",
+                "hash-max-ziplist-entries",
+                "set-max-intset-entries"
+            ]
         );
         assert_eq!(
             c.get(&[b"save"]),

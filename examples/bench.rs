@@ -16,7 +16,8 @@
 //!        [--self] [--only SECTION,...] [--out DIR]
 //! `--self` runs redis-server against itself: how far 1.0 wanders is the
 //! noise floor of this machine (written to self.* instead of latest.*).
-//! Sections: throughput, memory, growth, load, rewrite.
+//! Sections: throughput, memory, growth, load, rewrite, and sets (only the
+//! set throughput lines and the set memory row).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -415,7 +416,9 @@ impl Row {
     }
 }
 
-fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+/// The throughput lines (every one, or only the set lines for `--only
+/// sets`), each run `opts.rounds` times on both servers.
+fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, only_sets: bool) {
     let n1 = if opts.quick { "50000" } else { "200000" };
     let n16 = if opts.quick { "200000" } else { "1000000" };
     // redis-benchmark's arguments for test `t` with 50 clients.
@@ -426,9 +429,22 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
             .map(|s| s.to_string())
             .collect()
     };
-    // (name, redis-benchmark arguments, appendfsync, a fill run first).
-    type Line<'a> = (String, Vec<String>, Option<&'a str>, Option<Vec<String>>);
     let mut lines: Vec<Line> = Vec::new();
+    // redis-benchmark's set lines: SADD of `element:__rand_int__` (one
+    // member without -r, as in its default suite) and SPOP, which first
+    // gets the set to pop from (an unmeasured SADD run, as the suite's
+    // order gives it).
+    for (p, n) in [("1", n1), ("16", n16)] {
+        for (t, fill) in [("sadd", None), ("spop", Some("sadd"))] {
+            let name = format!("{} -P {p}", t.to_uppercase());
+            let fill = fill.map(|f| args(f, p, n, &[]));
+            lines.push((name, args(t, p, n, &[]), None, fill));
+        }
+    }
+    if only_sets {
+        run_lines(opts, a, b, rows, lines);
+        return;
+    }
     let suite = [
         "ping_inline",
         "ping_mbulk",
@@ -473,7 +489,16 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
         let name = format!("SET always -P {p}");
         lines.push((name, args("set", p, n1, &[]), Some("always"), None));
     }
+    run_lines(opts, a, b, rows, lines);
+}
 
+/// One throughput line: its name, redis-benchmark's arguments, the
+/// appendfsync it runs under, and a fill run first.
+type Line<'a> = (String, Vec<String>, Option<&'a str>, Option<Vec<String>>);
+
+/// Runs each line `opts.rounds` times on both servers (alternating who goes
+/// first) and keeps the medians.
+fn run_lines(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, lines: Vec<Line>) {
     for (name, args, fsync, fill) in lines {
         let mut runs = (Vec::new(), Vec::new());
         for s in [a, b] {
@@ -626,6 +651,31 @@ fn memory(opts: &Options, rows: &mut Vec<Row>) {
         per[0][0], per[0][1], per[1][0], per[1][1]
     );
     lists_memory(opts, rows);
+    sets_memory(opts, rows);
+}
+
+/// Sets: RSS per member of many small sets of integers (intsets: the
+/// per-key and per-set overhead matters).
+fn sets_memory(opts: &Options, rows: &mut Vec<Row>) {
+    let n_sets: usize = if opts.quick { 20_000 } else { 100_000 };
+    let mut per = [0.0f64; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let s = Server::start(*kind, opts, "mem-sets", &["--appendonly", "no"]);
+        let before = s.rss();
+        load(s.port, n_sets, 200, |i| {
+            let mut v = vec!["SADD".to_string(), format!("set:{i:010}")];
+            v.extend((0..10).map(|j| (i % 1000 + j * 37).to_string()));
+            v
+        });
+        per[side] = (s.rss().saturating_sub(before)) as f64 / (n_sets * 10) as f64;
+    }
+    memory_row(
+        rows,
+        format!("{n_sets} small sets of 10 integers, RSS per member"),
+        per[0],
+        per[1],
+    );
+    eprintln!("  memory per set member: {:.1} vs {:.1}", per[0], per[1]);
 }
 
 /// A memory row: bytes per key, element or connection, GoStore then Redis.
@@ -1169,7 +1219,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,memory,growth,load,rewrite] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,memory,growth,load,rewrite,sets] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1180,7 +1230,16 @@ fn main() {
         let [ka, kb] = sides(&opts);
         let a = Server::start(ka, &opts, "tp-a", &[]);
         let b = Server::start(kb, &opts, "tp-b", &[]);
-        throughput(&opts, &a, &b, &mut rows);
+        throughput(&opts, &a, &b, &mut rows, false);
+    }
+    if opts.sections.iter().any(|s| s == "sets") {
+        eprintln!("sets ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "tp-a", &[]);
+        let b = Server::start(kb, &opts, "tp-b", &[]);
+        throughput(&opts, &a, &b, &mut rows, true);
+        drop((a, b));
+        sets_memory(&opts, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "memory") {
         eprintln!("memory:");

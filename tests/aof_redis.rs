@@ -69,6 +69,13 @@ fn redis_server_loads_gostore_s_log_and_its_rewritten_base_to_the_same_dataset()
         "{base}"
     );
     assert!(!base.contains("*302\r\n$5\r\nRPUSH"));
+    // Sets of 300 integers and 700 strings: SADD batches of at most 64.
+    assert!(
+        base.contains("*66\r\n$4\r\nSADD\r\n$10\r\ns:manyints\r\n"),
+        "{base}"
+    );
+    assert!(base.contains("*66\r\n$4\r\nSADD\r\n$6\r\ns:many\r\n"));
+    assert!(!base.contains("*302\r\n$4\r\nSADD"));
     let (ok, out) = redis_check_aof(&manifest);
     assert!(ok, "{out}");
     // Loaded from the base, strings made by APPEND are embstr again, in

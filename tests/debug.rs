@@ -78,7 +78,8 @@ impl Lcg {
 }
 
 /// The commands of a random dataset: strings, hashes (packed and table
-/// on both servers) and lists, TTLs, in databases 0 and 3.
+/// on both servers), lists and sets (intset and hashtable), TTLs, in
+/// databases 0 and 3.
 fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
     let mut r = Lcg(seed);
     let mut cmds: Vec<Vec<Vec<u8>>> = Vec::new();
@@ -86,7 +87,7 @@ fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
         cmds.push(vec![b"SELECT".to_vec(), db.as_bytes().to_vec()]);
         for i in 0..300 {
             let key = format!("k:{}", r.below(250)).into_bytes();
-            match r.below(5) {
+            match r.below(6) {
                 0 | 1 => cmds.push(vec![b"SET".to_vec(), key.clone(), r.value()]),
                 3 => {
                     // Lists: order matters to their digest; integers and
@@ -97,6 +98,20 @@ fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
                     for _ in 0..1 + r.below(20) {
                         c.push(if r.below(3) == 0 {
                             r.below(100_000).to_string().into_bytes()
+                        } else {
+                            r.value()
+                        });
+                    }
+                    cmds.push(c);
+                }
+                4 => {
+                    // Sets: all integers (intset) or mixed (hashtable).
+                    let skey = [b"s:".to_vec(), key.clone()].concat();
+                    let ints = r.below(2) == 0;
+                    let mut c = vec![b"SADD".to_vec(), skey];
+                    for _ in 0..1 + r.below(20) {
+                        c.push(if ints || r.below(3) == 0 {
+                            (r.below(200_000) as i64 - 100_000).to_string().into_bytes()
                         } else {
                             r.value()
                         });
@@ -345,11 +360,15 @@ fn object_line_has_redis_shape_and_fields() {
         vec!["SET", "long", "abcdefghijklmnopqrst"],
         vec!["HSET", "hash", "a", "1", "b", "two", "c", "-5000"],
         vec!["RPUSH", "list", "a", "b", "1", "2", "-300", "hello world"],
+        vec!["SADD", "intset", "1", "-300", "70000"],
+        vec!["SADD", "setht", "a", "1", "hello world"],
     ] {
         text(&mut gc, &setup);
         text(&mut rc, &setup);
     }
-    for key in ["int", "bigint", "emb", "long", "hash", "list"] {
+    for key in [
+        "int", "bigint", "emb", "long", "hash", "list", "intset", "setht",
+    ] {
         let gl = parse(&text(&mut gc, &["DEBUG", "OBJECT", key]));
         let rl = parse(&text(&mut rc, &["DEBUG", "OBJECT", key]));
         let names = |l: &[(String, String)]| l.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();

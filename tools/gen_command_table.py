@@ -87,6 +87,13 @@ COMMANDS = {
     "lrange": "lists::lrange", "lindex": "lists::lindex", "lset": "lists::lset",
     "linsert": "lists::linsert", "lrem": "lists::lrem", "ltrim": "lists::ltrim", "lpos": "lists::lpos",
     "rpoplpush": "lists::rpoplpush", "lmove": "lists::lmove", "lmpop": "lists::lmpop",
+    # sets
+    "sadd": "sets::sadd", "srem": "sets::srem", "smembers": "sets::smembers",
+    "sismember": "sets::sismember", "smismember": "sets::smismember", "scard": "sets::scard",
+    "spop": "sets::spop", "srandmember": "sets::srandmember", "smove": "sets::smove",
+    "sinter": "sets::sinter", "sintercard": "sets::sintercard", "sinterstore": "sets::sinterstore",
+    "sunion": "sets::sunion", "sunionstore": "sets::sunionstore", "sdiff": "sets::sdiff",
+    "sdiffstore": "sets::sdiffstore", "sscan": "sets::sscan",
     "blpop": "lists::blpop", "brpop": "lists::brpop", "brpoplpush": "lists::brpoplpush",
     "blmove": "lists::blmove", "blmpop": "lists::blmpop",
 }

@@ -223,6 +223,28 @@ fn write_value<'a>(
                 w.maybe_flush()?;
             }
         }
+        // SADD batches of at most ITEMS_PER_CMD members, in the set's order
+        // (ascending for an intset), as Redis's rewriteSetObject.
+        ValueRef::Set(set) => {
+            let mut left = set.len();
+            let mut in_cmd = 0;
+            let mut buf = [0u8; crate::util::num::MAX_I64_LEN];
+            for m in set.iter() {
+                if in_cmd == 0 {
+                    let n = left.min(ITEMS_PER_CMD);
+                    w.array_len(2 + n);
+                    w.bulk(b"SADD")?;
+                    w.bulk(key)?;
+                }
+                w.bulk(m.bytes(&mut buf))?;
+                left -= 1;
+                in_cmd += 1;
+                if in_cmd == ITEMS_PER_CMD {
+                    in_cmd = 0;
+                }
+                w.maybe_flush()?;
+            }
+        }
     }
     Ok(())
 }

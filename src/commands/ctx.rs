@@ -238,6 +238,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `set-max-intset-entries`: most members of a packed integer set.
+    pub fn set_max_intset_entries(&self) -> usize {
+        self.core.config.set_max_intset_entries.max(0) as usize
+    }
+
     /// Number of databases.
     pub fn db_count(&self) -> usize {
         self.before.len() + 1 + self.after.len()

@@ -22,6 +22,7 @@ use crate::core::Core;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
 use crate::db::list::List;
+use crate::db::set::Set;
 use crate::db::value::{Kind, Value};
 use crate::db::{lru, Db};
 use crate::error::{CmdError, CmdResult};
@@ -33,9 +34,11 @@ use crate::util::sha1::sha1;
 /// Redis's refusal when DEBUG is not enabled for this client.
 pub const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
-/// Redis's `OBJ_STRING`, `OBJ_LIST` and `OBJ_HASH`, as DIGEST mixes them in.
+/// Redis's `OBJ_STRING`, `OBJ_LIST`, `OBJ_SET` and `OBJ_HASH`, as DIGEST
+/// mixes them in.
 const OBJ_STRING: u32 = 0;
 const OBJ_LIST: u32 = 1;
+const OBJ_SET: u32 = 2;
 const OBJ_HASH: u32 = 4;
 
 /// What DEBUG subcommands changed at run time.
@@ -308,6 +311,16 @@ fn value_digest(d: &mut [u8; 20], v: &Value, has_expire: bool) {
                 }
             }
         }
+        Kind::Set => {
+            mix_digest(d, &OBJ_SET.to_be_bytes());
+            // Order does not matter: each member's text is xored in.
+            if let Some(s) = v.as_set() {
+                let mut buf = [0u8; crate::util::num::MAX_I64_LEN];
+                for m in s.iter() {
+                    xor_digest(d, m.bytes(&mut buf));
+                }
+            }
+        }
     }
     if has_expire {
         xor_digest(d, b"!!expire!!");
@@ -417,6 +430,21 @@ fn serialized_len(v: &Value) -> usize {
             Some(l) => {
                 let lp = list_listpack_bytes(l);
                 rdb_len_len(l.node_count()) + l.node_count() + rdb_len_len(lp) + lp
+            }
+            None => 0,
+        },
+        Kind::Set => match v.as_set() {
+            // An intset is saved as one string: its header and integers.
+            Some(Set::Ints(i)) => {
+                let blob = 8 + i.len() * i.width();
+                rdb_len_len(blob) + blob
+            }
+            Some(s @ Set::Table(_)) => {
+                let mut buf = [0u8; crate::util::num::MAX_I64_LEN];
+                rdb_len_len(s.len())
+                    + s.iter()
+                        .map(|m| rdb_string_len(m.bytes(&mut buf)))
+                        .sum::<usize>()
             }
             None => 0,
         },

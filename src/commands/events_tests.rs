@@ -42,6 +42,12 @@ const CLASS_OF: &[(&str, u32)] = &[
     ("linsert", notify::LIST),
     ("lrem", notify::LIST),
     ("ltrim", notify::LIST),
+    ("sadd", notify::SET),
+    ("srem", notify::SET),
+    ("spop", notify::SET),
+    ("sinterstore", notify::SET),
+    ("sunionstore", notify::SET),
+    ("sdiffstore", notify::SET),
     ("del", notify::GENERIC),
     ("expire", notify::GENERIC),
     ("persist", notify::GENERIC),
@@ -413,6 +419,104 @@ fn list_commands_signal_what_they_change() {
         ("LMOVE nolist d LEFT LEFT", &[]),
         ("LMPOP 2 nolist d LEFT", &["d"]),
         ("LPUSH str a", &[]),
+    ] {
+        h.cmd(line);
+        let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();
+        assert_eq!(got, keys, "`{line}`");
+    }
+}
+
+#[test]
+fn set_commands_emit_redis_s_events() {
+    check(&[
+        ("SADD s 1 2 3", &[("new", "s"), ("sadd", "s")]),
+        ("SADD s 1", &[]),
+        ("SADD s a", &[("sadd", "s")]),
+        ("SADD s2 x", &[("new", "s2"), ("sadd", "s2")]),
+        ("SREM s nothere", &[]),
+        ("SREM s 1 2", &[("srem", "s")]),
+        ("SREM nokey a", &[]),
+        ("SMEMBERS nokey", &[("keymiss", "nokey")]),
+        ("SISMEMBER nokey a", &[("keymiss", "nokey")]),
+        ("SMISMEMBER nokey a", &[("keymiss", "nokey")]),
+        ("SCARD nokey", &[("keymiss", "nokey")]),
+        ("SRANDMEMBER nokey", &[("keymiss", "nokey")]),
+        ("SSCAN nokey 0", &[("keymiss", "nokey")]),
+        ("SPOP nokey", &[]),
+        ("SPOP nokey 2", &[]),
+        ("SPOP s 0", &[]),
+        ("SADD p 1 2 3 4 5 6", &[("new", "p"), ("sadd", "p")]),
+        ("SPOP p 2", &[("spop", "p")]),
+        ("SPOP p 10", &[("spop", "p"), ("del", "p")]),
+        ("SADD p1 a", &[("new", "p1"), ("sadd", "p1")]),
+        ("SPOP p1", &[("spop", "p1"), ("del", "p1")]),
+        ("SADD p2 a b", &[("new", "p2"), ("sadd", "p2")]),
+        ("SPOP p2", &[("spop", "p2")]),
+        ("SMOVE nokey s x", &[]),
+        (
+            "SMOVE s2 s x",
+            &[("srem", "s2"), ("del", "s2"), ("sadd", "s")],
+        ),
+        ("SMOVE s s 3", &[]),
+        ("SADD m 1 2", &[("new", "m"), ("sadd", "m")]),
+        (
+            "SMOVE m m2 1",
+            &[("srem", "m"), ("new", "m2"), ("sadd", "m2")],
+        ),
+        ("SMOVE m s 2", &[("srem", "m"), ("del", "m"), ("sadd", "s")]),
+        ("SADD t 3", &[("new", "t"), ("sadd", "t")]),
+        ("SMOVE t s 3", &[("srem", "t"), ("del", "t")]),
+        ("SINTER s nokey", &[("keymiss", "nokey")]),
+        ("SINTERSTORE d s s", &[("new", "d"), ("sinterstore", "d")]),
+        (
+            "SINTERSTORE d s nokey",
+            &[("keymiss", "nokey"), ("del", "d")],
+        ),
+        ("SINTERSTORE d s nokey", &[("keymiss", "nokey")]),
+        ("SUNIONSTORE d s", &[("new", "d"), ("sunionstore", "d")]),
+        ("SDIFFSTORE d s s", &[("del", "d")]),
+        ("SADD o 99", &[("new", "o"), ("sadd", "o")]),
+        ("SUNIONSTORE d s o", &[("new", "d"), ("sunionstore", "d")]),
+        ("SDIFFSTORE d2 o s", &[("new", "d2"), ("sdiffstore", "d2")]),
+        ("SINTERSTORE d2 o s", &[("del", "d2")]),
+        ("SINTERCARD 2 s nokey", &[("keymiss", "nokey")]),
+        ("SET str v", &[("new", "str"), ("set", "str")]),
+        ("SADD str a", &[]),
+        ("SINTERSTORE str s", &[("sinterstore", "str")]),
+        ("SREM s a 3", &[("srem", "s")]),
+    ]);
+}
+
+#[test]
+fn set_commands_signal_what_they_change() {
+    let mut h = Harness::new();
+    h.cmd("SADD s 1 2 3 4 5 6 7 8");
+    h.cmd("SADD w a b");
+    h.cmd("SET str v");
+    h.reset();
+    for (line, keys) in [
+        ("SADD s 1", &[][..]),
+        ("SADD s 9", &["s"]),
+        ("SREM s nothere", &[]),
+        ("SREM s 9", &["s"]),
+        ("SMEMBERS s", &[]),
+        ("SPOP s 0", &[]),
+        ("SPOP s 2", &["s"]),
+        ("SPOP nokey", &[]),
+        ("SMOVE s s 3", &[]),
+        ("SMOVE nokey s 3", &[]),
+        ("SMOVE w str a", &[]),
+        ("SMOVE w s a", &["w", "s"]),
+        ("SMOVE w s b", &["w", "s"]),
+        ("SINTERSTORE d s s", &["d"]),
+        ("SINTERSTORE d s nokey", &["d"]),
+        ("SINTERSTORE d s nokey", &[]),
+        ("SUNIONSTORE d s", &["d"]),
+        ("SDIFFSTORE d s s", &["d"]),
+        ("SINTERSTORE str s", &["str"]),
+        ("SET k v", &["k"]),
+        ("SADD k x", &[]),
+        ("SINTER s k", &[]),
     ] {
         h.cmd(line);
         let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();

@@ -26,6 +26,7 @@ pub(crate) mod persistence;
 pub(crate) mod process;
 pub(crate) mod rename;
 pub(crate) mod server;
+pub(crate) mod sets;
 pub(crate) mod slowlog;
 pub(crate) mod spec;
 pub(crate) mod strings;

@@ -4,7 +4,8 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, hashes, keys, latency, lists, memory, persistence, server, slowlog, strings,
+    connection, debug, hashes, keys, latency, lists, memory, persistence, server, sets, slowlog,
+    strings,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -740,12 +741,38 @@ cmd("rpushx", -3, WRITE | DENYOOM | FAST, Some(lists::rpushx))
 .doc(Group::List, "2.2.0", "Append an element to a list, only if the list exists", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
 .history(&[("4.0.0", "Accepts multiple `element` arguments.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str).multiple()]),
+cmd("sadd", -3, WRITE | DENYOOM | FAST, Some(sets::sadd))
+.keys(1, 1, 1)
+.acl(&["write", "set", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
+.history(&[("2.4.0", "Accepts multiple `member` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
 cmd("scan", -2, READONLY, Some(keys::scan))
 .acl(&["keyspace", "read", "slow"])
 .tips(&["nondeterministic_output", "request_policy:special"])
 .doc(Group::Generic, "2.8.0", "Incrementally iterate the keys space", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.")
 .history(&[("6.0.0", "Added the `TYPE` subcommand.")])
 .args(&[arg("cursor", ArgKind::Integer), arg("pattern", ArgKind::Pattern).token("MATCH").optional(), arg("count", ArgKind::Integer).token("COUNT").optional(), arg("type", ArgKind::Str).token("TYPE").since("6.0.0").optional()]),
+cmd("scard", 2, READONLY | FAST, Some(sets::scard))
+.keys(1, 1, 1)
+.acl(&["read", "set", "fast"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Get the number of members in a set", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("sdiff", -2, READONLY, Some(sets::sdiff))
+.keys(1, -1, 1)
+.acl(&["read", "set", "slow"])
+.tips(&["nondeterministic_output_order"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Subtract multiple sets", "O(N) where N is the total number of elements in all given sets.")
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("sdiffstore", -3, WRITE | DENYOOM, Some(sets::sdiffstore))
+.keys(1, -1, 1)
+.acl(&["write", "set", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Subtract multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.")
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("key", ArgKind::Key).key_spec(1).multiple()]),
 cmd("select", 2, LOADING | STALE | FAST, Some(connection::select))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "1.0.0", "Change the selected database for the current connection", "O(1)")
@@ -780,6 +807,30 @@ cmd("shutdown", -1, ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | ALLOW_BUSY, 
 .doc(Group::Server, "1.0.0", "Synchronously save the dataset to disk and then shut down the server", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)")
 .history(&[("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers.")])
 .args(&[arg("nosave_save", ArgKind::OneOf).optional().args(&[arg("nosave", ArgKind::PureToken).token("NOSAVE"), arg("save", ArgKind::PureToken).token("SAVE")]), arg("now", ArgKind::PureToken).token("NOW").since("7.0.0").optional(), arg("force", ArgKind::PureToken).token("FORCE").since("7.0.0").optional(), arg("abort", ArgKind::PureToken).token("ABORT").since("7.0.0").optional()]),
+cmd("sinter", -2, READONLY, Some(sets::sinter))
+.keys(1, -1, 1)
+.acl(&["read", "set", "slow"])
+.tips(&["nondeterministic_output_order"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Intersect multiple sets", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("sintercard", -3, READONLY | MOVABLEKEYS, Some(sets::sintercard))
+.acl(&["read", "set", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::Set, "7.0.0", "Intersect multiple sets and return the cardinality of the result", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("limit", ArgKind::Integer).token("LIMIT").optional()]),
+cmd("sinterstore", -3, WRITE | DENYOOM, Some(sets::sinterstore))
+.keys(1, -1, 1)
+.acl(&["write", "set", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Intersect multiple sets and store the resulting set in a key", "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("key", ArgKind::Key).key_spec(1).multiple()]),
+cmd("sismember", 3, READONLY | FAST, Some(sets::sismember))
+.keys(1, 1, 1)
+.acl(&["read", "set", "fast"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Determine if a given value is a member of a set", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
 cmd("slowlog", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Server, "2.2.12", "A container for slow log commands", "Depends on subcommand.")
@@ -802,6 +853,55 @@ cmd("slowlog|reset", 2, ADMIN | LOADING | STALE, Some(slowlog::slowlog_reset))
 .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
 .doc(Group::Server, "2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog"),
 ]),
+cmd("smembers", 2, READONLY, Some(sets::smembers))
+.keys(1, 1, 1)
+.acl(&["read", "set", "slow"])
+.tips(&["nondeterministic_output_order"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Get all the members in a set", "O(N) where N is the set cardinality.")
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("smismember", -3, READONLY | FAST, Some(sets::smismember))
+.keys(1, 1, 1)
+.acl(&["read", "set", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "6.2.0", "Returns the membership associated with the given elements for a set", "O(N) where N is the number of elements being checked for membership")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("smove", 4, WRITE | FAST, Some(sets::smove))
+.keys(1, 2, 1)
+.acl(&["write", "set", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Move a member from one set to another", "O(1)")
+.args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1), arg("member", ArgKind::Str)]),
+cmd("spop", -2, WRITE | FAST, Some(sets::spop))
+.keys(1, 1, 1)
+.acl(&["write", "set", "fast"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
+.history(&[("3.2.0", "Added the `count` argument.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).since("3.2.0").optional()]),
+cmd("srandmember", -2, READONLY, Some(sets::srandmember))
+.keys(1, 1, 1)
+.acl(&["read", "set", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Get one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count.")
+.history(&[("2.6.0", "Added the optional `count` argument.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).since("2.6.0").optional()]),
+cmd("srem", -3, WRITE | FAST, Some(sets::srem))
+.keys(1, 1, 1)
+.acl(&["write", "set", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Remove one or more members from a set", "O(N) where N is the number of members to be removed.")
+.history(&[("2.4.0", "Accepts multiple `member` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("sscan", -3, READONLY, Some(sets::sscan))
+.keys(1, 1, 1)
+.acl(&["read", "set", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Set, "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("cursor", ArgKind::Integer), arg("pattern", ArgKind::Pattern).token("MATCH").optional(), arg("count", ArgKind::Integer).token("COUNT").optional()]),
 cmd("strlen", 2, READONLY | FAST, Some(strings::strlen))
 .keys(1, 1, 1)
 .acl(&["read", "string", "fast"])
@@ -816,6 +916,19 @@ cmd("substr", 4, READONLY, Some(strings::substr))
 .doc_flags(&["deprecated"])
 .deprecated("2.0.0", "`GETRANGE`")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Integer), arg("end", ArgKind::Integer)]),
+cmd("sunion", -2, READONLY, Some(sets::sunion))
+.keys(1, -1, 1)
+.acl(&["read", "set", "slow"])
+.tips(&["nondeterministic_output_order"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Add multiple sets", "O(N) where N is the total number of elements in all given sets.")
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("sunionstore", -3, WRITE | DENYOOM, Some(sets::sunionstore))
+.keys(1, -1, 1)
+.acl(&["write", "set", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Set, "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.")
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("key", ArgKind::Key).key_spec(1).multiple()]),
 cmd("swapdb", 3, WRITE | FAST, Some(server::swapdb))
 .acl(&["keyspace", "write", "fast", "dangerous"])
 .doc(Group::Server, "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.")

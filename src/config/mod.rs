@@ -180,6 +180,8 @@ pub struct Config {
     pub hash_max_listpack_entries: i64,
     /// Longest field or value in a packed hash.
     pub hash_max_listpack_value: i64,
+    /// Most members a set of integers keeps in the packed `intset` encoding.
+    pub set_max_intset_entries: i64,
     /// A list node's limit: entries (> 0) or a size class (-1..=-5).
     pub list_max_listpack_size: i64,
     /// List nodes kept uncompressed at each end (0: no compression).
@@ -278,6 +280,7 @@ impl Config {
             client_query_buffer_limit: 0,
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
+            set_max_intset_entries: 0,
             list_max_listpack_size: 0,
             list_compress_depth: 0,
             active_expire_effort: 0,
@@ -1479,6 +1482,22 @@ static DIRECTIVES: &[Directive] = &[
             Ok(())
         }
     ),
+    // Redis's size_t directive: 0..=LONG_MAX, no memory units, no alias.
+    d!(
+        "set-max-intset-entries",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "512",
+        Rewrite::Plain,
+        None,
+        |c| c.set_max_intset_entries.to_string(),
+        |c, a, _| {
+            c.set_max_intset_entries = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
     // Redis's bounds: any C int (values below -5 act as -5 in the list).
     d!(
         "list-max-listpack-size",
@@ -2381,7 +2400,11 @@ mod tests {
         let names: Vec<_> = got.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            vec!["hash-max-listpack-entries", "hash-max-ziplist-entries"]
+            vec![
+                "hash-max-listpack-entries",
+                "hash-max-ziplist-entries",
+                "set-max-intset-entries"
+            ]
         );
         assert_eq!(
             c.get(&[b"save"]),

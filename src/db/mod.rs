@@ -14,7 +14,8 @@
 //! Every change is signalled to the database's `hooks` (WATCH and client
 //! tracking plug in there; see `hooks`), and the keyspace emits the events
 //! that happen below commands, as Redis's db.c does: `"new"` when a key is
-//! created (`add`, `set`, `put_entry`, `hash_or_create`, `list_or_create`), `"expired"` when
+//! created (`add`, `set`, `put_entry`, `hash_or_create`, `list_or_create`,
+//! `set_or_create`), `"expired"` when
 //! expiry deletes one, `"keymiss"` when a read lookup (`get`, `peek`) finds
 //! none. Commands emit the rest (`crate::notify`).
 
@@ -24,6 +25,7 @@ pub mod hash;
 pub(crate) mod hooks;
 pub mod list;
 pub(crate) mod lru;
+pub mod set;
 pub(crate) mod value;
 
 use std::collections::{HashMap, VecDeque};
@@ -32,6 +34,7 @@ use dict::Dict;
 use hash::Hash;
 use hooks::KeyspaceHooks;
 use list::List;
+use set::Set;
 use value::{Kind, Value};
 
 use crate::error::CmdError;
@@ -378,6 +381,42 @@ impl Db {
     pub(crate) fn list_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut List, CmdError> {
         self.value_or_create(key, now, || Value::list(List::new()))?
             .as_list_mut()
+            .ok_or(CmdError::WrongType)
+    }
+
+    /// The set at `key`; WRONGTYPE for other types.
+    pub(crate) fn get_set(&mut self, key: &[u8], now: i64) -> Result<Option<&Set>, CmdError> {
+        match self.get(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_set().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The set at `key` for writing; WRONGTYPE for other types. The caller
+    /// signals its change, and removes the key when it empties the set.
+    pub(crate) fn get_set_mut(
+        &mut self,
+        key: &[u8],
+        now: i64,
+    ) -> Result<Option<&mut Set>, CmdError> {
+        match self.get_mut(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_set_mut().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The set at `key`, created empty when missing (event `new`) in the
+    /// encoding its first member `first` calls for (Redis's
+    /// `setTypeCreate`); WRONGTYPE otherwise. The caller signals its change
+    /// and must leave the set non-empty.
+    pub(crate) fn set_or_create(
+        &mut self,
+        key: &[u8],
+        now: i64,
+        first: &[u8],
+    ) -> Result<&mut Set, CmdError> {
+        self.value_or_create(key, now, || Value::set(Set::new_for(first)))?
+            .as_set_mut()
             .ok_or(CmdError::WrongType)
     }
 

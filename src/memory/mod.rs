@@ -22,6 +22,7 @@ use crate::client::Clients;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
 use crate::db::list::List;
+use crate::db::set::Set;
 use crate::db::value::{Value, ValueRef};
 use crate::db::Db;
 use alloc::chunk_size;
@@ -134,6 +135,35 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         ValueRef::Hash(h) => chunk_size(std::mem::size_of::<Hash>()) + hash_size(h, samples),
         // The list counts its own nodes and buffers.
         ValueRef::List(l) => chunk_size(std::mem::size_of::<List>()) + l.heap_bytes(),
+        ValueRef::Set(s) => chunk_size(std::mem::size_of::<Set>()) + set_size(s, samples),
+    }
+}
+
+/// A set's buffer, or its table estimated from `samples` members as
+/// `hash_size` does.
+fn set_size(s: &Set, samples: usize) -> usize {
+    match s {
+        Set::Ints(i) => match i.heap_bytes() {
+            0 => 0,
+            n => chunk_size(n),
+        },
+        Set::Table(d) => {
+            let mut size = chunk_size(std::mem::size_of::<Dict<()>>());
+            if d.bucket_bytes() > 0 {
+                size += chunk_size(d.bucket_bytes());
+            }
+            let n = d.len();
+            let take = if samples == 0 { n } else { samples.min(n) };
+            if take == 0 {
+                return size;
+            }
+            let sampled: usize = d
+                .iter()
+                .take(take)
+                .map(|(k, _)| chunk_size(Dict::<()>::node_bytes(k.len())))
+                .sum();
+            size + (sampled as f64 / take as f64 * n as f64) as usize
+        }
     }
 }
 

@@ -16,6 +16,8 @@ pub enum Value {
     Hash(BTreeMap<Vec<u8>, Vec<u8>>),
     /// A list, head to tail.
     List(Vec<Vec<u8>>),
+    /// A set, sorted.
+    Set(std::collections::BTreeSet<Vec<u8>>),
 }
 
 /// One key's state.
@@ -144,6 +146,9 @@ pub fn dump(port: u16, dbs: u32) -> Dump {
                     )
                 }
                 b"+list\r\n" => Value::List(bulks(&c.cmd(&[b"LRANGE", &key, b"0", b"-1"]))),
+                b"+set\r\n" => {
+                    Value::Set(bulks(&c.cmd(&[b"SMEMBERS", &key])).into_iter().collect())
+                }
                 b"+none\r\n" => continue, // expired between SCAN and TYPE
                 other => panic!("unexpected type {:?}", String::from_utf8_lossy(other)),
             };
@@ -238,6 +243,33 @@ pub fn fill_every_type(port: u16) {
     ok(c.cmd_str(&many.iter().map(String::as_str).collect::<Vec<_>>()));
     c.cmd(&[b"RPUSH", b"l:bin", b"a\r\nb\x00c", b"\xff\x00"]);
     // More than one RPUSH batch of 64 in a rewrite.
+    c.cmd(&[b"SADD", b"s:bin", b"a\r\nb\x00c", b"\xff\x00", b"7"]);
+    // Sets: intsets of each width and hashtables, each written by the set
+    // commands; past 64 members for several SADD batches in a rewrite.
+    for args in [
+        vec!["SADD", "s:ints", "1", "-2", "300"],
+        vec!["SADD", "s:wide", "5", "70000", "-9000000000"],
+        vec!["SADD", "s:words", "a", "b", "c", "1"],
+        vec!["SADD", "s:ttl", "x", "1"],
+        vec!["EXPIRE", "s:ttl", "2000"],
+        vec!["SADD", "s:edited", "1", "2", "3", "4", "5", "a", "b"],
+        vec!["SREM", "s:edited", "a", "2"],
+        vec!["SMOVE", "s:edited", "s:moved", "b"],
+        vec!["SMOVE", "s:edited", "s:moved", "3"],
+        vec!["SINTERSTORE", "s:inter", "s:ints", "s:words", "s:bin"],
+        vec!["SUNIONSTORE", "s:union", "s:ints", "s:wide"],
+        vec!["SDIFFSTORE", "s:diff", "s:words", "s:ints"],
+        vec!["SADD", "s:emptied", "gone"],
+        vec!["SPOP", "s:emptied", "5"],
+    ] {
+        c.cmd_str(&args);
+    }
+    let mut ints = vec!["SADD".to_string(), "s:manyints".to_string()];
+    ints.extend((0..300).map(|i| format!("{}", i * 7 - 1000)));
+    ok(c.cmd_str(&ints.iter().map(String::as_str).collect::<Vec<_>>()));
+    let mut words = vec!["SADD".to_string(), "s:many".to_string()];
+    words.extend((0..700).map(|i| format!("member:{i}")));
+    ok(c.cmd_str(&words.iter().map(String::as_str).collect::<Vec<_>>()));
     let mut long = vec!["RPUSH".to_string(), "l:many".to_string()];
     long.extend((0..300).map(|i| format!("item:{i}")));
     ok(c.cmd_str(&long.iter().map(String::as_str).collect::<Vec<_>>()));
@@ -259,4 +291,5 @@ pub fn fill_every_type(port: u16) {
     ok(c.cmd_str(&["SET", "last-db", "15", "EX", "3000"]));
     ok(c.cmd_str(&["HSET", "last-hash", "k", "v"]));
     ok(c.cmd_str(&["RPUSH", "last-list", "1", "2", "3"]));
+    ok(c.cmd_str(&["SADD", "last-set", "1", "x"]));
 }

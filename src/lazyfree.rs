@@ -34,6 +34,9 @@ pub fn free_effort(v: &Value) -> usize {
         ValueRef::Hash(h) => h.len(),
         // Redis counts a quicklist's nodes.
         ValueRef::List(l) => l.node_count(),
+        // Redis counts a skip list's members; a listpack is one allocation.
+        ValueRef::Zset(z) if z.is_packed() => 1,
+        ValueRef::Zset(z) => z.len(),
     }
 }
 
@@ -42,9 +45,9 @@ pub fn free_effort(v: &Value) -> usize {
 fn big_buffer(v: &Value) -> bool {
     match v.view() {
         ValueRef::Str(s) => s.len() >= LAZYFREE_BIG_BYTES,
-        // A hash's cost is what free_effort counts.
-        // A hash's or a list's cost is what free_effort counts.
-        ValueRef::Hash(_) | ValueRef::List(_) => false,
+        // A hash's, a list's or a sorted set's cost is what free_effort
+        // counts.
+        ValueRef::Hash(_) | ValueRef::List(_) | ValueRef::Zset(_) => false,
     }
 }
 

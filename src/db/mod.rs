@@ -23,6 +23,8 @@ pub(crate) mod expire;
 pub mod hash;
 pub(crate) mod hooks;
 pub mod list;
+/// The sorted-set type.
+pub mod zset;
 pub(crate) mod lru;
 pub(crate) mod value;
 

@@ -37,6 +37,7 @@ use std::mem::ManuallyDrop;
 
 use super::hash::Hash;
 use super::list::List;
+use super::zset::Zset;
 
 #[cfg(not(target_endian = "little"))]
 compile_error!("the packed Value layout assumes a little-endian target");
@@ -61,6 +62,8 @@ enum Rep {
     Hash = 3,
     /// A `Box<List>` pointer in the first word.
     List = 4,
+    /// A `Box<Zset>` pointer in the first word.
+    Zset = 5,
 }
 
 impl Rep {
@@ -89,6 +92,8 @@ pub enum Kind {
     Hash,
     /// A list.
     List,
+    /// A sorted set.
+    Zset,
 }
 
 impl Kind {
@@ -98,6 +103,7 @@ impl Kind {
             Kind::Str => "string",
             Kind::Hash => "hash",
             Kind::List => "list",
+            Kind::Zset => "zset",
         }
     }
 }
@@ -112,6 +118,8 @@ pub enum ValueRef<'a> {
     Hash(&'a Hash),
     /// A list.
     List(&'a List),
+    /// A sorted set.
+    Zset(&'a Zset),
 }
 
 /// How a string was made, for OBJECT ENCODING.
@@ -144,11 +152,13 @@ impl Value {
         const HEAP: u8 = Rep::Heap.bits();
         const HASH: u8 = Rep::Hash.bits();
         const LIST: u8 = Rep::List.bits();
+        const ZSET: u8 = Rep::Zset.bits();
         match self.tag() & KIND_MASK {
             INLINE => Rep::Inline,
             HEAP => Rep::Heap,
             HASH => Rep::Hash,
             LIST => Rep::List,
+            ZSET => Rep::Zset,
             // Every constructor writes a `Rep`'s bits; nothing else writes
             // the tag.
             bits => unreachable!("value tag names no representation: {bits}"),
@@ -210,6 +220,22 @@ impl Value {
         debug_assert_eq!(self.rep(), Rep::List);
         // SAFETY: as in list_ref, borrowed uniquely through &mut self.
         unsafe { &mut *(self.w[0] as *mut List) }
+    }
+
+    /// The sorted set of a `Rep::Zset` value.
+    #[inline]
+    fn zset_ref(&self) -> &Zset {
+        debug_assert_eq!(self.rep(), Rep::Zset);
+        // SAFETY: Rep::Zset words hold a live Box<Zset> pointer, owned by self.
+        unsafe { &*(self.w[0] as *const Zset) }
+    }
+
+    /// The sorted set of a `Rep::Zset` value, mutable.
+    #[inline]
+    fn zset_mut(&mut self) -> &mut Zset {
+        debug_assert_eq!(self.rep(), Rep::Zset);
+        // SAFETY: as in zset_ref, borrowed uniquely through &mut self.
+        unsafe { &mut *(self.w[0] as *mut Zset) }
     }
 
     /// A string value holding a copy of `s`, encoded as Redis's
@@ -290,6 +316,14 @@ impl Value {
         }
     }
 
+    /// A sorted-set value.
+    pub fn zset(z: Zset) -> Value {
+        let p = Box::into_raw(Box::new(z)) as u64;
+        Value {
+            w: [p, 0, (Rep::Zset.bits() as u64) << 56],
+        }
+    }
+
     /// The value seen through its kind.
     #[inline]
     pub fn view(&self) -> ValueRef<'_> {
@@ -298,6 +332,7 @@ impl Value {
             Rep::Heap => ValueRef::Str(self.heap_str()),
             Rep::Hash => ValueRef::Hash(self.hash_ref()),
             Rep::List => ValueRef::List(self.list_ref()),
+            Rep::Zset => ValueRef::Zset(self.zset_ref()),
         }
     }
 
@@ -307,6 +342,7 @@ impl Value {
             Rep::Inline | Rep::Heap => Kind::Str,
             Rep::Hash => Kind::Hash,
             Rep::List => Kind::List,
+            Rep::Zset => Kind::Zset,
         }
     }
 
@@ -316,7 +352,7 @@ impl Value {
         match self.rep() {
             Rep::Inline => Some(self.inline_str()),
             Rep::Heap => Some(self.heap_str()),
-            Rep::Hash | Rep::List => None,
+            Rep::Hash | Rep::List | Rep::Zset => None,
         }
     }
 
@@ -324,7 +360,7 @@ impl Value {
     pub fn as_hash(&self) -> Option<&Hash> {
         match self.rep() {
             Rep::Hash => Some(self.hash_ref()),
-            Rep::Inline | Rep::Heap | Rep::List => None,
+            Rep::Inline | Rep::Heap | Rep::List | Rep::Zset => None,
         }
     }
 
@@ -332,7 +368,7 @@ impl Value {
     pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
         match self.rep() {
             Rep::Hash => Some(self.hash_mut()),
-            Rep::Inline | Rep::Heap | Rep::List => None,
+            Rep::Inline | Rep::Heap | Rep::List | Rep::Zset => None,
         }
     }
 
@@ -340,7 +376,7 @@ impl Value {
     pub fn as_list(&self) -> Option<&List> {
         match self.rep() {
             Rep::List => Some(self.list_ref()),
-            Rep::Inline | Rep::Heap | Rep::Hash => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::Zset => None,
         }
     }
 
@@ -348,7 +384,23 @@ impl Value {
     pub fn as_list_mut(&mut self) -> Option<&mut List> {
         match self.rep() {
             Rep::List => Some(self.list_mut()),
-            Rep::Inline | Rep::Heap | Rep::Hash => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::Zset => None,
+        }
+    }
+
+    /// The sorted set of a sorted-set value.
+    pub fn as_zset(&self) -> Option<&Zset> {
+        match self.rep() {
+            Rep::Zset => Some(self.zset_ref()),
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List => None,
+        }
+    }
+
+    /// The sorted set of a sorted-set value, mutable.
+    pub fn as_zset_mut(&mut self) -> Option<&mut Zset> {
+        match self.rep() {
+            Rep::Zset => Some(self.zset_mut()),
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List => None,
         }
     }
 
@@ -364,6 +416,7 @@ impl Value {
             ValueRef::Hash(h) => h.encoding_name(),
             // Redis 7.0 encodes every list as a quicklist.
             ValueRef::List(_) => "quicklist",
+            ValueRef::Zset(z) => z.encoding_name(),
         }
     }
 
@@ -371,7 +424,7 @@ impl Value {
     pub fn str_encoding(&self) -> Option<StrEncoding> {
         match self.rep() {
             Rep::Inline | Rep::Heap => Some(self.enc()),
-            Rep::Hash | Rep::List => None,
+            Rep::Hash | Rep::List | Rep::Zset => None,
         }
     }
 
@@ -409,7 +462,7 @@ impl Value {
                 // them out of self, so the Vec has one owner again.
                 unsafe { Vec::from_raw_parts(ptr, len, cap) }
             }
-            Rep::Hash | Rep::List => return None,
+            Rep::Hash | Rep::List | Rep::Zset => return None,
         };
         let r = f(&mut buf);
         let new = if buf.len() <= INLINE_MAX {
@@ -428,6 +481,7 @@ impl Value {
             Rep::Heap => (self.w[2] & CAP_MASK) as usize,
             Rep::Hash => self.hash_ref().heap_bytes() + std::mem::size_of::<Hash>(),
             Rep::List => self.list_ref().heap_bytes() + std::mem::size_of::<List>(),
+            Rep::Zset => self.zset_ref().heap_bytes() + std::mem::size_of::<Zset>(),
         }
     }
 }
@@ -462,6 +516,10 @@ impl Drop for Value {
                 // SAFETY: the words hold a live Box<List>, owned by self.
                 drop(unsafe { Box::from_raw(self.w[0] as *mut List) });
             }
+            Rep::Zset => {
+                // SAFETY: the words hold a live Box<Zset>, owned by self.
+                drop(unsafe { Box::from_raw(self.w[0] as *mut Zset) });
+            }
         }
     }
 }
@@ -474,6 +532,7 @@ impl Clone for Value {
             Rep::Heap => Value::from_vec_with(self.heap_str().to_vec(), enc_bits(self.enc())),
             Rep::Hash => Value::hash(self.hash_ref().clone()),
             Rep::List => Value::list(self.list_ref().clone()),
+            Rep::Zset => Value::zset(self.zset_ref().clone()),
         }
     }
 }
@@ -484,6 +543,7 @@ impl std::fmt::Debug for Value {
             ValueRef::Str(s) => write!(f, "Value::Str({:?})", String::from_utf8_lossy(s)),
             ValueRef::Hash(h) => write!(f, "Value::{h:?}"),
             ValueRef::List(l) => write!(f, "Value::{l:?}"),
+            ValueRef::Zset(z) => write!(f, "Value::{z:?}"),
         }
     }
 }
@@ -499,6 +559,7 @@ mod tests {
             Value::string(&[b'x'; 100]),
             Value::hash(Hash::new()),
             Value::list(List::new()),
+            Value::zset(Zset::new()),
         ];
         for (i, v) in samples.iter().enumerate() {
             // A new Rep does not compile here until it has a sample above;
@@ -508,6 +569,7 @@ mod tests {
                 Rep::Heap => 1,
                 Rep::Hash => 2,
                 Rep::List => 3,
+                Rep::Zset => 4,
             };
             assert_eq!(want, i, "{v:?}");
             let c = v.clone();
@@ -523,6 +585,9 @@ mod tests {
         assert_eq!(samples[3].kind().name(), "list");
         assert_eq!(samples[3].encoding_name(), "quicklist");
         assert!(samples[3].as_list().is_some() && samples[3].as_hash().is_none());
+        assert_eq!(samples[4].kind().name(), "zset");
+        assert_eq!(samples[4].encoding_name(), "listpack");
+        assert!(samples[4].as_zset().is_some() && samples[4].as_list().is_none());
     }
 
     #[test]

@@ -22,6 +22,7 @@ use crate::client::Clients;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
 use crate::db::list::List;
+use crate::db::zset::Zset;
 use crate::db::value::{Value, ValueRef};
 use crate::db::Db;
 use alloc::chunk_size;
@@ -134,6 +135,7 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         ValueRef::Hash(h) => chunk_size(std::mem::size_of::<Hash>()) + hash_size(h, samples),
         // The list counts its own nodes and buffers.
         ValueRef::List(l) => chunk_size(std::mem::size_of::<List>()) + l.heap_bytes(),
+        ValueRef::Zset(z) => chunk_size(std::mem::size_of::<Zset>()) + z.heap_bytes(),
     }
 }
 

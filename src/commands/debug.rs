@@ -448,7 +448,9 @@ fn serialized_len(v: &Value) -> usize {
                 rdb_len_len(lp) + lp
             }
             // The count, then each member and its binary double.
-            Some(z) => rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>(),
+            Some(z) => {
+                rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>()
+            }
             None => 0,
         },
     }
@@ -458,9 +460,14 @@ fn serialized_len(v: &Value) -> usize {
 /// within 2^52 without a fraction, `-0`, else "%.17g").
 fn d2string(v: f64) -> String {
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
-    if v.is_finite() && v > -4503599627370495.0 && v < 4503599627370496.0 && v == (v as i64) as f64 {
+    if v.is_finite() && v > -4503599627370495.0 && v < 4503599627370496.0 && v == (v as i64) as f64
+    {
         return (v as i64).to_string();
     }
     num::fmt_f64_g17(v)

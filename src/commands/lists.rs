@@ -639,7 +639,7 @@ fn lmove_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) 
 /// The deadline of a blocking command (Unix ms; 0: none): on its first run
 /// from its timeout argument (seconds, decimals allowed, Redis's errors),
 /// when it runs again after a wait the one it was parked with.
-fn block_deadline(ctx: &Ctx<'_>, timeout: &[u8]) -> Result<i64, CmdError> {
+pub(super) fn block_deadline(ctx: &Ctx<'_>, timeout: &[u8]) -> Result<i64, CmdError> {
     let ms = num::parse_timeout_secs(timeout).map_err(|e| match e {
         num::TimeoutError::NotFloat => {
             CmdError::Static("ERR timeout is not a float or out of range")
@@ -658,7 +658,7 @@ fn block_deadline(ctx: &Ctx<'_>, timeout: &[u8]) -> Result<i64, CmdError> {
 
 /// Whether a blocking command runs again past its deadline (or was let go
 /// by CLIENT UNBLOCK ... TIMEOUT): it then gives its timeout reply.
-fn past_deadline(ctx: &Ctx<'_>, deadline: i64) -> bool {
+pub(super) fn past_deadline(ctx: &Ctx<'_>, deadline: i64) -> bool {
     deadline != 0 && ctx.now_ms >= deadline
 }
 

@@ -23,10 +23,10 @@ pub(crate) mod expire;
 pub mod hash;
 pub(crate) mod hooks;
 pub mod list;
-/// The sorted-set type.
-pub mod zset;
 pub(crate) mod lru;
 pub(crate) mod value;
+/// The sorted-set type.
+pub mod zset;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -35,6 +35,7 @@ use hash::Hash;
 use hooks::KeyspaceHooks;
 use list::List;
 use value::{Kind, Value};
+use zset::Zset;
 
 use crate::error::CmdError;
 use crate::notify::{self, notify_keyspace_event};
@@ -380,6 +381,36 @@ impl Db {
     pub(crate) fn list_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut List, CmdError> {
         self.value_or_create(key, now, || Value::list(List::new()))?
             .as_list_mut()
+            .ok_or(CmdError::WrongType)
+    }
+
+    /// The sorted set at `key`; WRONGTYPE for other types.
+    pub(crate) fn get_zset(&mut self, key: &[u8], now: i64) -> Result<Option<&Zset>, CmdError> {
+        match self.get(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_zset().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The sorted set at `key` for writing; WRONGTYPE for other types. The
+    /// caller signals its change, and removes the key when it empties it.
+    pub(crate) fn get_zset_mut(
+        &mut self,
+        key: &[u8],
+        now: i64,
+    ) -> Result<Option<&mut Zset>, CmdError> {
+        match self.get_mut(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_zset_mut().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The sorted set at `key`, created empty when missing (event `new`);
+    /// WRONGTYPE otherwise. The caller signals its change and must leave
+    /// the set non-empty.
+    pub(crate) fn zset_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Zset, CmdError> {
+        self.value_or_create(key, now, || Value::zset(Zset::new()))?
+            .as_zset_mut()
             .ok_or(CmdError::WrongType)
     }
 

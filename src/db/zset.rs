@@ -156,10 +156,9 @@ impl LexRange {
             (LexBound::Min, LexBound::Min) | (LexBound::Max, LexBound::Max) => Equal,
             (LexBound::Min, _) | (_, LexBound::Max) => Less,
             (LexBound::Max, _) | (_, LexBound::Min) => Greater,
-            (
-                LexBound::Incl(a) | LexBound::Excl(a),
-                LexBound::Incl(b) | LexBound::Excl(b),
-            ) => a.cmp(b),
+            (LexBound::Incl(a) | LexBound::Excl(a), LexBound::Incl(b) | LexBound::Excl(b)) => {
+                a.cmp(b)
+            }
         };
         cmp == Greater || (cmp == Equal && (self.min.exclusive() || self.max.exclusive()))
     }
@@ -209,11 +208,13 @@ fn get_varint(buf: &[u8], mut pos: usize) -> (u64, usize) {
     }
 }
 
-/// The integer a score packs as, if it is one (not -0, within 2^53).
+/// The integer a score packs as, if it is one (within 2^53). -0 packs as
+/// 0: Redis's listpack stores scores as `d2string` text, which writes -0
+/// as "0", so a packed set reads it back as 0 (a skip list keeps -0).
 #[inline]
 fn score_as_int(s: f64) -> Option<i64> {
     const LIMIT: f64 = (1u64 << 53) as f64;
-    if s.fract() == 0.0 && s.abs() < LIMIT && !(s == 0.0 && s.is_sign_negative()) {
+    if s.fract() == 0.0 && s.abs() < LIMIT {
         Some(s as i64)
     } else {
         None
@@ -1343,7 +1344,7 @@ impl Zset {
 
     /// One ZSCAN step: a packed set in one go (cursor 0 back), a skip list
     /// through its index with Redis's reverse-binary cursor.
-    pub fn scan(&self, cursor: u64, mut f: impl FnMut(&[u8], f64)) -> u64 {
+    pub fn scan<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], f64)) -> u64 {
         match self {
             Zset::Pack(_) => {
                 for (m, s) in self.iter() {
@@ -1352,7 +1353,9 @@ impl Zset {
                 0
             }
             // SAFETY: nodes handed out by the index are live.
-            Zset::Skip(s) => s.index.scan(cursor, |p| unsafe { f(member(p), (*p).score) }),
+            Zset::Skip(s) => s
+                .index
+                .scan(cursor, |p| unsafe { f(member(p), (*p).score) }),
         }
     }
 
@@ -1379,7 +1382,11 @@ mod tests {
 
     impl Model {
         fn sorted(&self) -> Vec<(Vec<u8>, f64)> {
-            let mut v: Vec<_> = self.by_member.iter().map(|(m, s)| (m.clone(), *s)).collect();
+            let mut v: Vec<_> = self
+                .by_member
+                .iter()
+                .map(|(m, s)| (m.clone(), *s))
+                .collect();
             v.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap().then_with(|| a.0.cmp(&b.0)));
             v
         }
@@ -1560,8 +1567,20 @@ mod tests {
         }
         for (i, s) in tricky.iter().enumerate() {
             let got = z.score(format!("m{i}").as_bytes());
-            assert_eq!(got.map(f64::to_bits), Some(s.to_bits()), "{s}");
+            // -0 reads back as 0 from a pack, as from Redis's listpack.
+            let want = if *s == 0.0 { 0.0f64 } else { *s };
+            assert_eq!(got.map(f64::to_bits), Some(want.to_bits()), "{s}");
         }
+        let mut y = Zset::new();
+        y.set(
+            b"z",
+            -0.0,
+            ZsetLimits {
+                max_entries: 0,
+                max_value: 0,
+            },
+        );
+        assert_eq!(y.score(b"z").map(f64::to_bits), Some((-0.0f64).to_bits()));
     }
 
     #[test]

@@ -22,8 +22,8 @@ use crate::client::Clients;
 use crate::db::dict::Dict;
 use crate::db::hash::Hash;
 use crate::db::list::List;
-use crate::db::zset::Zset;
 use crate::db::value::{Value, ValueRef};
+use crate::db::zset::Zset;
 use crate::db::Db;
 use alloc::chunk_size;
 

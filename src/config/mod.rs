@@ -2417,7 +2417,12 @@ mod tests {
         let names: Vec<_> = got.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,
-            vec!["hash-max-listpack-entries", "hash-max-ziplist-entries"]
+            vec![
+                "hash-max-listpack-entries",
+                "hash-max-ziplist-entries",
+                "zset-max-listpack-entries",
+                "zset-max-ziplist-entries"
+            ]
         );
         assert_eq!(
             c.get(&[b"save"]),

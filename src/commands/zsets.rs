@@ -16,8 +16,9 @@
 //! destination; a set created here is `new` (from `Db`).
 //!
 //! Propagation: as received, except the pops that name several keys or
-//! block: ZMPOP, BZMPOP, BZPOPMIN and BZPOPMAX are written as `ZPOPMIN key`
-//! / `ZPOPMAX key [count]` for the key they popped from, as Redis does.
+//! block, written for the key they popped from as Redis 7.0 does:
+//! BZPOPMIN/BZPOPMAX as `ZPOPMIN key` / `ZPOPMAX key`, ZMPOP and BZMPOP as
+//! `ZPOPMIN key n` / `ZPOPMAX key n` with n the number popped.
 
 use super::args::{self, is, ScanOpts};
 use super::Ctx;
@@ -796,14 +797,14 @@ fn zpop_minmax(ctx: &mut Ctx<'_>, args: &Args<'_>, side: Side) -> CmdResult {
 
 /// Redis's `genericZpopCommand`: pops from the first of `keys` that holds
 /// a set (WRONGTYPE stops at the first key of another type). Returns the
-/// key popped from, if any. `count` None: a single pop.
+/// key popped from and how many went, if any. `count` None: a single pop.
 fn zpop_generic(
     ctx: &mut Ctx<'_>,
     keys: &[&[u8]],
     side: Side,
     count: Option<usize>,
     shape: PopShape,
-) -> Result<Option<Vec<u8>>, CmdError> {
+) -> Result<Option<(Vec<u8>, usize)>, CmdError> {
     let mut found = None;
     for &k in keys {
         if ctx.db.get_zset_mut(k, ctx.now_ms)?.is_some() {
@@ -858,7 +859,7 @@ fn zpop_generic(
     ctx.dirty += n as u64;
     ctx.notify(ZSET, side.event(), key);
     finish_write(ctx, key, emptied);
-    Ok(Some(key.to_vec()))
+    Ok(Some((key.to_vec(), n)))
 }
 
 /// Redis's ZMPOP/BZMPOP arguments from `numkeys_idx`: (numkeys, side,
@@ -924,8 +925,9 @@ fn propagate_pop(ctx: &mut Ctx<'_>, side: Side, key: &[u8], count: Option<usize>
 pub fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (numkeys, side, count) = parse_zmpop(args, 1)?;
     let keys: Vec<&[u8]> = args.iter_from(2).take(numkeys).collect();
-    if let Some(key) = zpop_generic(ctx, &keys, side, Some(count), MPOP_SHAPE)? {
-        propagate_pop(ctx, side, &key, Some(count));
+    // Written as ZPOPMIN/ZPOPMAX key n, n the number popped (Redis 7.0).
+    if let Some((key, n)) = zpop_generic(ctx, &keys, side, Some(count), MPOP_SHAPE)? {
+        propagate_pop(ctx, side, &key, Some(n));
     }
     Ok(())
 }
@@ -970,8 +972,8 @@ fn blocking_zpop(
             nested: count.is_some(),
             nil_when_empty: count.is_some(),
         };
-        if zpop_generic(ctx, &[key], side, count, shape)?.is_some() {
-            propagate_pop(ctx, side, key, count);
+        if let Some((_, n)) = zpop_generic(ctx, &[key], side, count, shape)? {
+            propagate_pop(ctx, side, key, count.map(|_| n));
         }
         return Ok(());
     }

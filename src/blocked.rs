@@ -28,6 +28,9 @@ pub enum BlockReason {
     /// A blocking pop waits for one of its keys to hold a list (Redis's
     /// BLOCKED_LIST).
     List,
+    /// A sorted-set pop waits for one of its keys to hold a sorted set
+    /// (Redis's BLOCKED_ZSET).
+    Zset,
 }
 
 impl BlockReason {
@@ -36,6 +39,7 @@ impl BlockReason {
         match self {
             BlockReason::Postpone => "postpone",
             BlockReason::List => "list",
+            BlockReason::Zset => "zset",
         }
     }
 }

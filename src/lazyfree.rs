@@ -37,6 +37,9 @@ pub fn free_effort(v: &Value) -> usize {
         // A table's members, one allocation each; an intset is one buffer.
         ValueRef::Set(s) if s.is_intset() => 1,
         ValueRef::Set(s) => s.len(),
+        // Redis counts a skip list's members; a listpack is one allocation.
+        ValueRef::Zset(z) if z.is_packed() => 1,
+        ValueRef::Zset(z) => z.len(),
     }
 }
 
@@ -45,8 +48,9 @@ pub fn free_effort(v: &Value) -> usize {
 fn big_buffer(v: &Value) -> bool {
     match v.view() {
         ValueRef::Str(s) => s.len() >= LAZYFREE_BIG_BYTES,
-        // A hash's, a list's or a set's cost is what free_effort counts.
-        ValueRef::Hash(_) | ValueRef::List(_) | ValueRef::Set(_) => false,
+        // A hash's, a list's, a set's or a sorted set's cost is what
+        // free_effort counts.
+        ValueRef::Hash(_) | ValueRef::List(_) | ValueRef::Set(_) | ValueRef::Zset(_) => false,
     }
 }
 

@@ -96,6 +96,18 @@ COMMANDS = {
     "sdiffstore": "sets::sdiffstore", "sscan": "sets::sscan",
     "blpop": "lists::blpop", "brpop": "lists::brpop", "brpoplpush": "lists::brpoplpush",
     "blmove": "lists::blmove", "blmpop": "lists::blmpop",
+    # sorted sets
+    "zadd": "zsets::zadd", "zincrby": "zsets::zincrby", "zrem": "zsets::zrem",
+    "zcard": "zsets::zcard", "zcount": "zsets::zcount", "zlexcount": "zsets::zlexcount",
+    "zscore": "zsets::zscore", "zmscore": "zsets::zmscore", "zrank": "zsets::zrank",
+    "zrevrank": "zsets::zrevrank", "zrange": "zsets::zrange", "zrangestore": "zsets::zrangestore",
+    "zrangebyscore": "zsets::zrangebyscore", "zrevrangebyscore": "zsets::zrevrangebyscore",
+    "zrangebylex": "zsets::zrangebylex", "zrevrangebylex": "zsets::zrevrangebylex",
+    "zrevrange": "zsets::zrevrange", "zremrangebyrank": "zsets::zremrangebyrank",
+    "zremrangebyscore": "zsets::zremrangebyscore", "zremrangebylex": "zsets::zremrangebylex",
+    "zpopmin": "zsets::zpopmin", "zpopmax": "zsets::zpopmax", "zmpop": "zsets::zmpop",
+    "bzpopmin": "zsets::bzpopmin", "bzpopmax": "zsets::bzpopmax", "bzmpop": "zsets::bzmpop",
+    "zrandmember": "zsets::zrandmember", "zscan": "zsets::zscan",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

@@ -245,6 +245,28 @@ fn write_value<'a>(
                 w.maybe_flush()?;
             }
         }
+        // ZADD batches of at most ITEMS_PER_CMD score/member pairs, lowest
+        // first, scores as "%.17g" (Redis's rewriteSortedSetObject).
+        ValueRef::Zset(z) => {
+            let mut left = z.len();
+            let mut in_cmd = 0;
+            for (m, score) in z.iter() {
+                if in_cmd == 0 {
+                    let n = left.min(ITEMS_PER_CMD);
+                    w.array_len(2 + 2 * n);
+                    w.bulk(b"ZADD")?;
+                    w.bulk(key)?;
+                }
+                w.bulk(crate::util::num::fmt_f64_g17(score).as_bytes())?;
+                w.bulk(m)?;
+                left -= 1;
+                in_cmd += 1;
+                if in_cmd == ITEMS_PER_CMD {
+                    in_cmd = 0;
+                }
+                w.maybe_flush()?;
+            }
+        }
     }
     Ok(())
 }

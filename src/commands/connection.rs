@@ -339,8 +339,12 @@ pub fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .iter()
         .find(|c| c.state.id as i64 == id)
         .map(|c| c.token);
-    let waiting = target
-        .filter(|&t| ctx.server().blocked.reason(t) == Some(crate::blocked::BlockReason::List));
+    let waiting = target.filter(|&t| {
+        matches!(
+            ctx.server().blocked.reason(t),
+            Some(crate::blocked::BlockReason::List | crate::blocked::BlockReason::Zset)
+        )
+    });
     let Some(token) = waiting else {
         ctx.reply.int(0);
         return Ok(());

@@ -109,6 +109,17 @@ impl<'a> Ctx<'a> {
     /// database) holds a list, or until `deadline_ms` (Unix ms; 0 for
     /// ever). Repeated keys count once.
     pub fn block_on_keys(&mut self, keys: Vec<Vec<u8>>, deadline_ms: i64) {
+        self.block_on_keys_for(crate::blocked::BlockReason::List, keys, deadline_ms);
+    }
+
+    /// `block_on_keys` for a wait of another kind (a sorted-set pop waits
+    /// for a key holding a sorted set).
+    pub fn block_on_keys_for(
+        &mut self,
+        reason: crate::blocked::BlockReason,
+        keys: Vec<Vec<u8>>,
+        deadline_ms: i64,
+    ) {
         let mut unique: Vec<Vec<u8>> = Vec::with_capacity(keys.len());
         for k in keys {
             if !unique.contains(&k) {
@@ -116,7 +127,7 @@ impl<'a> Ctx<'a> {
             }
         }
         self.block = Some(BlockRequest {
-            reason: crate::blocked::BlockReason::List,
+            reason,
             deadline_ms,
             db: self.db_index,
             keys: unique,
@@ -222,6 +233,14 @@ impl<'a> Ctx<'a> {
         HashLimits {
             max_entries: self.core.config.hash_max_listpack_entries.max(0) as usize,
             max_value: self.core.config.hash_max_listpack_value.max(0) as usize,
+        }
+    }
+
+    /// The sorted-set encoding thresholds from the config.
+    pub fn zset_limits(&self) -> crate::db::zset::ZsetLimits {
+        crate::db::zset::ZsetLimits {
+            max_entries: self.core.config.zset_max_listpack_entries.max(0) as usize,
+            max_value: self.core.config.zset_max_listpack_value.max(0) as usize,
         }
     }
 

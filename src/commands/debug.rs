@@ -28,17 +28,18 @@ use crate::db::{lru, Db};
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
 use crate::resp::Reply;
-use crate::util::num::parse_i64;
+use crate::util::num::{self, parse_i64};
 use crate::util::sha1::sha1;
 
 /// Redis's refusal when DEBUG is not enabled for this client.
 pub const NOT_ALLOWED: &str = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
-/// Redis's `OBJ_STRING`, `OBJ_LIST`, `OBJ_SET` and `OBJ_HASH`, as DIGEST
-/// mixes them in.
+/// Redis's `OBJ_STRING`, `OBJ_LIST`, `OBJ_SET`, `OBJ_ZSET` and `OBJ_HASH`,
+/// as DIGEST mixes them in.
 const OBJ_STRING: u32 = 0;
 const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
+const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
 
 /// What DEBUG subcommands changed at run time.
@@ -321,6 +322,18 @@ fn value_digest(d: &mut [u8; 20], v: &Value, has_expire: bool) {
                 }
             }
         }
+        Kind::Zset => {
+            mix_digest(d, &OBJ_ZSET.to_be_bytes());
+            // Each member with its score as "%.17g", xored in (any order).
+            if let Some(z) = v.as_zset() {
+                for (m, score) in z.iter() {
+                    let mut e = [0u8; 20];
+                    mix_digest(&mut e, m);
+                    mix_digest(&mut e, num::fmt_f64_g17(score).as_bytes());
+                    xor_digest(d, &e);
+                }
+            }
+        }
     }
     if has_expire {
         xor_digest(d, b"!!expire!!");
@@ -448,7 +461,43 @@ fn serialized_len(v: &Value) -> usize {
             }
             None => 0,
         },
+        Kind::Zset => match v.as_zset() {
+            // Saved as one string: the listpack's bytes, each score as the
+            // text `d2string` gives it.
+            Some(z) if z.is_packed() => {
+                let lp = 6
+                    + 1
+                    + z.iter()
+                        .map(|(m, s)| {
+                            listpack_entry_len(m) + listpack_entry_len(d2string(s).as_bytes())
+                        })
+                        .sum::<usize>();
+                rdb_len_len(lp) + lp
+            }
+            // The count, then each member and its binary double.
+            Some(z) => {
+                rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>()
+            }
+            None => 0,
+        },
     }
+}
+
+/// Redis's `d2string`: how a score is written into a listpack (integers
+/// within 2^52 without a fraction, `-0`, else "%.17g").
+fn d2string(v: f64) -> String {
+    if v == 0.0 {
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    if v.is_finite() && v > -4503599627370495.0 && v < 4503599627370496.0 && v == (v as i64) as f64
+    {
+        return (v as i64).to_string();
+    }
+    num::fmt_f64_g17(v)
 }
 
 /// Bytes of the listpacks holding `l`'s elements (header, entries, end).

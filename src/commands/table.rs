@@ -5,7 +5,7 @@
 use super::spec::*;
 use super::{
     connection, debug, hashes, keys, latency, lists, memory, persistence, server, sets, slowlog,
-    strings,
+    strings, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -58,6 +58,25 @@ cmd("brpoplpush", 4, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Some(lists::brpoplpu
 .deprecated("6.2.0", "`BLMOVE` with the `RIGHT` and `LEFT` arguments")
 .history(&[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])
 .args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1), arg("timeout", ArgKind::Double)]),
+cmd("bzmpop", -5, WRITE | BLOCKING | MOVABLEKEYS, Some(zsets::bzmpop))
+.acl(&["write", "sortedset", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "7.0.0", "Remove and return members with scores in a sorted set or block until one is available", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
+.args(&[arg("timeout", ArgKind::Double), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("where", ArgKind::OneOf).args(&[arg("min", ArgKind::PureToken).token("MIN"), arg("max", ArgKind::PureToken).token("MAX")]), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("bzpopmax", -3, WRITE | NOSCRIPT | BLOCKING | FAST, Some(zsets::bzpopmax))
+.keys(1, -2, 1)
+.acl(&["write", "sortedset", "fast", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -2, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "5.0.0", "Remove and return the member with the highest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set.")
+.history(&[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple(), arg("timeout", ArgKind::Double)]),
+cmd("bzpopmin", -3, WRITE | NOSCRIPT | BLOCKING | FAST, Some(zsets::bzpopmin))
+.keys(1, -2, 1)
+.acl(&["write", "sortedset", "fast", "blocking"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -2, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "5.0.0", "Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "O(log(N)) with N being the number of elements in the sorted set.")
+.history(&[("6.0.0", "`timeout` is interpreted as a double instead of an integer.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple(), arg("timeout", ArgKind::Double)]),
 cmd("client", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Connection, "2.4.0", "A container for client connection commands", "Depends on subcommand.")
@@ -965,4 +984,170 @@ cmd("unlink", -2, WRITE | FAST, Some(keys::unlink))
 .key_specs(&[KeySpec::new(&["RM", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::Generic, "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("zadd", -4, WRITE | DENYOOM | FAST, Some(zsets::zadd))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Add one or more members to a sorted set, or update its score if it already exists", "O(log(N)) for each item added, where N is the number of elements in the sorted set.")
+.history(&[("2.4.0", "Accepts multiple elements."), ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."), ("6.2.0", "Added the `GT` and `LT` options.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("condition", ArgKind::OneOf).since("3.0.2").optional().args(&[arg("nx", ArgKind::PureToken).token("NX"), arg("xx", ArgKind::PureToken).token("XX")]), arg("comparison", ArgKind::OneOf).since("6.2.0").optional().args(&[arg("gt", ArgKind::PureToken).token("GT"), arg("lt", ArgKind::PureToken).token("LT")]), arg("change", ArgKind::PureToken).token("CH").since("3.0.2").optional(), arg("increment", ArgKind::PureToken).token("INCR").since("3.0.2").optional(), arg("score_member", ArgKind::Block).multiple().args(&[arg("score", ArgKind::Double), arg("member", ArgKind::Str)])]),
+cmd("zcard", 2, READONLY | FAST, Some(zsets::zcard))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Get the number of members in a sorted set", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("zcount", 4, READONLY | FAST, Some(zsets::zcount))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Double), arg("max", ArgKind::Double)]),
+cmd("zincrby", 4, WRITE | DENYOOM | FAST, Some(zsets::zincrby))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("increment", ArgKind::Integer), arg("member", ArgKind::Str)]),
+cmd("zlexcount", 4, READONLY | FAST, Some(zsets::zlexcount))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.8.9", "Count the number of members in a sorted set between a given lexicographical range", "O(log(N)) with N being the number of elements in the sorted set.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Str), arg("max", ArgKind::Str)]),
+cmd("zmpop", -4, WRITE | MOVABLEKEYS, Some(zsets::zmpop))
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "7.0.0", "Remove and return members with scores in a sorted set", "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of elements in the sorted set, and M being the number of elements popped.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("where", ArgKind::OneOf).args(&[arg("min", ArgKind::PureToken).token("MIN"), arg("max", ArgKind::PureToken).token("MAX")]), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("zmscore", -3, READONLY | FAST, Some(zsets::zmscore))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "6.2.0", "Get the score associated with the given members in a sorted set", "O(N) where N is the number of members being requested.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("zpopmax", -2, WRITE | FAST, Some(zsets::zpopmax))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "5.0.0", "Remove and return members with the highest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).optional()]),
+cmd("zpopmin", -2, WRITE | FAST, Some(zsets::zpopmin))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "5.0.0", "Remove and return members with the lowest scores in a sorted set", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).optional()]),
+cmd("zrandmember", -2, READONLY, Some(zsets::zrandmember))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "6.2.0", "Get one or multiple random elements from a sorted set", "O(N) where N is the number of elements returned")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("options", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional()])]),
+cmd("zrange", -4, READONLY, Some(zsets::zrange))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Return a range of members in a sorted set", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")
+.history(&[("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` options.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Str), arg("stop", ArgKind::Str), arg("sortby", ArgKind::OneOf).since("6.2.0").optional().args(&[arg("byscore", ArgKind::PureToken).token("BYSCORE"), arg("bylex", ArgKind::PureToken).token("BYLEX")]), arg("rev", ArgKind::PureToken).token("REV").since("6.2.0").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").since("6.2.0").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)]), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional()]),
+cmd("zrangebylex", -4, READONLY, Some(zsets::zrangebylex))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.8.9", "Return a range of members in a sorted set, by lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`ZRANGE` with the `BYLEX` argument")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Str), arg("max", ArgKind::Str), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)])]),
+cmd("zrangebyscore", -4, READONLY, Some(zsets::zrangebyscore))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.0.5", "Return a range of members in a sorted set, by score", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`ZRANGE` with the `BYSCORE` argument")
+.history(&[("2.0.0", "Added the `WITHSCORES` modifier.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Double), arg("max", ArgKind::Double), arg("withscores", ArgKind::PureToken).token("WITHSCORES").since("2.0.0").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)])]),
+cmd("zrangestore", -5, WRITE | DENYOOM, Some(zsets::zrangestore))
+.keys(1, 2, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "6.2.0", "Store a range of members from sorted set into another key", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.")
+.args(&[arg("dst", ArgKind::Key).key_spec(0), arg("src", ArgKind::Key).key_spec(1), arg("min", ArgKind::Str), arg("max", ArgKind::Str), arg("sortby", ArgKind::OneOf).optional().args(&[arg("byscore", ArgKind::PureToken).token("BYSCORE"), arg("bylex", ArgKind::PureToken).token("BYLEX")]), arg("rev", ArgKind::PureToken).token("REV").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)])]),
+cmd("zrank", 3, READONLY | FAST, Some(zsets::zrank))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.0.0", "Determine the index of a member in a sorted set", "O(log(N))")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
+cmd("zrem", -3, WRITE | FAST, Some(zsets::zrem))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Remove one or more members from a sorted set", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed.")
+.history(&[("2.4.0", "Accepts multiple elements.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("zremrangebylex", 4, WRITE, Some(zsets::zremrangebylex))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.8.9", "Remove all members in a sorted set between the given lexicographical range", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Str), arg("max", ArgKind::Str)]),
+cmd("zremrangebyrank", 4, WRITE, Some(zsets::zremrangebyrank))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.0.0", "Remove all members in a sorted set within the given indexes", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Integer), arg("stop", ArgKind::Integer)]),
+cmd("zremrangebyscore", 4, WRITE, Some(zsets::zremrangebyscore))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Remove all members in a sorted set within the given scores", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements removed by the operation.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Double), arg("max", ArgKind::Double)]),
+cmd("zrevrange", -4, READONLY, Some(zsets::zrevrange))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Return a range of members in a sorted set, by index, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned.")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`ZRANGE` with the `REV` argument")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Integer), arg("stop", ArgKind::Integer), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional()]),
+cmd("zrevrangebylex", -4, READONLY, Some(zsets::zrevrangebylex))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.8.9", "Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYLEX` arguments")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("max", ArgKind::Str), arg("min", ArgKind::Str), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)])]),
+cmd("zrevrangebyscore", -4, READONLY, Some(zsets::zrevrangebyscore))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.2.0", "Return a range of members in a sorted set, by score, with scores ordered from high to low", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements being returned. If M is constant (e.g. always asking for the first 10 elements with LIMIT), you can consider it O(log(N)).")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`ZRANGE` with the `REV` and `BYSCORE` arguments")
+.history(&[("2.1.6", "`min` and `max` can be exclusive.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("max", ArgKind::Double), arg("min", ArgKind::Double), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)])]),
+cmd("zrevrank", 3, READONLY | FAST, Some(zsets::zrevrank))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.0.0", "Determine the index of a member in a sorted set, with scores ordered from high to low", "O(log(N))")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
+cmd("zscan", -3, READONLY, Some(zsets::zscan))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "2.8.0", "Incrementally iterate sorted sets elements and associated scores", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("cursor", ArgKind::Integer), arg("pattern", ArgKind::Pattern).token("MATCH").optional(), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("zscore", 3, READONLY | FAST, Some(zsets::zscore))
+.keys(1, 1, 1)
+.acl(&["read", "sortedset", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::SortedSet, "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
 ];

@@ -184,6 +184,10 @@ pub struct Config {
     pub set_max_intset_entries: i64,
     /// A list node's limit: entries (> 0) or a size class (-1..=-5).
     pub list_max_listpack_size: i64,
+    /// `zset-max-listpack-entries`.
+    pub zset_max_listpack_entries: i64,
+    /// `zset-max-listpack-value`.
+    pub zset_max_listpack_value: i64,
     /// List nodes kept uncompressed at each end (0: no compression).
     pub list_compress_depth: i64,
     /// Active expiry effort, 1..=10.
@@ -282,6 +286,8 @@ impl Config {
             hash_max_listpack_value: 0,
             set_max_intset_entries: 0,
             list_max_listpack_size: 0,
+            zset_max_listpack_entries: 0,
+            zset_max_listpack_value: 0,
             list_compress_depth: 0,
             active_expire_effort: 0,
             lazyfree_lazy_user_flush: false,
@@ -1498,6 +1504,36 @@ static DIRECTIVES: &[Directive] = &[
             Ok(())
         }
     ),
+    d!(
+        "zset-max-listpack-entries",
+        Some("zset-max-ziplist-entries"),
+        Mutable,
+        false,
+        Some(1),
+        "128",
+        Rewrite::Plain,
+        None,
+        |c| c.zset_max_listpack_entries.to_string(),
+        |c, a, _| {
+            c.zset_max_listpack_entries = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "zset-max-listpack-value",
+        Some("zset-max-ziplist-value"),
+        Mutable,
+        false,
+        Some(1),
+        "64",
+        Rewrite::Plain,
+        None,
+        |c| c.zset_max_listpack_value.to_string(),
+        |c, a, _| {
+            c.zset_max_listpack_value = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
     // Redis's bounds: any C int (values below -5 act as -5 in the list).
     d!(
         "list-max-listpack-size",
@@ -2403,7 +2439,9 @@ mod tests {
             vec![
                 "hash-max-listpack-entries",
                 "hash-max-ziplist-entries",
-                "set-max-intset-entries"
+                "set-max-intset-entries",
+                "zset-max-listpack-entries",
+                "zset-max-ziplist-entries"
             ]
         );
         assert_eq!(

@@ -27,6 +27,8 @@ pub mod list;
 pub(crate) mod lru;
 pub mod set;
 pub(crate) mod value;
+/// The sorted-set type.
+pub mod zset;
 
 use std::collections::{HashMap, VecDeque};
 
@@ -36,6 +38,7 @@ use hooks::KeyspaceHooks;
 use list::List;
 use set::Set;
 use value::{Kind, Value};
+use zset::Zset;
 
 use crate::error::CmdError;
 use crate::notify::{self, notify_keyspace_event};
@@ -417,6 +420,36 @@ impl Db {
     ) -> Result<&mut Set, CmdError> {
         self.value_or_create(key, now, || Value::set(Set::new_for(first)))?
             .as_set_mut()
+            .ok_or(CmdError::WrongType)
+    }
+
+    /// The sorted set at `key`; WRONGTYPE for other types.
+    pub(crate) fn get_zset(&mut self, key: &[u8], now: i64) -> Result<Option<&Zset>, CmdError> {
+        match self.get(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_zset().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The sorted set at `key` for writing; WRONGTYPE for other types. The
+    /// caller signals its change, and removes the key when it empties it.
+    pub(crate) fn get_zset_mut(
+        &mut self,
+        key: &[u8],
+        now: i64,
+    ) -> Result<Option<&mut Zset>, CmdError> {
+        match self.get_mut(key, now) {
+            None => Ok(None),
+            Some(v) => v.as_zset_mut().map(Some).ok_or(CmdError::WrongType),
+        }
+    }
+
+    /// The sorted set at `key`, created empty when missing (event `new`);
+    /// WRONGTYPE otherwise. The caller signals its change and must leave
+    /// the set non-empty.
+    pub(crate) fn zset_or_create(&mut self, key: &[u8], now: i64) -> Result<&mut Zset, CmdError> {
+        self.value_or_create(key, now, || Value::zset(Zset::new()))?
+            .as_zset_mut()
             .ok_or(CmdError::WrongType)
     }
 

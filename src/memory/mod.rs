@@ -24,6 +24,7 @@ use crate::db::hash::Hash;
 use crate::db::list::List;
 use crate::db::set::Set;
 use crate::db::value::{Value, ValueRef};
+use crate::db::zset::Zset;
 use crate::db::Db;
 use alloc::chunk_size;
 
@@ -136,6 +137,7 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         // The list counts its own nodes and buffers.
         ValueRef::List(l) => chunk_size(std::mem::size_of::<List>()) + l.heap_bytes(),
         ValueRef::Set(s) => chunk_size(std::mem::size_of::<Set>()) + set_size(s, samples),
+        ValueRef::Zset(z) => chunk_size(std::mem::size_of::<Zset>()) + z.heap_bytes(),
     }
 }
 

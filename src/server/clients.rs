@@ -442,13 +442,20 @@ impl Server {
             turns -= 1;
             let now = self.core.clock.tick_ms();
             let db = &mut self.dbs[db_index];
-            let holds_list = db
-                .peek_quiet(key, now)
-                .is_some_and(|(v, _)| v.kind() == crate::db::value::Kind::List);
-            if !holds_list {
-                return;
-            }
-            let Some(first) = db.waiting.get(key).and_then(|line| line.front().copied()) else {
+            // Only waiters for the kind the key now holds are served (Redis's
+            // BLOCKED_LIST / BLOCKED_ZSET): a list pop keeps waiting on a
+            // key that became a sorted set, and the other way round.
+            let wanted = match db.peek_quiet(key, now).map(|(v, _)| v.kind()) {
+                Some(crate::db::value::Kind::List) => BlockReason::List,
+                Some(crate::db::value::Kind::Zset) => BlockReason::Zset,
+                _ => return,
+            };
+            let blocked = &self.core.blocked;
+            let Some(first) = db.waiting.get(key).and_then(|line| {
+                line.iter()
+                    .copied()
+                    .find(|&t| blocked.reason(Token(t)).is_none_or(|r| r == wanted))
+            }) else {
                 return;
             };
             let token = Token(first);

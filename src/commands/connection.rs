@@ -412,7 +412,10 @@ fn own_line(ctx: &Ctx<'_>, args: &Args<'_>) -> String {
         omem: ctx.reply.capacity(),
     };
     let mut s = ctx.client.clone();
-    s.last_cmd = ctx.spec.fullname;
+    // Run by EXEC, the command is EXEC's (Redis's `lastcmd`).
+    if !s.has(Flags::MULTI) {
+        s.last_cmd = ctx.spec.fullname;
+    }
     ClientState::info_line(
         &s,
         io,

@@ -145,6 +145,7 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
         if !x.client.has(Flags::DIRTY_EXEC) && !x.client.dirty_cas() {
             x.client.multi.queue(id, spec.flags, args);
         }
+        x.client.last_cmd = spec.fullname;
         x.reply.simple("QUEUED");
         return Outcome::Done;
     }

@@ -10,11 +10,16 @@
 //!    nothing more can go;
 //! 4. a failed AOF write: refuse writes (and PING) with `-MISCONF`;
 //! 5. CLIENT PAUSE: a command the pause holds blocks its client
-//!    (`Outcome::Block`), to be processed again once the pause ends.
+//!    (`Outcome::Block`), to be processed again once the pause ends;
+//! 6. MULTI: a client in a transaction has the command queued (`+QUEUED`)
+//!    unless it is EXEC, DISCARD, MULTI, WATCH, QUIT or RESET. Before
+//!    that, a refusal marks the transaction (EXECABORT at EXEC), `no-multi`
+//!    commands are refused after authentication, and EXEC counts as its
+//!    queued commands' flags for OOM, MISCONF and the pause.
 //!
 //! Later checks go here and nowhere else, where Redis has them: the pub/sub
 //! context of RESP2 subscribers after MISCONF, read-only replicas and
-//! LOADING before the pause, MULTI queueing after it.
+//! LOADING before the pause.
 //!
 //! `call` runs the handler, counts it (INFO commandstats, slow log,
 //! MONITOR), then hands what changed to `propagate`: first the `DEL`s of

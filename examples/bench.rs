@@ -1257,7 +1257,10 @@ fn main() {
         throughput(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "transactions") {
-        eprintln!("transactions ({} rounds per line, median kept):", opts.rounds);
+        eprintln!(
+            "transactions ({} rounds per line, median kept):",
+            opts.rounds
+        );
         let [ka, kb] = sides(&opts);
         let a = Server::start(ka, &opts, "tx-a", &[]);
         let b = Server::start(kb, &opts, "tx-b", &[]);

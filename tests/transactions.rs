@@ -693,3 +693,51 @@ fn a_complete_multi_in_the_aof_is_replayed() {
     let mut c = srv.raw_conn();
     assert_eq!(c.cmd_str(&["GET", "b"]), "$1\r\n2\r\n");
 }
+
+#[test]
+fn a_failing_aof_refuses_an_exec_that_writes_and_queuing_a_write() {
+    // RLIMIT_FSIZE makes AOF writes past 64 KB fail, as a full disk would.
+    let srv = TestServer::gostore_with_fsize_limit(64 * 1024, &[]);
+    let mut tx = srv.raw_conn();
+    let mut ro = srv.raw_conn();
+    assert_eq!(tx.cmd_str(&["MULTI"]), "+OK\r\n");
+    assert_eq!(tx.cmd_str(&["SET", "t", "1"]), "+QUEUED\r\n");
+    assert_eq!(ro.cmd_str(&["MULTI"]), "+OK\r\n");
+    assert_eq!(ro.cmd_str(&["GET", "k0"]), "+QUEUED\r\n");
+    // Fill until a write is not acknowledged: its AOF write failed.
+    let value = "x".repeat(1000);
+    let mut writer = srv.raw_conn();
+    writer
+        .stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let mut failed = false;
+    for i in 0..200 {
+        let k = format!("k{i}");
+        if writer
+            .try_cmd(&[b"SET", k.as_bytes(), value.as_bytes()])
+            .is_err()
+        {
+            failed = true;
+            break;
+        }
+    }
+    assert!(failed, "a write past the limit must fail");
+    let misconf = "MISCONF Errors writing to the AOF file: File too large";
+    // EXEC counts as the write it queued: refused, the transaction gone.
+    assert_eq!(
+        tx.cmd_str(&["EXEC"]),
+        format!("-EXECABORT Transaction discarded because of: {misconf}\r\n")
+    );
+    assert_eq!(tx.cmd_str(&["EXEC"]), "-ERR EXEC without MULTI\r\n");
+    // A read-only transaction runs.
+    assert_eq!(ro.cmd_str(&["EXEC"]), format!("*1\r\n$1000\r\n{value}\r\n"));
+    // A write cannot be queued; the transaction then aborts.
+    assert_eq!(tx.cmd_str(&["MULTI"]), "+OK\r\n");
+    assert_eq!(tx.cmd_str(&["SET", "t", "2"]), format!("-{misconf}\r\n"));
+    assert_eq!(tx.cmd_str(&["GET", "k0"]), "+QUEUED\r\n");
+    assert_eq!(
+        tx.cmd_str(&["EXEC"]),
+        "-EXECABORT Transaction discarded because of previous errors.\r\n"
+    );
+}

@@ -683,6 +683,37 @@ mod tests {
     }
 
     #[test]
+    fn a_change_marks_the_watchers_of_its_key_and_unwatching_empties_the_index() {
+        let mut db = Db::new();
+        let (a, b) = (hooks::CasMark::new(), hooks::CasMark::new());
+        db.watch_key(1, &a, b"k", NOW);
+        db.watch_key(2, &b, b"other", NOW);
+        db.set(b"k", Value::string(b"v"), false);
+        assert!(a.is_dirty() && !b.is_dirty());
+        db.unwatch_key(1, b"k");
+        db.unwatch_key(2, b"other");
+        // Nobody watches: a change costs one emptiness check again.
+        assert!(db.hooks.watched.is_empty());
+    }
+
+    #[test]
+    fn a_key_watched_already_expired_is_no_change_when_deleted_but_is_when_recreated() {
+        let mut db = Db::new();
+        db.add(b"k", Value::string(b"v"));
+        db.set_expire(b"k", NOW - 1);
+        let cas = hooks::CasMark::new();
+        db.watch_key(1, &cas, b"k", NOW);
+        assert!(
+            !db.watched_key_expired(1, b"k", NOW),
+            "expired before WATCH"
+        );
+        assert!(db.expire_if_needed(b"k", NOW));
+        assert!(!cas.is_dirty(), "its deletion is no change");
+        db.add(b"k", Value::string(b"new"));
+        assert!(cas.is_dirty(), "now a missing key was created");
+    }
+
+    #[test]
     fn swap_exchanges_keys_but_each_database_keeps_its_number_and_hooks() {
         let mut dbs = Db::numbered(2);
         dbs[0].add(b"zero", Value::string(b"v"));

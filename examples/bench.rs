@@ -50,6 +50,7 @@ fn parse_options() -> Result<Options, String> {
         self_compare: false,
         sections: vec![
             "throughput".into(),
+            "transactions".into(),
             "memory".into(),
             "growth".into(),
             "load".into(),
@@ -589,6 +590,79 @@ fn run_lines(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, lines:
             redis: rb.cpu_us,
         });
     }
+}
+
+/// MULTI/SET/EXEC transactions per second from 50 clients, each sending
+/// `depth` whole transactions (3 commands each) per round trip, as a
+/// client library's transactional pipeline does. redis-benchmark sends
+/// one command per request, so this client drives both servers alike;
+/// rounds alternate who goes first and the median is kept.
+fn transactions(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let total = if opts.quick { 100_000 } else { 400_000 };
+    for depth in [1usize, 16] {
+        let name = format!("MULTI/SET/EXEC -P {depth}");
+        let mut runs = (Vec::new(), Vec::new());
+        for round in 0..opts.rounds {
+            let order: [(&Server, bool); 2] = if round % 2 == 0 {
+                [(a, true), (b, false)]
+            } else {
+                [(b, false), (a, true)]
+            };
+            for (s, is_a) in order {
+                s.cmd(&["FLUSHALL"]);
+                let rps = transaction_run(s.port, 50, total, depth);
+                if is_a {
+                    runs.0.push(rps);
+                } else {
+                    runs.1.push(rps);
+                }
+            }
+        }
+        let (ra, rb) = (median_f64(runs.0), median_f64(runs.1));
+        eprintln!(
+            "  {name:<24} {ra:>12.0} {rb:>12.0}  {:.2}x  transactions/s",
+            ra / rb.max(1.0)
+        );
+        rows.push(Row {
+            section: "throughput",
+            name: format!("{name} transactions/s"),
+            unit: "tx/s",
+            higher_is_better: true,
+            gostore: ra,
+            redis: rb,
+        });
+    }
+}
+
+/// One timed run of `transactions`: `clients` connections share `total`
+/// transactions; returns transactions per second.
+fn transaction_run(port: u16, clients: usize, total: usize, depth: usize) -> f64 {
+    let per_client = (total / clients / depth).max(1);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(clients + 1));
+    let workers: Vec<_> = (0..clients)
+        .map(|i| {
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut c = Conn::new(port);
+                let key = format!("tx:{i}");
+                let one: [&[&str]; 3] = [&["MULTI"], &["SET", &key, "xxx"], &["EXEC"]];
+                let batch: Vec<&[&str]> = (0..depth).flat_map(|_| one).collect();
+                barrier.wait();
+                for _ in 0..per_client {
+                    c.send(&batch);
+                    for r in c.read_replies(3 * depth).chunks(3) {
+                        assert_eq!(r[2], "+OK", "EXEC answered {:?}", r);
+                    }
+                }
+            })
+        })
+        .collect();
+    barrier.wait();
+    let start = Instant::now();
+    for w in workers {
+        w.join().expect("transaction client");
+    }
+    (per_client * clients * depth) as f64 / start.elapsed().as_secs_f64()
 }
 
 /// Loads `n` keys with pipelined commands built by `make`.
@@ -1219,7 +1293,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,memory,growth,load,rewrite,sets] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1240,6 +1314,16 @@ fn main() {
         throughput(&opts, &a, &b, &mut rows, true);
         drop((a, b));
         sets_memory(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "transactions") {
+        eprintln!(
+            "transactions ({} rounds per line, median kept):",
+            opts.rounds
+        );
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "tx-a", &[]);
+        let b = Server::start(kb, &opts, "tx-b", &[]);
+        transactions(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "memory") {
         eprintln!("memory:");

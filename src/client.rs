@@ -120,6 +120,12 @@ impl Flags {
     /// loader's client has it, so a replayed blocking command cannot stall
     /// the load.
     pub const DENY_BLOCKING: Flags = Flags(1 << 13);
+    /// Between MULTI and EXEC/DISCARD: commands are queued (Redis's
+    /// `CLIENT_MULTI`; CLIENT LIST flag `x`).
+    pub const MULTI: Flags = Flags(1 << 14);
+    /// A command was refused while queuing: EXEC will answer EXECABORT
+    /// (Redis's `CLIENT_DIRTY_EXEC`).
+    pub const DIRTY_EXEC: Flags = Flags(1 << 15);
 
     /// Whether every flag of `f` is set.
     #[inline]
@@ -193,6 +199,57 @@ pub struct ClientState {
     /// When its output first stayed over the soft output buffer limit (Unix
     /// seconds; 0: it is under it).
     pub obuf_soft_since: i64,
+    /// Its transaction: the commands queued since MULTI.
+    pub multi: MultiState,
+    /// The keys it watches, (database, key), in the order WATCH gave them;
+    /// each also has an entry in its database's `watched` index.
+    pub watched: Vec<(usize, Vec<u8>)>,
+    /// Its dirty-CAS mark (Redis's `CLIENT_DIRTY_CAS`), shared with those
+    /// entries; made on its first WATCH.
+    pub cas: Option<crate::db::hooks::CasMark>,
+}
+
+/// A queued command of a transaction.
+#[derive(Debug, Clone)]
+pub struct QueuedCommand {
+    /// Its command table id.
+    pub id: u32,
+    /// Its arguments, the name included.
+    pub args: crate::resp::parser::OwnedArgs,
+}
+
+/// The commands a client queued since MULTI (Redis's `multiState`).
+#[derive(Debug, Clone, Default)]
+pub struct MultiState {
+    /// In order.
+    pub commands: Vec<QueuedCommand>,
+    /// The union of their table flags (Redis's `cmd_flags`): whether EXEC
+    /// writes, may grow memory or may replicate.
+    pub cmd_flags: crate::commands::spec::Flags,
+    /// Their argument bytes plus a pointer per argument (Redis's
+    /// `argv_len_sums`, CLIENT LIST `multi-mem`).
+    pub argv_len_sums: usize,
+    /// While EXEC runs them (taken out of `commands`), how many there are.
+    pub running: usize,
+}
+
+impl MultiState {
+    /// Queues a command.
+    pub fn queue(
+        &mut self,
+        id: u32,
+        flags: crate::commands::spec::Flags,
+        args: &crate::resp::parser::Args<'_>,
+    ) {
+        let parts: Vec<Vec<u8>> = args.iter_from(0).map(|a| a.to_vec()).collect();
+        self.argv_len_sums +=
+            parts.iter().map(Vec::len).sum::<usize>() + parts.len() * std::mem::size_of::<usize>();
+        self.cmd_flags |= flags;
+        self.commands.push(QueuedCommand {
+            id,
+            args: crate::resp::parser::OwnedArgs::new(parts),
+        });
+    }
 }
 
 /// Buffer sizes of a client, as CLIENT LIST reports them.
@@ -245,7 +302,15 @@ impl ClientState {
             block_deadline_ms: 0,
             reprocessing: false,
             obuf_soft_since: 0,
+            multi: MultiState::default(),
+            watched: Vec::new(),
+            cas: None,
         }
+    }
+
+    /// Whether a key it watches changed (Redis's `CLIENT_DIRTY_CAS`).
+    pub fn dirty_cas(&self) -> bool {
+        self.cas.as_ref().is_some_and(|c| c.is_dirty())
     }
 
     /// Whether every flag of `f` is set.
@@ -278,7 +343,7 @@ impl ClientState {
                 .unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
             s.id,
             s.addr,
             s.laddr,
@@ -288,14 +353,20 @@ impl ClientState {
             (now_ms - s.last_interaction_ms).max(0) / 1000,
             s.flags(),
             s.db,
+            if s.has(Flags::MULTI) {
+                (s.multi.commands.len() + s.multi.running) as i64
+            } else {
+                -1
+            },
             io.qbuf,
             io.qbuf_free,
             io.argv_mem,
+            s.multi_mem(),
             io.qbuf + io.qbuf_free,
             io.qbuf,
             io.obl,
             io.omem,
-            io.qbuf + io.qbuf_free + io.omem + std::mem::size_of::<Client>(),
+            io.qbuf + io.qbuf_free + io.omem + s.multi_mem() + std::mem::size_of::<Client>(),
             s.last_cmd,
             resp,
             text(&s.lib_name),
@@ -303,12 +374,28 @@ impl ClientState {
         )
     }
 
+    /// CLIENT LIST `multi-mem`: the queued commands' argument bytes plus a
+    /// pointer per argument, Redis's `argv_len_sums`, so the same figure.
+    pub fn multi_mem(&self) -> usize {
+        self.multi.argv_len_sums
+    }
+
     /// The `flags` field of CLIENT LIST, letters in Redis's order.
     pub fn flags(&self) -> String {
         let mut f = String::with_capacity(4);
+        if self.has(Flags::MONITOR) {
+            f.push('O');
+        }
+        if self.has(Flags::MULTI) {
+            f.push('x');
+        }
+        if self.has(Flags::BLOCKED) {
+            f.push('b');
+        }
+        if self.dirty_cas() {
+            f.push('d');
+        }
         for (flag, c) in [
-            (Flags::MONITOR, 'O'),
-            (Flags::BLOCKED, 'b'),
             (Flags::CLOSE_AFTER_REPLY, 'c'),
             (Flags::CLOSE_ASAP, 'A'),
             (Flags::UNIX_SOCKET, 'U'),

@@ -1,8 +1,10 @@
 //! Randomized differential testing: proptest generates sequences of string,
-//! hash, list, set and keyspace commands over a small key space (so commands collide
-//! on the same keys and types), runs each sequence on a fresh redis-server
-//! dataset and on gostore, in RESP2 or RESP3, and compares every reply.
-//! A failure shrinks to a minimal sequence.
+//! hash, list, set and keyspace commands over a small key space (so commands
+//! collide on the same keys and types), mixed with transactions (MULTI,
+//! EXEC, DISCARD, WATCH, UNWATCH, so commands get queued, watches broken by
+//! the sequence's own writes, and errors abort), runs each sequence on a
+//! fresh redis-server dataset and on gostore, in RESP2 or RESP3, and
+//! compares every reply. A failure shrinks to a minimal sequence.
 //!
 //! Only values that legitimately differ are normalised: remaining TTLs are
 //! compared as "none / missing / positive", since a second can tick between
@@ -300,6 +302,39 @@ fn command() -> impl Strategy<Value = Vec<String>> {
     ]
 }
 
+/// Transaction commands: with a key space this small, WATCHed keys are
+/// often written by the sequence itself.
+fn tx_command() -> impl Strategy<Value = Vec<String>> {
+    prop_oneof![
+        3 => Just(vec!["MULTI".to_string()]),
+        3 => Just(vec!["EXEC".to_string()]),
+        1 => Just(vec!["DISCARD".to_string()]),
+        2 => key().prop_map(|k| vec!["WATCH".into(), k]),
+        1 => (key(), lkey()).prop_map(|(a, b)| vec!["WATCH".into(), a, b]),
+        1 => Just(vec!["UNWATCH".to_string()]),
+    ]
+}
+
+/// Normalises a reply; an EXEC's elements each as the command it ran
+/// (`queued`, the commands answered `+QUEUED` since MULTI).
+fn normalise_exec(queued: &[Vec<String>], reply: Vec<u8>) -> String {
+    if reply.first() != Some(&b'*') || reply.starts_with(b"*-1") {
+        return resp::show(&reply);
+    }
+    let header = reply.iter().position(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let mut out = resp::show(&reply[..header]);
+    let mut at = header;
+    for cmd in queued {
+        let Some(len) = resp::reply_len(&reply[at..]) else {
+            break;
+        };
+        out.push_str(&normalise(cmd, reply[at..at + len].to_vec()));
+        at += len;
+    }
+    out.push_str(&resp::show(&reply[at..]));
+    out
+}
+
 /// TTL replies are compared as missing (-2), no TTL (-1) or positive.
 fn normalise(cmd: &[String], reply: Vec<u8>) -> String {
     if cmd[0] == "TTL" && reply.first() == Some(&b':') {
@@ -328,10 +363,27 @@ fn normalise(cmd: &[String], reply: Vec<u8>) -> String {
 }
 
 fn run(conn: &mut RawConn, cmds: &[Vec<String>]) -> Vec<String> {
+    // The commands queued in the open transaction, if any.
+    let mut queued: Option<Vec<Vec<String>>> = None;
     cmds.iter()
         .map(|c| {
             let args: Vec<&[u8]> = c.iter().map(|a| a.as_bytes()).collect();
-            normalise(c, conn.cmd(&args))
+            let reply = conn.cmd(&args);
+            match c[0].as_str() {
+                "MULTI" if reply == b"+OK\r\n" => queued = Some(Vec::new()),
+                "EXEC" => {
+                    let q = queued.take().unwrap_or_default();
+                    return normalise_exec(&q, reply);
+                }
+                "DISCARD" => queued = None,
+                _ if reply == b"+QUEUED\r\n" => {
+                    if let Some(q) = &mut queued {
+                        q.push(c.clone());
+                    }
+                }
+                _ => {}
+            }
+            normalise(c, reply)
         })
         .collect()
 }
@@ -348,7 +400,7 @@ fn random_command_sequences_reply_like_redis() {
     });
     let strategy = (
         prop::collection::vec(
-            prop_oneof![3 => command(), 2 => list_command(), 2 => set_command()],
+            prop_oneof![3 => command(), 2 => list_command(), 2 => set_command(), 1 => tx_command()],
             1..40,
         ),
         any::<bool>(),

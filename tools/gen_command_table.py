@@ -52,6 +52,9 @@ COMMANDS = {
     "memory": None, "memory|usage": "memory::memory_usage", "memory|stats": "memory::memory_stats",
     "memory|doctor": "memory::memory_doctor", "memory|malloc-stats": "memory::memory_malloc_stats",
     "memory|purge": "memory::memory_purge", "memory|help": "memory::memory_help",
+    # transactions
+    "multi": "multi::multi", "exec": "multi::exec_entry", "discard": "multi::discard",
+    "watch": "multi::watch", "unwatch": "multi::unwatch",
     # persistence
     "bgrewriteaof": "persistence::bgrewriteaof",
     # debugging (behind enable-debug-command)
@@ -135,7 +138,8 @@ EXTRA = {
 }
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
-          "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet"}
+          "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
+          "transactions": "Transactions"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

@@ -284,8 +284,16 @@ fn load_file(
     };
     stats.bytes += end.size;
     // What is left is a partial command (or an open MULTI): a crash mid-write.
+    // An open MULTI is cut off whole, even when its commands are complete
+    // (Redis: "Revert incomplete MULTI/EXEC transaction").
     let valid_end = match &multi {
-        Some((start, _)) => *start,
+        Some((start, _)) => {
+            log::warn!(
+                "Revert incomplete MULTI/EXEC transaction in AOF file {}",
+                path.display()
+            );
+            *start
+        }
         None => end.consumed,
     };
     if valid_end < end.size {

@@ -178,6 +178,9 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
             .for_client(false);
         ctx.reply.set_cap(limit.hard_cap());
     }
+    // Out of any transaction, watching nothing (Redis's
+    // `discardTransaction` in `clearClientConnectionState`).
+    super::multi::discard_in_ctx(ctx);
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.client.flags.set(Flags::NO_TOUCH, false);
@@ -413,7 +416,10 @@ fn own_line(ctx: &Ctx<'_>, args: &Args<'_>) -> String {
         omem: ctx.reply.capacity(),
     };
     let mut s = ctx.client.clone();
-    s.last_cmd = ctx.spec.fullname;
+    // Run by EXEC, the command is EXEC's (Redis's `lastcmd`).
+    if !s.has(Flags::MULTI) {
+        s.last_cmd = ctx.spec.fullname;
+    }
     ClientState::info_line(
         &s,
         io,

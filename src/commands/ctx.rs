@@ -303,6 +303,7 @@ impl<'a> Ctx<'a> {
         }
         let (lo, hi) = (a.min(b), a.max(b));
         let cur = self.db_index;
+        let now = self.now_ms;
         let (x, y): (&mut Db, &mut Db) = if lo == cur {
             (&mut *self.db, &mut self.after[hi - cur - 1])
         } else if hi == cur {
@@ -316,7 +317,7 @@ impl<'a> Ctx<'a> {
         } else {
             (&mut self.before[lo], &mut self.after[hi - cur - 1])
         };
-        Db::swap_keyspace(x, y);
+        Db::swap_keyspace(x, y, now);
     }
 
     /// Redis's `notifyKeyspaceEvent` for the selected database: event

@@ -728,8 +728,14 @@ fn blocking_move(
     }
     if ctx.must_not_wait(deadline) {
         // Redis's timed-out reply for every list wait is a null array
-        // (`replyToBlockedClientTimedOut`), BLMOVE's too.
-        ctx.reply.null_array();
+        // (`replyToBlockedClientTimedOut`), BLMOVE's too; but a client that
+        // may not wait (inside EXEC) gets BLMOVE's own null, a null bulk
+        // in RESP2 (`blmoveGenericCommand`).
+        if ctx.client.has(crate::client::Flags::DENY_BLOCKING) {
+            ctx.reply.null();
+        } else {
+            ctx.reply.null_array();
+        }
         return Ok(());
     }
     ctx.block_on_keys(vec![src.to_vec()], deadline);

@@ -21,6 +21,7 @@ pub(crate) mod keys;
 pub(crate) mod latency;
 pub(crate) mod lists;
 pub(crate) mod memory;
+pub(crate) mod multi;
 pub(crate) mod observe;
 pub(crate) mod persistence;
 pub(crate) mod process;
@@ -34,6 +35,7 @@ pub(crate) mod table;
 pub(crate) mod zsets;
 
 pub use ctx::Ctx;
+pub(crate) use process::call_counted;
 pub use process::{call, process_command, Exec, Outcome};
 pub use spec::CommandSpec;
 
@@ -61,6 +63,40 @@ pub struct CommandTable {
     pub histograms: Vec<Option<Box<crate::latency::Histogram>>>,
     /// `rename-command`s, if any.
     renamed: Option<Box<rename::Renamed>>,
+    /// The ids of the commands a transaction treats apart.
+    pub tx: TxIds,
+}
+
+/// The ids of the commands MULTI does not queue, and EXEC's, which `call`
+/// runs itself (`u32::MAX`: not in the table).
+#[derive(Debug, Clone, Copy)]
+pub struct TxIds {
+    /// EXEC.
+    pub exec: u32,
+    /// DISCARD.
+    pub discard: u32,
+    /// MULTI.
+    pub multi: u32,
+    /// WATCH.
+    pub watch: u32,
+    /// QUIT.
+    pub quit: u32,
+    /// RESET.
+    pub reset: u32,
+}
+
+impl TxIds {
+    /// Whether a client in MULTI runs command `id` rather than queue it
+    /// (Redis's list in `processCommand`).
+    #[inline]
+    pub fn runs_in_multi(&self, id: u32) -> bool {
+        id == self.exec
+            || id == self.discard
+            || id == self.multi
+            || id == self.watch
+            || id == self.quit
+            || id == self.reset
+    }
 }
 
 /// Longest command name looked up (longer ones are unknown).
@@ -104,12 +140,22 @@ impl CommandTable {
         }
         let stats = vec![CommandStats::default(); all.len()];
         let histograms = (0..all.len()).map(|_| None).collect();
+        let id = |n: &str| by_name.get(n.as_bytes()).copied().unwrap_or(u32::MAX);
+        let tx = TxIds {
+            exec: id("exec"),
+            discard: id("discard"),
+            multi: id("multi"),
+            watch: id("watch"),
+            quit: id("quit"),
+            reset: id("reset"),
+        };
         CommandTable {
             by_name,
             all,
             stats,
             histograms,
             renamed: None,
+            tx,
         }
     }
 

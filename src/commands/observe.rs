@@ -71,6 +71,14 @@ fn bit(i: usize) -> u64 {
     }
 }
 
+/// The MONITOR line of an EXEC refused by `process_command` (Redis's
+/// `execCommandAbort` feeds it, as `call` would have).
+pub(super) fn feed_refused(x: &mut Exec<'_>, args: &Args<'_>) {
+    if !x.core.ops.monitors.is_empty() || x.client.has(Flags::MONITOR) {
+        feed_monitors(x, args, 0);
+    }
+}
+
 /// Redis's `replicationFeedMonitors`: one line per command,
 /// `+1339518083.107412 [0 127.0.0.1:60866] "keys" "*"`, to every monitor.
 fn feed_monitors(x: &mut Exec<'_>, args: &Args<'_>, redacted: u64) {

@@ -10,11 +10,16 @@
 //!    nothing more can go;
 //! 4. a failed AOF write: refuse writes (and PING) with `-MISCONF`;
 //! 5. CLIENT PAUSE: a command the pause holds blocks its client
-//!    (`Outcome::Block`), to be processed again once the pause ends.
+//!    (`Outcome::Block`), to be processed again once the pause ends;
+//! 6. MULTI: a client in a transaction has the command queued (`+QUEUED`)
+//!    unless it is EXEC, DISCARD, MULTI, WATCH, QUIT or RESET. Before
+//!    that, a refusal marks the transaction (EXECABORT at EXEC), `no-multi`
+//!    commands are refused after authentication, and EXEC counts as its
+//!    queued commands' flags for OOM, MISCONF and the pause.
 //!
 //! Later checks go here and nowhere else, where Redis has them: the pub/sub
 //! context of RESP2 subscribers after MISCONF, read-only replicas and
-//! LOADING before the pause, MULTI queueing after it.
+//! LOADING before the pause.
 //!
 //! `call` runs the handler, counts it (INFO commandstats, slow log,
 //! MONITOR), then hands what changed to `propagate`: first the `DEL`s of
@@ -66,52 +71,88 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
     let id = match resolve(x.core, args) {
         Ok(id) => id,
         Err(e) => {
-            reject(x, &e, None);
+            reject(x, &e, None, args);
             return Outcome::Done;
         }
     };
     let spec = x.core.commands.spec(id);
     if !spec.arity_ok(args.len()) {
-        reject(x, &CmdError::Arity(spec.fullname), Some(id));
+        reject(x, &CmdError::Arity(spec.fullname), Some(id), args);
         return Outcome::Done;
     }
+    // EXEC counts as what it queued: a write, a command that may grow
+    // memory, or one that may replicate (Redis's `mstate.cmd_flags`).
+    let tx = x.core.commands.tx;
+    let flags = if id == tx.exec {
+        spec.flags | x.client.multi.cmd_flags
+    } else {
+        spec.flags
+    };
+    let in_multi = x.client.has(Flags::MULTI);
     // Redis's protected commands: before authentication, as Redis checks.
     if spec.fullname == "debug" && !super::debug::allowed(x.core, x.client) {
-        reject(x, &CmdError::Static(super::debug::NOT_ALLOWED), Some(id));
+        reject(
+            x,
+            &CmdError::Static(super::debug::NOT_ALLOWED),
+            Some(id),
+            args,
+        );
         return Outcome::Done;
     }
     if !x.client.has(Flags::AUTHENTICATED)
         && !spec.has(spec::NO_AUTH)
         && !x.core.config.requirepass.is_empty()
     {
-        reject(x, &CmdError::NoAuth, Some(id));
+        reject(x, &CmdError::NoAuth, Some(id), args);
+        return Outcome::Done;
+    }
+    if in_multi && spec.has(spec::NO_MULTI) {
+        reject(
+            x,
+            &CmdError::Static("ERR Command not allowed inside a transaction"),
+            Some(id),
+            args,
+        );
         return Outcome::Done;
     }
     // maxmemory: evict first; when nothing can go, refuse what may grow
-    // memory (reads and deletes still run).
+    // memory (reads and deletes still run). In MULTI every command but
+    // EXEC, DISCARD, QUIT and RESET is refused then: queuing takes memory.
     if x.core.config.maxmemory > 0 {
         let oom = crate::evict::perform_evictions(x.dbs, x.core) == crate::evict::Outcome::Fail;
-        if oom && spec.has(spec::DENYOOM) {
-            reject(x, &CmdError::Oom, Some(id));
+        let refuse = flags & spec::DENYOOM != 0
+            || (in_multi && id != tx.exec && id != tx.discard && id != tx.quit && id != tx.reset);
+        if oom && refuse {
+            reject(x, &CmdError::Oom, Some(id), args);
             return Outcome::Done;
         }
     }
     // PING fails too, as in Redis: a health check must see that writes are
     // refused.
-    if (spec.has(spec::WRITE) || spec.fullname == "ping") && !x.core.loading {
+    if (flags & spec::WRITE != 0 || spec.fullname == "ping") && !x.core.loading {
         if let Some(e) = x.core.aof.write_error() {
             reject(
                 x,
                 &CmdError::msg(format!("MISCONF Errors writing to the AOF file: {e}")),
                 Some(id),
+                args,
             );
             return Outcome::Done;
         }
     }
-    let may_write = spec.has(spec::WRITE) || spec.has(spec::MAY_REPLICATE);
+    let may_write = flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
     // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
     if !x.core.loading && !x.client.has(Flags::MONITOR) && x.core.ops.pause.holds(may_write) {
         return Outcome::Block(BlockRequest::without_keys(BlockReason::Postpone, 0));
+    }
+    if in_multi && !tx.runs_in_multi(id) {
+        // Nothing more is kept once the transaction is doomed.
+        if !x.client.has(Flags::DIRTY_EXEC) && !x.client.dirty_cas() {
+            x.client.multi.queue(id, spec.flags, args);
+        }
+        x.client.last_cmd = spec.fullname;
+        x.reply.simple("QUEUED");
+        return Outcome::Done;
     }
     call(x, id, args)
 }
@@ -168,21 +209,42 @@ fn resolve_slow(core: &Core, args: &Args<'_>, found: Option<u32>) -> Result<u32,
     }
 }
 
-fn reject(x: &mut Exec<'_>, e: &CmdError, id: Option<u32>) {
-    x.reply.error(e);
-    x.core.stats.count_error(&e.code());
+/// Redis's `rejectCommand`: a refused command marks the client's
+/// transaction, if any, so that EXEC aborts; a refused EXEC discards it
+/// at once, answering why (`execCommandAbort`).
+fn reject(x: &mut Exec<'_>, e: &CmdError, id: Option<u32>, args: &Args<'_>) {
+    if x.client.has(Flags::MULTI) {
+        x.client.flags.set(Flags::DIRTY_EXEC, true);
+    }
     if let Some(id) = id {
         x.core.commands.stats[id as usize].rejected_calls += 1;
     }
+    if id.is_some() && id == Some(x.core.commands.tx.exec) {
+        super::multi::discard_transaction(x.dbs, x.client);
+        let abort = CmdError::msg(format!("EXECABORT Transaction discarded because of: {e}"));
+        x.reply.error(&abort);
+        x.core.stats.count_error(&abort.code());
+        // Monitors see the refused EXEC, as Redis shows it.
+        observe::feed_refused(x, args);
+        return;
+    }
+    x.reply.error(e);
+    x.core.stats.count_error(&e.code());
 }
 
 /// Runs a command that passed the checks, and propagates its effects.
 pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> Outcome {
+    call_counted(x, id, args).0
+}
+
+/// `call`, also returning the changes the command made (EXEC adds up its
+/// commands').
+pub(crate) fn call_counted(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (Outcome, u64) {
     let spec = x.core.commands.spec(id);
     let Some(handler) = spec.handler else {
         // A container called with no subcommand: arity forbids it, but be safe.
         x.reply.error(&CmdError::Arity(spec.fullname));
-        return Outcome::Done;
+        return (Outcome::Done, 0);
     };
     let db_index = x.client.db.min(x.dbs.len() - 1);
     x.redaction.bits = 0;
@@ -194,36 +256,43 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> Outcome {
     } else {
         x.core.clock.unix_ms_at(start)
     };
-    let mut ctx = Ctx::new(
-        x.dbs,
-        db_index,
-        x.reply,
-        x.client,
-        x.clients,
-        x.core,
-        spec,
-        now_ms,
-        x.redaction,
-    );
-    // CLIENT NO-TOUCH: this client's lookups leave the keys' LRU/LFU data
-    // alone, except TOUCH's, whose purpose that is.
-    let no_touch = ctx.client.has(Flags::NO_TOUCH) && spec.fullname != "touch";
-    if no_touch {
-        crate::db::lru::set_no_touch(true);
-    }
-    let result = handler(&mut ctx, args);
-    if no_touch {
-        crate::db::lru::set_no_touch(false);
-    }
-    if let Some(req) = ctx.take_block() {
-        // The handler asked to wait: it changed and answered nothing, and
-        // runs again, from process_command, when the wait ends. Only that
-        // run is counted.
-        x.core.propagator.truncate(mark);
-        x.core.propagator.end_unit(&mut x.core.aof);
-        return Outcome::Block(req);
-    }
-    let dirty = ctx.dirty;
+    let is_exec = id == x.core.commands.tx.exec;
+    let (result, dirty) = if is_exec {
+        // EXEC calls the commands it queued, each counted and observed
+        // on its own; their effects gather in this unit.
+        super::multi::exec(x, now_ms)
+    } else {
+        let mut ctx = Ctx::new(
+            x.dbs,
+            db_index,
+            x.reply,
+            x.client,
+            x.clients,
+            x.core,
+            spec,
+            now_ms,
+            x.redaction,
+        );
+        // CLIENT NO-TOUCH: this client's lookups leave the keys' LRU/LFU data
+        // alone, except TOUCH's, whose purpose that is.
+        let no_touch = ctx.client.has(Flags::NO_TOUCH) && spec.fullname != "touch";
+        if no_touch {
+            crate::db::lru::set_no_touch(true);
+        }
+        let result = handler(&mut ctx, args);
+        if no_touch {
+            crate::db::lru::set_no_touch(false);
+        }
+        if let Some(req) = ctx.take_block() {
+            // The handler asked to wait: it changed and answered nothing, and
+            // runs again, from process_command, when the wait ends. Only that
+            // run is counted.
+            x.core.propagator.truncate(mark);
+            x.core.propagator.end_unit(&mut x.core.aof);
+            return (Outcome::Block(req), 0);
+        }
+        (result, ctx.dirty)
+    };
     let elapsed = start.elapsed().as_micros() as u64;
     let stats = &mut x.core.commands.stats[id as usize];
     stats.calls += 1;
@@ -238,8 +307,8 @@ pub fn call(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> Outcome {
     let redacted = x.redaction.bits;
     observe::after_call(x, id, args, elapsed, redacted);
 
-    propagate_effects(x, id, db_index, dirty, mark, args);
-    Outcome::Done
+    propagate_effects(x, id, db_index, dirty, mark, args, !is_exec);
+    (Outcome::Done, dirty)
 }
 
 /// Hands a command's effects to `propagate`: the `DEL`s of keys that
@@ -254,6 +323,7 @@ fn propagate_effects(
     dirty: u64,
     mark: usize,
     args: &Args<'_>,
+    count_dirty: bool,
 ) {
     let loading = x.core.loading;
     let Core {
@@ -273,7 +343,9 @@ fn propagate_effects(
         propagator.end_unit(aof);
         return;
     }
-    x.core.dirty += dirty;
+    if count_dirty {
+        x.core.dirty += dirty;
+    }
     let spec = x.core.commands.spec(id);
     let renamed = x.core.commands.has_renames();
     let Core {

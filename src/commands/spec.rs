@@ -117,6 +117,8 @@ pub enum Group {
     Connection,
     /// Server.
     Server,
+    /// Transactions.
+    Transactions,
 }
 
 impl Group {
@@ -131,6 +133,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Connection => "connection",
             Group::Server => "server",
+            Group::Transactions => "transactions",
         }
     }
 }

@@ -4,8 +4,8 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, hashes, keys, latency, lists, memory, persistence, server, sets, slowlog,
-    strings, zsets,
+    connection, debug, hashes, keys, latency, lists, memory, multi, persistence, server, sets,
+    slowlog, strings, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -226,10 +226,16 @@ cmd("del", -2, WRITE, Some(keys::del))
 .key_specs(&[KeySpec::new(&["RM", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::Generic, "1.0.0", "Delete a key", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::discard))
+.acl(&["fast", "transaction"])
+.doc(Group::Transactions, "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands"),
 cmd("echo", 2, LOADING | STALE | FAST, Some(connection::echo))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "1.0.0", "Echo the given string", "O(1)")
 .args(&[arg("message", ArgKind::Str)]),
+cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, Some(multi::exec_entry))
+.acl(&["slow", "transaction"])
+.doc(Group::Transactions, "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction"),
 cmd("exists", -2, READONLY | FAST, Some(keys::exists))
 .keys(1, -1, 1)
 .acl(&["keyspace", "read", "fast"])
@@ -627,6 +633,9 @@ cmd("msetnx", -3, WRITE | DENYOOM, Some(strings::msetnx))
 .key_specs(&[KeySpec::new(&["OW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 2, limit: 0 })])
 .doc(Group::String, "1.0.1", "Set multiple keys to multiple values, only if none of the keys exist", "O(N) where N is the number of keys to set.")
 .args(&[arg("key_value", ArgKind::Block).multiple().args(&[arg("key", ArgKind::Key).key_spec(0), arg("value", ArgKind::Str)])]),
+cmd("multi", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::multi))
+.acl(&["fast", "transaction"])
+.doc(Group::Transactions, "1.2.0", "Mark the start of a transaction block", "O(1)"),
 cmd("object", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Generic, "2.2.3", "A container for object introspection commands", "Depends on subcommand.")
@@ -983,6 +992,15 @@ cmd("unlink", -2, WRITE | FAST, Some(keys::unlink))
 .tips(&["request_policy:multi_shard", "response_policy:agg_sum"])
 .key_specs(&[KeySpec::new(&["RM", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::Generic, "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.")
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::unwatch))
+.acl(&["fast", "transaction"])
+.doc(Group::Transactions, "2.2.0", "Forget about all watched keys", "O(1)"),
+cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::watch))
+.keys(1, -1, 1)
+.acl(&["fast", "transaction"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Transactions, "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
 cmd("zadd", -4, WRITE | DENYOOM | FAST, Some(zsets::zadd))
 .keys(1, 1, 1)

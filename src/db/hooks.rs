@@ -11,13 +11,16 @@
 //! transaction for it); one that changes a key through several methods may
 //! signal it more than once, which every listener treats as one change.
 //!
-//! Today a signal is counted and nothing else, so it costs an increment.
-//! What plugs in here later, and nowhere else:
-//! - **WATCH** (transactions): a modified key marks the clients watching
-//!   it in this database dirty (`touchWatchedKey`); a flush or swap marks
-//!   those watching any key that exists in it (`touchAllWatchedKeysInDb`),
-//!   which is why `signal_flushed_db` runs before the keys go.
-//! - **Client tracking**: a modified key sends invalidations to the clients
+//! A signal is counted, and:
+//! - **WATCH** (transactions): `watched` is this database's index of
+//!   watched keys (Redis's `db->watched_keys`): key -> the clients watching
+//!   it. A modified key marks them dirty (`Db::touch_watched_key`, Redis's
+//!   `touchWatchedKey`); a flush or swap marks those watching a key that
+//!   exists in it (`Db::touch_all_watched_keys`, Redis's
+//!   `touchAllWatchedKeysInDb`), which is why `signal_flushed_db` runs
+//!   before the keys go. With no watcher in the database the cost is one
+//!   emptiness check.
+//! - **Client tracking** (to come): a modified key sends invalidations to the clients
 //!   that read it (`trackingInvalidateKey`); a flush invalidates all
 //!   (`trackingInvalidateKeysOnFlush`).
 //!
@@ -25,11 +28,54 @@
 //! two databases, not their watchers, as Redis's `dbSwapDatabases` keeps
 //! `watched_keys` in place.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// A client's dirty-CAS mark (Redis's `CLIENT_DIRTY_CAS`), shared by the
+/// client and each of its entries in the databases' `watched` indexes, so
+/// a change marks the watchers without reaching into the client table.
+#[derive(Debug, Clone, Default)]
+pub struct CasMark(Arc<AtomicBool>);
+
+impl CasMark {
+    /// A new, clean mark.
+    pub fn new() -> CasMark {
+        CasMark::default()
+    }
+
+    /// Whether a watched key changed.
+    #[inline]
+    pub fn is_dirty(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    /// Marks (or clears) it.
+    #[inline]
+    pub fn set(&self, dirty: bool) {
+        self.0.store(dirty, Ordering::Relaxed);
+    }
+}
+
+/// One client watching one key of this database (Redis's `watchedKey`).
+#[derive(Debug, Clone)]
+pub struct Watcher {
+    /// The client's id.
+    pub client: u64,
+    /// Its dirty mark.
+    pub cas: CasMark,
+    /// The key had expired (not yet deleted) when WATCH ran: its deletion
+    /// is no change (Redis's `wk->expired`).
+    pub expired: bool,
+}
+
 /// A database's number and its change signals.
 #[derive(Debug, Default)]
 pub struct KeyspaceHooks {
     /// The database's number, which keyspace events carry.
     pub(super) id: usize,
+    /// Watched keys: key -> its watchers, in the order they came.
+    pub(crate) watched: HashMap<Vec<u8>, Vec<Watcher>>,
     /// Signals so far: modified keys, flushes and swaps.
     signals: u64,
     /// Test-only: the signals, in order.

@@ -127,6 +127,9 @@ impl Db {
     #[inline]
     pub fn signal_modified_key(&mut self, key: &[u8]) {
         self.hooks.modified_key(key);
+        if !self.hooks.watched.is_empty() {
+            self.touch_watched_key(key);
+        }
         if !self.waiting.is_empty() {
             self.signal_key_as_ready(key);
         }
@@ -157,14 +160,124 @@ impl Db {
     /// calls it before taking them).
     pub fn signal_flushed_db(&mut self) {
         self.hooks.flushed_db();
+        if !self.hooks.watched.is_empty() {
+            Db::touch_all_watched_keys(self, None, 0);
+        }
+    }
+
+    /// `client` (with its dirty mark `cas`) watches `key` (Redis's
+    /// `watchForKey`; the caller skips a key it already watches here). A
+    /// key that has expired but is not deleted yet is watched as expired:
+    /// its deletion will be no change.
+    pub fn watch_key(&mut self, client: u64, cas: &hooks::CasMark, key: &[u8], now: i64) {
+        let expired = self.is_expired(key, now);
+        self.hooks
+            .watched
+            .entry(key.to_vec())
+            .or_default()
+            .push(hooks::Watcher {
+                client,
+                cas: cas.clone(),
+                expired,
+            });
+    }
+
+    /// `client` stops watching `key`.
+    pub fn unwatch_key(&mut self, client: u64, key: &[u8]) {
+        if let Some(line) = self.hooks.watched.get_mut(key) {
+            line.retain(|w| w.client != client);
+            if line.is_empty() {
+                self.hooks.watched.remove(key);
+            }
+        }
+    }
+
+    /// Whether `client` watches `key` and the key expired after WATCH
+    /// (Redis's `isWatchedKeyExpired`, for one key: a key that had already
+    /// expired when watched does not count).
+    pub fn watched_key_expired(&self, client: u64, key: &[u8], now: i64) -> bool {
+        let watched_expired = self
+            .hooks
+            .watched
+            .get(key)
+            .and_then(|l| l.iter().find(|w| w.client == client))
+            .is_some_and(|w| w.expired);
+        !watched_expired && self.is_expired(key, now)
+    }
+
+    /// Redis 7.0's `touchWatchedKey`: the clients watching `key` are marked
+    /// dirty. One that watched it already expired is not, if the key is now
+    /// gone (its deletion is no change; it is then watched as a missing
+    /// key); if the key is still there, Redis 7.0 stops marking at that
+    /// watcher, and so does this. A client already marked is passed over,
+    /// as Redis has unwatched all its keys by then.
+    fn touch_watched_key(&mut self, key: &[u8]) {
+        let Db { hooks, dict, .. } = self;
+        let Some(line) = hooks.watched.get_mut(key) else {
+            return;
+        };
+        for w in line.iter_mut() {
+            if w.cas.is_dirty() {
+                continue;
+            }
+            if w.expired {
+                if !dict.contains_key(key) {
+                    w.expired = false;
+                    continue;
+                }
+                break;
+            }
+            w.cas.set(true);
+        }
+    }
+
+    /// Redis 7.0's `touchAllWatchedKeysInDb`: `emptied` is flushed (with
+    /// `replaced_with` None) or swapped with `replaced_with`; each watched
+    /// key that exists in either marks its watchers dirty, except where
+    /// nothing changes logically: an expired key deleted, an expired key
+    /// replaced by an expired one, a missing key replaced by an expired one.
+    fn touch_all_watched_keys(emptied: &mut Db, replaced_with: Option<&Db>, now: i64) {
+        let Db { hooks, dict, .. } = emptied;
+        for (key, line) in hooks.watched.iter_mut() {
+            let in_emptied = dict.contains_key(key);
+            let in_replaced = replaced_with.is_some_and(|r| r.dict.contains_key(key));
+            if !in_emptied && !in_replaced {
+                continue;
+            }
+            let replaced_expired = replaced_with.is_some_and(|r| r.is_expired(key, now));
+            for w in line.iter_mut() {
+                if w.cas.is_dirty() {
+                    continue;
+                }
+                if w.expired {
+                    if !in_replaced {
+                        w.expired = false;
+                        continue;
+                    } else if replaced_expired {
+                        continue;
+                    }
+                } else if !in_emptied && replaced_expired {
+                    w.expired = true;
+                    continue;
+                }
+                w.cas.set(true);
+            }
+        }
     }
 
     /// Exchanges the keys of two databases (Redis's `dbSwapDatabases`: the
     /// keys, expiry times, and the expiry cycle's state), signalling both.
-    /// Each keeps its number, counters and hooks.
-    pub fn swap_keyspace(a: &mut Db, b: &mut Db) {
+    /// Each keeps its number, counters, hooks and watchers; the watchers of
+    /// keys that change are marked dirty first, as of `now`.
+    pub fn swap_keyspace(a: &mut Db, b: &mut Db, now: i64) {
         a.hooks.swapped_db();
         b.hooks.swapped_db();
+        if !a.hooks.watched.is_empty() {
+            Db::touch_all_watched_keys(a, Some(b), now);
+        }
+        if !b.hooks.watched.is_empty() {
+            Db::touch_all_watched_keys(b, Some(a), now);
+        }
         std::mem::swap(&mut a.dict, &mut b.dict);
         std::mem::swap(&mut a.expires, &mut b.expires);
         std::mem::swap(&mut a.avg_ttl, &mut b.avg_ttl);
@@ -642,13 +755,44 @@ mod tests {
     }
 
     #[test]
+    fn a_change_marks_the_watchers_of_its_key_and_unwatching_empties_the_index() {
+        let mut db = Db::new();
+        let (a, b) = (hooks::CasMark::new(), hooks::CasMark::new());
+        db.watch_key(1, &a, b"k", NOW);
+        db.watch_key(2, &b, b"other", NOW);
+        db.set(b"k", Value::string(b"v"), false);
+        assert!(a.is_dirty() && !b.is_dirty());
+        db.unwatch_key(1, b"k");
+        db.unwatch_key(2, b"other");
+        // Nobody watches: a change costs one emptiness check again.
+        assert!(db.hooks.watched.is_empty());
+    }
+
+    #[test]
+    fn a_key_watched_already_expired_is_no_change_when_deleted_but_is_when_recreated() {
+        let mut db = Db::new();
+        db.add(b"k", Value::string(b"v"));
+        db.set_expire(b"k", NOW - 1);
+        let cas = hooks::CasMark::new();
+        db.watch_key(1, &cas, b"k", NOW);
+        assert!(
+            !db.watched_key_expired(1, b"k", NOW),
+            "expired before WATCH"
+        );
+        assert!(db.expire_if_needed(b"k", NOW));
+        assert!(!cas.is_dirty(), "its deletion is no change");
+        db.add(b"k", Value::string(b"new"));
+        assert!(cas.is_dirty(), "now a missing key was created");
+    }
+
+    #[test]
     fn swap_exchanges_keys_but_each_database_keeps_its_number_and_hooks() {
         let mut dbs = Db::numbered(2);
         dbs[0].add(b"zero", Value::string(b"v"));
         dbs[0].set_expire(b"zero", NOW + 5);
         dbs[1].add(b"one", Value::string(b"v"));
         let (a, b) = dbs.split_at_mut(1);
-        Db::swap_keyspace(&mut a[0], &mut b[0]);
+        Db::swap_keyspace(&mut a[0], &mut b[0], 0);
         assert_eq!((dbs[0].id(), dbs[1].id()), (0, 1));
         assert!(dbs[0].dict.contains_key(b"one") && dbs[1].dict.contains_key(b"zero"));
         assert_eq!(dbs[1].expire_of(b"zero"), Some(NOW + 5));

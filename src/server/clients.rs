@@ -355,6 +355,8 @@ impl Server {
     }
 
     pub(super) fn drop_client(&mut self, mut c: Box<Client>) {
+        // Its watched keys leave the databases' indexes.
+        crate::commands::multi::unwatch_all_keys(&mut self.dbs, &mut c.state);
         if c.state.has(Flags::MONITOR) {
             self.core.ops.monitors.retain(|&t| t != c.token);
         }

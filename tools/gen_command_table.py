@@ -89,6 +89,8 @@ COMMANDS = {
     "rpoplpush": "lists::rpoplpush", "lmove": "lists::lmove", "lmpop": "lists::lmpop",
     "blpop": "lists::blpop", "brpop": "lists::brpop", "brpoplpush": "lists::brpoplpush",
     "blmove": "lists::blmove", "blmpop": "lists::blmpop",
+    # sort
+    "sort": "sort::sort", "sort_ro": "sort::sort_ro",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

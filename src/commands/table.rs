@@ -4,7 +4,8 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, hashes, keys, latency, lists, memory, persistence, server, slowlog, strings,
+    connection, debug, hashes, keys, latency, lists, memory, persistence, server, slowlog, sort,
+    strings,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -802,6 +803,18 @@ cmd("slowlog|reset", 2, ADMIN | LOADING | STALE, Some(slowlog::slowlog_reset))
 .tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
 .doc(Group::Server, "2.2.12", "Clear all entries from the slow log", "O(N) where N is the number of entries in the slowlog"),
 ]),
+cmd("sort", -2, WRITE | DENYOOM | MOVABLEKEYS, Some(sort::sort))
+.keys(1, 1, 1)
+.acl(&["write", "set", "sortedset", "list", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), KeySpec::new(&["OW", "update"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")])
+.doc(Group::Generic, "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("pattern", ArgKind::Pattern).key_spec(1).token("BY").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)]), arg("pattern", ArgKind::Pattern).key_spec(1).token("GET").optional().multiple().multiple_token(), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("sorting", ArgKind::PureToken).token("ALPHA").optional(), arg("destination", ArgKind::Key).key_spec(2).token("STORE").optional()]),
+cmd("sort_ro", -2, READONLY | MOVABLEKEYS, Some(sort::sort_ro))
+.keys(1, 1, 1)
+.acl(&["read", "set", "sortedset", "list", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")])
+.doc(Group::Generic, "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("pattern", ArgKind::Pattern).key_spec(1).token("BY").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)]), arg("pattern", ArgKind::Pattern).key_spec(1).token("GET").optional().multiple().multiple_token(), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("sorting", ArgKind::PureToken).token("ALPHA").optional()]),
 cmd("strlen", 2, READONLY | FAST, Some(strings::strlen))
 .keys(1, 1, 1)
 .acl(&["read", "string", "fast"])

@@ -20,7 +20,9 @@
 //! - ALPHA compares the elements (or, with BY, the weights; a missing
 //!   weight sorts first) with `strcoll`, as C's locale does (bytes up to a
 //!   NUL); with STORE with the binary comparison. Equal ALPHA weights keep
-//!   the elements' order (glibc's qsort is a stable merge sort).
+//!   the elements' order (glibc's qsort is a stable merge sort), except
+//!   with BY and a LIMIT, where Redis's partial quicksort (`pqsort`, ported
+//!   below) decides.
 //! - A pattern substitutes the element for its first `*`; `key->field`
 //!   (an `->` after the `*`, followed by something) reads a hash field; a
 //!   pattern without `*` finds nothing; `#` is the element itself. Only a
@@ -277,7 +279,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly: bool) -> CmdResult
         let by_pattern = o.sort_by.is_some();
         let store = o.store.is_some();
         let (alpha, desc) = (o.alpha, o.desc);
-        items.sort_by(|a, b| {
+        let compare = |a: &Item, b: &Item| {
             let c = if !alpha {
                 match a.score.partial_cmp(&b.score) {
                     Some(Ordering::Equal) | None => a.elem.cmp(&b.elem),
@@ -301,7 +303,18 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly: bool) -> CmdResult
             } else {
                 c
             }
-        });
+        };
+        // Redis: a partial quicksort for BY with a LIMIT that leaves some
+        // out, else qsort (glibc's: a stable merge sort). Both give the
+        // same order except among ties (equal ALPHA weights), where each
+        // must be followed.
+        if by_pattern && (start != 0 || end != n - 1) {
+            if items.len() > 1 && end >= start {
+                pqsort(&mut items, &compare, start as usize, end as usize);
+            }
+        } else {
+            items.sort_by(compare);
+        }
     }
 
     let span = if end >= start {
@@ -362,4 +375,158 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly: bool) -> CmdResult
         }
     }
     Ok(())
+}
+
+/// Redis's `pqsort` (Bentley & McIlroy's quicksort that skips the parts
+/// wholly outside `lo..=hi`), step for step, so that equal elements end in
+/// the same order as in Redis.
+fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lo: usize, hi: usize) {
+    pqsort_part(v, cmp, 0, v.len(), lo, hi);
+}
+
+/// Whether `[start, start + len)` lies wholly before or after `lo..=hi`.
+fn outside(start: usize, len: usize, lo: usize, hi: usize) -> bool {
+    (lo < start && hi < start) || (lo >= start + len && hi >= start + len)
+}
+
+fn med3<T>(v: &[T], cmp: &impl Fn(&T, &T) -> Ordering, a: usize, b: usize, c: usize) -> usize {
+    if cmp(&v[a], &v[b]) == Ordering::Less {
+        if cmp(&v[b], &v[c]) == Ordering::Less {
+            b
+        } else if cmp(&v[a], &v[c]) == Ordering::Less {
+            c
+        } else {
+            a
+        }
+    } else if cmp(&v[b], &v[c]) == Ordering::Greater {
+        b
+    } else if cmp(&v[a], &v[c]) == Ordering::Less {
+        a
+    } else {
+        c
+    }
+}
+
+/// Swaps `n` elements from `a` with `n` from `b`, in order (`vecswap`).
+fn vecswap<T>(v: &mut [T], a: usize, b: usize, n: usize) {
+    for i in 0..n {
+        v.swap(a + i, b + i);
+    }
+}
+
+fn pqsort_part<T>(
+    v: &mut [T],
+    cmp: &impl Fn(&T, &T) -> Ordering,
+    mut a: usize,
+    mut n: usize,
+    lo: usize,
+    hi: usize,
+) {
+    loop {
+        if n < 7 {
+            for pm in a + 1..a + n {
+                let mut pl = pm;
+                while pl > a && cmp(&v[pl - 1], &v[pl]) == Ordering::Greater {
+                    v.swap(pl, pl - 1);
+                    pl -= 1;
+                }
+            }
+            return;
+        }
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let mut pl = a;
+            let mut pn = a + n - 1;
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, cmp, pl, pl + d, pl + 2 * d);
+                pm = med3(v, cmp, pm - d, pm, pm + d);
+                pn = med3(v, cmp, pn - 2 * d, pn - d, pn);
+            }
+            pm = med3(v, cmp, pl, pm, pn);
+        }
+        v.swap(a, pm);
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let r = cmp(&v[pb], &v[a]);
+                if r == Ordering::Greater {
+                    break;
+                }
+                if r == Ordering::Equal {
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let r = cmp(&v[pc], &v[a]);
+                if r == Ordering::Less {
+                    break;
+                }
+                if r == Ordering::Equal {
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let pn = a + n;
+        let r = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - r, r);
+        let r = pb - pa;
+        if r > 1 && !outside(a, r, lo, hi) {
+            pqsort_part(v, cmp, a, r, lo, hi);
+        }
+        let r = pd - pc;
+        if r <= 1 {
+            return;
+        }
+        a = pn - r;
+        n = r;
+        if outside(a, n, lo, hi) {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// pqsort sorts the asked range like a full sort (ties aside).
+    #[test]
+    fn pqsort_orders_the_range() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for len in [0usize, 1, 2, 6, 7, 8, 40, 41, 100, 500] {
+            for _ in 0..20 {
+                let mut v: Vec<u32> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        (x % 50) as u32
+                    })
+                    .collect();
+                let mut full = v.clone();
+                full.sort();
+                if len == 0 {
+                    continue;
+                }
+                let lo = (x as usize) % len;
+                let hi = lo + ((x >> 20) as usize) % (len - lo);
+                pqsort(&mut v, &|a: &u32, b: &u32| a.cmp(b), lo, hi);
+                assert_eq!(&v[lo..=hi], &full[lo..=hi], "len {len} {lo}..={hi}");
+            }
+        }
+    }
 }

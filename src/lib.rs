@@ -55,5 +55,8 @@ pub(crate) mod signals;
 pub(crate) mod slowlog;
 pub(crate) mod util;
 
+/// Redis's geohash arithmetic, public for the differential tests.
+pub use util::geohash;
+
 /// The Redis version GoStore is compatible with, reported as `redis_version`.
 pub const REDIS_VERSION: &str = "7.0.15";

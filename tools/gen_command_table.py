@@ -111,6 +111,8 @@ COMMANDS = {
     "zpopmin": "zsets::zpopmin", "zpopmax": "zsets::zpopmax", "zmpop": "zsets::zmpop",
     "bzpopmin": "zsets::bzpopmin", "bzpopmax": "zsets::bzpopmax", "bzmpop": "zsets::bzmpop",
     "zrandmember": "zsets::zrandmember", "zscan": "zsets::zscan",
+    # sort
+    "sort": "sort::sort", "sort_ro": "sort::sort_ro",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

@@ -48,6 +48,7 @@ const CLASS_OF: &[(&str, u32)] = &[
     ("sinterstore", notify::SET),
     ("sunionstore", notify::SET),
     ("sdiffstore", notify::SET),
+    ("sortstore", notify::LIST),
     ("del", notify::GENERIC),
     ("expire", notify::GENERIC),
     ("persist", notify::GENERIC),
@@ -390,6 +391,39 @@ fn list_commands_emit_redis_s_events() {
         ("LPUSH str a", &[]),
         ("LMOVE d str LEFT LEFT", &[]),
         ("LMPOP 1 d LEFT COUNT 100", &[("lpop", "d"), ("del", "d")]),
+    ]);
+}
+
+#[test]
+fn sort_emits_redis_s_events() {
+    check(&[
+        ("RPUSH l 3 1 2", &[("new", "l"), ("rpush", "l")]),
+        ("SORT l", &[]),
+        ("SORT l STORE d", &[("new", "d"), ("sortstore", "d")]),
+        ("SORT l STORE d", &[("sortstore", "d")]),
+        (
+            "SORT l BY w_* GET x_* STORE d",
+            &[
+                ("keymiss", "w_3"),
+                ("keymiss", "w_1"),
+                ("keymiss", "w_2"),
+                ("keymiss", "x_1"),
+                ("keymiss", "x_2"),
+                ("keymiss", "x_3"),
+                ("sortstore", "d"),
+            ],
+        ),
+        (
+            "SORT nosuch STORE d",
+            &[("keymiss", "nosuch"), ("del", "d")],
+        ),
+        ("SORT nosuch STORE d", &[("keymiss", "nosuch")]),
+        ("SET s x", &[("new", "s"), ("set", "s")]),
+        ("SORT l LIMIT 0 0 STORE s", &[("del", "s")]),
+        (
+            "SORT l BY h_*->f",
+            &[("keymiss", "h_3"), ("keymiss", "h_1"), ("keymiss", "h_2")],
+        ),
     ]);
 }
 

@@ -29,6 +29,7 @@ pub(crate) mod rename;
 pub(crate) mod server;
 pub(crate) mod sets;
 pub(crate) mod slowlog;
+pub(crate) mod sort;
 pub(crate) mod spec;
 pub(crate) mod strings;
 pub(crate) mod table;

@@ -724,7 +724,17 @@ fn getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>, with_flags: bool) -> CmdResult {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let Some(keys) = keys_by_specs(spec, &argv) else {
+    // SORT and SORT_RO have key-finding functions in Redis (their BY/GET
+    // key spec is unknown): `sortGetKeys`, and `sortROGetKeys`, which gives
+    // the sorted key alone.
+    let keys = if spec.fullname == "sort" {
+        Some(sort_keys(&argv))
+    } else if spec.fullname == "sort_ro" {
+        Some(vec![(1, &["RO", "access"][..])])
+    } else {
+        keys_by_specs(spec, &argv)
+    };
+    let Some(keys) = keys else {
         if spec.has(super::spec::NO_MANDATORY_KEYS) {
             ctx.reply.array_len(0);
             return Ok(());
@@ -753,6 +763,31 @@ fn getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>, with_flags: bool) -> CmdResult {
         }
     }
     Ok(())
+}
+
+/// SORT's keys, as Redis's `sortGetKeys` finds them (its STORE key spec is
+/// incomplete): the key, and the argument after the last STORE, skipping
+/// LIMIT's two arguments and GET's and BY's one.
+fn sort_keys(argv: &[&[u8]]) -> Vec<(usize, &'static [&'static str])> {
+    let mut keys: Vec<(usize, &'static [&'static str])> = vec![(1, &["RO", "access"])];
+    let mut store = None;
+    let mut i = 2;
+    while i < argv.len() {
+        let a = argv[i];
+        if a.eq_ignore_ascii_case(b"limit") {
+            i += 2;
+        } else if a.eq_ignore_ascii_case(b"get") || a.eq_ignore_ascii_case(b"by") {
+            i += 1;
+        } else if a.eq_ignore_ascii_case(b"store") && i + 1 < argv.len() {
+            // Not skipped: the word after STORE is read as an option too.
+            store = Some(i + 1);
+        }
+        i += 1;
+    }
+    if let Some(pos) = store {
+        keys.push((pos, &["OW", "update"]));
+    }
+    keys
 }
 
 /// `COMMAND GETKEYS command [arg ...]`.

@@ -5,7 +5,7 @@
 use super::spec::*;
 use super::{
     connection, debug, hashes, keys, latency, lists, memory, multi, persistence, server, sets,
-    slowlog, strings, zsets,
+    slowlog, sort, strings, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -900,6 +900,18 @@ cmd("smove", 4, WRITE | FAST, Some(sets::smove))
 .key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Set, "1.0.0", "Move a member from one set to another", "O(1)")
 .args(&[arg("source", ArgKind::Key).key_spec(0), arg("destination", ArgKind::Key).key_spec(1), arg("member", ArgKind::Str)]),
+cmd("sort", -2, WRITE | DENYOOM | MOVABLEKEYS, Some(sort::sort))
+.keys(1, 1, 1)
+.acl(&["write", "set", "sortedset", "list", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"), KeySpec::new(&["OW", "update"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")])
+.doc(Group::Generic, "1.0.0", "Sort the elements in a list, set or sorted set", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("pattern", ArgKind::Pattern).key_spec(1).token("BY").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)]), arg("pattern", ArgKind::Pattern).key_spec(1).token("GET").optional().multiple().multiple_token(), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("sorting", ArgKind::PureToken).token("ALPHA").optional(), arg("destination", ArgKind::Key).key_spec(2).token("STORE").optional()]),
+cmd("sort_ro", -2, READONLY | MOVABLEKEYS, Some(sort::sort_ro))
+.keys(1, 1, 1)
+.acl(&["read", "set", "sortedset", "list", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Unknown, FindKeys::Unknown).notes("For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")])
+.doc(Group::Generic, "7.0.0", "Sort the elements in a list, set or sorted set. Read-only variant of SORT.", "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("pattern", ArgKind::Pattern).key_spec(1).token("BY").optional(), arg("offset_count", ArgKind::Block).token("LIMIT").optional().args(&[arg("offset", ArgKind::Integer), arg("count", ArgKind::Integer)]), arg("pattern", ArgKind::Pattern).key_spec(1).token("GET").optional().multiple().multiple_token(), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("sorting", ArgKind::PureToken).token("ALPHA").optional()]),
 cmd("spop", -2, WRITE | FAST, Some(sets::spop))
 .keys(1, 1, 1)
 .acl(&["write", "set", "fast"])

@@ -1,7 +1,8 @@
 //! Small building blocks shared by the server: Redis's number parsing and
-//! formatting, glob matching, the key hash function, a PRNG, clocks,
+//! formatting, Redis's geohash arithmetic (GEO), glob matching, the key hash function, a PRNG, clocks,
 //! SHA-1 (DEBUG DIGEST) and Redis's quoting of bytes (`repr`).
 
+pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod lzf;

@@ -113,6 +113,12 @@ COMMANDS = {
     "zrandmember": "zsets::zrandmember", "zscan": "zsets::zscan",
     # sort
     "sort": "sort::sort", "sort_ro": "sort::sort_ro",
+    # geo
+    "geoadd": "geo::geoadd", "geodist": "geo::geodist", "geohash": "geo::geohash",
+    "geopos": "geo::geopos", "geosearch": "geo::geosearch", "geosearchstore": "geo::geosearchstore",
+    "georadius": "geo::georadius", "georadius_ro": "geo::georadius_ro",
+    "georadiusbymember": "geo::georadiusbymember",
+    "georadiusbymember_ro": "geo::georadiusbymember_ro",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give
@@ -141,7 +147,7 @@ EXTRA = {
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
-          "transactions": "Transactions"}
+          "geo": "Geo", "transactions": "Transactions"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

@@ -15,6 +15,7 @@ pub(crate) mod ctx;
 pub(crate) mod debug;
 #[cfg(test)]
 mod events_tests;
+pub(crate) mod geo;
 pub(crate) mod hashes;
 pub(crate) mod info;
 pub(crate) mod keys;

@@ -412,7 +412,7 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly: bool) -> CmdResult
 /// Redis's `pqsort` (Bentley & McIlroy's quicksort that skips the parts
 /// wholly outside `lo..=hi`), step for step, so that equal elements end in
 /// the same order as in Redis.
-fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lo: usize, hi: usize) {
+pub(crate) fn pqsort<T>(v: &mut [T], cmp: &impl Fn(&T, &T) -> Ordering, lo: usize, hi: usize) {
     pqsort_part(v, cmp, 0, v.len(), lo, hi);
 }
 

@@ -113,6 +113,8 @@ pub enum Group {
     Set,
     /// Sorted sets.
     SortedSet,
+    /// Geospatial indexes (sorted sets of geohashes).
+    Geo,
     /// Connection.
     Connection,
     /// Server.
@@ -131,6 +133,7 @@ impl Group {
             Group::List => "list",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::Geo => "geo",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

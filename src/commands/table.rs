@@ -4,7 +4,7 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, hashes, keys, latency, lists, memory, multi, persistence, server, sets,
+    connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, server, sets,
     slowlog, sort, strings, zsets,
 };
 
@@ -276,6 +276,80 @@ cmd("flushdb", -1, WRITE, Some(server::flushdb))
 .doc(Group::Server, "1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database")
 .history(&[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")])
 .args(&[arg("async", ArgKind::OneOf).optional().args(&[arg("async", ArgKind::PureToken).token("ASYNC").since("4.0.0"), arg("sync", ArgKind::PureToken).token("SYNC").since("6.2.0")])]),
+cmd("geoadd", -5, WRITE | DENYOOM, Some(geo::geoadd))
+.keys(1, 1, 1)
+.acl(&["write", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.0", "Add one or more geospatial items in the geospatial index represented using a sorted set", "O(log(N)) for each item added, where N is the number of elements in the sorted set.")
+.history(&[("6.2.0", "Added the `CH`, `NX` and `XX` options.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("condition", ArgKind::OneOf).since("6.2.0").optional().args(&[arg("nx", ArgKind::PureToken).token("NX"), arg("xx", ArgKind::PureToken).token("XX")]), arg("change", ArgKind::PureToken).token("CH").since("6.2.0").optional(), arg("longitude_latitude_member", ArgKind::Block).multiple().args(&[arg("longitude", ArgKind::Double), arg("latitude", ArgKind::Double), arg("member", ArgKind::Str)])]),
+cmd("geodist", -4, READONLY, Some(geo::geodist))
+.keys(1, 1, 1)
+.acl(&["read", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.0", "Returns the distance between two members of a geospatial index", "O(log(N))")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member1", ArgKind::Str), arg("member2", ArgKind::Str), arg("unit", ArgKind::OneOf).optional().args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")])]),
+cmd("geohash", -2, READONLY, Some(geo::geohash))
+.keys(1, 1, 1)
+.acl(&["read", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.0", "Returns members of a geospatial index as standard geohash strings", "O(log(N)) for each member requested, where N is the number of elements in the sorted set.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("geopos", -2, READONLY, Some(geo::geopos))
+.keys(1, 1, 1)
+.acl(&["read", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.0", "Returns longitude and latitude of members of a geospatial index", "O(N) where N is the number of members requested.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("georadius", -6, WRITE | DENYOOM | MOVABLEKEYS, Some(geo::georadius))
+.keys(1, 1, 1)
+.acl(&["write", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["OW", "update"], BeginSearch::Keyword("STORE", 6), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["OW", "update"], BeginSearch::Keyword("STOREDIST", 6), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a point", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument")
+.history(&[("6.2.0", "Added the `ANY` option for `COUNT`."), ("7.0.0", "Added support for uppercase unit names.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("longitude", ArgKind::Double), arg("latitude", ArgKind::Double), arg("radius", ArgKind::Double), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")]), arg("withcoord", ArgKind::PureToken).token("WITHCOORD").optional(), arg("withdist", ArgKind::PureToken).token("WITHDIST").optional(), arg("withhash", ArgKind::PureToken).token("WITHHASH").optional(), arg("count", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer).token("COUNT"), arg("any", ArgKind::PureToken).token("ANY").since("6.2.0").optional()]), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("key", ArgKind::Key).key_spec(1).token("STORE").optional(), arg("key", ArgKind::Key).key_spec(2).token("STOREDIST").optional()]),
+cmd("georadius_ro", -6, READONLY, Some(geo::georadius_ro))
+.keys(1, 1, 1)
+.acl(&["read", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.10", "A read-only variant for GEORADIUS", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` argument")
+.history(&[("6.2.0", "Added the `ANY` option for `COUNT`.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("longitude", ArgKind::Double), arg("latitude", ArgKind::Double), arg("radius", ArgKind::Double), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")]), arg("withcoord", ArgKind::PureToken).token("WITHCOORD").optional(), arg("withdist", ArgKind::PureToken).token("WITHDIST").optional(), arg("withhash", ArgKind::PureToken).token("WITHHASH").optional(), arg("count", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer).token("COUNT"), arg("any", ArgKind::PureToken).token("ANY").since("6.2.0").optional()]), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")])]),
+cmd("georadiusbymember", -5, WRITE | DENYOOM | MOVABLEKEYS, Some(geo::georadiusbymember))
+.keys(1, 1, 1)
+.acl(&["write", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["OW", "update"], BeginSearch::Keyword("STORE", 5), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["OW", "update"], BeginSearch::Keyword("STOREDIST", 5), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.0", "Query a sorted set representing a geospatial index to fetch members matching a given maximum distance from a member", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and `FROMMEMBER` arguments")
+.history(&[("7.0.0", "Added support for uppercase unit names.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str), arg("radius", ArgKind::Double), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")]), arg("withcoord", ArgKind::PureToken).token("WITHCOORD").optional(), arg("withdist", ArgKind::PureToken).token("WITHDIST").optional(), arg("withhash", ArgKind::PureToken).token("WITHHASH").optional(), arg("count", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer).token("COUNT"), arg("any", ArgKind::PureToken).token("ANY").optional()]), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("key", ArgKind::Key).key_spec(1).token("STORE").optional(), arg("key", ArgKind::Key).key_spec(2).token("STOREDIST").optional()]),
+cmd("georadiusbymember_ro", -5, READONLY, Some(geo::georadiusbymember_ro))
+.keys(1, 1, 1)
+.acl(&["read", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "3.2.10", "A read-only variant for GEORADIUSBYMEMBER", "O(N+log(M)) where N is the number of elements inside the bounding box of the circular area delimited by center and radius and M is the number of items inside the index.")
+.doc_flags(&["deprecated"])
+.deprecated("6.2.0", "`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str), arg("radius", ArgKind::Double), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")]), arg("withcoord", ArgKind::PureToken).token("WITHCOORD").optional(), arg("withdist", ArgKind::PureToken).token("WITHDIST").optional(), arg("withhash", ArgKind::PureToken).token("WITHHASH").optional(), arg("count", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer).token("COUNT"), arg("any", ArgKind::PureToken).token("ANY").optional()]), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")])]),
+cmd("geosearch", -7, READONLY, Some(geo::geosearch))
+.keys(1, 1, 1)
+.acl(&["read", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape")
+.history(&[("7.0.0", "Added support for uppercase unit names.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("from", ArgKind::OneOf).args(&[arg("member", ArgKind::Str).token("FROMMEMBER"), arg("longitude_latitude", ArgKind::Block).token("FROMLONLAT").args(&[arg("longitude", ArgKind::Double), arg("latitude", ArgKind::Double)])]), arg("by", ArgKind::OneOf).args(&[arg("circle", ArgKind::Block).args(&[arg("radius", ArgKind::Double).token("BYRADIUS"), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")])]), arg("box", ArgKind::Block).args(&[arg("width", ArgKind::Double).token("BYBOX"), arg("height", ArgKind::Double), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")])])]), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("count", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer).token("COUNT"), arg("any", ArgKind::PureToken).token("ANY").optional()]), arg("withcoord", ArgKind::PureToken).token("WITHCOORD").optional(), arg("withdist", ArgKind::PureToken).token("WITHDIST").optional(), arg("withhash", ArgKind::PureToken).token("WITHHASH").optional()]),
+cmd("geosearchstore", -8, WRITE | DENYOOM, Some(geo::geosearchstore))
+.keys(1, 2, 1)
+.acl(&["write", "geo", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Geo, "6.2.0", "Query a sorted set representing a geospatial index to fetch members inside an area of a box or a circle, and store the result in another key.", "O(N+log(M)) where N is the number of elements in the grid-aligned bounding box area around the shape provided as the filter and M is the number of items inside the shape")
+.history(&[("7.0.0", "Added support for uppercase unit names.")])
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("source", ArgKind::Key).key_spec(1), arg("from", ArgKind::OneOf).args(&[arg("member", ArgKind::Str).token("FROMMEMBER"), arg("longitude_latitude", ArgKind::Block).token("FROMLONLAT").args(&[arg("longitude", ArgKind::Double), arg("latitude", ArgKind::Double)])]), arg("by", ArgKind::OneOf).args(&[arg("circle", ArgKind::Block).args(&[arg("radius", ArgKind::Double).token("BYRADIUS"), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")])]), arg("box", ArgKind::Block).args(&[arg("width", ArgKind::Double).token("BYBOX"), arg("height", ArgKind::Double), arg("unit", ArgKind::OneOf).args(&[arg("m", ArgKind::PureToken).token("M"), arg("km", ArgKind::PureToken).token("KM"), arg("ft", ArgKind::PureToken).token("FT"), arg("mi", ArgKind::PureToken).token("MI")])])]), arg("order", ArgKind::OneOf).optional().args(&[arg("asc", ArgKind::PureToken).token("ASC"), arg("desc", ArgKind::PureToken).token("DESC")]), arg("count", ArgKind::Block).optional().args(&[arg("count", ArgKind::Integer).token("COUNT"), arg("any", ArgKind::PureToken).token("ANY").optional()]), arg("storedist", ArgKind::PureToken).token("STOREDIST").optional()]),
 cmd("get", 2, READONLY | FAST, Some(strings::get))
 .keys(1, 1, 1)
 .acl(&["read", "string", "fast"])

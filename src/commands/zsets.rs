@@ -61,7 +61,7 @@ fn strtod(s: &[u8]) -> (f64, bool, bool) {
 
 /// Redis's `getDoubleFromObject` (`string2d`): the whole argument, no
 /// leading space, no overflow or underflow to zero, not NaN.
-fn parse_score(s: &[u8]) -> Result<f64, CmdError> {
+pub(crate) fn parse_score(s: &[u8]) -> Result<f64, CmdError> {
     if s.is_empty() || s[0].is_ascii_whitespace() || s.contains(&0) {
         return Err(CmdError::Static(NOT_FLOAT));
     }

@@ -49,6 +49,9 @@ const CLASS_OF: &[(&str, u32)] = &[
     ("sunionstore", notify::SET),
     ("sdiffstore", notify::SET),
     ("sortstore", notify::LIST),
+    ("zadd", notify::ZSET),
+    ("georadiusstore", notify::ZSET),
+    ("geosearchstore", notify::ZSET),
     ("del", notify::GENERIC),
     ("expire", notify::GENERIC),
     ("persist", notify::GENERIC),
@@ -424,6 +427,56 @@ fn sort_emits_redis_s_events() {
             "SORT l BY h_*->f",
             &[("keymiss", "h_3"), ("keymiss", "h_1"), ("keymiss", "h_2")],
         ),
+    ]);
+}
+
+/// Captured from redis-server 7.0.15 (`PSUBSCRIBE __keyevent@0__:*`):
+/// GEOADD is ZADD's `zadd`, the stores `geosearchstore` and
+/// `georadiusstore` (also for GEORADIUSBYMEMBER), an empty result `del`.
+#[test]
+fn geo_commands_emit_redis_s_events() {
+    check(&[
+        (
+            "GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+            &[("new", "g"), ("zadd", "g")],
+        ),
+        ("GEOADD g 13.361389 38.115556 Palermo", &[]),
+        ("GEOADD g XX 1 1 nope", &[]),
+        ("GEOADD g XX CH 13.4 38.1 Palermo", &[("zadd", "g")]),
+        ("GEOADD g NX 200 1 bad", &[]),
+        ("GEOADD fresh XX 1 1 a", &[]),
+        ("GEODIST g Palermo Catania", &[]),
+        ("GEODIST nokey a b", &[("keymiss", "nokey")]),
+        ("GEOPOS nokey a", &[("keymiss", "nokey")]),
+        ("GEOHASH g Palermo", &[]),
+        ("GEOSEARCH g FROMLONLAT 15 37 BYRADIUS 200 km", &[]),
+        (
+            "GEOSEARCH nokey FROMMEMBER a BYRADIUS 200 km",
+            &[("keymiss", "nokey")],
+        ),
+        (
+            "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km",
+            &[("new", "d"), ("geosearchstore", "d")],
+        ),
+        (
+            "GEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST",
+            &[("geosearchstore", "d")],
+        ),
+        (
+            "GEORADIUS g 15 37 200 km STORE d2",
+            &[("new", "d2"), ("georadiusstore", "d2")],
+        ),
+        (
+            "GEORADIUSBYMEMBER g Palermo 200 km STOREDIST d2",
+            &[("georadiusstore", "d2")],
+        ),
+        ("GEORADIUS g 0 0 1 km STORE d2", &[("del", "d2")]),
+        ("GEORADIUS g 0 0 1 km STORE d2", &[]),
+        (
+            "GEOSEARCHSTORE d nokey FROMLONLAT 0 0 BYRADIUS 1 km",
+            &[("keymiss", "nokey"), ("del", "d")],
+        ),
+        ("GEORADIUS_RO g 15 37 200 km", &[]),
     ]);
 }
 

@@ -16,8 +16,9 @@
 //!        [--self] [--only SECTION,...] [--out DIR]
 //! `--self` runs redis-server against itself: how far 1.0 wanders is the
 //! noise floor of this machine (written to self.* instead of latest.*).
-//! Sections: throughput, memory, growth, load, rewrite, and sets (only the
-//! set throughput lines and the set memory row).
+//! Sections: throughput, memory, growth, load, rewrite, sets (only the
+//! set throughput lines and the set memory row), and geo (GEOADD and
+//! GEOSEARCH as arbitrary-command redis-benchmark lines).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -55,6 +56,7 @@ fn parse_options() -> Result<Options, String> {
             "growth".into(),
             "load".into(),
             "rewrite".into(),
+            "geo".into(),
         ],
         out: root.join("target/bench"),
         gostore: std::env::var_os("GOSTORE_BIN")
@@ -489,6 +491,39 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, only_
     for p in ["16", "1"] {
         let name = format!("SET always -P {p}");
         lines.push((name, args("set", p, n1, &[]), Some("always"), None));
+    }
+    run_lines(opts, a, b, rows, lines);
+}
+
+/// GEO lines, as redis-benchmark's arbitrary-command mode sends them (50
+/// clients): GEOADD of random points in a 1-degree square (`__rand_int__e-6`
+/// for both coordinates, a random member: up to 1M distinct), and
+/// GEOSEARCH of the 10 closest within 1 km of its centre (about 50 points
+/// in range per 100k), after an unmeasured GEOADD fill of 100k requests.
+fn geo(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let n1 = if opts.quick { "50000" } else { "200000" };
+    let n16 = if opts.quick { "200000" } else { "1000000" };
+    let bench = |p: &str, n: &str, cmd: &str| -> Vec<String> {
+        ["-c", "50", "-P", p, "-n", n, "-r", "1000000"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(cmd.split(' ').map(String::from))
+            .collect()
+    };
+    let add = "GEOADD geo __rand_int__e-6 __rand_int__e-6 m:__rand_int__";
+    let search = "GEOSEARCH geo FROMLONLAT 0.5 0.5 BYRADIUS 1 km COUNT 10 ASC";
+    let mut lines: Vec<Line> = Vec::new();
+    for (p, n) in [("1", n1), ("16", n16)] {
+        lines.push((format!("GEOADD -P {p}"), bench(p, n, add), None, None));
+    }
+    for (p, n) in [("1", n1), ("16", n16)] {
+        let fill = bench("16", "100000", add);
+        lines.push((
+            format!("GEOSEARCH 1 km COUNT 10 -P {p}"),
+            bench(p, n, search),
+            None,
+            Some(fill),
+        ));
     }
     run_lines(opts, a, b, rows, lines);
 }
@@ -1293,7 +1328,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets,geo] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1314,6 +1349,13 @@ fn main() {
         throughput(&opts, &a, &b, &mut rows, true);
         drop((a, b));
         sets_memory(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "geo") {
+        eprintln!("geo ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "geo-a", &[]);
+        let b = Server::start(kb, &opts, "geo-b", &[]);
+        geo(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "transactions") {
         eprintln!(

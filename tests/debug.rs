@@ -455,11 +455,18 @@ fn type_specific_subcommands_answer_as_redis() {
         big.push(f);
         big.push("v");
     }
+    let mut zbig = vec!["ZADD", "zbig"];
+    for f in &fields {
+        zbig.push("1.5");
+        zbig.push(f);
+    }
     for setup in [
         vec!["HSET", "small", "a", "1"],
         vec!["SET", "s", "v"],
         vec!["RPUSH", "l", "a", "1"],
+        vec!["ZADD", "zsmall", "1", "a", "-2.5", "b"],
         big,
+        zbig,
     ] {
         text(&mut gc, &setup);
         text(&mut rc, &setup);
@@ -472,6 +479,10 @@ fn type_specific_subcommands_answer_as_redis() {
         vec!["DEBUG", "HTSTATS-KEY", "s"],
         vec!["DEBUG", "HTSTATS-KEY", "l"],
         vec!["DEBUG", "LISTPACK", "l"],
+        vec!["DEBUG", "LISTPACK", "zsmall"],
+        vec!["DEBUG", "LISTPACK", "zbig"],
+        vec!["DEBUG", "HTSTATS-KEY", "zsmall"],
+        vec!["DEBUG", "QUICKLIST", "zsmall"],
         vec!["DEBUG", "QUICKLIST", "l"],
         vec!["DEBUG", "QUICKLIST", "l", "1"],
         vec!["DEBUG", "QUICKLIST", "s"],
@@ -493,6 +504,7 @@ fn type_specific_subcommands_answer_as_redis() {
     // server's hash function).
     for args in [
         vec!["DEBUG", "HTSTATS-KEY", "big"],
+        vec!["DEBUG", "HTSTATS-KEY", "zbig"],
         vec!["DEBUG", "HTSTATS", "0"],
     ] {
         let gt = text(&mut gc, &args);
@@ -501,6 +513,18 @@ fn type_specific_subcommands_answer_as_redis() {
         let first = |t: &str| t.lines().nth(1).unwrap_or("").to_string();
         assert_eq!(first(&gt), first(&rt), "{args:?}");
         assert!(gt.contains(" number of elements: "), "{gt}");
+        if args[2] == "zbig" {
+            // Both tables together (either side may be mid-resize) hold
+            // every member: the member index is what is reported.
+            let members = |t: &str| -> usize {
+                t.lines()
+                    .filter_map(|l| l.strip_prefix(" number of elements: "))
+                    .filter_map(|n| n.trim().parse::<usize>().ok())
+                    .sum()
+            };
+            assert_eq!(members(&gt), 600, "{gt}");
+            assert_eq!(members(&rt), 600, "{rt}");
+        }
     }
 }
 

@@ -1140,6 +1140,31 @@ impl SkipList {
         })
     }
 
+    /// The member index's tables for DEBUG HTSTATS-KEY, as Redis's dict
+    /// reports them: `f(table, slots, members, per-slot counts)` for the
+    /// main table (the one being emptied while resizing) and then the
+    /// resize target; a slot's count is the members whose home it is.
+    pub fn index_stats(
+        &self,
+        mut f: impl FnMut(usize, usize, usize, &mut dyn Iterator<Item = usize>),
+    ) {
+        let ix = &self.index;
+        let tables: Vec<&Table> = match &ix.old {
+            Some(old) => vec![old, &ix.t],
+            None => vec![&ix.t],
+        };
+        for (i, t) in tables.into_iter().enumerate() {
+            let mut counts = vec![0usize; t.slots.len()];
+            for &p in t.slots.iter() {
+                if !p.is_null() && p != moved() {
+                    // SAFETY: p is a live node of this list.
+                    counts[t.home(unsafe { member(p) })] += 1;
+                }
+            }
+            f(i, t.slots.len(), t.len, &mut counts.into_iter());
+        }
+    }
+
     /// Heap bytes as the allocator counts them: nodes, index and the boxed
     /// list itself.
     pub fn heap_bytes(&self) -> usize {

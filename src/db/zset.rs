@@ -1477,9 +1477,32 @@ impl Zset {
         self.span_by(|_, s| r.gte_min(s), |_, s| r.lte_max(s))
     }
 
+    /// Ranks of the members ZREMRANGEBYLEX removes: as `lex_span`, except
+    /// that a skip list skips the first/last check, as Redis's
+    /// `zslDeleteRangeByLex` does (its listpack path makes it).
+    pub fn lex_span_to_remove(&self, r: &LexRange) -> (usize, usize) {
+        match self {
+            Zset::Pack(_) => self.lex_span(r),
+            Zset::Skip(_) if r.is_empty() => (0, 0),
+            Zset::Skip(_) => self.span_by(|m, _| r.gte_min(m), |m, _| r.lte_max(m)),
+        }
+    }
+
     /// Ranks of the members in `r` (meaningful when all scores are equal).
+    /// As Redis (`zzlIsInLexRange`, `zslIsInLexRange`), nothing is in range
+    /// unless the last member is at least the minimum and the first at most
+    /// the maximum: with unequal scores, members need not be in lex order,
+    /// and this is what Redis answers then.
     pub fn lex_span(&self, r: &LexRange) -> (usize, usize) {
         if r.is_empty() {
+            return (0, 0);
+        }
+        let (Some((first, _)), Some((last, _))) =
+            (self.nth(0), self.nth(self.len().wrapping_sub(1)))
+        else {
+            return (0, 0);
+        };
+        if !r.gte_min(last) || !r.lte_max(first) {
             return (0, 0);
         }
         self.span_by(|m, _| r.gte_min(m), |m, _| r.lte_max(m))

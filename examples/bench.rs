@@ -16,8 +16,9 @@
 //!        [--self] [--only SECTION,...] [--out DIR]
 //! `--self` runs redis-server against itself: how far 1.0 wanders is the
 //! noise floor of this machine (written to self.* instead of latest.*).
-//! Sections: throughput, memory, growth, load, rewrite, sets (only the
-//! set throughput lines and the set memory row), and geo (GEOADD and
+//! Sections: throughput, memory, growth, load, rewrite, transactions, sets
+//! (only the set throughput lines and the set memory row), zsets (only the
+//! sorted-set throughput lines and memory rows), and geo (GEOADD and
 //! GEOSEARCH as arbitrary-command redis-benchmark lines).
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -419,9 +420,19 @@ impl Row {
     }
 }
 
-/// The throughput lines (every one, or only the set lines for `--only
-/// sets`), each run `opts.rounds` times on both servers.
-fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, only_sets: bool) {
+/// Which throughput lines to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    All,
+    /// `--only sets`.
+    Sets,
+    /// `--only zsets`.
+    Zsets,
+}
+
+/// The throughput lines (every one, or only the set or sorted-set lines),
+/// each run `opts.rounds` times on both servers.
+fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, which: Lines) {
     let n1 = if opts.quick { "50000" } else { "200000" };
     let n16 = if opts.quick { "200000" } else { "1000000" };
     // redis-benchmark's arguments for test `t` with 50 clients.
@@ -444,7 +455,46 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, only_
             lines.push((name, args(t, p, n, &[]), None, fill));
         }
     }
-    if only_sets {
+    if which == Lines::Sets {
+        run_lines(opts, a, b, rows, lines);
+        return;
+    }
+    if which == Lines::Zsets {
+        lines.clear();
+    }
+    // redis-benchmark's sorted-set lines: ZADD of `element:__rand_int__`
+    // (score 0, one member without -r) and ZPOPMIN after a ZADD fill run;
+    // then ZADD and ZRANGE over up to a million random members, written in
+    // redis-benchmark's arbitrary-command form (ZRANGE reads a set the
+    // unmeasured ZADD run filled).
+    for (p, n) in [("1", n1), ("16", n16)] {
+        for (t, fill) in [("zadd", None), ("zpopmin", Some("zadd"))] {
+            let name = format!("{} -P {p}", t.to_uppercase());
+            let fill = fill.map(|f| args(f, p, n, &[]));
+            lines.push((name, args(t, p, n, &[]), None, fill));
+        }
+    }
+    let zadd_rand = ["zadd", "myzset", "__rand_int__", "member:__rand_int__"];
+    let custom = |cmd: &[&str], n: &str| -> Vec<String> {
+        ["-c", "50", "-P", "16", "-n", n, "-r", "1000000"]
+            .iter()
+            .chain(cmd)
+            .map(|s| s.to_string())
+            .collect()
+    };
+    lines.push((
+        "ZADD -r 1000000 -P 16".into(),
+        custom(&zadd_rand, n16),
+        None,
+        None,
+    ));
+    lines.push((
+        "ZRANGE 0 10 WITHSCORES -r 1000000 -P 16".into(),
+        custom(&["zrange", "myzset", "0", "10", "withscores"], n16),
+        None,
+        Some(custom(&zadd_rand, n16)),
+    ));
+    if which == Lines::Zsets {
         run_lines(opts, a, b, rows, lines);
         return;
     }
@@ -761,6 +811,57 @@ fn memory(opts: &Options, rows: &mut Vec<Row>) {
     );
     lists_memory(opts, rows);
     sets_memory(opts, rows);
+    zsets_memory(opts, rows);
+}
+
+/// Sorted sets: RSS per member of one big set (skip list: nodes and the
+/// member index) and of many sets of 10 (listpacks: per-key overhead).
+fn zsets_memory(opts: &Options, rows: &mut Vec<Row>) {
+    let n_members: usize = if opts.quick { 200_000 } else { 1_000_000 };
+    let n_sets: usize = if opts.quick { 20_000 } else { 100_000 };
+    let mut per = [[0.0f64; 2]; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let s = Server::start(*kind, opts, "mem-zset", &["--appendonly", "no"]);
+        let before = s.rss();
+        // 100 members per ZADD.
+        load(s.port, n_members / 100, 100, |i| {
+            let mut v = vec!["ZADD".to_string(), "bigzset".to_string()];
+            for j in i * 100..i * 100 + 100 {
+                v.push(((j * 7919) % 1_000_003).to_string());
+                v.push(format!("member:{j:08}"));
+            }
+            v
+        });
+        per[0][side] = (s.rss().saturating_sub(before)) as f64 / n_members as f64;
+        drop(s);
+        let s = Server::start(*kind, opts, "mem-zsets", &["--appendonly", "no"]);
+        let before = s.rss();
+        load(s.port, n_sets, 200, |i| {
+            let mut v = vec!["ZADD".to_string(), format!("zset:{i:010}")];
+            for j in 0..10 {
+                v.push((i % 1000 + j * 37).to_string());
+                v.push(format!("m{j}"));
+            }
+            v
+        });
+        per[1][side] = (s.rss().saturating_sub(before)) as f64 / (n_sets * 10) as f64;
+    }
+    memory_row(
+        rows,
+        format!("{n_members}-member sorted set, RSS per member"),
+        per[0][0],
+        per[0][1],
+    );
+    memory_row(
+        rows,
+        format!("{n_sets} sorted sets of 10 members, RSS per member"),
+        per[1][0],
+        per[1][1],
+    );
+    eprintln!(
+        "  sorted sets, per member: one big {:.1} vs {:.1}, sets of 10 {:.1} vs {:.1}",
+        per[0][0], per[0][1], per[1][0], per[1][1]
+    );
 }
 
 /// Sets: RSS per member of many small sets of integers (intsets: the
@@ -1328,7 +1429,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets,geo] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets,zsets,geo] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1339,14 +1440,14 @@ fn main() {
         let [ka, kb] = sides(&opts);
         let a = Server::start(ka, &opts, "tp-a", &[]);
         let b = Server::start(kb, &opts, "tp-b", &[]);
-        throughput(&opts, &a, &b, &mut rows, false);
+        throughput(&opts, &a, &b, &mut rows, Lines::All);
     }
     if opts.sections.iter().any(|s| s == "sets") {
         eprintln!("sets ({} rounds per line, median kept):", opts.rounds);
         let [ka, kb] = sides(&opts);
         let a = Server::start(ka, &opts, "tp-a", &[]);
         let b = Server::start(kb, &opts, "tp-b", &[]);
-        throughput(&opts, &a, &b, &mut rows, true);
+        throughput(&opts, &a, &b, &mut rows, Lines::Sets);
         drop((a, b));
         sets_memory(&opts, &mut rows);
     }
@@ -1366,6 +1467,18 @@ fn main() {
         let a = Server::start(ka, &opts, "tx-a", &[]);
         let b = Server::start(kb, &opts, "tx-b", &[]);
         transactions(&opts, &a, &b, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "zsets") {
+        eprintln!(
+            "sorted sets ({} rounds per line, median kept):",
+            opts.rounds
+        );
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "tp-a", &[]);
+        let b = Server::start(kb, &opts, "tp-b", &[]);
+        throughput(&opts, &a, &b, &mut rows, Lines::Zsets);
+        drop((a, b));
+        zsets_memory(&opts, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "memory") {
         eprintln!("memory:");

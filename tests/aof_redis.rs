@@ -76,6 +76,12 @@ fn redis_server_loads_gostore_s_log_and_its_rewritten_base_to_the_same_dataset()
     );
     assert!(base.contains("*66\r\n$4\r\nSADD\r\n$6\r\ns:many\r\n"));
     assert!(!base.contains("*302\r\n$4\r\nSADD"));
+    // A sorted set of 290 members: ZADD batches of at most 64 pairs.
+    assert!(
+        base.contains("*130\r\n$4\r\nZADD\r\n$6\r\nz:many\r\n"),
+        "{base}"
+    );
+    assert!(!base.contains("*582\r\n$4\r\nZADD"));
     let (ok, out) = redis_check_aof(&manifest);
     assert!(ok, "{out}");
     // Loaded from the base, strings made by APPEND are embstr again, in

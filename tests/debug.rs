@@ -87,7 +87,7 @@ fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
         cmds.push(vec![b"SELECT".to_vec(), db.as_bytes().to_vec()]);
         for i in 0..300 {
             let key = format!("k:{}", r.below(250)).into_bytes();
-            match r.below(6) {
+            match r.below(7) {
                 0 | 1 => cmds.push(vec![b"SET".to_vec(), key.clone(), r.value()]),
                 3 => {
                     // Lists: order matters to their digest; integers and
@@ -112,6 +112,27 @@ fn random_dataset(seed: u64) -> Vec<Vec<Vec<u8>>> {
                     for _ in 0..1 + r.below(20) {
                         c.push(if ints || r.below(3) == 0 {
                             (r.below(200_000) as i64 - 100_000).to_string().into_bytes()
+                        } else {
+                            r.value()
+                        });
+                    }
+                    cmds.push(c);
+                }
+                5 => {
+                    // Sorted sets: packed, or skip lists by a long member;
+                    // integral, fractional and tiny or huge scores.
+                    let zkey = [b"z:".to_vec(), key.clone()].concat();
+                    let mut c = vec![b"ZADD".to_vec(), zkey];
+                    for _ in 0..1 + r.below(20) {
+                        let score = match r.below(4) {
+                            0 => (r.below(2000) as i64 - 1000).to_string(),
+                            1 => format!("{}", (r.below(2000) as f64 - 1000.0) / 8.0),
+                            2 => format!("{}e{}", r.below(1000), r.below(600) as i64 - 300),
+                            _ => format!("0.{}", r.below(1_000_000)),
+                        };
+                        c.push(score.into_bytes());
+                        c.push(if r.below(30) == 0 {
+                            vec![b'w'; 65]
                         } else {
                             r.value()
                         });
@@ -247,6 +268,13 @@ fn digest_equals_redis_for_the_same_random_dataset() {
         );
         assert!(text(c, &["KEYS", "h:*"]).len() > 100);
     }
+    // Both sorted-set encodings too.
+    let zkeys = String::from_utf8_lossy(&gc.cmd(&[b"KEYS", b"z:*"])).into_owned();
+    let mut encodings = std::collections::BTreeSet::new();
+    for k in zkeys.split("\r\n").filter(|l| l.starts_with("z:")) {
+        encodings.insert(text(&mut gc, &["OBJECT", "ENCODING", k]));
+    }
+    assert_eq!(encodings.len(), 2, "{encodings:?}");
 
     // DIGEST-VALUE of every key of db 0, and of a missing one.
     let all: Vec<String> = {
@@ -455,11 +483,18 @@ fn type_specific_subcommands_answer_as_redis() {
         big.push(f);
         big.push("v");
     }
+    let mut zbig = vec!["ZADD", "zbig"];
+    for f in &fields {
+        zbig.push("1.5");
+        zbig.push(f);
+    }
     for setup in [
         vec!["HSET", "small", "a", "1"],
         vec!["SET", "s", "v"],
         vec!["RPUSH", "l", "a", "1"],
+        vec!["ZADD", "zsmall", "1", "a", "-2.5", "b"],
         big,
+        zbig,
     ] {
         text(&mut gc, &setup);
         text(&mut rc, &setup);
@@ -472,6 +507,10 @@ fn type_specific_subcommands_answer_as_redis() {
         vec!["DEBUG", "HTSTATS-KEY", "s"],
         vec!["DEBUG", "HTSTATS-KEY", "l"],
         vec!["DEBUG", "LISTPACK", "l"],
+        vec!["DEBUG", "LISTPACK", "zsmall"],
+        vec!["DEBUG", "LISTPACK", "zbig"],
+        vec!["DEBUG", "HTSTATS-KEY", "zsmall"],
+        vec!["DEBUG", "QUICKLIST", "zsmall"],
         vec!["DEBUG", "QUICKLIST", "l"],
         vec!["DEBUG", "QUICKLIST", "l", "1"],
         vec!["DEBUG", "QUICKLIST", "s"],
@@ -493,6 +532,7 @@ fn type_specific_subcommands_answer_as_redis() {
     // server's hash function).
     for args in [
         vec!["DEBUG", "HTSTATS-KEY", "big"],
+        vec!["DEBUG", "HTSTATS-KEY", "zbig"],
         vec!["DEBUG", "HTSTATS", "0"],
     ] {
         let gt = text(&mut gc, &args);
@@ -501,6 +541,18 @@ fn type_specific_subcommands_answer_as_redis() {
         let first = |t: &str| t.lines().nth(1).unwrap_or("").to_string();
         assert_eq!(first(&gt), first(&rt), "{args:?}");
         assert!(gt.contains(" number of elements: "), "{gt}");
+        if args[2] == "zbig" {
+            // Both tables together (either side may be mid-resize) hold
+            // every member: the member index is what is reported.
+            let members = |t: &str| -> usize {
+                t.lines()
+                    .filter_map(|l| l.strip_prefix(" number of elements: "))
+                    .filter_map(|n| n.trim().parse::<usize>().ok())
+                    .sum()
+            };
+            assert_eq!(members(&gt), 600, "{gt}");
+            assert_eq!(members(&rt), 600, "{rt}");
+        }
     }
 }
 

@@ -820,3 +820,175 @@ fn memory_usage_of_lists_adds_up_to_used_memory_and_stays_below_redis() {
         "sampled {sampled}, exact {exact}"
     );
 }
+
+/// ZADDs `name{i}` for i in `range`, each with `n` members of `width`
+/// bytes (`width` over 64 makes skip lists), with `ttl` seconds when given;
+/// returns the ZADD replies.
+fn add_zsets(
+    c: &mut RawConn,
+    name: &str,
+    range: std::ops::Range<usize>,
+    n: usize,
+    width: usize,
+    ttl: Option<u64>,
+) -> Vec<String> {
+    let mut cmds = Vec::new();
+    for i in range {
+        let key = format!("{name}{i}");
+        let mut add = cmd(&["ZADD", &key]);
+        for j in 0..n {
+            add.push(format!("{}.5", j * 3));
+            add.push(format!("{j:0>width$}"));
+        }
+        cmds.push(add);
+        if let Some(t) = ttl {
+            cmds.push(cmd(&["EXPIRE", &key, &t.to_string()]));
+        }
+    }
+    pipeline(c, &cmds)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| ttl.is_none() || i % 2 == 0)
+        .map(|(_, r)| r)
+        .collect()
+}
+
+#[test]
+fn every_policy_evicts_sorted_sets_and_keeps_the_memory_near_maxmemory() {
+    let srv = gostore(&[]);
+    let mut c = srv.raw_conn();
+    for policy in [
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        for (width, encoding) in [(20, "listpack"), (70, "skiplist")] {
+            ok(&mut c, &["FLUSHALL"]);
+            ok(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+            let limit = counted(&mut c) + 256 * 1024;
+            ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", policy]);
+            ok(&mut c, &["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+            let before = info(&mut c, "evicted_keys");
+            // 1000 sorted sets of 20 members: several times what fits.
+            let replies = add_zsets(&mut c, "z", 0..1000, 20, width, Some(100_000));
+            assert!(
+                replies.iter().all(|r| r == ":20\r\n"),
+                "{policy} {encoding}: {:?}",
+                replies.iter().find(|r| *r != ":20\r\n")
+            );
+            assert_eq!(
+                c.cmd_str(&["OBJECT", "ENCODING", "z999"]),
+                format!("${}\r\n{encoding}\r\n", encoding.len())
+            );
+            let used = counted(&mut c);
+            assert!(
+                used <= limit + MARGIN,
+                "{policy} {encoding}: {used} bytes used for a limit of {limit}"
+            );
+            let keys = int(&mut c, &["DBSIZE"]);
+            let evicted = info(&mut c, "evicted_keys") - before;
+            assert!(keys > 20 && keys < 900, "{policy} {encoding}: {keys} left");
+            assert_eq!(keys + evicted, 1000, "{policy} {encoding}");
+            // Growing the sets that are left is counted and evicts others.
+            let survivors: Vec<usize> = (0..1000)
+                .filter(|i| int(&mut c, &["EXISTS", &format!("z{i}")]) == 1)
+                .collect();
+            let grow: Vec<Vec<String>> = survivors
+                .iter()
+                .map(|i| {
+                    let mut v = cmd(&["ZADD", &format!("z{i}")]);
+                    for j in 100..120 {
+                        v.push(j.to_string());
+                        v.push(format!("{j:0>width$}"));
+                    }
+                    v
+                })
+                .collect();
+            let replies = pipeline(&mut c, &grow);
+            assert!(
+                replies.iter().all(|r| r == ":20\r\n"),
+                "{policy} {encoding}: {replies:?}"
+            );
+            assert!(
+                counted(&mut c) <= limit + MARGIN,
+                "{policy} {encoding}: growing sorted sets went past the limit"
+            );
+            assert!(
+                int(&mut c, &["DBSIZE"]) < keys,
+                "{policy} {encoding}: growing {keys} sorted sets evicted none"
+            );
+        }
+    }
+}
+
+/// Sorted sets of both encodings: small packed ones, a big skip list, one
+/// made a skip list by its long members.
+fn zset_shapes(c: &mut RawConn) -> Vec<String> {
+    let mut cmds = Vec::new();
+    for i in 0..200 {
+        let mut v = cmd(&["ZADD", &format!("small:{i}")]);
+        for j in 0..10 {
+            v.push(j.to_string());
+            v.push(format!("member-{j}"));
+        }
+        cmds.push(v);
+    }
+    for chunk in 0..20 {
+        let mut v = cmd(&["ZADD", "big"]);
+        for j in 0..1000 {
+            v.push(format!("{}.25", chunk * 1000 + j));
+            v.push(format!("member:{chunk}:{j}"));
+        }
+        cmds.push(v);
+    }
+    let mut v = cmd(&["ZADD", "wide"]);
+    for j in 0..50 {
+        v.push(j.to_string());
+        v.push(format!("{j}-{}", "w".repeat(100)));
+    }
+    cmds.push(v);
+    pipeline(c, &cmds);
+    let mut keys: Vec<String> = (0..200).map(|i| format!("small:{i}")).collect();
+    keys.extend(["big", "wide"].map(String::from));
+    keys
+}
+
+#[test]
+fn memory_usage_of_sorted_sets_adds_up_to_used_memory_and_stays_below_redis() {
+    let srv = gostore(&["--appendonly", "no"]);
+    let redis = TestServer::redis(&[]);
+    let mut c = srv.raw_conn();
+    let mut r = redis.raw_conn();
+    let base = info(&mut c, "used_memory") - info(&mut c, "mem_clients_normal");
+    let keys = zset_shapes(&mut c);
+    zset_shapes(&mut r);
+    for (k, enc) in [
+        ("small:0", "listpack"),
+        ("big", "skiplist"),
+        ("wide", "skiplist"),
+    ] {
+        let want = format!("${}\r\n{enc}\r\n", enc.len());
+        assert_eq!(c.cmd_str(&["OBJECT", "ENCODING", k]), want);
+        assert_eq!(r.cmd_str(&["OBJECT", "ENCODING", k]), want);
+    }
+    let grown = info(&mut c, "used_memory") - info(&mut c, "mem_clients_normal") - base;
+    let mut sum = 0;
+    for k in &keys {
+        let ours = int(&mut c, &["MEMORY", "USAGE", k, "SAMPLES", "0"]);
+        sum += ours;
+        // The skip lists are smaller than Redis's (no separate dict
+        // entries or sds copies of the members).
+        if !k.starts_with("small:") {
+            let theirs = int(&mut r, &["MEMORY", "USAGE", k, "SAMPLES", "0"]);
+            assert!(ours <= theirs, "{k}: MEMORY USAGE {ours}, Redis's {theirs}");
+        }
+    }
+    assert!(
+        (sum - grown).abs() * 100 <= grown * 15,
+        "MEMORY USAGE adds up to {sum}, used_memory grew {grown}"
+    );
+}

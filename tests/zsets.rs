@@ -201,3 +201,130 @@ impl ReadText for RawConn {
         String::from_utf8_lossy(&self.read_reply()).into_owned()
     }
 }
+
+/// With unequal scores, members need not be in lex order; Redis first
+/// checks the last member against the minimum and the first against the
+/// maximum (`zzlIsInLexRange`, `zslIsInLexRange`) and answers nothing when
+/// either fails. Both encodings, against redis-server.
+#[test]
+fn lex_ranges_over_unequal_scores_answer_as_redis() {
+    for args in [&[][..], &["--zset-max-listpack-entries", "0"][..]] {
+        let [g, r] = both(args);
+        let mut gc = g.raw_conn();
+        let mut rc = r.raw_conn();
+        for cmd in [
+            &["ZADD", "k", "0", "0", "-1", "a"][..],
+            &["OBJECT", "ENCODING", "k"],
+            &["ZRANGE", "k", "[1", "+", "BYLEX"],
+            &["ZRANGE", "k", "+", "[1", "BYLEX", "REV"],
+            &["ZRANGEBYLEX", "k", "[1", "+"],
+            &["ZREVRANGEBYLEX", "k", "+", "[1"],
+            &["ZLEXCOUNT", "k", "[1", "+"],
+            &["ZRANGEBYLEX", "k", "-", "(0"],
+            &["ZLEXCOUNT", "k", "-", "(0"],
+            &["ZRANGESTORE", "d", "k", "[1", "+", "BYLEX"],
+            &["EXISTS", "d"],
+            // (A skip list's ZREMRANGEBYLEX skips the check in Redis and
+            // then depends on its nodes' random levels: packed only.)
+            if args.is_empty() {
+                &["ZREMRANGEBYLEX", "k", "[1", "+"]
+            } else {
+                &["ZREMRANGEBYLEX", "k", "-", "(0"]
+            },
+            &["ZREMRANGEBYLEX", "k", "-", "(0"],
+            &["ZRANGE", "k", "0", "-1", "WITHSCORES"],
+            &["ZADD", "k", "5", "b"],
+            &["ZLEXCOUNT", "k", "-", "+"],
+            &["ZLEXCOUNT", "k", "(a", "+"],
+        ] {
+            assert_eq!(gc.cmd_str(cmd), rc.cmd_str(cmd), "{cmd:?} with {args:?}");
+        }
+    }
+}
+
+/// More blocking scenarios, each run on both servers and compared as a
+/// transcript: waiters over several keys served key by key in the order
+/// they blocked, a key emptied by an earlier waiter before a later one's
+/// turn, CLIENT UNBLOCK with and without ERROR, served and timed-out
+/// replies in RESP3.
+#[test]
+fn blocking_pops_follow_redis_through_service_order_unblock_and_resp3() {
+    let mut transcripts = Vec::new();
+    for srv in both(&[]) {
+        let mut ctl = srv.raw_conn();
+        let mut w1 = srv.raw_conn();
+        let mut w2 = srv.raw_conn();
+        let mut w3 = srv.raw_conn();
+        let mut out = Vec::new();
+        // 1. Three waiters over the same two keys, in different orders.
+        send(&mut w1, &["BZPOPMIN", "a", "b", "0"]);
+        wait_for(10, "w1 to block", || blocked_clients(&mut ctl) == "1");
+        send(&mut w2, &["BZPOPMAX", "b", "a", "0"]);
+        wait_for(10, "w2 to block", || blocked_clients(&mut ctl) == "2");
+        send(
+            &mut w3,
+            &["BZMPOP", "0", "2", "a", "b", "MIN", "COUNT", "5"],
+        );
+        wait_for(10, "w3 to block", || blocked_clients(&mut ctl) == "3");
+        // One member of b: the first waiter takes it and empties b before
+        // the others' turn; they stay blocked.
+        out.push(ctl.cmd_str(&["ZADD", "b", "1", "x"]));
+        out.push(w1.read_reply_text());
+        out.push(blocked_clients(&mut ctl));
+        out.push(ctl.cmd_str(&["EXISTS", "b"]));
+        // Three members of a: w2 (blocked before w3) takes the highest,
+        // w3 the rest.
+        out.push(ctl.cmd_str(&["ZADD", "a", "1", "p", "2", "q", "3", "r"]));
+        out.push(w2.read_reply_text());
+        out.push(w3.read_reply_text());
+        out.push(ctl.cmd_str(&["EXISTS", "a"]));
+        out.push(blocked_clients(&mut ctl));
+        // A waiter whose key is filled by a store, then emptied by a pop
+        // of a client that did not wait: served only by the next fill.
+        send(&mut w1, &["BZPOPMIN", "s", "0"]);
+        wait_for(10, "w1 to block", || blocked_clients(&mut ctl) == "1");
+        out.push(ctl.cmd_str(&["ZADD", "src", "1", "one", "2", "two"]));
+        out.push(ctl.cmd_str(&["ZRANGESTORE", "s", "src", "0", "0"]));
+        out.push(w1.read_reply_text());
+        out.push(ctl.cmd_str(&["EXISTS", "s"]));
+        // 3. CLIENT UNBLOCK: a timeout's reply, then an error.
+        let id = w2.cmd_str(&["CLIENT", "ID"]);
+        let id = id.trim_start_matches(':').trim_end().to_string();
+        send(&mut w2, &["BZPOPMIN", "u", "0"]);
+        wait_for(10, "w2 to block", || blocked_clients(&mut ctl) == "1");
+        out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id]));
+        out.push(w2.read_reply_text());
+        send(&mut w2, &["BZMPOP", "0", "2", "u", "v", "MAX"]);
+        wait_for(10, "w2 to block", || blocked_clients(&mut ctl) == "1");
+        out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id, "ERROR"]));
+        out.push(w2.read_reply_text());
+        out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id]));
+        // 5. RESP3: timeouts are nulls, served pops carry doubles.
+        out.push(
+            w1.cmd_str(&["HELLO", "3"])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        );
+        out.push(w1.cmd_str(&["BZPOPMIN", "none", "0.01"]));
+        out.push(w1.cmd_str(&["BZPOPMAX", "none", "0.01"]));
+        out.push(w1.cmd_str(&["BZMPOP", "0.01", "1", "none", "MIN"]));
+        send(&mut w1, &["BZPOPMAX", "r", "0"]);
+        wait_for(10, "w1 to block", || blocked_clients(&mut ctl) == "1");
+        out.push(ctl.cmd_str(&["ZADD", "r", "1.5", "p", "inf", "q"]));
+        out.push(w1.read_reply_text());
+        send(&mut w1, &["BZMPOP", "0", "1", "r2", "MIN", "COUNT", "3"]);
+        wait_for(10, "w1 to block", || blocked_clients(&mut ctl) == "1");
+        out.push(ctl.cmd_str(&["ZADD", "r2", "-2", "s", "0.1", "t"]));
+        out.push(w1.read_reply_text());
+        let id1 = w1.cmd_str(&["CLIENT", "ID"]);
+        let id1 = id1.trim_start_matches(':').trim_end().to_string();
+        send(&mut w1, &["BZMPOP", "0", "1", "none", "MIN"]);
+        wait_for(10, "w1 to block", || blocked_clients(&mut ctl) == "1");
+        out.push(ctl.cmd_str(&["CLIENT", "UNBLOCK", &id1]));
+        out.push(w1.read_reply_text());
+        transcripts.push(out);
+    }
+    assert_eq!(transcripts[0], transcripts[1]);
+}

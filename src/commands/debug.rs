@@ -24,6 +24,7 @@ use crate::db::hash::Hash;
 use crate::db::list::List;
 use crate::db::set::Set;
 use crate::db::value::{Kind, Value};
+use crate::db::zset::Zset;
 use crate::db::{lru, Db};
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
@@ -255,8 +256,13 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 return Err(CmdError::NoSuchKey);
             };
             let mut out = String::new();
-            match v.as_hash() {
-                Some(Hash::Table(d)) => dict_stats(&mut out, d),
+            match (v.as_hash(), v.as_zset()) {
+                (Some(Hash::Table(d)), _) => dict_stats(&mut out, d),
+                // A skip list's member index, as Redis reports its zset's
+                // dict: a "chain" is the members whose home is a slot.
+                (_, Some(Zset::Skip(z))) => z.index_stats(|t, size, used, chains| {
+                    table_stats(&mut out, t, size, used, chains)
+                }),
                 _ => {
                     return Err(CmdError::Static("ERR The value stored at the specified key is not represented using an hash table"));
                 }
@@ -638,18 +644,35 @@ fn listpack(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     let Some((v, _)) = ctx.db.peek(key, ctx.now_ms) else {
         return Err(CmdError::NoSuchKey);
     };
-    let Some(h @ Hash::Pack(_)) = v.as_hash() else {
-        return Err(CmdError::Static("ERR Not a listpack encoded object."));
-    };
     use std::io::Write;
-    let mut out = format!("{{listpack: {} entries}}\n", 2 * h.len());
-    for (i, (f, v)) in h.iter().enumerate() {
-        out.push_str(&format!(
-            "{{\n\tindex: {:5},\n\tfield: {}\n\tvalue: {}\n}}\n",
-            i,
-            f.escape_ascii(),
-            v.escape_ascii()
-        ));
+    // GoStore's own text for Redis's `lpRepr`: the entries a listpack of
+    // this value would hold (a hash's fields and values, a sorted set's
+    // members and scores as `d2string` writes them).
+    let mut out = String::new();
+    match (v.as_hash(), v.as_zset()) {
+        (Some(h @ Hash::Pack(_)), _) => {
+            out.push_str(&format!("{{listpack: {} entries}}\n", 2 * h.len()));
+            for (i, (f, v)) in h.iter().enumerate() {
+                out.push_str(&format!(
+                    "{{\n\tindex: {:5},\n\tfield: {}\n\tvalue: {}\n}}\n",
+                    i,
+                    f.escape_ascii(),
+                    v.escape_ascii()
+                ));
+            }
+        }
+        (_, Some(z @ Zset::Pack(_))) => {
+            out.push_str(&format!("{{listpack: {} entries}}\n", 2 * z.len()));
+            for (i, (m, s)) in z.iter().enumerate() {
+                out.push_str(&format!(
+                    "{{\n\tindex: {:5},\n\tmember: {}\n\tscore: {}\n}}\n",
+                    i,
+                    m.escape_ascii(),
+                    d2string(s)
+                ));
+            }
+        }
+        _ => return Err(CmdError::Static("ERR Not a listpack encoded object.")),
     }
     out.push_str("{end}\n\n");
     let mut stdout = std::io::stdout().lock();
@@ -693,44 +716,55 @@ fn quicklist(ctx: &mut Ctx<'_>, key: &[u8], full: bool) -> CmdResult {
 
 /// Redis's `dictGetStats` text for one dict (both tables while rehashing).
 fn dict_stats<V>(out: &mut String, d: &Dict<V>) {
+    d.table_stats(|t, size, used, chains| table_stats(out, t, size, used, chains));
+}
+
+/// One table's part of `DEBUG HTSTATS(-KEY)`, in Redis's layout: table `t`
+/// (0 the main table, 1 the rehashing target) of `size` slots holding
+/// `used` entries, with the length of every slot's chain.
+fn table_stats(
+    out: &mut String,
+    t: usize,
+    size: usize,
+    used: usize,
+    chains: &mut dyn Iterator<Item = usize>,
+) {
     use std::fmt::Write;
     const VECTLEN: usize = 50;
-    d.table_stats(|t, size, used, chains| {
-        let _ = writeln!(
-            out,
-            "Hash table {t} stats ({}):",
-            if t == 0 { "main hash table" } else { "rehashing target" }
-        );
-        if used == 0 {
-            out.push_str("No stats available for empty dictionaries\n");
-            return;
+    let _ = writeln!(
+        out,
+        "Hash table {t} stats ({}):",
+        if t == 0 {
+            "main hash table"
+        } else {
+            "rehashing target"
         }
-        let mut vector = [0usize; VECTLEN];
-        let (mut slots, mut max_chain, mut total_chain) = (0usize, 0usize, 0usize);
-        for len in chains {
-            if len > 0 {
-                slots += 1;
-                max_chain = max_chain.max(len);
-                total_chain += len;
-            }
-            vector[len.min(VECTLEN - 1)] += 1;
+    );
+    if used == 0 {
+        out.push_str("No stats available for empty dictionaries\n");
+        return;
+    }
+    let mut vector = [0usize; VECTLEN];
+    let (mut slots, mut max_chain, mut total_chain) = (0usize, 0usize, 0usize);
+    for len in chains {
+        if len > 0 {
+            slots += 1;
+            max_chain = max_chain.max(len);
+            total_chain += len;
         }
-        let _ = write!(
-            out,
-            " table size: {size}\n number of elements: {used}\n different slots: {slots}\n max chain length: {max_chain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
-            total_chain as f32 / slots as f32,
-            used as f32 / slots as f32
-        );
-        for (i, &n) in vector.iter().enumerate().take(VECTLEN - 1) {
-            if n > 0 {
-                let _ = writeln!(
-                    out,
-                    "   {i}: {n} ({:.2}%)",
-                    n as f32 / size as f32 * 100.0
-                );
-            }
+        vector[len.min(VECTLEN - 1)] += 1;
+    }
+    let _ = write!(
+        out,
+        " table size: {size}\n number of elements: {used}\n different slots: {slots}\n max chain length: {max_chain}\n avg chain length (counted): {:.2}\n avg chain length (computed): {:.2}\n Chain length distribution:\n",
+        total_chain as f32 / slots as f32,
+        used as f32 / slots as f32
+    );
+    for (i, &n) in vector.iter().enumerate().take(VECTLEN - 1) {
+        if n > 0 {
+            let _ = writeln!(out, "   {i}: {n} ({:.2}%)", n as f32 / size as f32 * 100.0);
         }
-    });
+    }
 }
 
 /// Redis's `stringmatchlen_fuzz_test`: random patterns against random

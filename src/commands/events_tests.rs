@@ -52,6 +52,14 @@ const CLASS_OF: &[(&str, u32)] = &[
     ("zadd", notify::ZSET),
     ("georadiusstore", notify::ZSET),
     ("geosearchstore", notify::ZSET),
+    ("zincr", notify::ZSET),
+    ("zrem", notify::ZSET),
+    ("zremrangebyrank", notify::ZSET),
+    ("zremrangebyscore", notify::ZSET),
+    ("zremrangebylex", notify::ZSET),
+    ("zpopmin", notify::ZSET),
+    ("zpopmax", notify::ZSET),
+    ("zrangestore", notify::ZSET),
     ("del", notify::GENERIC),
     ("expire", notify::GENERIC),
     ("persist", notify::GENERIC),
@@ -604,6 +612,143 @@ fn set_commands_signal_what_they_change() {
         ("SET k v", &["k"]),
         ("SADD k x", &[]),
         ("SINTER s k", &[]),
+    ] {
+        h.cmd(line);
+        let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();
+        assert_eq!(got, keys, "`{line}`");
+    }
+}
+
+#[test]
+fn zset_commands_emit_redis_s_events() {
+    // Captured from redis-server 7.0.15, one command at a time in this order.
+    check(&[
+        ("ZADD z 1 a 2 b 3 c", &[("new", "z"), ("zadd", "z")]),
+        ("ZADD z 1 a", &[]),
+        ("ZADD z 5 a", &[("zadd", "z")]),
+        ("ZADD z NX 9 a", &[]),
+        ("ZADD z XX 9 nope", &[]),
+        ("ZADD z XX CH 7 a", &[("zadd", "z")]),
+        ("ZADD z GT 1 a", &[]),
+        ("ZADD z INCR 1 a", &[("zincr", "z")]),
+        ("ZADD z INCR NX 1 a", &[]),
+        ("ZADD nokey XX 1 a", &[]),
+        ("ZINCRBY z 2 b", &[("zincr", "z")]),
+        ("ZINCRBY z2 2 b", &[("new", "z2"), ("zincr", "z2")]),
+        ("ZINCRBY z 0 b", &[]),
+        ("ZADD z 0 b", &[("zadd", "z")]),
+        ("ZREM z nothere", &[]),
+        ("ZREM z a", &[("zrem", "z")]),
+        ("ZREM z2 b", &[("zrem", "z2"), ("del", "z2")]),
+        ("ZREM nokey a", &[]),
+        ("ZCARD nokey", &[("keymiss", "nokey")]),
+        ("ZSCORE nokey a", &[("keymiss", "nokey")]),
+        ("ZMSCORE nokey a", &[("keymiss", "nokey")]),
+        ("ZRANK nokey a", &[("keymiss", "nokey")]),
+        ("ZREVRANK nokey a", &[("keymiss", "nokey")]),
+        ("ZCOUNT nokey 0 1", &[("keymiss", "nokey")]),
+        ("ZLEXCOUNT nokey - +", &[("keymiss", "nokey")]),
+        ("ZRANGE nokey 0 -1", &[("keymiss", "nokey")]),
+        ("ZRANGEBYSCORE nokey 0 1", &[("keymiss", "nokey")]),
+        ("ZREVRANGEBYSCORE nokey 1 0", &[("keymiss", "nokey")]),
+        ("ZRANGEBYLEX nokey - +", &[("keymiss", "nokey")]),
+        ("ZREVRANGEBYLEX nokey + -", &[("keymiss", "nokey")]),
+        ("ZREVRANGE nokey 0 -1", &[("keymiss", "nokey")]),
+        ("ZRANDMEMBER nokey", &[("keymiss", "nokey")]),
+        ("ZSCAN nokey 0", &[("keymiss", "nokey")]),
+        ("ZRANGE z 0 -1", &[]),
+        ("ZSCORE z b", &[]),
+        ("ZADD r 1 a 2 b 3 c 4 d 5 e", &[("new", "r"), ("zadd", "r")]),
+        ("ZREMRANGEBYRANK r 10 20", &[]),
+        ("ZREMRANGEBYRANK r 0 0", &[("zremrangebyrank", "r")]),
+        ("ZREMRANGEBYSCORE r 100 200", &[]),
+        ("ZREMRANGEBYSCORE r 2 2", &[("zremrangebyscore", "r")]),
+        ("ZREMRANGEBYLEX r [x [z", &[]),
+        ("ZREMRANGEBYLEX r - (d", &[("zremrangebylex", "r")]),
+        (
+            "ZREMRANGEBYRANK r 0 -1",
+            &[("zremrangebyrank", "r"), ("del", "r")],
+        ),
+        ("ZREMRANGEBYRANK nokey 0 -1", &[]),
+        ("ZADD p 1 a 2 b 3 c", &[("new", "p"), ("zadd", "p")]),
+        ("ZPOPMIN p", &[("zpopmin", "p")]),
+        ("ZPOPMAX p", &[("zpopmax", "p")]),
+        ("ZPOPMIN p 0", &[]),
+        ("ZPOPMIN p 5", &[("zpopmin", "p"), ("del", "p")]),
+        ("ZPOPMIN nokey", &[]),
+        ("ZPOPMAX nokey 2", &[]),
+        ("ZADD p 1 a 2 b", &[("new", "p"), ("zadd", "p")]),
+        ("ZMPOP 1 p MIN", &[("zpopmin", "p")]),
+        (
+            "ZMPOP 2 nokey p MAX COUNT 10",
+            &[("zpopmax", "p"), ("del", "p")],
+        ),
+        ("ZMPOP 1 nokey MIN", &[]),
+        ("ZADD p 1 a", &[("new", "p"), ("zadd", "p")]),
+        ("BZPOPMIN p 0", &[("zpopmin", "p"), ("del", "p")]),
+        ("ZADD p 1 a 2 b", &[("new", "p"), ("zadd", "p")]),
+        ("BZPOPMAX p 0", &[("zpopmax", "p")]),
+        (
+            "BZMPOP 0 1 p MIN COUNT 5",
+            &[("zpopmin", "p"), ("del", "p")],
+        ),
+        ("ZADD s 1 a 2 b 3 c", &[("new", "s"), ("zadd", "s")]),
+        ("ZRANGESTORE d s 0 1", &[("new", "d"), ("zrangestore", "d")]),
+        ("ZRANGESTORE d s 5 6", &[("del", "d")]),
+        ("ZRANGESTORE d s 5 6", &[]),
+        ("ZRANGESTORE d nokey 0 -1", &[("keymiss", "nokey")]),
+        ("ZRANGESTORE d s 0 -1 BYSCORE REV", &[]),
+        (
+            "ZRANGESTORE d s (3 (1 BYSCORE REV",
+            &[("new", "d"), ("zrangestore", "d")],
+        ),
+        ("ZRANGESTORE d s [a [b BYLEX", &[("zrangestore", "d")]),
+        ("SET str v", &[("new", "str"), ("set", "str")]),
+        ("ZADD str 1 a", &[]),
+        ("ZRANGESTORE str s 0 0", &[("zrangestore", "str")]),
+        ("ZINCRBY s nan a", &[]),
+        ("ZADD s INCR -inf c", &[("zincr", "s")]),
+        ("ZADD s INCR +inf c", &[]),
+        ("ZADD s 1 a 1 nope 2 x", &[("zadd", "s")]),
+        ("ZREM s a b c x nope", &[("zrem", "s"), ("del", "s")]),
+    ]);
+}
+
+#[test]
+fn zset_commands_signal_what_they_change() {
+    // Redis signals a sorted set when a command adds, updates or removes a
+    // member (zaddGenericCommand, zremGenericCommand, zremrangeGeneric),
+    // after every pop that found a set, and on ZRANGESTORE's store or
+    // delete of the destination.
+    let mut h = Harness::new();
+    h.cmd("ZADD z 1 a 2 b 3 c 4 d 5 e 6 f");
+    h.cmd("SET str v");
+    h.reset();
+    for (line, keys) in [
+        ("ZADD z 1 a", &[][..]),
+        ("ZADD z 9 a", &["z"]),
+        ("ZADD z NX 1 a", &[]),
+        ("ZADD z XX 1 new", &[]),
+        ("ZINCRBY z 0 a", &[]),
+        ("ZINCRBY z 1 a", &["z"]),
+        ("ZADD str 1 a", &[]),
+        ("ZREM z nothere", &[]),
+        ("ZREM z a", &["z"]),
+        ("ZRANGE z 0 -1", &[]),
+        ("ZREMRANGEBYRANK z 10 20", &[]),
+        ("ZREMRANGEBYRANK z 0 0", &["z"]),
+        ("ZREMRANGEBYSCORE z 100 200", &[]),
+        ("ZREMRANGEBYSCORE z 3 3", &["z"]),
+        ("ZREMRANGEBYLEX z [x [y", &[]),
+        ("ZPOPMIN nokey", &[]),
+        ("ZPOPMIN z", &["z"]),
+        ("ZPOPMAX z", &["z"]),
+        ("ZMPOP 1 nokey MIN", &[]),
+        ("ZRANGESTORE d z 0 -1", &["d"]),
+        ("ZRANGESTORE d z 5 6", &["d"]),
+        ("ZRANGESTORE d z 5 6", &[]),
+        ("ZRANGESTORE str z 0 0", &["str"]),
+        ("ZMPOP 1 z MAX COUNT 9", &["z"]),
     ] {
         h.cmd(line);
         let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();

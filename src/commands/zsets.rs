@@ -691,7 +691,9 @@ pub fn zremrangebyscore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `ZREMRANGEBYLEX key min max`.
 pub fn zremrangebylex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let r = parse_lex_range(args.get(2), args.get(3))?;
-    remrange(ctx, args.get(1), "zremrangebylex", |z| Some(z.lex_span(&r)))
+    remrange(ctx, args.get(1), "zremrangebylex", |z| {
+        Some(z.lex_span_to_remove(&r))
+    })
 }
 
 /// Redis's `zremrangeGenericCommand` after parsing.

@@ -31,6 +31,7 @@ use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::cell::Cell;
 use std::ptr;
 
+use crate::memory::alloc::chunk_size;
 use crate::util::rand::Rng;
 
 /// The conversion thresholds (from the config).
@@ -493,19 +494,55 @@ fn random_level() -> usize {
     })
 }
 
-/// Member -> node, open addressing with linear probing over a power-of-two
-/// table of node pointers (null = free).
+/// Member -> node: open addressing with linear probing over power-of-two
+/// tables of node pointers (null = free), resized incrementally as Redis's
+/// dict: growing or shrinking allocates a second table and the entries move
+/// over a few at a time, on each later insert or removal (`step`), so no
+/// single command pays for moving millions of members. While moving, a
+/// member lives in exactly one of the two tables; lookups try the new table
+/// and then the old one. The old table takes no inserts, so a moved or
+/// removed entry there leaves a `MOVED` mark (probes pass over it) instead
+/// of the backward shift that would disturb the slots not yet moved.
 struct Index {
+    /// The table inserts go to.
+    t: Table,
+    /// The table being emptied into `t`, while a resize is in progress.
+    old: Option<Table>,
+    /// Next slot of `old` to move.
+    next: usize,
+}
+
+/// One open-addressing table.
+struct Table {
     slots: Box<[*mut Node]>,
+    /// Live nodes in `slots` (not counting `MOVED` marks).
     len: usize,
 }
 
 const INDEX_MIN: usize = 8;
+/// Entries one `step` moves at most.
+const STEP_MOVES: usize = 4;
+/// Slots one `step` visits at most (empty ones are cheap, as Redis's
+/// `empty_visits`).
+const STEP_VISITS: usize = 64;
 
-impl Index {
-    fn with_capacity(n: usize) -> Index {
-        let cap = (n * 4 / 3 + 1).next_power_of_two().max(INDEX_MIN);
-        Index {
+/// The mark a slot of the old table gets when its node leaves it. Never
+/// dereferenced: every reader compares against it first.
+#[inline]
+fn moved() -> *mut Node {
+    ptr::NonNull::<Node>::dangling().as_ptr()
+}
+
+/// Where a member was found.
+#[derive(Clone, Copy)]
+enum Loc {
+    New(usize),
+    Old(usize),
+}
+
+impl Table {
+    fn new(cap: usize) -> Table {
+        Table {
             slots: vec![ptr::null_mut(); cap].into_boxed_slice(),
             len: 0,
         }
@@ -521,7 +558,7 @@ impl Index {
         crate::util::hash::hash(m) as usize & self.mask()
     }
 
-    /// `Ok(slot)` holding `m`, or `Err(free slot)` where it would go.
+    /// `Ok(slot)` holding `m`, or `Err(first free slot)` of its probe.
     fn find(&self, m: &[u8]) -> Result<usize, usize> {
         let mask = self.mask();
         let mut i = self.home(m);
@@ -530,40 +567,20 @@ impl Index {
             if p.is_null() {
                 return Err(i);
             }
-            // SAFETY: every non-null slot is a live node of the owning list.
-            if unsafe { member(p) } == m {
+            // SAFETY: every slot neither null nor MOVED is a live node of
+            // the owning list.
+            if p != moved() && unsafe { member(p) } == m {
                 return Ok(i);
             }
             i = (i + 1) & mask;
         }
     }
 
-    fn get(&self, m: &[u8]) -> Option<*mut Node> {
-        self.find(m).ok().map(|i| self.slots[i])
-    }
-
-    fn resize(&mut self, cap: usize) {
-        let old = std::mem::replace(
-            &mut self.slots,
-            vec![ptr::null_mut(); cap].into_boxed_slice(),
-        );
-        for p in old.iter().copied().filter(|p| !p.is_null()) {
-            // SAFETY: p is a live node.
-            let m = unsafe { member(p) };
-            if let Err(i) = self.find(m) {
-                self.slots[i] = p;
-            }
-        }
-    }
-
-    /// Adds node `p`, whose member is absent.
-    fn insert(&mut self, p: *mut Node) {
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.resize(self.slots.len() * 2);
-        }
+    /// Puts node `p`, whose member is absent, in the table (no MOVED marks
+    /// here: this is never the old table).
+    fn put(&mut self, p: *mut Node) {
         // SAFETY: p is a live node.
-        let m = unsafe { member(p) };
-        if let Err(i) = self.find(m) {
+        if let Err(i) = self.find(unsafe { member(p) }) {
             self.slots[i] = p;
             self.len += 1;
         }
@@ -579,7 +596,7 @@ impl Index {
             if p.is_null() {
                 break;
             }
-            // SAFETY: p is a live node.
+            // SAFETY: p is a live node (this table holds no MOVED marks).
             let k = self.home(unsafe { member(p) });
             // Move p back into the hole unless its home lies cyclically in (i, j].
             let stays = if i <= j {
@@ -594,25 +611,11 @@ impl Index {
         }
         self.slots[i] = ptr::null_mut();
         self.len -= 1;
-        if self.slots.len() > INDEX_MIN && self.len * 10 < self.slots.len() {
-            let cap = (self.len * 4 / 3 + 1).next_power_of_two().max(INDEX_MIN);
-            self.resize(cap);
-        }
     }
 
-    fn remove(&mut self, m: &[u8]) {
-        if let Ok(i) = self.find(m) {
-            self.remove_slot(i);
-        }
-    }
-
-    /// One SCAN step over home buckets, with Redis's reverse-binary cursor:
-    /// every member whose home is bucket `cursor & mask`, then the next
-    /// cursor. Members present for a whole scan are reported at least once,
-    /// whatever resizing happens in between, as with a chained table.
-    fn scan(&self, cursor: u64, mut f: impl FnMut(*mut Node)) -> u64 {
+    /// Calls `f` on every node whose home is bucket `b`.
+    fn visit_home(&self, b: usize, f: &mut impl FnMut(*mut Node)) {
         let mask = self.mask();
-        let b = (cursor as usize) & mask;
         let mut i = b;
         loop {
             let p = self.slots[i];
@@ -620,7 +623,7 @@ impl Index {
                 break;
             }
             // SAFETY: p is a live node.
-            if self.home(unsafe { member(p) }) == b {
+            if p != moved() && self.home(unsafe { member(p) }) == b {
                 f(p);
             }
             i = (i + 1) & mask;
@@ -628,9 +631,181 @@ impl Index {
                 break;
             }
         }
-        let mut v = cursor | !(mask as u64);
-        v = v.reverse_bits().wrapping_add(1).reverse_bits();
+    }
+}
+
+/// The table size for `n` members at a load of at most 3/4.
+fn index_cap(n: usize) -> usize {
+    (n * 4 / 3 + 1).next_power_of_two().max(INDEX_MIN)
+}
+
+impl Index {
+    fn with_capacity(n: usize) -> Index {
+        Index {
+            t: Table::new(index_cap(n)),
+            old: None,
+            next: 0,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.t.len + self.old.as_ref().map_or(0, |o| o.len)
+    }
+
+    /// Whether a resize is moving entries.
+    #[cfg(test)]
+    fn is_rehashing(&self) -> bool {
+        self.old.is_some()
+    }
+
+    fn find(&self, m: &[u8]) -> Option<Loc> {
+        if let Ok(i) = self.t.find(m) {
+            return Some(Loc::New(i));
+        }
+        let old = self.old.as_ref()?;
+        old.find(m).ok().map(Loc::Old)
+    }
+
+    fn at(&self, l: Loc) -> *mut Node {
+        match l {
+            Loc::New(i) => self.t.slots[i],
+            Loc::Old(i) => self.old.as_ref().map_or(ptr::null_mut(), |o| o.slots[i]),
+        }
+    }
+
+    /// Points the entry at `l` to `p` (a node for the same member).
+    fn replace(&mut self, l: Loc, p: *mut Node) {
+        match l {
+            Loc::New(i) => self.t.slots[i] = p,
+            Loc::Old(i) => {
+                if let Some(o) = self.old.as_mut() {
+                    o.slots[i] = p;
+                }
+            }
+        }
+    }
+
+    fn get(&self, m: &[u8]) -> Option<*mut Node> {
+        self.find(m).map(|l| self.at(l))
+    }
+
+    /// Moves up to STEP_MOVES entries of the old table (visiting at most
+    /// STEP_VISITS slots); frees the old table once it is empty.
+    fn step(&mut self) {
+        let Some(old) = self.old.as_mut() else {
+            return;
+        };
+        let (mut moves, mut visits) = (0, 0);
+        while self.next < old.slots.len() && moves < STEP_MOVES && visits < STEP_VISITS {
+            let p = old.slots[self.next];
+            if !p.is_null() && p != moved() {
+                old.slots[self.next] = moved();
+                old.len -= 1;
+                self.t.put(p);
+                moves += 1;
+            }
+            self.next += 1;
+            visits += 1;
+        }
+        if old.len == 0 {
+            self.old = None;
+            self.next = 0;
+        }
+    }
+
+    /// Moves whatever is left of the old table at once.
+    fn finish(&mut self) {
+        while self.old.is_some() {
+            self.step();
+        }
+    }
+
+    /// Starts moving everything to a table of `cap` slots.
+    fn start_resize(&mut self, cap: usize) {
+        self.finish();
+        let old = std::mem::replace(&mut self.t, Table::new(cap));
+        if old.len > 0 {
+            self.old = Some(old);
+            self.next = 0;
+        }
+    }
+
+    /// Adds node `p`, whose member is absent.
+    fn insert(&mut self, p: *mut Node) {
+        self.step();
+        // Invariant: all the members fit `t` at a load of 3/4, so moving
+        // never fills it. Steps move entries faster than inserts add them,
+        // so a resize rarely starts while one is still moving (start_resize
+        // then finishes that one first).
+        if (self.len() + 1) * 4 > self.t.slots.len() * 3 {
+            self.start_resize(self.t.slots.len() * 2);
+        }
+        self.t.put(p);
+        self.step();
+    }
+
+    /// Removes the entry at `l`.
+    fn remove_at(&mut self, l: Loc) {
+        match l {
+            Loc::New(i) => self.t.remove_slot(i),
+            Loc::Old(i) => {
+                if let Some(o) = self.old.as_mut() {
+                    o.slots[i] = moved();
+                    o.len -= 1;
+                }
+            }
+        }
+        if self.old.is_none()
+            && self.t.slots.len() > INDEX_MIN
+            && self.len() * 10 < self.t.slots.len()
+        {
+            // Room for twice the members: inserts right after a shrink do
+            // not force a growth before the move ends.
+            self.start_resize(index_cap(self.len() * 2));
+        }
+        self.step();
+    }
+
+    fn remove(&mut self, m: &[u8]) {
+        if let Some(l) = self.find(m) {
+            self.remove_at(l);
+        }
+    }
+
+    /// One SCAN step over home buckets, with Redis's reverse-binary cursor
+    /// (`dictScan`): the members whose home is bucket `cursor & mask`, and
+    /// while resizing, that bucket of the smaller table and all its
+    /// expansions in the larger one. Members present for a whole scan are
+    /// reported at least once, whatever resizing happens in between.
+    fn scan(&self, cursor: u64, mut f: impl FnMut(*mut Node)) -> u64 {
+        let rev_incr = |v: u64| v.reverse_bits().wrapping_add(1).reverse_bits();
+        let mut v = cursor;
+        let Some(old) = self.old.as_ref() else {
+            let m = self.t.mask() as u64;
+            self.t.visit_home((v & m) as usize, &mut f);
+            return rev_incr(v | !m);
+        };
+        let (small, large) = if old.slots.len() < self.t.slots.len() {
+            (old, &self.t)
+        } else {
+            (&self.t, old)
+        };
+        let (m0, m1) = (small.mask() as u64, large.mask() as u64);
+        small.visit_home((v & m0) as usize, &mut f);
+        loop {
+            large.visit_home((v & m1) as usize, &mut f);
+            v = rev_incr(v | !m1);
+            if v & (m0 ^ m1) == 0 {
+                break;
+            }
+        }
         v
+    }
+
+    /// Bytes of the tables, as the allocator counts them.
+    fn heap_bytes(&self) -> usize {
+        let t = |t: &Table| chunk_size(t.slots.len() * std::mem::size_of::<*mut Node>());
+        t(&self.t) + self.old.as_ref().map_or(0, t)
     }
 }
 
@@ -641,7 +816,8 @@ pub struct SkipList {
     len: usize,
     level: usize,
     index: Index,
-    /// Bytes of every node, the head's included (MEMORY USAGE).
+    /// Allocator chunk bytes of every node, the head's included (MEMORY
+    /// USAGE and eviction count what malloc hands out, not what we ask).
     node_bytes: usize,
 }
 
@@ -666,7 +842,7 @@ impl SkipList {
             level: 1,
             index: Index::with_capacity(n),
             // SAFETY: head is live.
-            node_bytes: unsafe { node_size(head) },
+            node_bytes: unsafe { chunk_size(node_size(head)) },
         }
     }
 
@@ -716,7 +892,7 @@ impl SkipList {
                 self.level = level;
             }
             let x = node_new(level, s, m);
-            self.node_bytes += node_size(x);
+            self.node_bytes += chunk_size(node_size(x));
             for i in 0..level {
                 let u = lv(update[i], i);
                 lv(x, i).forward = u.forward;
@@ -768,7 +944,7 @@ impl SkipList {
             self.level -= 1;
         }
         self.len -= 1;
-        self.node_bytes -= node_size(x);
+        self.node_bytes -= chunk_size(node_size(x));
     }
 
     /// The predecessors of (`s`, `m`) on every level.
@@ -799,15 +975,15 @@ impl SkipList {
 
     /// Removes `m`, returning its score.
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
-        let slot = self.index.find(m).ok()?;
-        let x = self.index.slots[slot];
+        let loc = self.index.find(m)?;
+        let x = self.index.at(loc);
         // SAFETY: x is a live node of this list; after unlinking nothing
         // links to it and its index slot is emptied before it is freed.
         unsafe {
             let s = (*x).score;
             let update = self.path(s, m);
             self.unlink(x, &update);
-            self.index.remove_slot(slot);
+            self.index.remove_at(loc);
             node_free(x);
             Some(s)
         }
@@ -816,10 +992,10 @@ impl SkipList {
     /// Sets the score of present member `m` (`zslUpdateScore`): in place
     /// when the order allows, else by relinking a new node.
     pub fn update(&mut self, m: &[u8], s: f64) {
-        let Ok(slot) = self.index.find(m) else {
+        let Some(loc) = self.index.find(m) else {
             return;
         };
-        let x = self.index.slots[slot];
+        let x = self.index.at(loc);
         // SAFETY: x is a live node of this list; the replaced node is
         // unlinked and dropped from the index before it is freed.
         unsafe {
@@ -835,7 +1011,7 @@ impl SkipList {
             self.unlink(x, &update);
             let owned = member(x).to_vec();
             let y = self.link(s, &owned);
-            self.index.slots[slot] = y;
+            self.index.replace(loc, y);
             node_free(x);
         }
     }
@@ -964,11 +1140,35 @@ impl SkipList {
         })
     }
 
-    /// Heap bytes: nodes, index and the list itself.
+    /// The member index's tables for DEBUG HTSTATS-KEY, as Redis's dict
+    /// reports them: `f(table, slots, members, per-slot counts)` for the
+    /// main table (the one being emptied while resizing) and then the
+    /// resize target; a slot's count is the members whose home it is.
+    pub fn index_stats(
+        &self,
+        mut f: impl FnMut(usize, usize, usize, &mut dyn Iterator<Item = usize>),
+    ) {
+        let ix = &self.index;
+        let tables: Vec<&Table> = match &ix.old {
+            Some(old) => vec![old, &ix.t],
+            None => vec![&ix.t],
+        };
+        for (i, t) in tables.into_iter().enumerate() {
+            let mut counts = vec![0usize; t.slots.len()];
+            for &p in t.slots.iter() {
+                if !p.is_null() && p != moved() {
+                    // SAFETY: p is a live node of this list.
+                    counts[t.home(unsafe { member(p) })] += 1;
+                }
+            }
+            f(i, t.slots.len(), t.len, &mut counts.into_iter());
+        }
+    }
+
+    /// Heap bytes as the allocator counts them: nodes, index and the boxed
+    /// list itself.
     pub fn heap_bytes(&self) -> usize {
-        self.node_bytes
-            + self.index.slots.len() * std::mem::size_of::<*mut Node>()
-            + std::mem::size_of::<SkipList>()
+        self.node_bytes + self.index.heap_bytes() + chunk_size(std::mem::size_of::<SkipList>())
     }
 }
 
@@ -1277,9 +1477,32 @@ impl Zset {
         self.span_by(|_, s| r.gte_min(s), |_, s| r.lte_max(s))
     }
 
+    /// Ranks of the members ZREMRANGEBYLEX removes: as `lex_span`, except
+    /// that a skip list skips the first/last check, as Redis's
+    /// `zslDeleteRangeByLex` does (its listpack path makes it).
+    pub fn lex_span_to_remove(&self, r: &LexRange) -> (usize, usize) {
+        match self {
+            Zset::Pack(_) => self.lex_span(r),
+            Zset::Skip(_) if r.is_empty() => (0, 0),
+            Zset::Skip(_) => self.span_by(|m, _| r.gte_min(m), |m, _| r.lte_max(m)),
+        }
+    }
+
     /// Ranks of the members in `r` (meaningful when all scores are equal).
+    /// As Redis (`zzlIsInLexRange`, `zslIsInLexRange`), nothing is in range
+    /// unless the last member is at least the minimum and the first at most
+    /// the maximum: with unequal scores, members need not be in lex order,
+    /// and this is what Redis answers then.
     pub fn lex_span(&self, r: &LexRange) -> (usize, usize) {
         if r.is_empty() {
+            return (0, 0);
+        }
+        let (Some((first, _)), Some((last, _))) =
+            (self.nth(0), self.nth(self.len().wrapping_sub(1)))
+        else {
+            return (0, 0);
+        };
+        if !r.gte_min(last) || !r.lte_max(first) {
             return (0, 0);
         }
         self.span_by(|m, _| r.gte_min(m), |m, _| r.lte_max(m))
@@ -1362,7 +1585,10 @@ impl Zset {
     /// Heap bytes owned (MEMORY USAGE), the boxed `Zset` excluded.
     pub fn heap_bytes(&self) -> usize {
         match self {
-            Zset::Pack(p) => p.bytes(),
+            Zset::Pack(p) => match p.bytes() {
+                0 => 0,
+                n => chunk_size(n),
+            },
             Zset::Skip(s) => s.heap_bytes(),
         }
     }
@@ -1625,5 +1851,149 @@ mod tests {
         }
         let c = z.clone();
         assert_eq!(contents(&c), contents(&z));
+    }
+
+    fn skip(z: &Zset) -> &SkipList {
+        match z {
+            Zset::Skip(s) => s,
+            Zset::Pack(_) => panic!("packed"),
+        }
+    }
+
+    #[test]
+    fn index_grows_and_shrinks_a_few_entries_at_a_time() {
+        let mut z = Zset::new();
+        let mut saw_growth = false;
+        for i in 0..20_000 {
+            z.set(format!("{i}").as_bytes(), i as f64, skip_limits());
+            let ix = &skip(&z).index;
+            if let Some(old) = &ix.old {
+                saw_growth = true;
+                assert!(old.len > 0);
+                // Every member so far is found while the move is half done.
+                if i % 997 == 0 {
+                    for j in 0..=i {
+                        assert_eq!(z.score(format!("{j}").as_bytes()), Some(j as f64));
+                    }
+                }
+            }
+        }
+        assert!(saw_growth, "no insert ever left a resize in progress");
+        let before = skip(&z).index.t.slots.len();
+        let mut saw_shrink = false;
+        for i in 0..19_990 {
+            assert_eq!(z.remove(format!("{i}").as_bytes()), Some(i as f64));
+            let ix = &skip(&z).index;
+            saw_shrink |= ix.is_rehashing() && ix.t.slots.len() < before;
+            assert_eq!(ix.len(), z.len());
+        }
+        assert!(saw_shrink, "no removal ever left a shrink in progress");
+        for i in 19_990..20_000 {
+            assert_eq!(z.score(format!("{i}").as_bytes()), Some(i as f64));
+        }
+        assert!(skip(&z).index.t.slots.len() * 100 <= before);
+    }
+
+    #[test]
+    fn a_single_insert_moves_at_most_a_step_of_entries() {
+        let mut z = Zset::new();
+        let mut i = 0;
+        // Fill past 1000 members until a growth starts, then watch the old
+        // table drain.
+        while i < 1000 || !skip_or_convert(&mut z).index.is_rehashing() {
+            z.set(format!("{i}").as_bytes(), 0.0, skip_limits());
+            i += 1;
+        }
+        let mut left = skip(&z).index.old.as_ref().map_or(0, |o| o.len);
+        assert!(left > STEP_MOVES * 2, "the growth moved everything at once");
+        while let Some(old) = &skip(&z).index.old {
+            assert!(left - old.len <= 2 * STEP_MOVES);
+            left = old.len;
+            z.set(format!("{i}").as_bytes(), 0.0, skip_limits());
+            i += 1;
+        }
+    }
+
+    fn skip_or_convert(z: &mut Zset) -> &SkipList {
+        z.convert_to_skip();
+        skip(z)
+    }
+
+    #[derive(Debug, Clone)]
+    enum ScanOp {
+        Add(u16),
+        Remove(u16),
+        Step,
+    }
+
+    proptest! {
+        /// ZSCAN's promise across resizes: a member present from the first
+        /// call to the last is returned at least once, whatever is added
+        /// and removed (growing and shrinking the index) between calls.
+        #[test]
+        fn scan_returns_every_member_present_throughout(
+            start in 0u16..600,
+            ops in prop::collection::vec(prop_oneof![
+                3 => (0u16..3000).prop_map(ScanOp::Add),
+                3 => (0u16..3000).prop_map(ScanOp::Remove),
+                2 => Just(ScanOp::Step),
+            ], 0..3000),
+        ) {
+            let mut z = Zset::new();
+            z.convert_to_skip();
+            for i in 0..start {
+                z.set(format!("m{i}").as_bytes(), i as f64, skip_limits());
+            }
+            let mut touched = std::collections::HashSet::new();
+            let mut seen = std::collections::HashSet::new();
+            let mut cursor = 0u64;
+            let mut steps = 0;
+            for op in ops.iter().chain(std::iter::repeat(&ScanOp::Step)) {
+                match op {
+                    ScanOp::Add(m) => {
+                        touched.insert(*m);
+                        z.set(format!("m{m}").as_bytes(), 1.0, skip_limits());
+                    }
+                    ScanOp::Remove(m) => {
+                        touched.insert(*m);
+                        z.remove(format!("m{m}").as_bytes());
+                    }
+                    ScanOp::Step => {
+                        cursor = z.scan(cursor, |m, _| {
+                            seen.insert(m.to_vec());
+                        });
+                        steps += 1;
+                        if cursor == 0 {
+                            break;
+                        }
+                        prop_assert!(steps < 100_000, "scan never ends");
+                    }
+                }
+            }
+            for i in 0..start {
+                if !touched.contains(&i) {
+                    prop_assert!(seen.contains(format!("m{i}").as_bytes()), "m{} missed", i);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn heap_bytes_counts_allocator_chunks() {
+        let mut z = Zset::new();
+        z.set(b"a", 1.0, ZsetLimits::default());
+        let pack = z.heap_bytes();
+        assert_eq!(pack, chunk_size(3), "a packed pair of 3 bytes");
+        z.convert_to_skip();
+        let s = skip(&z);
+        // SAFETY: the head and the one member node are live nodes.
+        let (head, node) = unsafe { (node_size(s.head), node_size(lv(s.head, 0).forward)) };
+        assert_eq!(
+            z.heap_bytes(),
+            chunk_size(head)
+                + chunk_size(node)
+                + chunk_size(INDEX_MIN * 8)
+                + chunk_size(std::mem::size_of::<SkipList>())
+        );
     }
 }

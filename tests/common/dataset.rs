@@ -18,6 +18,8 @@ pub enum Value {
     List(Vec<Vec<u8>>),
     /// A set, sorted.
     Set(std::collections::BTreeSet<Vec<u8>>),
+    /// A sorted set in order: (member, score as the server writes it).
+    Zset(Vec<(Vec<u8>, Vec<u8>)>),
 }
 
 /// One key's state.
@@ -149,6 +151,14 @@ pub fn dump(port: u16, dbs: u32) -> Dump {
                 b"+set\r\n" => {
                     Value::Set(bulks(&c.cmd(&[b"SMEMBERS", &key])).into_iter().collect())
                 }
+                b"+zset\r\n" => {
+                    let flat = bulks(&c.cmd(&[b"ZRANGE", &key, b"0", b"-1", b"WITHSCORES"]));
+                    Value::Zset(
+                        flat.chunks(2)
+                            .map(|p| (p[0].clone(), p[1].clone()))
+                            .collect(),
+                    )
+                }
                 b"+none\r\n" => continue, // expired between SCAN and TYPE
                 other => panic!("unexpected type {:?}", String::from_utf8_lossy(other)),
             };
@@ -171,7 +181,8 @@ pub fn dump(port: u16, dbs: u32) -> Dump {
 /// Writes a dataset with every kind of value: strings of each encoding
 /// (int, embstr, raw, empty, binary, 200 KB), counters and floats, strings
 /// with relative and absolute TTLs, hashes packed and as tables (by field
-/// count and by value length), with TTLs, in several databases, with
+/// count and by value length), lists, sets and sorted sets of both
+/// encodings, with TTLs, in several databases, with
 /// overwritten and deleted keys, and more keys than one MSET batch.
 pub fn fill_every_type(port: u16) {
     let mut c = RawConn::connect(port);
@@ -270,6 +281,55 @@ pub fn fill_every_type(port: u16) {
     let mut words = vec!["SADD".to_string(), "s:many".to_string()];
     words.extend((0..700).map(|i| format!("member:{i}")));
     ok(c.cmd_str(&words.iter().map(String::as_str).collect::<Vec<_>>()));
+    // Sorted sets: packed ones and skip lists (by member count and by
+    // member length), tricky scores, TTLs, edits and stores; past 64
+    // members for several ZADD batches in a rewrite.
+    for args in [
+        vec![
+            "ZADD", "z:small", "1", "a", "2.5", "b", "-inf", "c", "1e21", "d", "0.1", "e", "-0",
+            "f",
+        ],
+        vec!["ZADD", "z:ttl", "1", "x", "2", "y"],
+        vec!["EXPIRE", "z:ttl", "2000"],
+        vec![
+            "ZADD",
+            "z:long",
+            "1",
+            &"m".repeat(100),
+            "2",
+            "short",
+            "inf",
+            "top",
+        ],
+        vec!["PEXPIRE", "z:long", "3000000"],
+        vec![
+            "ZADD", "z:edited", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e",
+        ],
+        vec!["ZINCRBY", "z:edited", "10", "a"],
+        vec!["ZADD", "z:edited", "GT", "CH", "1", "e", "9", "d"],
+        vec!["ZREM", "z:edited", "b"],
+        vec!["ZPOPMIN", "z:edited"],
+        vec!["ZRANGESTORE", "z:stored", "z:small", "0", "2"],
+        vec!["ZADD", "z:emptied", "1", "gone"],
+        vec!["ZPOPMAX", "z:emptied"],
+    ] {
+        ok(c.cmd_str(&args));
+    }
+    c.cmd(&[
+        b"ZADD",
+        b"z:bin",
+        b"1.5",
+        b"a\r\nb\x00c",
+        b"-3",
+        b"\xff\x00",
+    ]);
+    let mut zmany = vec!["ZADD".to_string(), "z:many".to_string()];
+    for i in 0..300 {
+        zmany.push(format!("{}", (i * 37 % 101) as f64 / 8.0 - 3.0));
+        zmany.push(format!("member:{i}"));
+    }
+    ok(c.cmd_str(&zmany.iter().map(String::as_str).collect::<Vec<_>>()));
+    ok(c.cmd_str(&["ZREMRANGEBYRANK", "z:many", "0", "9"]));
     let mut long = vec!["RPUSH".to_string(), "l:many".to_string()];
     long.extend((0..300).map(|i| format!("item:{i}")));
     ok(c.cmd_str(&long.iter().map(String::as_str).collect::<Vec<_>>()));
@@ -292,4 +352,6 @@ pub fn fill_every_type(port: u16) {
     ok(c.cmd_str(&["HSET", "last-hash", "k", "v"]));
     ok(c.cmd_str(&["RPUSH", "last-list", "1", "2", "3"]));
     ok(c.cmd_str(&["SADD", "last-set", "1", "x"]));
+    ok(c.cmd_str(&["ZADD", "last-zset", "1", "x", "0.5", "y"]));
+    ok(c.cmd_str(&["PEXPIRE", "last-zset", "4000000"]));
 }

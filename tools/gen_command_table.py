@@ -108,6 +108,9 @@ COMMANDS = {
     "zpopmin": "zsets::zpopmin", "zpopmax": "zsets::zpopmax", "zmpop": "zsets::zmpop",
     "bzpopmin": "zsets::bzpopmin", "bzpopmax": "zsets::bzpopmax", "bzmpop": "zsets::bzmpop",
     "zrandmember": "zsets::zrandmember", "zscan": "zsets::zscan",
+    "zunion": "zsetops::zunion", "zinter": "zsetops::zinter", "zdiff": "zsetops::zdiff",
+    "zunionstore": "zsetops::zunionstore", "zinterstore": "zsetops::zinterstore",
+    "zdiffstore": "zsetops::zdiffstore", "zintercard": "zsetops::zintercard",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

@@ -31,6 +31,7 @@ pub(crate) mod slowlog;
 pub(crate) mod spec;
 pub(crate) mod strings;
 pub(crate) mod table;
+pub(crate) mod zsetops;
 pub(crate) mod zsets;
 
 pub use ctx::Ctx;

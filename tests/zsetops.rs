@@ -34,8 +34,8 @@ fn score() -> impl Strategy<Value = String> {
         1 => Just("1.5".to_string()),
         1 => Just("-2.25".to_string()),
         1 => Just("3.3333333333333335".to_string()),
-        1 => Just("inf".to_string()),
-        1 => Just("-inf".to_string()),
+        2 => Just("inf".to_string()),
+        2 => Just("-inf".to_string()),
         1 => Just("1e300".to_string()),
         1 => Just("-0".to_string()),
     ]
@@ -44,6 +44,8 @@ fn score() -> impl Strategy<Value = String> {
 fn weight() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => (-3i32..4).prop_map(|v| v.to_string()),
+        // 0 x inf is NaN, which each aggregate treats its own way.
+        2 => Just("0".to_string()),
         1 => Just("0.1".to_string()),
         1 => Just("0.5".to_string()),
         1 => Just("-0".to_string()),

@@ -31,15 +31,16 @@
 //! TTL (event `zunionstore`/`zinterstore`/`zdiffstore`); an empty result
 //! deletes the destination (event `del`). Propagated as received.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
 use super::args::{self, is};
 use super::zsets::{pairs_len, parse_weight, reply_pair};
 use super::Ctx;
-use crate::db::set::Set;
+use crate::db::set::{Member, Set};
 use crate::db::value::Value;
-use crate::db::zset::{SkipList, Zset};
+use crate::db::zset::{SkipList, Zset, ZsetLimits};
 use crate::db::Db;
 use crate::error::{CmdError, CmdResult};
 use crate::notify::{GENERIC, ZSET};
@@ -113,21 +114,26 @@ impl<'a> Src<'a> {
     }
 
     /// Calls `f` with each member and its unweighted score, in the input's
-    /// own order; stops when `f` returns false.
-    fn each(&self, mut f: impl FnMut(&[u8], f64) -> bool) {
+    /// own order; stops when `f` returns false. Members are borrowed from
+    /// the input, except an intset's, which are written out.
+    fn each(&self, mut f: impl FnMut(Mem<'a>, f64) -> bool) {
         match self.kind {
             Kind::Missing => {}
             Kind::Set(s) => {
                 let mut buf = [0u8; MAX_I64_LEN];
                 for m in s.iter() {
-                    if !f(m.bytes(&mut buf), 1.0) {
+                    let m = match m {
+                        Member::Str(b) => Cow::Borrowed(b),
+                        Member::Int(_) => Cow::Owned(m.bytes(&mut buf).to_vec()),
+                    };
+                    if !f(m, 1.0) {
                         return;
                     }
                 }
             }
             Kind::Zset(z) => {
                 for (m, s) in z.iter() {
-                    if !f(m, s) {
+                    if !f(Cow::Borrowed(m), s) {
                         return;
                     }
                 }
@@ -199,7 +205,13 @@ impl Hasher for MemberHasher {
     }
 }
 
-type Acc = HashMap<Vec<u8>, f64, MemberHash>;
+/// A member, borrowed from an input where it can be.
+type Mem<'a> = Cow<'a, [u8]>;
+
+type Acc<'a> = HashMap<Mem<'a>, f64, MemberHash>;
+
+/// A result: members and their scores.
+type Pairs<'a> = Vec<(Mem<'a>, f64)>;
 
 /// `ZUNION numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]`.
 pub fn zunion(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
@@ -350,7 +362,8 @@ fn generic(
         }
     }
     let opts = parse_opts(args, numkeys_at + 1 + numkeys, numkeys, op, &out)?;
-    let result = {
+    let limits = ctx.zset_limits();
+    let stored = {
         let mut srcs = borrow_inputs(ctx.db, &keys);
         if let Some(w) = &opts.weights {
             for (s, w) in srcs.iter_mut().zip(w) {
@@ -361,7 +374,7 @@ fn generic(
             // Smallest first, stable as glibc's merge sort.
             srcs.sort_by_key(|s| s.len());
         }
-        match op {
+        let mut result = match op {
             Op::Union => union(&srcs, opts.aggregate),
             Op::Inter => {
                 if let Out::Card = out {
@@ -371,26 +384,28 @@ fn generic(
                 inter(&srcs, opts.aggregate)
             }
             Op::Diff => diff(&mut srcs),
-        }
-    };
-    let mut result = result;
-    // The order of a skip list: by score (-0 equal to 0; no NaN reaches
-    // here), then by member bytes.
-    result.sort_unstable_by(|a, b| {
-        a.1.partial_cmp(&b.1)
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.0.cmp(&b.0))
-    });
-    match out {
-        Out::Reply => {
-            let reply = &mut *ctx.reply;
-            pairs_len(reply, result.len(), opts.withscores);
-            for (m, s) in &result {
-                reply_pair(reply, m, *s, opts.withscores);
+        };
+        // The order of a skip list: by score (-0 equal to 0; no NaN reaches
+        // here), then by member bytes.
+        result.sort_unstable_by(|a, b| {
+            a.1.partial_cmp(&b.1)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        match out {
+            Out::Store(_) => build(&result, limits),
+            _ => {
+                let reply = &mut *ctx.reply;
+                pairs_len(reply, result.len(), opts.withscores);
+                for (m, s) in &result {
+                    reply_pair(reply, m, *s, opts.withscores);
+                }
+                None
             }
         }
-        Out::Store(dst) => store(ctx, dst, result, op),
-        Out::Card => unreachable!("ZINTERCARD replied above"),
+    };
+    if let Out::Store(dst) = out {
+        store(ctx, dst, stored, op);
     }
     Ok(())
 }
@@ -413,16 +428,16 @@ fn borrow_inputs<'d>(db: &'d Db, keys: &[&[u8]]) -> Vec<Src<'d>> {
 }
 
 /// Every member of every input, scores aggregated (Redis's accumulator).
-fn union(srcs: &[Src<'_>], how: Aggregate) -> Vec<(Vec<u8>, f64)> {
-    let mut acc: Acc =
+fn union<'a>(srcs: &[Src<'a>], how: Aggregate) -> Pairs<'a> {
+    let mut acc: Acc<'a> =
         HashMap::with_capacity_and_hasher(srcs.last().map_or(0, |s| s.len()), MemberHash::new());
     for src in srcs {
         src.each(|m, s| {
             let score = weighted(s, src.weight);
-            match acc.get_mut(m) {
+            match acc.get_mut(&*m) {
                 Some(t) => aggregate(t, score, how),
                 None => {
-                    acc.insert(m.to_vec(), score);
+                    acc.insert(m, score);
                 }
             }
             true
@@ -433,7 +448,7 @@ fn union(srcs: &[Src<'_>], how: Aggregate) -> Vec<(Vec<u8>, f64)> {
 
 /// The members of the smallest input found in every other one. Calls
 /// `found` with each and its aggregated score; stops when it returns false.
-fn inter_walk(srcs: &[Src<'_>], how: Aggregate, mut found: impl FnMut(&[u8], f64) -> bool) {
+fn inter_walk<'a>(srcs: &[Src<'a>], how: Aggregate, mut found: impl FnMut(Mem<'a>, f64) -> bool) {
     let first = &srcs[0];
     if first.len() == 0 {
         return;
@@ -446,7 +461,7 @@ fn inter_walk(srcs: &[Src<'_>], how: Aggregate, mut found: impl FnMut(&[u8], f64
             let v = if o.same(first) {
                 s * o.weight
             } else {
-                match o.find(m) {
+                match o.find(&m) {
                     Some(v) => v * o.weight,
                     None => return true,
                 }
@@ -457,10 +472,10 @@ fn inter_walk(srcs: &[Src<'_>], how: Aggregate, mut found: impl FnMut(&[u8], f64
     });
 }
 
-fn inter(srcs: &[Src<'_>], how: Aggregate) -> Vec<(Vec<u8>, f64)> {
+fn inter<'a>(srcs: &[Src<'a>], how: Aggregate) -> Pairs<'a> {
     let mut out = Vec::new();
     inter_walk(srcs, how, |m, s| {
-        out.push((m.to_vec(), s));
+        out.push((m, s));
         true
     });
     out
@@ -499,7 +514,7 @@ fn choose_diff_algorithm(srcs: &[Src<'_>]) -> u8 {
 
 /// The members of the first input in none of the others, with their
 /// scores (unweighted).
-fn diff(srcs: &mut [Src<'_>]) -> Vec<(Vec<u8>, f64)> {
+fn diff<'a>(srcs: &mut [Src<'a>]) -> Pairs<'a> {
     let mut out = Vec::new();
     if srcs[0].len() == 0 {
         return out;
@@ -511,16 +526,17 @@ fn diff(srcs: &mut [Src<'_>]) -> Vec<(Vec<u8>, f64)> {
             srcs[1..].sort_by_key(|s| std::cmp::Reverse(s.len()));
             let (first, rest) = srcs.split_at(1);
             first[0].each(|m, s| {
-                if !rest.iter().any(|o| o.find(m).is_some()) {
-                    out.push((m.to_vec(), s));
+                if !rest.iter().any(|o| o.find(&m).is_some()) {
+                    out.push((m, s));
                 }
                 true
             });
         }
         _ => {
-            let mut acc: Acc = HashMap::with_capacity_and_hasher(srcs[0].len(), MemberHash::new());
+            let mut acc: Acc<'a> =
+                HashMap::with_capacity_and_hasher(srcs[0].len(), MemberHash::new());
             srcs[0].each(|m, s| {
-                acc.insert(m.to_vec(), s);
+                acc.insert(m, s);
                 true
             });
             for o in &srcs[1..] {
@@ -528,7 +544,7 @@ fn diff(srcs: &mut [Src<'_>]) -> Vec<(Vec<u8>, f64)> {
                     break;
                 }
                 o.each(|m, _| {
-                    acc.remove(m);
+                    acc.remove(&*m);
                     !acc.is_empty()
                 });
             }
@@ -538,24 +554,33 @@ fn diff(srcs: &mut [Src<'_>]) -> Vec<(Vec<u8>, f64)> {
     out
 }
 
-/// A STORE form's ending: the sorted result stored at `dst`, packed when
-/// it fits the limits, or `dst` deleted when it is empty.
-fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: Vec<(Vec<u8>, f64)>, op: Op) {
+/// A STORE form's result as Redis builds it: a skip list, packed when it
+/// fits the limits (`zsetConvertToListpackIfNeeded`); None when empty.
+fn build(result: &[(Mem<'_>, f64)], limits: ZsetLimits) -> Option<Zset> {
     if result.is_empty() {
+        return None;
+    }
+    let mut list = SkipList::with_capacity(result.len());
+    for (m, s) in result {
+        list.insert(m, *s);
+    }
+    let mut z = Zset::Skip(Box::new(list));
+    z.shrink_to_pack_if_fits(limits);
+    Some(z)
+}
+
+/// A STORE form's ending: the result stored at `dst`, or `dst` deleted
+/// when the result is empty.
+fn store(ctx: &mut Ctx<'_>, dst: &[u8], result: Option<Zset>, op: Op) {
+    let Some(z) = result else {
         ctx.reply.int(0);
         if ctx.db.remove(dst).is_some() {
             ctx.notify(GENERIC, "del", dst);
             ctx.dirty += 1;
         }
         return;
-    }
-    let n = result.len();
-    let mut list = SkipList::with_capacity(n);
-    for (m, s) in &result {
-        list.insert(m, *s);
-    }
-    let mut z = Zset::Skip(Box::new(list));
-    z.shrink_to_pack_if_fits(ctx.zset_limits());
+    };
+    let n = z.len();
     ctx.db.set(dst, Value::zset(z), false);
     ctx.reply.int(n as i64);
     let event = match op {

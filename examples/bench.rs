@@ -18,8 +18,9 @@
 //! noise floor of this machine (written to self.* instead of latest.*).
 //! Sections: throughput, memory, growth, load, rewrite, transactions, sets
 //! (only the set throughput lines and the set memory row), zsets (only the
-//! sorted-set throughput lines and memory rows), and geo (GEOADD and
-//! GEOSEARCH as arbitrary-command redis-benchmark lines).
+//! sorted-set throughput lines and memory rows), zsetops (only the
+//! ZUNIONSTORE/ZINTERSTORE lines, which throughput runs too), and geo
+//! (GEOADD and GEOSEARCH as arbitrary-command redis-benchmark lines).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -543,6 +544,34 @@ fn throughput(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, which
         lines.push((name, args("set", p, n1, &[]), Some("always"), None));
     }
     run_lines(opts, a, b, rows, lines);
+    algebra(opts, a, b, rows);
+}
+
+/// The sorted-set algebra lines: ZUNIONSTORE and ZINTERSTORE over two
+/// filled sorted sets (skip lists of 1000 members, 500 of them in both),
+/// in redis-benchmark's arbitrary-command form.
+fn algebra(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let n = if opts.quick { "5000" } else { "20000" };
+    let fill = |s: &Server| {
+        load(s.port, 2, 1, |k| {
+            let mut v = vec!["ZADD".to_string(), format!("zs{}", k + 1)];
+            for m in k * 500..k * 500 + 1000 {
+                v.push(m.to_string());
+                v.push(format!("member:{m}"));
+            }
+            v
+        })
+    };
+    let mut lines: Vec<Line> = Vec::new();
+    for cmd in ["ZUNIONSTORE", "ZINTERSTORE"] {
+        for p in ["1", "16"] {
+            let name = format!("{cmd} 2x1000 -P {p}");
+            let args = ["-c", "50", "-P", p, "-n", n, cmd, "zdst", "2", "zs1", "zs2"];
+            let args = args.iter().map(|s| s.to_string()).collect();
+            lines.push((name, args, None, None));
+        }
+    }
+    run_lines_with(opts, a, b, rows, lines, fill);
 }
 
 /// GEO lines, as redis-benchmark's arbitrary-command mode sends them (50
@@ -585,10 +614,24 @@ type Line<'a> = (String, Vec<String>, Option<&'a str>, Option<Vec<String>>);
 /// Runs each line `opts.rounds` times on both servers (alternating who goes
 /// first) and keeps the medians.
 fn run_lines(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>, lines: Vec<Line>) {
+    run_lines_with(opts, a, b, rows, lines, |_| {});
+}
+
+/// `run_lines`, with `setup` run on each server after it is flushed for a
+/// line (data the line reads but does not change).
+fn run_lines_with(
+    opts: &Options,
+    a: &Server,
+    b: &Server,
+    rows: &mut Vec<Row>,
+    lines: Vec<Line>,
+    setup: impl Fn(&Server),
+) {
     for (name, args, fsync, fill) in lines {
         let mut runs = (Vec::new(), Vec::new());
         for s in [a, b] {
             s.cmd(&["FLUSHALL"]);
+            setup(s);
             if let Some(p) = fsync {
                 s.cmd(&["CONFIG", "SET", "appendfsync", p]);
             }
@@ -1429,7 +1472,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets,zsets,geo] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets,zsets,zsetops,geo] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1479,6 +1522,13 @@ fn main() {
         throughput(&opts, &a, &b, &mut rows, Lines::Zsets);
         drop((a, b));
         zsets_memory(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "zsetops") {
+        eprintln!("zsetops ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "tp-a", &[]);
+        let b = Server::start(kb, &opts, "tp-b", &[]);
+        algebra(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "memory") {
         eprintln!("memory:");

@@ -119,6 +119,9 @@ COMMANDS = {
     "georadius": "geo::georadius", "georadius_ro": "geo::georadius_ro",
     "georadiusbymember": "geo::georadiusbymember",
     "georadiusbymember_ro": "geo::georadiusbymember_ro",
+    "zunion": "zsetops::zunion", "zinter": "zsetops::zinter", "zdiff": "zsetops::zdiff",
+    "zunionstore": "zsetops::zunionstore", "zinterstore": "zsetops::zinterstore",
+    "zdiffstore": "zsetops::zdiffstore", "zintercard": "zsetops::zintercard",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give

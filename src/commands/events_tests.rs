@@ -60,6 +60,9 @@ const CLASS_OF: &[(&str, u32)] = &[
     ("zpopmin", notify::ZSET),
     ("zpopmax", notify::ZSET),
     ("zrangestore", notify::ZSET),
+    ("zunionstore", notify::ZSET),
+    ("zinterstore", notify::ZSET),
+    ("zdiffstore", notify::ZSET),
     ("del", notify::GENERIC),
     ("expire", notify::GENERIC),
     ("persist", notify::GENERIC),
@@ -612,6 +615,75 @@ fn set_commands_signal_what_they_change() {
         ("SET k v", &["k"]),
         ("SADD k x", &[]),
         ("SINTER s k", &[]),
+    ] {
+        h.cmd(line);
+        let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();
+        assert_eq!(got, keys, "`{line}`");
+    }
+}
+
+/// The steps of `tests/zsetops.rs`'s `KEYSPACE_EVENTS`, whose events that
+/// test checks against redis-server's: keep the two lists equal.
+#[test]
+fn zset_algebra_emits_redis_s_events() {
+    check(&[
+        ("ZADD z1 1 a 2 b 3 c", &[("new", "z1"), ("zadd", "z1")]),
+        ("ZADD z2 10 b 20 c 30 d", &[("new", "z2"), ("zadd", "z2")]),
+        ("SADD s1 1 2 a", &[("new", "s1"), ("sadd", "s1")]),
+        (
+            "ZUNIONSTORE u 3 z1 z2 s1 WEIGHTS 1 inf -inf",
+            &[("new", "u"), ("zunionstore", "u")],
+        ),
+        (
+            "ZINTERSTORE i 2 z1 z2 AGGREGATE MAX",
+            &[("new", "i"), ("zinterstore", "i")],
+        ),
+        (
+            "ZDIFFSTORE df 2 z1 z2",
+            &[("new", "df"), ("zdiffstore", "df")],
+        ),
+        ("ZDIFFSTORE df 2 z1 z1", &[("del", "df")]),
+        ("ZDIFFSTORE df 2 z1 z1", &[]),
+        (
+            "ZINTERSTORE i 2 z1 none",
+            &[("keymiss", "none"), ("del", "i")],
+        ),
+        ("SET str x", &[("new", "str"), ("set", "str")]),
+        ("ZUNIONSTORE str 1 s1", &[("zunionstore", "str")]),
+        (
+            "ZUNIONSTORE z1 2 z1 z2 WEIGHTS 2 0.5",
+            &[("zunionstore", "z1")],
+        ),
+        ("ZUNION 2 z1 none WITHSCORES", &[("keymiss", "none")]),
+        ("ZINTERCARD 2 z1 z2 LIMIT 1", &[]),
+        ("ZDIFF 2 none z1", &[("keymiss", "none")]),
+        ("ZUNIONSTORE e 0 z1", &[]),
+        ("ZUNIONSTORE e 1 z1 WEIGHTS x", &[]),
+        ("ZINTERSTORE e 1 str", &[("new", "e"), ("zinterstore", "e")]),
+        (
+            "ZINTERSTORE e 2 none z1",
+            &[("keymiss", "none"), ("del", "e")],
+        ),
+    ]);
+}
+
+#[test]
+fn zset_algebra_signals_what_it_changes() {
+    let mut h = Harness::new();
+    h.cmd("ZADD z1 1 a 2 b");
+    h.cmd("SADD s1 1 a");
+    h.cmd("SET str v");
+    h.reset();
+    for (line, keys) in [
+        ("ZUNION 2 z1 s1", &[][..]),
+        ("ZINTERCARD 2 z1 s1", &[]),
+        ("ZUNIONSTORE d 2 z1 s1", &["d"]),
+        ("ZINTERSTORE d 2 z1 s1", &["d"]),
+        ("ZDIFFSTORE d 2 z1 z1", &["d"]),
+        ("ZDIFFSTORE d 2 z1 z1", &[]),
+        ("ZDIFFSTORE str 1 s1", &["str"]),
+        ("ZUNIONSTORE d 1 str2 WEIGHTS x", &[]),
+        ("ZUNIONSTORE d 2 z1 nokey WEIGHTS 1 x", &[]),
     ] {
         h.cmd(line);
         let got: Vec<String> = h.signals().into_iter().map(|(_, k)| k).collect();

@@ -5,7 +5,7 @@
 use super::spec::*;
 use super::{
     connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, server, sets,
-    slowlog, sort, strings, zsets,
+    slowlog, sort, strings, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -1107,12 +1107,39 @@ cmd("zcount", 4, READONLY | FAST, Some(zsets::zcount))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::SortedSet, "2.0.0", "Count the members in a sorted set with scores within the given values", "O(log(N)) with N being the number of elements in the sorted set.")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("min", ArgKind::Double), arg("max", ArgKind::Double)]),
+cmd("zdiff", -3, READONLY | MOVABLEKEYS, Some(zsetops::zdiff))
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "6.2.0", "Subtract multiple sorted sets", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional()]),
+cmd("zdiffstore", -4, WRITE | DENYOOM | MOVABLEKEYS, Some(zsetops::zdiffstore))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "6.2.0", "Subtract multiple sorted sets and store the resulting sorted set in a new key", "O(L + (N-K)log(N)) worst case where L is the total number of elements in all the sets, N is the size of the first set, and K is the size of the result set.")
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(1).multiple()]),
 cmd("zincrby", 4, WRITE | DENYOOM | FAST, Some(zsets::zincrby))
 .keys(1, 1, 1)
 .acl(&["write", "sortedset", "fast"])
 .key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::SortedSet, "1.2.0", "Increment the score of a member in a sorted set", "O(log(N)) where N is the number of elements in the sorted set.")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("increment", ArgKind::Integer), arg("member", ArgKind::Str)]),
+cmd("zinter", -3, READONLY | MOVABLEKEYS, Some(zsetops::zinter))
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "6.2.0", "Intersect multiple sorted sets", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("weight", ArgKind::Integer).token("WEIGHTS").optional().multiple(), arg("aggregate", ArgKind::OneOf).token("AGGREGATE").optional().args(&[arg("sum", ArgKind::PureToken).token("SUM"), arg("min", ArgKind::PureToken).token("MIN"), arg("max", ArgKind::PureToken).token("MAX")]), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional()]),
+cmd("zintercard", -3, READONLY | MOVABLEKEYS, Some(zsetops::zintercard))
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "7.0.0", "Intersect multiple sorted sets and return the cardinality of the result", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("limit", ArgKind::Integer).token("LIMIT").optional()]),
+cmd("zinterstore", -4, WRITE | DENYOOM | MOVABLEKEYS, Some(zsetops::zinterstore))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "2.0.0", "Intersect multiple sorted sets and store the resulting sorted set in a new key", "O(N*K)+O(M*log(M)) worst case with N being the smallest input sorted set, K being the number of input sorted sets and M being the number of elements in the resulting sorted set.")
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(1).multiple(), arg("weight", ArgKind::Integer).token("WEIGHTS").optional().multiple(), arg("aggregate", ArgKind::OneOf).token("AGGREGATE").optional().args(&[arg("sum", ArgKind::PureToken).token("SUM"), arg("min", ArgKind::PureToken).token("MIN"), arg("max", ArgKind::PureToken).token("MAX")])]),
 cmd("zlexcount", 4, READONLY | FAST, Some(zsets::zlexcount))
 .keys(1, 1, 1)
 .acl(&["read", "sortedset", "fast"])
@@ -1254,4 +1281,15 @@ cmd("zscore", 3, READONLY | FAST, Some(zsets::zscore))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::SortedSet, "1.2.0", "Get the score associated with the given member in a sorted set", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
+cmd("zunion", -3, READONLY | MOVABLEKEYS, Some(zsetops::zunion))
+.acl(&["read", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "6.2.0", "Add multiple sorted sets", "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")
+.args(&[arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).multiple(), arg("weight", ArgKind::Integer).token("WEIGHTS").optional().multiple(), arg("aggregate", ArgKind::OneOf).token("AGGREGATE").optional().args(&[arg("sum", ArgKind::PureToken).token("SUM"), arg("min", ArgKind::PureToken).token("MIN"), arg("max", ArgKind::PureToken).token("MAX")]), arg("withscores", ArgKind::PureToken).token("WITHSCORES").optional()]),
+cmd("zunionstore", -4, WRITE | DENYOOM | MOVABLEKEYS, Some(zsetops::zunionstore))
+.keys(1, 1, 1)
+.acl(&["write", "sortedset", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::SortedSet, "2.0.0", "Add multiple sorted sets and store the resulting sorted set in a new key", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.")
+.args(&[arg("destination", ArgKind::Key).key_spec(0), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(1).multiple(), arg("weight", ArgKind::Integer).token("WEIGHTS").optional().multiple(), arg("aggregate", ArgKind::OneOf).token("AGGREGATE").optional().args(&[arg("sum", ArgKind::PureToken).token("SUM"), arg("min", ArgKind::PureToken).token("MIN"), arg("max", ArgKind::PureToken).token("MAX")])]),
 ];

@@ -3,8 +3,8 @@
 //! family (ZRANGE, ZRANGESTORE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE,
 //! ZRANGEBYLEX, ZREVRANGEBYLEX), ZREMRANGEBYRANK/BYSCORE/BYLEX, ZPOPMIN,
 //! ZPOPMAX, ZMPOP, ZRANDMEMBER, ZSCAN and the blocking BZPOPMIN, BZPOPMAX
-//! and BZMPOP. ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD are
-//! not here yet.
+//! and BZMPOP. ZUNION, ZINTER, ZDIFF, their STORE forms and ZINTERCARD,
+//! which also take sets as inputs, are in `zsetops`.
 //!
 //! The type itself is `db::zset`; here are the checks in Redis's order (so
 //! the same error wins), the replies (scores as `%.17g` bulk strings in
@@ -70,6 +70,12 @@ pub(crate) fn parse_score(s: &[u8]) -> Result<f64, CmdError> {
         return Err(CmdError::Static(NOT_FLOAT));
     }
     Ok(v)
+}
+
+/// A WEIGHTS value of ZUNION/ZINTER and their STORE forms: the same
+/// `getDoubleFromObject` rules, with Redis's message for weights.
+pub(super) fn parse_weight(s: &[u8]) -> Result<f64, CmdError> {
+    parse_score(s).map_err(|_| CmdError::Static("ERR weight value is not a float"))
 }
 
 /// Redis's `zslParseRange`: `(` for exclusive, then `strtod` up to the end
@@ -140,7 +146,7 @@ fn rank_span(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
 }
 
 /// Replies a member and, when asked, its score (nested in RESP3).
-fn reply_pair(reply: &mut Reply, m: &[u8], s: f64, withscores: bool) {
+pub(super) fn reply_pair(reply: &mut Reply, m: &[u8], s: f64, withscores: bool) {
     if withscores && reply.is_resp3() {
         reply.array_len(2);
     }
@@ -152,7 +158,7 @@ fn reply_pair(reply: &mut Reply, m: &[u8], s: f64, withscores: bool) {
 
 /// The length of an array of `n` members, with scores when asked (flat
 /// pairs in RESP2).
-fn pairs_len(reply: &mut Reply, n: usize, withscores: bool) {
+pub(super) fn pairs_len(reply: &mut Reply, n: usize, withscores: bool) {
     if withscores && !reply.is_resp3() {
         reply.array_len(n * 2);
     } else {

@@ -43,6 +43,29 @@ fn width_of(v: i64) -> u8 {
     }
 }
 
+/// The integer at `i` of integers `W` bytes wide, sign-extended.
+#[inline(always)]
+fn read<const W: usize>(d: &[u8], i: usize) -> i64 {
+    let mut a = [0u8; 8];
+    a[..W].copy_from_slice(&d[i * W..i * W + W]);
+    let shift = 64 - 8 * W as u32;
+    (i64::from_le_bytes(a) << shift) >> shift
+}
+
+/// Binary search of `v` among ascending integers `W` bytes wide.
+fn search_at<const W: usize>(d: &[u8], v: i64) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0usize, d.len() / W);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match read::<W>(d, mid).cmp(&v) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
+}
+
 impl IntSet {
     /// The width byte: 2, 4 or 8, 0 while never added to.
     #[inline]
@@ -77,27 +100,23 @@ impl IntSet {
     /// The integer at `i` (below `len`).
     #[inline]
     pub fn get(&self, i: usize) -> i64 {
-        let w = self.raw_width() as usize;
-        let b = &self.data()[i * w..i * w + w];
-        match w {
-            2 => i16::from_le_bytes([b[0], b[1]]) as i64,
-            4 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64,
-            _ => i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        let d = self.data();
+        match self.raw_width() {
+            2 => read::<2>(d, i),
+            4 => read::<4>(d, i),
+            _ => read::<8>(d, i),
         }
     }
 
-    /// Where `v` is, or where it would go (Redis's `intsetSearch`).
+    /// Where `v` is, or where it would go (Redis's `intsetSearch`): the
+    /// width is read once, then a binary search at that width.
     fn search(&self, v: i64) -> Result<usize, usize> {
-        let (mut lo, mut hi) = (0usize, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid).cmp(&v) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Ok(mid),
-            }
+        let d = self.data();
+        match self.raw_width() {
+            2 => search_at::<2>(d, v),
+            4 => search_at::<4>(d, v),
+            _ => search_at::<8>(d, v),
         }
-        Err(lo)
     }
 
     /// Whether `v` is a member.

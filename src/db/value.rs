@@ -676,6 +676,29 @@ mod tests {
     }
 
     #[test]
+    fn a_set_held_in_the_words_changes_encoding_in_place() {
+        let mut v = Value::set(Set::new_for(b"1"));
+        for i in 0..10 {
+            v.as_set_mut()
+                .expect("a set")
+                .add(i.to_string().as_bytes(), 512);
+        }
+        assert_eq!(v.encoding_name(), "intset");
+        // No box: the width byte and ten 2-byte integers.
+        assert_eq!(v.heap_bytes(), 21);
+        // Becoming a table writes the words, not the tag.
+        assert!(v.as_set_mut().expect("a set").add(b"x", 512));
+        assert_eq!(v.kind(), Kind::Set);
+        assert_eq!(v.encoding_name(), "hashtable");
+        let c = v.clone();
+        drop(v);
+        assert_eq!(c.as_set().map(|s| s.len()), Some(11));
+        assert!(c
+            .as_set()
+            .is_some_and(|s| s.contains(b"x") && s.contains(b"9")));
+    }
+
+    #[test]
     fn value_is_three_words() {
         assert_eq!(std::mem::size_of::<Value>(), 24);
     }

@@ -386,3 +386,151 @@ fn set_directive_reads_and_checks_as_redis() {
         "$9\r\nhashtable\r\n"
     );
 }
+
+/// used_memory less the clients' buffers (one INFO's figures): what the
+/// dataset holds.
+fn dataset_memory(c: &mut RawConn) -> i64 {
+    let text = c.cmd_str(&["INFO", "memory"]);
+    let field = |name: &str| -> i64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}:")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("INFO has no integer {name}"))
+    };
+    field("used_memory") - field("mem_clients_normal")
+}
+
+/// Sends each command, pipelined 100 at a time, and checks every reply is
+/// an integer.
+fn pipeline_ints(c: &mut RawConn, cmds: &[Vec<String>]) {
+    for chunk in cmds.chunks(100) {
+        let mut buf = Vec::new();
+        for cmd in chunk {
+            let args: Vec<&[u8]> = cmd.iter().map(|a| a.as_bytes()).collect();
+            buf.extend(resp::encode(&args));
+        }
+        c.send(&buf);
+        for cmd in chunk {
+            let r = c.read_reply();
+            assert_eq!(r.first(), Some(&b':'), "{cmd:?}: {}", resp::show(&r));
+        }
+    }
+}
+
+/// `n` SADDs of 10 small integers to keys `{prefix}{i:010}` (the bench's
+/// memory row), each integer `scale` times bigger.
+fn small_sets(prefix: &str, n: usize, scale: i64) -> Vec<Vec<String>> {
+    (0..n)
+        .map(|i| {
+            let mut v = vec!["SADD".to_string(), format!("{prefix}{i:010}")];
+            v.extend((0..10).map(|j| ((i as i64 % 1000 + j * 37) * scale).to_string()));
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn small_sets_cost_no_more_than_redis_s_and_memory_usage_adds_up() {
+    let args = [
+        "--appendonly",
+        "no",
+        "--enable-debug-command",
+        "local",
+        "--latency-tracking",
+        "no",
+    ];
+    let srv = TestServer::gostore(&args);
+    let redis = TestServer::redis(&args);
+    let mut c = srv.raw_conn();
+    let mut r = redis.raw_conn();
+    // 30000 small intsets: both key tables end at 32768 slots.
+    let sets = small_sets("set:", 30_000, 1);
+    let mut grown = [0i64; 2];
+    for (side, conn) in [&mut c, &mut r].into_iter().enumerate() {
+        // What the commands' first calls allocate is not the sets'.
+        pipeline_ints(conn, &[cmd(&["SADD", "warm", "1"]), cmd(&["DEL", "warm"])]);
+        conn.cmd_str(&["MEMORY", "USAGE", "none"]);
+        dataset_memory(conn);
+        let base = dataset_memory(conn);
+        pipeline_ints(conn, &sets);
+        // Both key tables have doubled to 32768 slots: the old table goes
+        // once rehashing (incremental, then the cron's) is over.
+        wait_for(10, "the key table's rehash", || {
+            !conn
+                .cmd_str(&["DEBUG", "HTSTATS", "0"])
+                .contains("rehashing target")
+        });
+        grown[side] = dataset_memory(conn) - base;
+    }
+    // A small set is its key's node and one buffer: per set no more than
+    // Redis's dictEntry, key, robj and intset (5% for the two allocators'
+    // rounding).
+    assert!(
+        grown[0] * 100 <= grown[1] * 105,
+        "30000 small sets: used_memory grew {} here, {} in Redis",
+        grown[0],
+        grown[1]
+    );
+    // MEMORY USAGE tells what they hold: with wider integers and some
+    // tables beside them, the sum is within 15% of used_memory's growth
+    // (the key table's bucket slots aside, as Redis's MEMORY USAGE leaves
+    // them out).
+    ok_reply(&mut c, &["FLUSHALL"]);
+    let slots_before = key_table_slots(&mut c);
+    let base = dataset_memory(&mut c);
+    let mut shapes = small_sets("a:", 2000, 1);
+    shapes.extend(small_sets("b:", 500, 1000));
+    shapes.extend(small_sets("c:", 500, 10_000_000_000));
+    for i in 0..100 {
+        let mut v = vec!["SADD".to_string(), format!("t:{i}")];
+        v.extend((0..10).map(|j| format!("member-{j}")));
+        shapes.push(v);
+    }
+    for i in 0..20 {
+        let mut v = vec!["SADD".to_string(), format!("big:{i}")];
+        v.extend((0..300).map(|j| (j * 7 + i).to_string()));
+        shapes.push(v);
+    }
+    pipeline_ints(&mut c, &shapes);
+    wait_for(10, "the key table's rehash", || {
+        !c.cmd_str(&["DEBUG", "HTSTATS", "0"])
+            .contains("rehashing target")
+    });
+    let buckets = (key_table_slots(&mut c) - slots_before) * 8;
+    let grown = dataset_memory(&mut c) - base - buckets;
+    let mut sum = 0;
+    for s in &shapes {
+        sum += int_reply(&mut c, &["MEMORY", "USAGE", &s[1], "SAMPLES", "0"]);
+    }
+    assert!(
+        (sum - grown).abs() * 100 <= grown * 15,
+        "MEMORY USAGE adds up to {sum}, used_memory grew {grown} besides {buckets} of buckets"
+    );
+}
+
+fn cmd(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+fn int_reply(c: &mut RawConn, args: &[&str]) -> i64 {
+    let r = c.cmd_str(args);
+    r.strip_prefix(':')
+        .and_then(|s| s.trim_end().parse().ok())
+        .unwrap_or_else(|| panic!("{args:?} replied {r:?}"))
+}
+
+fn ok_reply(c: &mut RawConn, args: &[&str]) {
+    assert_eq!(c.cmd_str(args), "+OK\r\n", "{args:?}");
+}
+
+/// Bucket slots of db 0's key table, from MEMORY STATS: its main overhead
+/// is 8 bytes per slot plus 40 per key (node header and value).
+fn key_table_slots(c: &mut RawConn) -> i64 {
+    let stats = c.cmd_str(&["MEMORY", "STATS"]);
+    let lines: Vec<&str> = stats.split("\r\n").collect();
+    let Some(at) = lines.iter().position(|l| *l == "overhead.hashtable.main") else {
+        return 0;
+    };
+    let main: i64 = lines[at + 1][1..].parse().expect("integer");
+    (main - int_reply(c, &["DBSIZE"]) * 40) / 8
+}

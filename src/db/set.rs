@@ -7,7 +7,11 @@
 //! member strings with no values (`hashtable`). A set never goes back to
 //! the packed form, and its width never narrows, as in Redis.
 //!
-//! Invariant: an `IntSet`'s buffer holds `len * width` bytes of distinct
+//! A `Set` is two words with no box of its own: a key's value holds it in
+//! place (see `value`), so a small set costs its key's node and one buffer.
+//!
+//! Invariant: an `IntSet`'s buffer is empty (never added to) or holds the
+//! width (2, 4 or 8) in its first byte, then `len * width` bytes of distinct
 //! integers in ascending order, each little-endian in `width` bytes, and
 //! every one fits that width.
 
@@ -19,12 +23,12 @@ use crate::util::rand::Rng;
 /// members a set converts whatever the directive says.
 const INTSET_MAX_ENTRIES_CAP: usize = 1 << 30;
 
-/// Packed sorted integers (Redis's intset).
+/// Packed sorted integers (Redis's intset), in one allocation: a width
+/// byte, then the integers. Two words, so that a `Set` fits in a value's.
 #[derive(Clone, Default)]
 pub struct IntSet {
-    /// Bytes per integer: 2, 4 or 8 (0 only while empty and never added to).
-    width: u8,
-    /// The integers, `width` bytes each, ascending.
+    /// Empty until the first add; then the width in byte 0 and the
+    /// integers, `width` bytes each, ascending.
     buf: Box<[u8]>,
 }
 
@@ -39,62 +43,88 @@ fn width_of(v: i64) -> u8 {
     }
 }
 
+/// The integer at `i` of integers `W` bytes wide, sign-extended.
+#[inline(always)]
+fn read<const W: usize>(d: &[u8], i: usize) -> i64 {
+    let mut a = [0u8; 8];
+    a[..W].copy_from_slice(&d[i * W..i * W + W]);
+    let shift = 64 - 8 * W as u32;
+    (i64::from_le_bytes(a) << shift) >> shift
+}
+
+/// Binary search of `v` among ascending integers `W` bytes wide.
+fn search_at<const W: usize>(d: &[u8], v: i64) -> Result<usize, usize> {
+    let (mut lo, mut hi) = (0usize, d.len() / W);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match read::<W>(d, mid).cmp(&v) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Ok(mid),
+        }
+    }
+    Err(lo)
+}
+
 impl IntSet {
+    /// The width byte: 2, 4 or 8, 0 while never added to.
+    #[inline]
+    fn raw_width(&self) -> u8 {
+        self.buf.first().copied().unwrap_or(0)
+    }
+
+    /// The integers' bytes, after the width byte.
+    #[inline]
+    fn data(&self) -> &[u8] {
+        self.buf.get(1..).unwrap_or(&[])
+    }
+
     /// Number of integers.
     pub fn len(&self) -> usize {
-        if self.width == 0 {
-            0
-        } else {
-            self.buf.len() / self.width as usize
+        match self.raw_width() {
+            0 => 0,
+            w => (self.buf.len() - 1) / w as usize,
         }
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
+        self.buf.len() <= 1
     }
 
     /// Bytes per integer (Redis's `encoding`, in bytes; 2 when empty).
     pub fn width(&self) -> usize {
-        self.width.max(2) as usize
+        self.raw_width().max(2) as usize
     }
 
     /// The integer at `i` (below `len`).
     #[inline]
     pub fn get(&self, i: usize) -> i64 {
-        let w = self.width as usize;
-        let b = &self.buf[i * w..i * w + w];
-        match w {
-            2 => i16::from_le_bytes([b[0], b[1]]) as i64,
-            4 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64,
-            _ => i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        let d = self.data();
+        match self.raw_width() {
+            2 => read::<2>(d, i),
+            4 => read::<4>(d, i),
+            _ => read::<8>(d, i),
         }
     }
 
-    /// Where `v` is, or where it would go (Redis's `intsetSearch`).
+    /// Where `v` is, or where it would go (Redis's `intsetSearch`): the
+    /// width is read once, then a binary search at that width.
     fn search(&self, v: i64) -> Result<usize, usize> {
-        let (mut lo, mut hi) = (0usize, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid).cmp(&v) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Ok(mid),
-            }
+        let d = self.data();
+        match self.raw_width() {
+            2 => search_at::<2>(d, v),
+            4 => search_at::<4>(d, v),
+            _ => search_at::<8>(d, v),
         }
-        Err(lo)
     }
 
     /// Whether `v` is a member.
     pub fn contains(&self, v: i64) -> bool {
-        if self.is_empty() || width_of(v) > self.width {
+        if self.is_empty() || width_of(v) > self.raw_width() {
             return false;
         }
         self.search(v).is_ok()
-    }
-
-    fn write(buf: &mut [u8], w: usize, i: usize, v: i64) {
-        buf[i * w..i * w + w].copy_from_slice(&v.to_le_bytes()[..w]);
     }
 
     /// Adds `v`; returns whether it was new. Widens every integer first when
@@ -102,43 +132,51 @@ impl IntSet {
     pub fn add(&mut self, v: i64) -> bool {
         let need = width_of(v);
         let len = self.len();
-        if need > self.width {
+        if need > self.raw_width() {
             // A value wider than every member is below or above them all.
             let w = need as usize;
-            let mut buf = vec![0u8; (len + 1) * w].into_boxed_slice();
-            let off = usize::from(v >= 0);
-            for i in 0..len {
-                Self::write(&mut buf, w, i + 1 - off, self.get(i));
+            let mut buf = Vec::with_capacity(1 + (len + 1) * w);
+            buf.push(need);
+            if v < 0 {
+                buf.extend_from_slice(&v.to_le_bytes()[..w]);
             }
-            Self::write(&mut buf, w, if v < 0 { 0 } else { len }, v);
-            self.width = need;
-            self.buf = buf;
+            for i in 0..len {
+                buf.extend_from_slice(&self.get(i).to_le_bytes()[..w]);
+            }
+            if v >= 0 {
+                buf.extend_from_slice(&v.to_le_bytes()[..w]);
+            }
+            self.buf = buf.into_boxed_slice();
             return true;
         }
         let Err(at) = self.search(v) else {
             return false;
         };
-        let w = self.width as usize;
-        let mut buf = Vec::with_capacity((len + 1) * w);
-        buf.extend_from_slice(&self.buf[..at * w]);
+        // A fresh, exactly sized buffer (Redis reallocs its intset to the
+        // exact size too).
+        let w = self.raw_width() as usize;
+        let split = 1 + at * w;
+        let mut buf = Vec::with_capacity(self.buf.len() + w);
+        buf.extend_from_slice(&self.buf[..split]);
         buf.extend_from_slice(&v.to_le_bytes()[..w]);
-        buf.extend_from_slice(&self.buf[at * w..]);
+        buf.extend_from_slice(&self.buf[split..]);
         self.buf = buf.into_boxed_slice();
         true
     }
 
     /// Removes `v`; returns whether it was there. The width stays.
     pub fn remove(&mut self, v: i64) -> bool {
-        if self.is_empty() || width_of(v) > self.width {
+        if self.is_empty() || width_of(v) > self.raw_width() {
             return false;
         }
         let Ok(at) = self.search(v) else {
             return false;
         };
-        let w = self.width as usize;
+        let w = self.raw_width() as usize;
+        let split = 1 + at * w;
         let mut buf = Vec::with_capacity(self.buf.len() - w);
-        buf.extend_from_slice(&self.buf[..at * w]);
-        buf.extend_from_slice(&self.buf[(at + 1) * w..]);
+        buf.extend_from_slice(&self.buf[..split]);
+        buf.extend_from_slice(&self.buf[split + w..]);
         self.buf = buf.into_boxed_slice();
         true
     }
@@ -148,7 +186,7 @@ impl IntSet {
         (0..self.len()).map(|i| self.get(i))
     }
 
-    /// Heap bytes: the buffer.
+    /// Heap bytes: the buffer, width byte included.
     pub fn heap_bytes(&self) -> usize {
         self.buf.len()
     }
@@ -467,11 +505,33 @@ mod tests {
         assert!(!i.remove(-(1 << 40)));
         // Never narrows.
         assert_eq!(i.width(), 8);
-        assert_eq!(i.heap_bytes(), 5 * 8);
+        assert_eq!(i.heap_bytes(), 1 + 5 * 8);
         assert!(i.contains(70000) && !i.contains(1 << 50) && !i.contains(6));
         let mut j = IntSet::default();
         assert!(j.add(i64::MIN) && j.add(i64::MAX) && j.add(0));
         assert_eq!(j.iter().collect::<Vec<_>>(), vec![i64::MIN, 0, i64::MAX]);
+        // Emptied, it keeps its width, as Redis's does.
+        for v in [i64::MIN, 0, i64::MAX] {
+            assert!(j.remove(v));
+        }
+        assert!(j.is_empty() && j.iter().next().is_none() && !j.contains(0));
+        assert_eq!(j.width(), 8);
+        assert!(j.add(3) && j.contains(3) && j.width() == 8);
+        let empty = IntSet::default();
+        assert!(empty.is_empty() && empty.width() == 2 && empty.heap_bytes() == 0);
+    }
+
+    #[test]
+    fn a_set_is_two_words_with_no_padding() {
+        // A key's value holds a Set in its first two words (see `value`).
+        assert_eq!(std::mem::size_of::<Set>(), 16);
+        assert_eq!(std::mem::size_of::<IntSet>(), 16);
+        // Ten small integers: one 21-byte buffer.
+        let mut s = Set::new_ints();
+        for v in 0..10 {
+            s.add(v.to_string().as_bytes(), 512);
+        }
+        assert_eq!(s.heap_bytes(), 21);
     }
 
     #[test]

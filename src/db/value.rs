@@ -1,8 +1,10 @@
 //! The value of a key: Redis's `robj`, packed into 24 bytes.
 //!
 //! A string up to 22 bytes lives inline; a longer one is a heap buffer with
-//! room to grow (APPEND/SETRANGE amortise like sds); other types are a boxed
-//! pointer. The last byte is the tag: the representation (`Rep`) and, for
+//! room to grow (APPEND/SETRANGE amortise like sds); a set (two words, see
+//! `set`) lives in the first two words itself, so a small set is its key's
+//! node and one buffer; other types are a boxed pointer. The last byte is
+//! the tag: the representation (`Rep`) and, for
 //! strings, the encoding Redis would report (`int`, `embstr`, `raw`), which
 //! depends on how the value was made, not only on its bytes. Keeping the
 //! value at 24 bytes keeps a key table node, key included, in one small
@@ -63,7 +65,7 @@ enum Rep {
     Hash = 3,
     /// A `Box<List>` pointer in the first word.
     List = 4,
-    /// A `Box<Set>` pointer in the first word.
+    /// A `Set` itself in the first two words (no box; `_SET_FITS`).
     Set = 5,
     /// A `Box<Zset>` pointer in the first word.
     Zset = 6,
@@ -85,6 +87,16 @@ const ENC_RAW: u8 = 2 << 4;
 const ENC_MASK: u8 = 0x30;
 
 const CAP_MASK: u64 = (1 << 56) - 1;
+
+/// A `Set` is held in the first two words: it must fit there, leaving the
+/// tag's word alone, and need no more than their alignment. It is two
+/// pointer-sized fields (an intset's buffer, or a null niche beside a
+/// table's box), so every one of its 16 bytes is written: the words never
+/// hold uninitialised bytes.
+const _SET_FITS: () = assert!(
+    std::mem::size_of::<Set>() == 16 && std::mem::align_of::<Set>() <= 8,
+    "a Set must be two words"
+);
 
 /// The type of a value, as TYPE reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,16 +248,20 @@ impl Value {
     #[inline]
     fn set_ref(&self) -> &Set {
         debug_assert_eq!(self.rep(), Rep::Set);
-        // SAFETY: Rep::Set words hold a live Box<Set> pointer, owned by self.
-        unsafe { &*(self.w[0] as *const Set) }
+        // SAFETY: the first two words of a Rep::Set value hold a live Set,
+        // written by Value::set and owned by self; the words are 8-aligned
+        // and _SET_FITS keeps the Set within them.
+        unsafe { &*(self.w.as_ptr() as *const Set) }
     }
 
     /// The set of a `Rep::Set` value, mutable.
     #[inline]
     fn set_mut(&mut self) -> &mut Set {
         debug_assert_eq!(self.rep(), Rep::Set);
-        // SAFETY: as in set_ref, borrowed uniquely through &mut self.
-        unsafe { &mut *(self.w[0] as *mut Set) }
+        // SAFETY: as in set_ref, borrowed uniquely through &mut self. A
+        // write through it (say, an intset becoming a table) stays in the
+        // first two words (_SET_FITS), so the tag stays.
+        unsafe { &mut *(self.w.as_mut_ptr() as *mut Set) }
     }
 
     /// The sorted set of a `Rep::Zset` value.
@@ -342,12 +358,14 @@ impl Value {
         }
     }
 
-    /// A set value.
+    /// A set value: the set moves into the first two words.
     pub fn set(s: Set) -> Value {
-        let p = Box::into_raw(Box::new(s)) as u64;
-        Value {
-            w: [p, 0, (Rep::Set.bits() as u64) << 56],
-        }
+        let mut w = [0, 0, (Rep::Set.bits() as u64) << 56];
+        // SAFETY: the words are 8-aligned and _SET_FITS keeps the Set in the
+        // first two; the Value made here owns it from now on (dropped in
+        // Drop, cloned in Clone).
+        unsafe { std::ptr::write(w.as_mut_ptr() as *mut Set, s) };
+        Value { w }
     }
 
     /// A sorted-set value.
@@ -534,7 +552,8 @@ impl Value {
             Rep::Heap => (self.w[2] & CAP_MASK) as usize,
             Rep::Hash => self.hash_ref().heap_bytes() + std::mem::size_of::<Hash>(),
             Rep::List => self.list_ref().heap_bytes() + std::mem::size_of::<List>(),
-            Rep::Set => self.set_ref().heap_bytes() + std::mem::size_of::<Set>(),
+            // The Set itself is in the words.
+            Rep::Set => self.set_ref().heap_bytes(),
             Rep::Zset => self.zset_ref().heap_bytes() + std::mem::size_of::<Zset>(),
         }
     }
@@ -571,8 +590,9 @@ impl Drop for Value {
                 drop(unsafe { Box::from_raw(self.w[0] as *mut List) });
             }
             Rep::Set => {
-                // SAFETY: the words hold a live Box<Set>, owned by self.
-                drop(unsafe { Box::from_raw(self.w[0] as *mut Set) });
+                // SAFETY: the first two words hold a live Set, owned by self
+                // (see set_ref), dropped once here.
+                unsafe { std::ptr::drop_in_place(self.w.as_mut_ptr() as *mut Set) };
             }
             Rep::Zset => {
                 // SAFETY: the words hold a live Box<Zset>, owned by self.
@@ -653,6 +673,29 @@ mod tests {
         assert_eq!(samples[5].kind().name(), "zset");
         assert_eq!(samples[5].encoding_name(), "listpack");
         assert!(samples[5].as_zset().is_some() && samples[5].as_set().is_none());
+    }
+
+    #[test]
+    fn a_set_held_in_the_words_changes_encoding_in_place() {
+        let mut v = Value::set(Set::new_for(b"1"));
+        for i in 0..10 {
+            v.as_set_mut()
+                .expect("a set")
+                .add(i.to_string().as_bytes(), 512);
+        }
+        assert_eq!(v.encoding_name(), "intset");
+        // No box: the width byte and ten 2-byte integers.
+        assert_eq!(v.heap_bytes(), 21);
+        // Becoming a table writes the words, not the tag.
+        assert!(v.as_set_mut().expect("a set").add(b"x", 512));
+        assert_eq!(v.kind(), Kind::Set);
+        assert_eq!(v.encoding_name(), "hashtable");
+        let c = v.clone();
+        drop(v);
+        assert_eq!(c.as_set().map(|s| s.len()), Some(11));
+        assert!(c
+            .as_set()
+            .is_some_and(|s| s.contains(b"x") && s.contains(b"9")));
     }
 
     #[test]

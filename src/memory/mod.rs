@@ -125,7 +125,8 @@ pub(crate) fn purge() {
 
 /// Heap bytes `v` owns besides its 24 bytes in the key's node (Redis's
 /// `objectComputeSize` without the `robj`): a long string's buffer, a hash's
-/// box and buffer or table. A table's entries are estimated from `samples`
+/// box and buffer or table, a set's buffer or table (the set itself is in
+/// the 24 bytes). A table's entries are estimated from `samples`
 /// of them (all of them when `samples` is 0 or exceeds their number).
 pub fn value_size(v: &Value, samples: usize) -> usize {
     match v.view() {
@@ -136,7 +137,8 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         ValueRef::Hash(h) => chunk_size(std::mem::size_of::<Hash>()) + hash_size(h, samples),
         // The list counts its own nodes and buffers.
         ValueRef::List(l) => chunk_size(std::mem::size_of::<List>()) + l.heap_bytes(),
-        ValueRef::Set(s) => chunk_size(std::mem::size_of::<Set>()) + set_size(s, samples),
+        // A set lives in the value's own words: only its buffer or table.
+        ValueRef::Set(s) => set_size(s, samples),
         ValueRef::Zset(z) => chunk_size(std::mem::size_of::<Zset>()) + z.heap_bytes(),
     }
 }

@@ -488,9 +488,13 @@ fn type_specific_subcommands_answer_as_redis() {
         zbig.push("1.5");
         zbig.push(f);
     }
+    let mut sbig = vec!["SADD", "sbig"];
+    sbig.extend(fields.iter().map(String::as_str));
     for setup in [
         vec!["HSET", "small", "a", "1"],
         vec!["SET", "s", "v"],
+        vec!["SADD", "sints", "1", "2"],
+        sbig,
         vec!["RPUSH", "l", "a", "1"],
         vec!["ZADD", "zsmall", "1", "a", "-2.5", "b"],
         big,
@@ -510,6 +514,9 @@ fn type_specific_subcommands_answer_as_redis() {
         vec!["DEBUG", "LISTPACK", "zsmall"],
         vec!["DEBUG", "LISTPACK", "zbig"],
         vec!["DEBUG", "HTSTATS-KEY", "zsmall"],
+        vec!["DEBUG", "HTSTATS-KEY", "sints"],
+        vec!["DEBUG", "LISTPACK", "sints"],
+        vec!["DEBUG", "LISTPACK", "sbig"],
         vec!["DEBUG", "QUICKLIST", "zsmall"],
         vec!["DEBUG", "QUICKLIST", "l"],
         vec!["DEBUG", "QUICKLIST", "l", "1"],
@@ -533,6 +540,7 @@ fn type_specific_subcommands_answer_as_redis() {
     for args in [
         vec!["DEBUG", "HTSTATS-KEY", "big"],
         vec!["DEBUG", "HTSTATS-KEY", "zbig"],
+        vec!["DEBUG", "HTSTATS-KEY", "sbig"],
         vec!["DEBUG", "HTSTATS", "0"],
     ] {
         let gt = text(&mut gc, &args);

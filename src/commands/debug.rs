@@ -23,7 +23,7 @@ use crate::db::dict::Dict;
 use crate::db::hash::Hash;
 use crate::db::list::List;
 use crate::db::set::Set;
-use crate::db::value::{Kind, Value};
+use crate::db::value::{Kind, Value, ValueRef};
 use crate::db::zset::Zset;
 use crate::db::{lru, Db};
 use crate::error::{CmdError, CmdResult};
@@ -256,14 +256,19 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 return Err(CmdError::NoSuchKey);
             };
             let mut out = String::new();
-            match (v.as_hash(), v.as_zset()) {
-                (Some(Hash::Table(d)), _) => dict_stats(&mut out, d),
+            match v.view() {
+                ValueRef::Hash(Hash::Table(d)) => dict_stats(&mut out, d),
+                ValueRef::Set(Set::Table(d)) => dict_stats(&mut out, d),
                 // A skip list's member index, as Redis reports its zset's
                 // dict: a "chain" is the members whose home is a slot.
-                (_, Some(Zset::Skip(z))) => z.index_stats(|t, size, used, chains| {
+                ValueRef::Zset(Zset::Skip(z)) => z.index_stats(|t, size, used, chains| {
                     table_stats(&mut out, t, size, used, chains)
                 }),
-                _ => {
+                ValueRef::Str(_)
+                | ValueRef::List(_)
+                | ValueRef::Hash(_)
+                | ValueRef::Set(_)
+                | ValueRef::Zset(_) => {
                     return Err(CmdError::Static("ERR The value stored at the specified key is not represented using an hash table"));
                 }
             }

@@ -254,26 +254,29 @@ pub fn fill_every_type(port: u16) {
     ok(c.cmd_str(&many.iter().map(String::as_str).collect::<Vec<_>>()));
     c.cmd(&[b"RPUSH", b"l:bin", b"a\r\nb\x00c", b"\xff\x00"]);
     // More than one RPUSH batch of 64 in a rewrite.
-    c.cmd(&[b"SADD", b"s:bin", b"a\r\nb\x00c", b"\xff\x00", b"7"]);
+    assert_eq!(
+        c.cmd(&[b"SADD", b"set:bin", b"a\r\nb\x00c", b"\xff\x00", b"7"]),
+        b":3\r\n"
+    );
     // Sets: intsets of each width and hashtables, each written by the set
     // commands; past 64 members for several SADD batches in a rewrite.
     for args in [
         vec!["SADD", "s:ints", "1", "-2", "300"],
         vec!["SADD", "s:wide", "5", "70000", "-9000000000"],
         vec!["SADD", "s:words", "a", "b", "c", "1"],
-        vec!["SADD", "s:ttl", "x", "1"],
-        vec!["EXPIRE", "s:ttl", "2000"],
+        vec!["SADD", "set:ttl", "x", "1"],
+        vec!["EXPIRE", "set:ttl", "2000"],
         vec!["SADD", "s:edited", "1", "2", "3", "4", "5", "a", "b"],
         vec!["SREM", "s:edited", "a", "2"],
         vec!["SMOVE", "s:edited", "s:moved", "b"],
         vec!["SMOVE", "s:edited", "s:moved", "3"],
-        vec!["SINTERSTORE", "s:inter", "s:ints", "s:words", "s:bin"],
+        vec!["SINTERSTORE", "s:inter", "s:ints", "s:words", "set:bin"],
         vec!["SUNIONSTORE", "s:union", "s:ints", "s:wide"],
         vec!["SDIFFSTORE", "s:diff", "s:words", "s:ints"],
         vec!["SADD", "s:emptied", "gone"],
         vec!["SPOP", "s:emptied", "5"],
     ] {
-        c.cmd_str(&args);
+        ok(c.cmd_str(&args));
     }
     let mut ints = vec!["SADD".to_string(), "s:manyints".to_string()];
     ints.extend((0..300).map(|i| format!("{}", i * 7 - 1000)));

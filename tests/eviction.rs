@@ -992,3 +992,78 @@ fn memory_usage_of_sorted_sets_adds_up_to_used_memory_and_stays_below_redis() {
         "MEMORY USAGE adds up to {sum}, used_memory grew {grown}"
     );
 }
+
+/// SADDs `n` members to each set `name{i}`, i in `range`: integers (an
+/// intset) or 30-byte words (a hashtable), with a TTL set in the same
+/// pipeline; returns the SADD replies.
+fn add_sets(
+    c: &mut RawConn,
+    name: &str,
+    range: std::ops::Range<usize>,
+    n: usize,
+    ints: bool,
+) -> Vec<String> {
+    let mut cmds = Vec::new();
+    for i in range {
+        let key = format!("{name}{i}");
+        let mut add = cmd(&["SADD", &key]);
+        add.extend((0..n).map(|j| {
+            if ints {
+                (j * 1000 + i).to_string()
+            } else {
+                format!("{j:0>30}")
+            }
+        }));
+        cmds.push(add);
+        cmds.push(cmd(&["EXPIRE", &key, "100000"]));
+    }
+    pipeline(c, &cmds).into_iter().step_by(2).collect()
+}
+
+#[test]
+fn every_policy_evicts_sets_of_both_encodings_and_keeps_the_memory_near_maxmemory() {
+    let srv = gostore(&[]);
+    let mut c = srv.raw_conn();
+    for policy in [
+        "allkeys-lru",
+        "allkeys-lfu",
+        "allkeys-random",
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
+        for (ints, encoding, sets) in [(true, "intset", 4000), (false, "hashtable", 1000)] {
+            ok(&mut c, &["FLUSHALL"]);
+            ok(&mut c, &["CONFIG", "SET", "maxmemory", "0"]);
+            let limit = counted(&mut c) + 256 * 1024;
+            ok(&mut c, &["CONFIG", "SET", "maxmemory-policy", policy]);
+            ok(&mut c, &["CONFIG", "SET", "maxmemory", &limit.to_string()]);
+            let before = info(&mut c, "evicted_keys");
+            // Several times what fits.
+            let replies = add_sets(&mut c, "s", 0..sets, 20, ints);
+            assert!(
+                replies.iter().all(|r| r == ":20\r\n"),
+                "{policy} {encoding}: {:?}",
+                replies.iter().find(|r| *r != ":20\r\n")
+            );
+            let last = format!("s{}", sets - 1);
+            assert_eq!(
+                c.cmd_str(&["OBJECT", "ENCODING", &last]),
+                format!("${}\r\n{encoding}\r\n", encoding.len())
+            );
+            let used = counted(&mut c);
+            assert!(
+                used <= limit + MARGIN,
+                "{policy} {encoding}: {used} bytes used for a limit of {limit}"
+            );
+            let keys = int(&mut c, &["DBSIZE"]);
+            let evicted = info(&mut c, "evicted_keys") - before;
+            assert!(
+                keys > 20 && (keys as usize) < sets * 9 / 10,
+                "{policy} {encoding}: {keys} left"
+            );
+            assert_eq!(keys + evicted, sets as i64, "{policy} {encoding}");
+        }
+    }
+}

@@ -126,6 +126,10 @@ impl Flags {
     /// A command was refused while queuing: EXEC will answer EXECABORT
     /// (Redis's `CLIENT_DIRTY_EXEC`).
     pub const DIRTY_EXEC: Flags = Flags(1 << 15);
+    /// Has at least one (P|S)SUBSCRIBE subscription (Redis's
+    /// `CLIENT_PUBSUB`; CLIENT LIST flag `P`): its output limit class is
+    /// `pubsub`, and in RESP2 it may only run the pub/sub commands.
+    pub const PUBSUB: Flags = Flags(1 << 16);
 
     /// Whether every flag of `f` is set.
     #[inline]
@@ -207,6 +211,8 @@ pub struct ClientState {
     /// Its dirty-CAS mark (Redis's `CLIENT_DIRTY_CAS`), shared with those
     /// entries; made on its first WATCH.
     pub cas: Option<crate::db::hooks::CasMark>,
+    /// Its pub/sub subscriptions (None when it has none).
+    pub subs: Option<Box<crate::pubsub::Subscriptions>>,
 }
 
 /// A queued command of a transaction.
@@ -305,6 +311,7 @@ impl ClientState {
             multi: MultiState::default(),
             watched: Vec::new(),
             cas: None,
+            subs: None,
         }
     }
 
@@ -343,7 +350,7 @@ impl ClientState {
                 .unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
             s.id,
             s.addr,
             s.laddr,
@@ -353,6 +360,9 @@ impl ClientState {
             (now_ms - s.last_interaction_ms).max(0) / 1000,
             s.flags(),
             s.db,
+            s.subs.as_ref().map_or(0, |x| x.channels.len()),
+            s.subs.as_ref().map_or(0, |x| x.patterns.len()),
+            s.subs.as_ref().map_or(0, |x| x.shard.len()),
             if s.has(Flags::MULTI) {
                 (s.multi.commands.len() + s.multi.running) as i64
             } else {
@@ -385,6 +395,9 @@ impl ClientState {
         let mut f = String::with_capacity(4);
         if self.has(Flags::MONITOR) {
             f.push('O');
+        }
+        if self.has(Flags::PUBSUB) {
+            f.push('P');
         }
         if self.has(Flags::MULTI) {
             f.push('x');
@@ -533,6 +546,12 @@ impl Clients {
         }
         self.to_flush.push(token);
         true
+    }
+
+    /// Queues a client given output by another client's command (a
+    /// pub/sub message) for writing at the end of the tick.
+    pub fn queue_flush(&mut self, token: Token) {
+        self.to_flush.push(token);
     }
 
     /// Queues a client that another client's command released from its

@@ -170,6 +170,8 @@ pub struct Core {
     pub propagator: crate::propagate::Propagator,
     /// Parked clients (CLIENT PAUSE; blocking commands later).
     pub blocked: crate::blocked::Parking,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
 }
 
 /// What operators watch and steer the server with.

@@ -55,6 +55,15 @@ COMMANDS = {
     # transactions
     "multi": "multi::multi", "exec": "multi::exec_entry", "discard": "multi::discard",
     "watch": "multi::watch", "unwatch": "multi::unwatch",
+    # pub/sub
+    "subscribe": "pubsub::subscribe", "unsubscribe": "pubsub::unsubscribe",
+    "psubscribe": "pubsub::psubscribe", "punsubscribe": "pubsub::punsubscribe",
+    "ssubscribe": "pubsub::ssubscribe", "sunsubscribe": "pubsub::sunsubscribe",
+    "publish": "pubsub::publish", "spublish": "pubsub::spublish",
+    "pubsub": None, "pubsub|channels": "pubsub::pubsub_channels",
+    "pubsub|numsub": "pubsub::pubsub_numsub", "pubsub|numpat": "pubsub::pubsub_numpat",
+    "pubsub|shardchannels": "pubsub::pubsub_shardchannels",
+    "pubsub|shardnumsub": "pubsub::pubsub_shardnumsub", "pubsub|help": "pubsub::pubsub_help",
     # persistence
     "bgrewriteaof": "persistence::bgrewriteaof",
     # debugging (behind enable-debug-command)
@@ -141,7 +150,7 @@ EXTRA = {
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
-          "transactions": "Transactions"}
+          "transactions": "Transactions", "pubsub": "Pubsub"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

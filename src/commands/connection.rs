@@ -11,6 +11,17 @@ use crate::resp::parser::Args;
 
 /// `PING [message]`.
 pub fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 2 {
+        return Err(CmdError::Arity("ping"));
+    }
+    // A RESP2 subscriber gets a pub/sub message: ["pong", message or ""].
+    if ctx.client.has(Flags::PUBSUB) && !ctx.reply.is_resp3() {
+        ctx.reply.array_len(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply
+            .bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.reply.simple("PONG"),
         2 => ctx.reply.bulk(args.get(1)),
@@ -181,6 +192,18 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     // Out of any transaction, watching nothing (Redis's
     // `discardTransaction` in `clearClientConnectionState`).
     super::multi::discard_in_ctx(ctx);
+    // No subscription left, no reply for them (Redis's
+    // `pubsubUnsubscribeAll*(c, 0)`).
+    if ctx.client.subs.is_some() {
+        let parts = ctx.server_parts();
+        parts.core.pubsub.unsubscribe_all(parts.client);
+        let limit = parts
+            .core
+            .config
+            .client_output_buffer_limit
+            .for_client(parts.client.has(Flags::MONITOR));
+        parts.reply.set_cap(limit.hard_cap());
+    }
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.client.flags.set(Flags::NO_TOUCH, false);

@@ -25,6 +25,7 @@ pub(crate) mod multi;
 pub(crate) mod observe;
 pub(crate) mod persistence;
 pub(crate) mod process;
+pub(crate) mod pubsub;
 pub(crate) mod rename;
 pub(crate) mod server;
 pub(crate) mod sets;

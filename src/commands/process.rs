@@ -17,9 +17,10 @@
 //!    commands are refused after authentication, and EXEC counts as its
 //!    queued commands' flags for OOM, MISCONF and the pause.
 //!
-//! Later checks go here and nowhere else, where Redis has them: the pub/sub
-//! context of RESP2 subscribers after MISCONF, read-only replicas and
-//! LOADING before the pause.
+//! The pub/sub context of RESP2 subscribers comes after MISCONF (only the
+//! (P|S)(UN)SUBSCRIBE commands, PING, QUIT and RESET). Later checks go here
+//! and nowhere else, where Redis has them: read-only replicas and LOADING
+//! before the pause.
 //!
 //! `call` runs the handler, counts it (INFO commandstats, slow log,
 //! MONITOR), then hands what changed to `propagate`: first the `DEL`s of
@@ -139,6 +140,19 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             );
             return Outcome::Done;
         }
+    }
+    // A RESP2 client with subscriptions may only run the pub/sub commands.
+    if x.client.has(Flags::PUBSUB)
+        && !x.reply.is_resp3()
+        && !super::pubsub::allowed_in_context(spec.fullname)
+    {
+        reject(
+            x,
+            &super::pubsub::context_error(spec.fullname),
+            Some(id),
+            args,
+        );
+        return Outcome::Done;
     }
     let may_write = flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
     // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
@@ -279,9 +293,26 @@ pub(crate) fn call_counted(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (Outco
         if no_touch {
             crate::db::lru::set_no_touch(true);
         }
+        let reply_mark = ctx.reply.mark();
         let result = handler(&mut ctx, args);
         if no_touch {
             crate::db::lru::set_no_touch(false);
+        }
+        if crate::pubsub::has_queued() {
+            // Keyspace notifications it raised (and evictions before it)
+            // are published now; its own go before its reply.
+            let parts = ctx.server_parts();
+            let core = parts.core;
+            let mut out = crate::pubsub::Fanout {
+                clients: parts.clients,
+                own: Some(crate::pubsub::Own {
+                    token: parts.client.token,
+                    reply: parts.reply,
+                }),
+                limits: &core.config.client_output_buffer_limit,
+                disconnections: &mut core.stats.client_outbuf_limit_disconnections,
+            };
+            core.pubsub.drain_notifications(&mut out, Some(reply_mark));
         }
         if let Some(req) = ctx.take_block() {
             // The handler asked to wait: it changed and answered nothing, and

@@ -119,6 +119,8 @@ pub enum Group {
     Server,
     /// Transactions.
     Transactions,
+    /// Pub/sub.
+    Pubsub,
 }
 
 impl Group {
@@ -131,6 +133,7 @@ impl Group {
             Group::List => "list",
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
+            Group::Pubsub => "pubsub",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

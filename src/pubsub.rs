@@ -220,17 +220,16 @@ impl Fanout<'_> {
         let resp3 = c.reply.is_resp3();
         c.reply.raw(msg.bytes(resp3));
         let limit = crate::limits::limit_for(self.limits, &c.state);
-        let now = if limit.soft != 0 {
+        let pending = c.reply.pending_len() as u64;
+        // The clock is read only when the soft limit is in play: a message
+        // to a subscriber that keeps up costs no system call.
+        let now = if limit.soft != 0 && (pending >= limit.soft || c.state.obuf_soft_since != 0) {
             crate::util::time::unix_ms() / 1000
         } else {
             0
         };
-        let over = c.reply.overflowed()
-            || limit.reached(
-                c.reply.pending_len() as u64,
-                now,
-                &mut c.state.obuf_soft_since,
-            );
+        let over =
+            c.reply.overflowed() || limit.reached(pending, now, &mut c.state.obuf_soft_since);
         if over {
             crate::limits::log_output_limit_close(c);
             c.closing = Some(crate::client::CloseReason::OutputBufferLimit);

@@ -225,6 +225,22 @@ fn notifications(s: &TestServer, flags: &str) -> Vec<String> {
         &["SET", "in3", "v"],
         &["MOVE", "in3", "0"],
         &["SELECT", "0"],
+        &["SETRANGE", "r", "3", "abc"],
+        &["INCRBYFLOAT", "f", "1.5"],
+        &["HINCRBYFLOAT", "hf", "x", "2.5"],
+        &["RPUSH", "l2", "a", "b", "c", "a"],
+        &["LSET", "l2", "0", "z"],
+        &["LINSERT", "l2", "BEFORE", "b", "y"],
+        &["LREM", "l2", "0", "a"],
+        &["LTRIM", "l2", "0", "1"],
+        &["SORT", "l2", "ALPHA", "STORE", "sorted"],
+        &["SADD", "s1", "a", "b"],
+        &["SADD", "s2", "b", "c"],
+        &["SINTERSTORE", "si", "s1", "s2"],
+        &["SUNIONSTORE", "su", "s1", "s2"],
+        &["SDIFFSTORE", "sd", "s1", "s2"],
+        &["COPY", "s1", "s1copy"],
+        &["RENAME", "s1copy", "s1moved"],
         &["SET", "gone", "v", "PX", "1"],
     ] {
         c.cmd_str(cmd);
@@ -289,4 +305,26 @@ fn a_slow_subscriber_is_cut_off_at_the_hard_pubsub_limit() {
 #[test]
 fn a_slow_subscriber_is_cut_off_after_the_soft_pubsub_limit_lasts() {
     same_on_both(&[], |s| flood_until_cut_off(s, "pubsub 0 256kb 1"));
+}
+
+/// An evicted key is announced on both channels, as Redis does (which key
+/// goes is the policy's random pick, so only the event is compared).
+fn eviction_notice(s: &TestServer) -> Vec<String> {
+    let mut c = s.raw_conn();
+    c.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", "Ee"]);
+    let mut sub = s.raw_conn();
+    sub.cmd(&[b"SUBSCRIBE", b"__keyevent@0__:evicted"]);
+    c.cmd_str(&["SET", "a", &"v".repeat(1000)]);
+    c.cmd_str(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    c.cmd_str(&["CONFIG", "SET", "maxmemory", "1"]);
+    let reply = c.cmd_str(&["SET", "b", "v"]);
+    c.cmd_str(&["CONFIG", "SET", "maxmemory", "0"]);
+    let msg = read(&mut sub);
+    let shape: Vec<&str> = msg.split("\r\n").take(6).collect();
+    vec![reply, shape.join(" ")]
+}
+
+#[test]
+fn evicted_keys_are_announced_as_redis_announces_them() {
+    same_on_both(&[], eviction_notice);
 }

@@ -213,6 +213,8 @@ pub struct ClientState {
     pub cas: Option<crate::db::hooks::CasMark>,
     /// Its pub/sub subscriptions (None when it has none).
     pub subs: Option<Box<crate::pubsub::Subscriptions>>,
+    /// Its CLIENT TRACKING state (None: off).
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
 }
 
 /// A queued command of a transaction.
@@ -312,6 +314,7 @@ impl ClientState {
             watched: Vec::new(),
             cas: None,
             subs: None,
+            tracking: None,
         }
     }
 
@@ -350,7 +353,7 @@ impl ClientState {
                 .unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}\n",
             s.id,
             s.addr,
             s.laddr,
@@ -378,6 +381,7 @@ impl ClientState {
             io.omem,
             io.qbuf + io.qbuf_free + io.omem + s.multi_mem() + std::mem::size_of::<Client>(),
             s.last_cmd,
+            s.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             resp,
             text(&s.lib_name),
             text(&s.lib_ver),
@@ -404,6 +408,15 @@ impl ClientState {
         }
         if self.has(Flags::BLOCKED) {
             f.push('b');
+        }
+        if let Some(t) = &self.tracking {
+            f.push('t');
+            if t.broken {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
         }
         if self.dirty_cas() {
             f.push('d');

@@ -172,6 +172,8 @@ pub struct Core {
     pub blocked: crate::blocked::Parking,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching.
+    pub tracking: crate::tracking::Tracking,
 }
 
 /// What operators watch and steer the server with.

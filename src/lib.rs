@@ -54,6 +54,7 @@ pub mod server;
 pub mod service;
 pub(crate) mod signals;
 pub(crate) mod slowlog;
+pub mod tracking;
 pub(crate) mod util;
 
 /// Redis's geohash arithmetic, public for the differential tests.

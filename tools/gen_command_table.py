@@ -30,6 +30,9 @@ COMMANDS = {
     "client|no-evict": "connection::client_no_evict", "monitor": "connection::monitor",
     "client|no-touch": "connection::client_no_touch",
     "client|unblock": "connection::client_unblock",
+    "client|tracking": "tracking::client_tracking", "client|caching": "tracking::client_caching",
+    "client|getredir": "tracking::client_getredir",
+    "client|trackinginfo": "tracking::client_trackinginfo",
     # server
     "info": "server::info", "dbsize": "server::dbsize", "flushdb": "server::flushdb",
     "flushall": "server::flushall", "swapdb": "server::swapdb", "time": "server::time",

@@ -204,6 +204,10 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
             .for_client(parts.client.has(Flags::MONITOR));
         parts.reply.set_cap(limit.hard_cap());
     }
+    if ctx.client.tracking.is_some() {
+        let parts = ctx.server_parts();
+        parts.core.tracking.disable(parts.client);
+    }
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.client.flags.set(Flags::NO_TOUCH, false);

@@ -34,6 +34,7 @@ pub(crate) mod sort;
 pub(crate) mod spec;
 pub(crate) mod strings;
 pub(crate) mod table;
+pub(crate) mod tracking;
 pub(crate) mod zsets;
 
 pub use ctx::Ctx;

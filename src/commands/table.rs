@@ -5,7 +5,7 @@
 use super::spec::*;
 use super::{
     connection, debug, hashes, keys, latency, lists, memory, multi, persistence, pubsub, server,
-    sets, slowlog, sort, strings, zsets,
+    sets, slowlog, sort, strings, tracking, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -81,9 +81,16 @@ cmd("client", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Connection, "2.4.0", "A container for client connection commands", "Depends on subcommand.")
 .subcommands(&[
+cmd("client|caching", 3, NOSCRIPT | LOADING | STALE, Some(tracking::client_caching))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.0.0", "Instruct the server about tracking or not keys in the next request", "O(1)")
+.args(&[arg("mode", ArgKind::OneOf).args(&[arg("yes", ArgKind::PureToken).token("YES"), arg("no", ArgKind::PureToken).token("NO")])]),
 cmd("client|getname", 2, NOSCRIPT | LOADING | STALE, Some(connection::client_getname))
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "2.6.9", "Get the current connection name", "O(1)"),
+cmd("client|getredir", 2, NOSCRIPT | LOADING | STALE, Some(tracking::client_getredir))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.0.0", "Get tracking notifications redirection client ID if any", "O(1)"),
 cmd("client|help", 2, LOADING | STALE, Some(connection::client_help))
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "5.0.0", "Show helpful text about the different subcommands", "O(1)"),
@@ -126,6 +133,13 @@ cmd("client|setname", 3, NOSCRIPT | LOADING | STALE, Some(connection::client_set
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "2.6.9", "Set the current connection name", "O(1)")
 .args(&[arg("connection-name", ArgKind::Str)]),
+cmd("client|tracking", -3, NOSCRIPT | LOADING | STALE, Some(tracking::client_tracking))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.0.0", "Enable or disable server assisted client side caching support", "O(1). Some options may introduce additional complexity.")
+.args(&[arg("status", ArgKind::OneOf).args(&[arg("on", ArgKind::PureToken).token("ON"), arg("off", ArgKind::PureToken).token("OFF")]), arg("client-id", ArgKind::Integer).token("REDIRECT").optional(), arg("prefix", ArgKind::Str).token("PREFIX").optional().multiple().multiple_token(), arg("bcast", ArgKind::PureToken).token("BCAST").optional(), arg("optin", ArgKind::PureToken).token("OPTIN").optional(), arg("optout", ArgKind::PureToken).token("OPTOUT").optional(), arg("noloop", ArgKind::PureToken).token("NOLOOP").optional()]),
+cmd("client|trackinginfo", 2, NOSCRIPT | LOADING | STALE, Some(tracking::client_trackinginfo))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.2.0", "Return information about server assisted client side caching for the current connection", "O(1)"),
 cmd("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_unblock))
 .acl(&["admin", "slow", "dangerous", "connection"])
 .doc(Group::Connection, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections")

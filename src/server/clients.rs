@@ -355,6 +355,9 @@ impl Server {
         if c.state.subs.is_some() {
             self.core.pubsub.unsubscribe_all(&mut c.state);
         }
+        if c.state.tracking.is_some() {
+            self.core.tracking.disable(&mut c.state);
+        }
         if c.state.has(Flags::MONITOR) {
             self.core.ops.monitors.retain(|&t| t != c.token);
         }

@@ -306,6 +306,18 @@ impl Server {
             };
             core.pubsub.drain_notifications(&mut out, None);
         }
+        // Client-side caching: invalidations raised between commands, and
+        // the BCAST prefixes' batched keys.
+        if crate::tracking::active() {
+            let mut out = crate::tracking::Out {
+                clients: &mut self.clients,
+                own: None,
+            };
+            if crate::tracking::has_pending() {
+                self.core.tracking.drain(&mut out);
+            }
+            self.core.tracking.broadcast(&mut out);
+        }
         // 2. Only now the replies (MONITOR lines included).
         for t in self.clients.take_flush() {
             if let Some(c) = self.clients.get_mut(t) {

@@ -93,6 +93,7 @@ impl Server {
             propagator: Default::default(),
             blocked: Default::default(),
             pubsub: Default::default(),
+            tracking: Default::default(),
         };
         let mut server = Server {
             poll,

@@ -22,9 +22,8 @@
 //!   written). To the running client they go before its command's reply,
 //!   as Redis 7.0 sends them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use mio::Token;
 
@@ -110,17 +109,17 @@ pub struct PubSub {
     subscribers: usize,
 }
 
-/// Whether any client subscribes to a channel or pattern: keyspace
-/// notifications are queued only then.
-static LISTENING: AtomicBool = AtomicBool::new(false);
-
 /// Whether keyspace notifications have anyone to go to.
 #[inline]
 pub fn listening() -> bool {
-    LISTENING.load(Ordering::Relaxed)
+    LISTENING.with(Cell::get)
 }
 
 thread_local! {
+    /// Whether any client subscribes to a channel or pattern: keyspace
+    /// notifications are queued only then. Per thread, like the queue: the
+    /// event loop's thread is the one that raises and publishes them.
+    static LISTENING: Cell<bool> = const { Cell::new(false) };
     /// Keyspace notifications raised and not yet published: (channel, message).
     static QUEUED: RefCell<Vec<(Vec<u8>, Vec<u8>)>> = const { RefCell::new(Vec::new()) };
 }
@@ -259,10 +258,7 @@ impl PubSub {
     }
 
     fn update_listening(&self) {
-        LISTENING.store(
-            !self.channels.is_empty() || !self.patterns.is_empty(),
-            Ordering::Relaxed,
-        );
+        LISTENING.with(|l| l.set(!self.channels.is_empty() || !self.patterns.is_empty()));
     }
 
     /// Clients with at least one subscription.
@@ -472,5 +468,26 @@ mod tests {
         assert_eq!(ps.numsub(Kind::Channel, b"a"), 0);
         assert_eq!(ps.numpat(), 0);
         assert_eq!(ps.subscribers(), 0);
+    }
+
+    #[test]
+    fn keyspace_events_are_queued_on_redis_s_two_channels_once_someone_listens() {
+        let mut ps = PubSub::default();
+        let mut c = ClientState::new(2, String::new(), String::new(), -1, false, 0, true);
+        c.token = Token(71);
+        QUEUED.with(|q| q.borrow_mut().clear());
+        ps.subscribe(&mut c, Kind::Pattern, b"__key*");
+        assert!(listening());
+        crate::notify::recorder::enable_all();
+        crate::notify::notify_keyspace_event(crate::notify::STRING, "set", b"k", 3);
+        let queued = QUEUED.with(|q| std::mem::take(&mut *q.borrow_mut()));
+        assert_eq!(
+            queued,
+            vec![
+                (b"__keyspace@3__:k".to_vec(), b"set".to_vec()),
+                (b"__keyevent@3__:set".to_vec(), b"k".to_vec()),
+            ]
+        );
+        ps.unsubscribe_all(&mut c);
     }
 }

@@ -328,3 +328,22 @@ fn eviction_notice(s: &TestServer) -> Vec<String> {
 fn evicted_keys_are_announced_as_redis_announces_them() {
     same_on_both(&[], eviction_notice);
 }
+
+#[test]
+fn subscribers_are_the_pubsub_client_type_for_client_list_and_kill() {
+    same_on_both(&[], |s| {
+        let mut log = Vec::new();
+        let mut c = s.raw_conn();
+        let mut sub = s.raw_conn();
+        sub.cmd(&[b"SUBSCRIBE", b"a"]);
+        let count = |r: String| format!("{} lines", r.matches("id=").count());
+        log.push(count(c.cmd_str(&["CLIENT", "LIST", "TYPE", "pubsub"])));
+        log.push(count(c.cmd_str(&["CLIENT", "LIST", "TYPE", "normal"])));
+        log.push(c.cmd_str(&["CLIENT", "KILL", "TYPE", "pubsub"]));
+        wait_for(10, "the killed subscriber to leave", || {
+            c.cmd_str(&["PUBSUB", "NUMSUB", "a"]).ends_with(":0\r\n")
+        });
+        log.push(count(c.cmd_str(&["CLIENT", "LIST", "TYPE", "pubsub"])));
+        log
+    });
+}

@@ -426,11 +426,6 @@ impl PubSub {
     }
 }
 
-/// Drops notifications queued with nobody to publish them to (a load).
-pub fn discard_queued() {
-    QUEUED.with(|q| q.borrow_mut().clear());
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,7 +16,7 @@
 //!        [--self] [--only SECTION,...] [--out DIR]
 //! `--self` runs redis-server against itself: how far 1.0 wanders is the
 //! noise floor of this machine (written to self.* instead of latest.*).
-//! Sections: throughput, memory, growth, load, rewrite, transactions, sets
+//! Sections: throughput, memory, growth, load, rewrite, transactions, pubsub, sets
 //! (only the set throughput lines and the set memory row), zsets (only the
 //! sorted-set throughput lines and memory rows), zsetops (only the
 //! ZUNIONSTORE/ZINTERSTORE lines, which throughput runs too), and geo
@@ -54,6 +54,7 @@ fn parse_options() -> Result<Options, String> {
         sections: vec![
             "throughput".into(),
             "transactions".into(),
+            "pubsub".into(),
             "memory".into(),
             "growth".into(),
             "load".into(),
@@ -760,6 +761,115 @@ fn transactions(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
             redis: rb,
         });
     }
+}
+
+/// PUBLISH throughput to 1, 100 and 1,000 subscribers: one publisher
+/// pipelines batches of PUBLISH and, before the next batch, waits until
+/// every subscriber has read the whole batch (so no server buffers the
+/// backlog); messages published per second, end to end. The same client
+/// code drives both servers; rounds alternate who goes first.
+fn pubsub(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    for subs in [1usize, 100, 1000] {
+        let total = match subs {
+            1 => 200_000,
+            100 => 40_000,
+            _ => 8_000,
+        } / if opts.quick { 4 } else { 1 };
+        let name = format!(
+            "PUBLISH to {subs} subscriber{}",
+            if subs == 1 { "" } else { "s" }
+        );
+        let mut runs = (Vec::new(), Vec::new());
+        for round in 0..opts.rounds {
+            let order: [(&Server, bool); 2] = if round % 2 == 0 {
+                [(a, true), (b, false)]
+            } else {
+                [(b, false), (a, true)]
+            };
+            for (s, is_a) in order {
+                let rps = pubsub_run(s.port, subs, total);
+                if is_a {
+                    runs.0.push(rps);
+                } else {
+                    runs.1.push(rps);
+                }
+            }
+        }
+        let (ra, rb) = (median_f64(runs.0), median_f64(runs.1));
+        eprintln!(
+            "  {name:<24} {ra:>12.0} {rb:>12.0}  {:.2}x  messages/s",
+            ra / rb.max(1.0)
+        );
+        rows.push(Row {
+            section: "throughput",
+            name: format!("{name} messages/s"),
+            unit: "msg/s",
+            higher_is_better: true,
+            gostore: ra,
+            redis: rb,
+        });
+    }
+}
+
+/// One timed run of `pubsub`: `subs` subscribers to one channel, read by
+/// up to 8 threads; returns messages published (and fully delivered) per
+/// second.
+fn pubsub_run(port: u16, subs: usize, total: usize) -> f64 {
+    const BATCH: usize = 200;
+    let payload = "p".repeat(32);
+    let message = format!(
+        "*3\r\n$7\r\nmessage\r\n$5\r\nbench\r\n${}\r\n{payload}\r\n",
+        payload.len()
+    );
+    let confirm = "*3\r\n$9\r\nsubscribe\r\n$5\r\nbench\r\n:1\r\n";
+    let threads = subs.min(8);
+    let batches = total.div_ceil(BATCH);
+    let mut groups: Vec<Vec<TcpStream>> = (0..threads).map(|_| Vec::new()).collect();
+    for i in 0..subs {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("subscriber");
+        s.write_all(b"*2\r\n$9\r\nSUBSCRIBE\r\n$5\r\nbench\r\n")
+            .expect("subscribe");
+        let mut buf = vec![0u8; confirm.len()];
+        s.read_exact(&mut buf).expect("subscribed");
+        groups[i % threads].push(s);
+    }
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let want = BATCH * message.len();
+    let workers: Vec<_> = groups
+        .into_iter()
+        .map(|mut socks| {
+            let done = done_tx.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; want];
+                for _ in 0..batches {
+                    for s in socks.iter_mut() {
+                        s.read_exact(&mut buf).expect("messages");
+                    }
+                    if done.send(()).is_err() {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut publisher = Conn::new(port);
+    let cmd: [&str; 3] = ["PUBLISH", "bench", &payload];
+    let batch: Vec<&[&str]> = (0..BATCH).map(|_| &cmd[..]).collect();
+    let start = Instant::now();
+    for _ in 0..batches {
+        publisher.send(&batch);
+        for r in publisher.read_replies(BATCH) {
+            assert_eq!(r, format!(":{subs}"), "PUBLISH answered {r}");
+        }
+        for _ in 0..threads {
+            done_rx.recv().expect("subscriber thread");
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    for w in workers {
+        w.join().expect("subscriber thread");
+    }
+    (batches * BATCH) as f64 / elapsed
 }
 
 /// One timed run of `transactions`: `clients` connections share `total`
@@ -1472,7 +1582,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,memory,growth,load,rewrite,sets,zsets,zsetops,geo] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1529,6 +1639,13 @@ fn main() {
         let a = Server::start(ka, &opts, "tp-a", &[]);
         let b = Server::start(kb, &opts, "tp-b", &[]);
         algebra(&opts, &a, &b, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "pubsub") {
+        eprintln!("pub/sub ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "ps-a", &[]);
+        let b = Server::start(kb, &opts, "ps-b", &[]);
+        pubsub(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "memory") {
         eprintln!("memory:");

@@ -126,6 +126,10 @@ impl Flags {
     /// A command was refused while queuing: EXEC will answer EXECABORT
     /// (Redis's `CLIENT_DIRTY_EXEC`).
     pub const DIRTY_EXEC: Flags = Flags(1 << 15);
+    /// Has at least one (P|S)SUBSCRIBE subscription (Redis's
+    /// `CLIENT_PUBSUB`; CLIENT LIST flag `P`): its output limit class is
+    /// `pubsub`, and in RESP2 it may only run the pub/sub commands.
+    pub const PUBSUB: Flags = Flags(1 << 16);
 
     /// Whether every flag of `f` is set.
     #[inline]
@@ -207,6 +211,10 @@ pub struct ClientState {
     /// Its dirty-CAS mark (Redis's `CLIENT_DIRTY_CAS`), shared with those
     /// entries; made on its first WATCH.
     pub cas: Option<crate::db::hooks::CasMark>,
+    /// Its pub/sub subscriptions (None when it has none).
+    pub subs: Option<Box<crate::pubsub::Subscriptions>>,
+    /// Its CLIENT TRACKING state (None: off).
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
 }
 
 /// A queued command of a transaction.
@@ -305,6 +313,8 @@ impl ClientState {
             multi: MultiState::default(),
             watched: Vec::new(),
             cas: None,
+            subs: None,
+            tracking: None,
         }
     }
 
@@ -343,7 +353,7 @@ impl ClientState {
                 .unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}\n",
             s.id,
             s.addr,
             s.laddr,
@@ -353,6 +363,9 @@ impl ClientState {
             (now_ms - s.last_interaction_ms).max(0) / 1000,
             s.flags(),
             s.db,
+            s.subs.as_ref().map_or(0, |x| x.channels.len()),
+            s.subs.as_ref().map_or(0, |x| x.patterns.len()),
+            s.subs.as_ref().map_or(0, |x| x.shard.len()),
             if s.has(Flags::MULTI) {
                 (s.multi.commands.len() + s.multi.running) as i64
             } else {
@@ -368,6 +381,7 @@ impl ClientState {
             io.omem,
             io.qbuf + io.qbuf_free + io.omem + s.multi_mem() + std::mem::size_of::<Client>(),
             s.last_cmd,
+            s.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             resp,
             text(&s.lib_name),
             text(&s.lib_ver),
@@ -386,11 +400,23 @@ impl ClientState {
         if self.has(Flags::MONITOR) {
             f.push('O');
         }
+        if self.has(Flags::PUBSUB) {
+            f.push('P');
+        }
         if self.has(Flags::MULTI) {
             f.push('x');
         }
         if self.has(Flags::BLOCKED) {
             f.push('b');
+        }
+        if let Some(t) = &self.tracking {
+            f.push('t');
+            if t.broken {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
         }
         if self.dirty_cas() {
             f.push('d');
@@ -533,6 +559,12 @@ impl Clients {
         }
         self.to_flush.push(token);
         true
+    }
+
+    /// Queues a client given output by another client's command (a
+    /// pub/sub message) for writing at the end of the tick.
+    pub fn queue_flush(&mut self, token: Token) {
+        self.to_flush.push(token);
     }
 
     /// Queues a client that another client's command released from its

@@ -170,6 +170,10 @@ pub struct Core {
     pub propagator: crate::propagate::Propagator,
     /// Parked clients (CLIENT PAUSE; blocking commands later).
     pub blocked: crate::blocked::Parking,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching.
+    pub tracking: crate::tracking::Tracking,
 }
 
 /// What operators watch and steer the server with.

@@ -48,11 +48,13 @@ pub mod memory;
 pub(crate) mod notify;
 pub(crate) mod pause;
 pub(crate) mod propagate;
+pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod service;
 pub(crate) mod signals;
 pub(crate) mod slowlog;
+pub mod tracking;
 pub(crate) mod util;
 
 /// Redis's geohash arithmetic, public for the differential tests.

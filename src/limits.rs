@@ -53,11 +53,20 @@ pub(crate) fn apply_output_limits(
     own: (&mut crate::resp::Reply, &crate::client::ClientState),
 ) {
     for c in clients.iter_mut() {
-        c.reply
-            .set_cap(limits.for_client(c.state.has(Flags::MONITOR)).hard_cap());
+        c.reply.set_cap(limit_for(limits, &c.state).hard_cap());
     }
-    own.0
-        .set_cap(limits.for_client(own.1.has(Flags::MONITOR)).hard_cap());
+    own.0.set_cap(limit_for(limits, own.1).hard_cap());
+}
+
+/// The limit a client obeys now (Redis's `getClientType`): `pubsub` while
+/// it has subscriptions, else `normal` (see `OutputLimits::for_client` for
+/// MONITOR).
+pub(crate) fn limit_for(limits: &OutputLimits, state: &crate::client::ClientState) -> OutputLimit {
+    if state.has(Flags::PUBSUB) {
+        limits.of(Class::Pubsub)
+    } else {
+        limits.for_client(state.has(Flags::MONITOR))
+    }
 }
 
 /// Logs a client closed for its output buffer, as Redis does.

@@ -8,14 +8,12 @@
 //! (`"evicted"`). The `notify-keyspace-events` directive selects the
 //! classes, in Redis's flag string (`parse_flags`, `flags_to_string`).
 //!
-//! The call is placed now, at every point where Redis makes it; **delivery
-//! comes with pub/sub**. Until then an event that passes the class check
-//! goes to `deliver`, which only counts it (`delivered`, shown nowhere), so
-//! the server behaves as a Redis whose notification channels have no
-//! subscriber. The pub/sub issue replaces `deliver`'s body with Redis's two
+//! The call is placed at every point where Redis makes it. An event that
+//! passes the class check goes to `deliver`, which queues Redis's two
 //! PUBLISHes: to `__keyspace@<db>__:<key>` (message: the event name) when
 //! the flags have `K`, and to `__keyevent@<db>__:<event>` (message: the key)
-//! when they have `E`; module-style listeners would hook in there as well.
+//! when they have `E`. `pubsub` publishes the queue right after the command
+//! (see `pubsub.rs`).
 //!
 //! Cost: with notifications off (the default) a call is one load and one
 //! bit test, no allocation; the event is built only when its class is on.
@@ -179,17 +177,29 @@ pub fn notify_keyspace_event(class: u32, event: &'static str, key: &[u8], db: us
     );
 }
 
-/// Where a selected event goes. Today: counted, nothing else, as in a Redis
-/// where nobody subscribed to the notification channels. With pub/sub, this
-/// publishes `event.name` to `__keyspace@<db>__:<key>` when `flags` has
-/// `KEYSPACE`, and `event.key` to `__keyevent@<db>__:<name>` when it has
-/// `KEYEVENT` (Redis's `notifyKeyspaceEvent` body); nothing else changes.
+/// Where a selected event goes (Redis's `notifyKeyspaceEvent` body): the
+/// event name to `__keyspace@<db>__:<key>` when `flags` has `KEYSPACE`,
+/// the key to `__keyevent@<db>__:<name>` when it has `KEYEVENT`. The
+/// messages are queued for `pubsub::PubSub::drain_notifications`, which
+/// publishes them once the command that raised them is done changing keys;
+/// with no subscriber to any channel or pattern nothing is built.
 #[cold]
 fn deliver(flags: u32, event: &Event<'_>) {
-    let _ = (flags, event);
     DELIVERED.fetch_add(1, Ordering::Relaxed);
     #[cfg(test)]
     recorder::record(event);
+    if !crate::pubsub::listening() {
+        return;
+    }
+    if flags & KEYSPACE != 0 {
+        let mut channel = format!("__keyspace@{}__:", event.db).into_bytes();
+        channel.extend_from_slice(event.key);
+        crate::pubsub::queue_notification(channel, event.name.as_bytes().to_vec());
+    }
+    if flags & KEYEVENT != 0 {
+        let channel = format!("__keyevent@{}__:{}", event.db, event.name).into_bytes();
+        crate::pubsub::queue_notification(channel, event.key.to_vec());
+    }
 }
 
 /// Events handed to `deliver` since start (for tests; INFO has no such

@@ -30,6 +30,9 @@ COMMANDS = {
     "client|no-evict": "connection::client_no_evict", "monitor": "connection::monitor",
     "client|no-touch": "connection::client_no_touch",
     "client|unblock": "connection::client_unblock",
+    "client|tracking": "tracking::client_tracking", "client|caching": "tracking::client_caching",
+    "client|getredir": "tracking::client_getredir",
+    "client|trackinginfo": "tracking::client_trackinginfo",
     # server
     "info": "server::info", "dbsize": "server::dbsize", "flushdb": "server::flushdb",
     "flushall": "server::flushall", "swapdb": "server::swapdb", "time": "server::time",
@@ -55,6 +58,15 @@ COMMANDS = {
     # transactions
     "multi": "multi::multi", "exec": "multi::exec_entry", "discard": "multi::discard",
     "watch": "multi::watch", "unwatch": "multi::unwatch",
+    # pub/sub
+    "subscribe": "pubsub::subscribe", "unsubscribe": "pubsub::unsubscribe",
+    "psubscribe": "pubsub::psubscribe", "punsubscribe": "pubsub::punsubscribe",
+    "ssubscribe": "pubsub::ssubscribe", "sunsubscribe": "pubsub::sunsubscribe",
+    "publish": "pubsub::publish", "spublish": "pubsub::spublish",
+    "pubsub": None, "pubsub|channels": "pubsub::pubsub_channels",
+    "pubsub|numsub": "pubsub::pubsub_numsub", "pubsub|numpat": "pubsub::pubsub_numpat",
+    "pubsub|shardchannels": "pubsub::pubsub_shardchannels",
+    "pubsub|shardnumsub": "pubsub::pubsub_shardnumsub", "pubsub|help": "pubsub::pubsub_help",
     # persistence
     "bgrewriteaof": "persistence::bgrewriteaof",
     # debugging (behind enable-debug-command)
@@ -150,7 +162,7 @@ EXTRA = {
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
-          "geo": "Geo", "transactions": "Transactions"}
+          "geo": "Geo", "transactions": "Transactions", "pubsub": "Pubsub"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

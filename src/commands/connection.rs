@@ -11,6 +11,17 @@ use crate::resp::parser::Args;
 
 /// `PING [message]`.
 pub fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 2 {
+        return Err(CmdError::Arity("ping"));
+    }
+    // A RESP2 subscriber gets a pub/sub message: ["pong", message or ""].
+    if ctx.client.has(Flags::PUBSUB) && !ctx.reply.is_resp3() {
+        ctx.reply.array_len(2);
+        ctx.reply.bulk(b"pong");
+        ctx.reply
+            .bulk(if args.len() == 2 { args.get(1) } else { b"" });
+        return Ok(());
+    }
     match args.len() {
         1 => ctx.reply.simple("PONG"),
         2 => ctx.reply.bulk(args.get(1)),
@@ -181,6 +192,22 @@ pub fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     // Out of any transaction, watching nothing (Redis's
     // `discardTransaction` in `clearClientConnectionState`).
     super::multi::discard_in_ctx(ctx);
+    // No subscription left, no reply for them (Redis's
+    // `pubsubUnsubscribeAll*(c, 0)`).
+    if ctx.client.subs.is_some() {
+        let parts = ctx.server_parts();
+        parts.core.pubsub.unsubscribe_all(parts.client);
+        let limit = parts
+            .core
+            .config
+            .client_output_buffer_limit
+            .for_client(parts.client.has(Flags::MONITOR));
+        parts.reply.set_cap(limit.hard_cap());
+    }
+    if ctx.client.tracking.is_some() {
+        let parts = ctx.server_parts();
+        parts.core.tracking.disable(parts.client);
+    }
     ctx.client.db = 0;
     ctx.client.name = None;
     ctx.client.flags.set(Flags::NO_TOUCH, false);
@@ -435,13 +462,35 @@ pub fn client_info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// A client type CLIENT LIST/KILL TYPE names (Redis's `getClientType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientType {
+    /// Everyone else (MONITOR clients included, as in Redis).
+    Normal,
+    /// Clients with pub/sub subscriptions.
+    Pubsub,
+    /// Masters and replicas: GoStore has none.
+    Replication,
+}
+
+impl ClientType {
+    fn matches(self, s: &ClientState) -> bool {
+        match self {
+            ClientType::Normal => !s.has(Flags::PUBSUB),
+            ClientType::Pubsub => s.has(Flags::PUBSUB),
+            ClientType::Replication => false,
+        }
+    }
+}
+
 /// Client types CLIENT LIST/KILL TYPE accept.
-fn check_type(t: &[u8]) -> Result<bool, CmdError> {
-    // Every GoStore client is a normal one.
+fn check_type(t: &[u8]) -> Result<ClientType, CmdError> {
     if is(t, "normal") {
-        Ok(true)
-    } else if is(t, "master") || is(t, "replica") || is(t, "slave") || is(t, "pubsub") {
-        Ok(false)
+        Ok(ClientType::Normal)
+    } else if is(t, "pubsub") {
+        Ok(ClientType::Pubsub)
+    } else if is(t, "master") || is(t, "replica") || is(t, "slave") {
+        Ok(ClientType::Replication)
     } else {
         Err(CmdError::msg(format!(
             "ERR Unknown client type '{}'",
@@ -452,11 +501,11 @@ fn check_type(t: &[u8]) -> Result<bool, CmdError> {
 
 /// `CLIENT LIST [TYPE type] [ID id ...]`.
 pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let mut type_ok = true;
+    let mut ty: Option<ClientType> = None;
     let mut ids: Option<Vec<i64>> = None;
     if args.len() > 2 {
         if args.len() == 4 && is(args.get(2), "TYPE") {
-            type_ok = check_type(args.get(3))?;
+            ty = Some(check_type(args.get(3))?);
         } else if args.len() >= 4 && is(args.get(2), "ID") {
             let mut v = Vec::new();
             for a in args.iter_from(3) {
@@ -472,7 +521,7 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let now = crate::util::time::unix_ms();
     let resp_of = |c: &Client| if c.reply.is_resp3() { 3 } else { 2 };
     let mut text = String::new();
-    if type_ok {
+    {
         match &ids {
             // As Redis: in the order asked, each id that exists.
             Some(ids) => {
@@ -488,9 +537,12 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 let mut lines: Vec<(u64, String)> = ctx
                     .clients()
                     .iter()
+                    .filter(|c| ty.is_none_or(|t| t.matches(&c.state)))
                     .map(|c| (c.state.id, c.state.info_line(c.io_stats(), now, resp_of(c))))
                     .collect();
-                lines.push((ctx.client.id, own_line(ctx, args)));
+                if ty.is_none_or(|t| t.matches(ctx.client)) {
+                    lines.push((ctx.client.id, own_line(ctx, args)));
+                }
                 lines.sort_by_key(|(id, _)| *id);
                 text = lines.into_iter().map(|(_, l)| l).collect();
             }
@@ -504,7 +556,7 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     struct Filter<'a> {
         id: Option<u64>,
-        type_ok: Option<bool>,
+        ty: Option<ClientType>,
         addr: Option<&'a [u8]>,
         laddr: Option<&'a [u8]>,
         skipme: bool,
@@ -512,7 +564,7 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let old_style = args.len() == 3;
     let mut f = Filter {
         id: None,
-        type_ok: None,
+        ty: None,
         addr: None,
         laddr: None,
         skipme: true,
@@ -533,7 +585,7 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     _ => return Err(CmdError::Static("ERR client-id should be greater than 0")),
                 }
             } else if is(opt, "TYPE") {
-                f.type_ok = Some(check_type(val)?);
+                f.ty = Some(check_type(val)?);
             } else if is(opt, "USER") {
                 if val != b"default" {
                     return Err(CmdError::msg(format!(
@@ -561,7 +613,7 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     let matches = |s: &ClientState| {
         f.id.is_none_or(|id| id == s.id)
-            && f.type_ok.unwrap_or(true)
+            && f.ty.is_none_or(|t| t.matches(s))
             && f.addr.is_none_or(|a| a == s.addr.as_bytes())
             && f.laddr.is_none_or(|a| a == s.laddr.as_bytes())
     };

@@ -26,6 +26,7 @@ pub(crate) mod multi;
 pub(crate) mod observe;
 pub(crate) mod persistence;
 pub(crate) mod process;
+pub(crate) mod pubsub;
 pub(crate) mod rename;
 pub(crate) mod server;
 pub(crate) mod sets;
@@ -34,6 +35,7 @@ pub(crate) mod sort;
 pub(crate) mod spec;
 pub(crate) mod strings;
 pub(crate) mod table;
+pub(crate) mod tracking;
 pub(crate) mod zsetops;
 pub(crate) mod zsets;
 

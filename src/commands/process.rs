@@ -17,9 +17,10 @@
 //!    commands are refused after authentication, and EXEC counts as its
 //!    queued commands' flags for OOM, MISCONF and the pause.
 //!
-//! Later checks go here and nowhere else, where Redis has them: the pub/sub
-//! context of RESP2 subscribers after MISCONF, read-only replicas and
-//! LOADING before the pause.
+//! The pub/sub context of RESP2 subscribers comes after MISCONF (only the
+//! (P|S)(UN)SUBSCRIBE commands, PING, QUIT and RESET). Later checks go here
+//! and nowhere else, where Redis has them: read-only replicas and LOADING
+//! before the pause.
 //!
 //! `call` runs the handler, counts it (INFO commandstats, slow log,
 //! MONITOR), then hands what changed to `propagate`: first the `DEL`s of
@@ -68,6 +69,16 @@ pub struct Exec<'a> {
 /// Redis's `processCommand`: the checks in its order, then `call`.
 /// Errors go to the client's reply.
 pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
+    // Client-side caching keeps its table within tracking-table-max-keys
+    // (Redis's `trackingLimitUsedSlots`).
+    if crate::tracking::active() {
+        let max = x.core.config.tracking_table_max_keys as usize;
+        let mut out = crate::tracking::Out {
+            clients: x.clients,
+            own: Some((&mut *x.client, &mut *x.reply)),
+        };
+        x.core.tracking.limit(&mut out, max);
+    }
     let id = match resolve(x.core, args) {
         Ok(id) => id,
         Err(e) => {
@@ -140,6 +151,19 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             return Outcome::Done;
         }
     }
+    // A RESP2 client with subscriptions may only run the pub/sub commands.
+    if x.client.has(Flags::PUBSUB)
+        && !x.reply.is_resp3()
+        && !super::pubsub::allowed_in_context(spec.fullname)
+    {
+        reject(
+            x,
+            &super::pubsub::context_error(spec.fullname),
+            Some(id),
+            args,
+        );
+        return Outcome::Done;
+    }
     let may_write = flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
     // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
     if !x.core.loading && !x.client.has(Flags::MONITOR) && x.core.ops.pause.holds(may_write) {
@@ -154,7 +178,15 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
         x.reply.simple("QUEUED");
         return Outcome::Done;
     }
-    call(x, id, args)
+    let outcome = call(x, id, args);
+    // CLIENT CACHING covers the next command only (outside MULTI).
+    let in_multi = x.client.has(Flags::MULTI);
+    if let Some(t) = x.client.tracking.as_mut() {
+        if t.caching.is_some() && !in_multi && spec.fullname != "client|caching" {
+            t.caching = None;
+        }
+    }
+    outcome
 }
 
 /// Finds the command (or subcommand) id. While the AOF loads, original
@@ -279,9 +311,61 @@ pub(crate) fn call_counted(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (Outco
         if no_touch {
             crate::db::lru::set_no_touch(true);
         }
+        let reply_mark = ctx.reply.mark();
+        let tracking = crate::tracking::active();
+        if tracking {
+            crate::tracking::set_current(ctx.client.id);
+        }
         let result = handler(&mut ctx, args);
         if no_touch {
             crate::db::lru::set_no_touch(false);
+        }
+        if crate::pubsub::has_queued() {
+            // Keyspace notifications it raised (and evictions before it)
+            // are published now; its own go before its reply.
+            let parts = ctx.server_parts();
+            let core = parts.core;
+            let mut out = crate::pubsub::Fanout {
+                clients: parts.clients,
+                own: Some(crate::pubsub::Own {
+                    token: parts.client.token,
+                    reply: parts.reply,
+                }),
+                limits: &core.config.client_output_buffer_limit,
+                disconnections: &mut core.stats.client_outbuf_limit_disconnections,
+            };
+            core.pubsub.drain_notifications(&mut out, Some(reply_mark));
+        }
+        if tracking || crate::tracking::active() {
+            crate::tracking::set_current(0);
+            let parts = ctx.server_parts();
+            let mut out = crate::tracking::Out {
+                clients: parts.clients,
+                own: Some((parts.client, parts.reply)),
+            };
+            if crate::tracking::has_pending() {
+                // Invalidations go after the reply, as Redis 7.0.15 defers
+                // the running client's.
+                parts.core.tracking.drain(&mut out);
+            }
+            // A read-only command's keys are remembered for its client.
+            if let Some((client, _)) = out.own.as_ref() {
+                if client.tracking.is_some() && spec.has(spec::READONLY) {
+                    let argv: Vec<&[u8]> = args.iter_from(0).collect();
+                    let keys = if spec.fullname == "sort_ro" {
+                        Some(vec![(1, &[][..])])
+                    } else {
+                        super::server::keys_by_specs(spec, &argv)
+                    };
+                    if let Some(keys) = keys {
+                        parts.core.tracking.remember(
+                            client,
+                            keys.into_iter()
+                                .filter_map(|(i, _)| argv.get(i).map(|k| k.to_vec())),
+                        );
+                    }
+                }
+            }
         }
         if let Some(req) = ctx.take_block() {
             // The handler asked to wait: it changed and answered nothing, and

@@ -25,6 +25,8 @@ pub fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     for db in ctx.all_dbs() {
         tables.push(db.take_all());
     }
+    // The whole tracking table goes (Redis's FLUSHALL case).
+    crate::tracking::flushed(true);
     for (d, e) in tables {
         ctx.dirty += d.len() as u64;
         free_tables(ctx, d, e, lazy);

@@ -121,6 +121,8 @@ pub enum Group {
     Server,
     /// Transactions.
     Transactions,
+    /// Pub/sub.
+    Pubsub,
 }
 
 impl Group {
@@ -134,6 +136,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Geo => "geo",
+            Group::Pubsub => "pubsub",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

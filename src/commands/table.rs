@@ -4,8 +4,8 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, server, sets,
-    slowlog, sort, strings, zsetops, zsets,
+    connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, pubsub,
+    server, sets, slowlog, sort, strings, tracking, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -81,9 +81,16 @@ cmd("client", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Connection, "2.4.0", "A container for client connection commands", "Depends on subcommand.")
 .subcommands(&[
+cmd("client|caching", 3, NOSCRIPT | LOADING | STALE, Some(tracking::client_caching))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.0.0", "Instruct the server about tracking or not keys in the next request", "O(1)")
+.args(&[arg("mode", ArgKind::OneOf).args(&[arg("yes", ArgKind::PureToken).token("YES"), arg("no", ArgKind::PureToken).token("NO")])]),
 cmd("client|getname", 2, NOSCRIPT | LOADING | STALE, Some(connection::client_getname))
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "2.6.9", "Get the current connection name", "O(1)"),
+cmd("client|getredir", 2, NOSCRIPT | LOADING | STALE, Some(tracking::client_getredir))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.0.0", "Get tracking notifications redirection client ID if any", "O(1)"),
 cmd("client|help", 2, LOADING | STALE, Some(connection::client_help))
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "5.0.0", "Show helpful text about the different subcommands", "O(1)"),
@@ -126,6 +133,13 @@ cmd("client|setname", 3, NOSCRIPT | LOADING | STALE, Some(connection::client_set
 .acl(&["slow", "connection"])
 .doc(Group::Connection, "2.6.9", "Set the current connection name", "O(1)")
 .args(&[arg("connection-name", ArgKind::Str)]),
+cmd("client|tracking", -3, NOSCRIPT | LOADING | STALE, Some(tracking::client_tracking))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.0.0", "Enable or disable server assisted client side caching support", "O(1). Some options may introduce additional complexity.")
+.args(&[arg("status", ArgKind::OneOf).args(&[arg("on", ArgKind::PureToken).token("ON"), arg("off", ArgKind::PureToken).token("OFF")]), arg("client-id", ArgKind::Integer).token("REDIRECT").optional(), arg("prefix", ArgKind::Str).token("PREFIX").optional().multiple().multiple_token(), arg("bcast", ArgKind::PureToken).token("BCAST").optional(), arg("optin", ArgKind::PureToken).token("OPTIN").optional(), arg("optout", ArgKind::PureToken).token("OPTOUT").optional(), arg("noloop", ArgKind::PureToken).token("NOLOOP").optional()]),
+cmd("client|trackinginfo", 2, NOSCRIPT | LOADING | STALE, Some(tracking::client_trackinginfo))
+.acl(&["slow", "connection"])
+.doc(Group::Connection, "6.2.0", "Return information about server assisted client side caching for the current connection", "O(1)"),
 cmd("client|unblock", -3, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::client_unblock))
 .acl(&["admin", "slow", "dangerous", "connection"])
 .doc(Group::Connection, "5.0.0", "Unblock a client blocked in a blocking command from a different connection", "O(log N) where N is the number of client connections")
@@ -783,6 +797,10 @@ cmd("psetex", 4, WRITE | DENYOOM, Some(strings::psetex))
 .key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::String, "2.6.0", "Set the value and expiration in milliseconds of a key", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("milliseconds", ArgKind::Integer), arg("value", ArgKind::Str)]),
+cmd("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::psubscribe))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.")
+.args(&[arg("pattern", ArgKind::Block).multiple().args(&[arg("pattern", ArgKind::Pattern)])]),
 cmd("pttl", 2, READONLY | FAST, Some(keys::pttl))
 .keys(1, 1, 1)
 .acl(&["keyspace", "read", "fast"])
@@ -791,6 +809,41 @@ cmd("pttl", 2, READONLY | FAST, Some(keys::pttl))
 .doc(Group::Generic, "2.6.0", "Get the time to live for a key in milliseconds", "O(1)")
 .history(&[("2.8.0", "Added the -2 reply.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("publish", 3, PUBSUB | LOADING | STALE | FAST, Some(pubsub::publish))
+.acl(&["pubsub", "fast"])
+.doc(Group::Pubsub, "2.0.0", "Post a message to a channel", "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client).")
+.args(&[arg("channel", ArgKind::Str), arg("message", ArgKind::Str)]),
+cmd("pubsub", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Pubsub, "2.8.0", "A container for Pub/Sub commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("pubsub|channels", -2, PUBSUB | LOADING | STALE, Some(pubsub::pubsub_channels))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.8.0", "List active channels", "O(N) where N is the number of active channels, and assuming constant time pattern matching (relatively short channels and patterns)")
+.args(&[arg("pattern", ArgKind::Pattern).optional()]),
+cmd("pubsub|help", 2, LOADING | STALE, Some(pubsub::pubsub_help))
+.acl(&["slow"])
+.doc(Group::Pubsub, "6.2.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("pubsub|numpat", 2, PUBSUB | LOADING | STALE, Some(pubsub::pubsub_numpat))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.8.0", "Get the count of unique patterns pattern subscriptions", "O(1)"),
+cmd("pubsub|numsub", -2, PUBSUB | LOADING | STALE, Some(pubsub::pubsub_numsub))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.8.0", "Get the count of subscribers for channels", "O(N) for the NUMSUB subcommand, where N is the number of requested channels")
+.args(&[arg("channel", ArgKind::Str).optional().multiple()]),
+cmd("pubsub|shardchannels", -2, PUBSUB | LOADING | STALE, Some(pubsub::pubsub_shardchannels))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "7.0.0", "List active shard channels", "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels).")
+.args(&[arg("pattern", ArgKind::Pattern).optional()]),
+cmd("pubsub|shardnumsub", -2, PUBSUB | LOADING | STALE, Some(pubsub::pubsub_shardnumsub))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "7.0.0", "Get the count of subscribers for shard channels", "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels")
+.args(&[arg("shardchannel", ArgKind::Str).optional().multiple()]),
+]),
+cmd("punsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::punsubscribe))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.0.0", "Stop listening for messages posted to channels matching the given patterns", "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client).")
+.args(&[arg("pattern", ArgKind::Pattern).optional().multiple()]),
 cmd("quit", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(connection::quit))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "1.0.0", "Close the connection", "O(1)"),
@@ -994,6 +1047,12 @@ cmd("spop", -2, WRITE | FAST, Some(sets::spop))
 .doc(Group::Set, "1.0.0", "Remove and return one or multiple random members from a set", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count.")
 .history(&[("3.2.0", "Added the `count` argument.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("count", ArgKind::Integer).since("3.2.0").optional()]),
+cmd("spublish", 3, PUBSUB | LOADING | STALE | FAST, Some(pubsub::spublish))
+.keys(1, 1, 1)
+.acl(&["pubsub", "fast"])
+.key_specs(&[KeySpec::new(&["not_key"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Pubsub, "7.0.0", "Post a message to a shard channel", "O(N) where N is the number of clients subscribed to the receiving shard channel.")
+.args(&[arg("shardchannel", ArgKind::Str), arg("message", ArgKind::Str)]),
 cmd("srandmember", -2, READONLY, Some(sets::srandmember))
 .keys(1, 1, 1)
 .acl(&["read", "set", "slow"])
@@ -1016,12 +1075,22 @@ cmd("sscan", -3, READONLY, Some(sets::sscan))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Set, "2.8.0", "Incrementally iterate Set elements", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection..")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("cursor", ArgKind::Integer), arg("pattern", ArgKind::Pattern).token("MATCH").optional(), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("ssubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::ssubscribe))
+.keys(1, -1, 1)
+.acl(&["pubsub", "slow"])
+.key_specs(&[KeySpec::new(&["not_key"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Pubsub, "7.0.0", "Listen for messages published to the given shard channels", "O(N) where N is the number of shard channels to subscribe to.")
+.args(&[arg("shardchannel", ArgKind::Str).multiple()]),
 cmd("strlen", 2, READONLY | FAST, Some(strings::strlen))
 .keys(1, 1, 1)
 .acl(&["read", "string", "fast"])
 .key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::String, "2.2.0", "Get the length of the value stored in a key", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("subscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::subscribe))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.0.0", "Listen for messages published to the given channels", "O(N) where N is the number of channels to subscribe to.")
+.args(&[arg("channel", ArgKind::Str).multiple()]),
 cmd("substr", 4, READONLY, Some(strings::substr))
 .keys(1, 1, 1)
 .acl(&["read", "string", "slow"])
@@ -1043,6 +1112,12 @@ cmd("sunionstore", -3, WRITE | DENYOOM, Some(sets::sunionstore))
 .key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::Set, "1.0.0", "Add multiple sets and store the resulting set in a key", "O(N) where N is the total number of elements in all given sets.")
 .args(&[arg("destination", ArgKind::Key).key_spec(0), arg("key", ArgKind::Key).key_spec(1).multiple()]),
+cmd("sunsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::sunsubscribe))
+.keys(1, -1, 1)
+.acl(&["pubsub", "slow"])
+.key_specs(&[KeySpec::new(&["not_key"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Pubsub, "7.0.0", "Stop listening for messages posted to the given shard channels", "O(N) where N is the number of clients already subscribed to a shard channel.")
+.args(&[arg("shardchannel", ArgKind::Str).optional().multiple()]),
 cmd("swapdb", 3, WRITE | FAST, Some(server::swapdb))
 .acl(&["keyspace", "write", "fast", "dangerous"])
 .doc(Group::Server, "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.")
@@ -1079,6 +1154,10 @@ cmd("unlink", -2, WRITE | FAST, Some(keys::unlink))
 .key_specs(&[KeySpec::new(&["RM", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::Generic, "4.0.0", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of.")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::unsubscribe))
+.acl(&["pubsub", "slow"])
+.doc(Group::Pubsub, "2.0.0", "Stop listening for messages posted to the given channels", "O(N) where N is the number of clients already subscribed to a channel.")
+.args(&[arg("channel", ArgKind::Str).optional().multiple()]),
 cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::unwatch))
 .acl(&["fast", "transaction"])
 .doc(Group::Transactions, "2.2.0", "Forget about all watched keys", "O(1)"),

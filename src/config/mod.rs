@@ -214,6 +214,9 @@ pub struct Config {
     pub maxmemory_policy: MaxmemoryPolicy,
     /// Keys sampled per eviction round and database.
     pub maxmemory_samples: u32,
+    /// `tracking-table-max-keys`: keys the client-side caching table may
+    /// hold (0: no limit).
+    pub tracking_table_max_keys: u64,
     /// How long one eviction call may run, 0..=100 (`evict::time_limit_us`).
     pub maxmemory_eviction_tenacity: u32,
     /// LFU counter growth: higher needs more hits per step.
@@ -301,6 +304,7 @@ impl Config {
             maxmemory: 0,
             maxmemory_policy: MaxmemoryPolicy::NoEviction,
             maxmemory_samples: 0,
+            tracking_table_max_keys: 0,
             maxmemory_eviction_tenacity: 0,
             lfu_log_factor: 0,
             lfu_decay_time: 0,
@@ -1395,6 +1399,21 @@ static DIRECTIVES: &[Directive] = &[
             let name = one_of(&a[0], &names)?;
             c.maxmemory_policy =
                 MaxmemoryPolicy::parse(name.as_bytes()).unwrap_or(MaxmemoryPolicy::NoEviction);
+            Ok(())
+        }
+    ),
+    d!(
+        "tracking-table-max-keys",
+        None,
+        Mutable,
+        false,
+        None,
+        "1000000",
+        Rewrite::Plain,
+        None,
+        |c| c.tracking_table_max_keys.to_string(),
+        |c, a, _| {
+            c.tracking_table_max_keys = int(&a[0], 0, i64::MAX)? as u64;
             Ok(())
         }
     ),

@@ -20,9 +20,9 @@
 //!   `touchAllWatchedKeysInDb`), which is why `signal_flushed_db` runs
 //!   before the keys go. With no watcher in the database the cost is one
 //!   emptiness check.
-//! - **Client tracking** (to come): a modified key sends invalidations to the clients
-//!   that read it (`trackingInvalidateKey`); a flush invalidates all
-//!   (`trackingInvalidateKeysOnFlush`).
+//! - **Client tracking** (`crate::tracking`): a modified key sends
+//!   invalidations to the clients that read it (`trackingInvalidateKey`);
+//!   a flush invalidates all (`trackingInvalidateKeysOnFlush`).
 //!
 //! The hooks stay with the database's number: SWAPDB exchanges the keys of
 //! two databases, not their watchers, as Redis's `dbSwapDatabases` keeps
@@ -115,7 +115,7 @@ impl KeyspaceHooks {
         self.signals += 1;
         #[cfg(test)]
         self.log.push(Signal::Key(key.to_vec()));
-        let _ = key;
+        crate::tracking::key_modified(key);
     }
 
     /// Redis's `signalFlushedDb`: every key is about to go.
@@ -123,6 +123,7 @@ impl KeyspaceHooks {
         self.signals += 1;
         #[cfg(test)]
         self.log.push(Signal::Flushed);
+        crate::tracking::flushed(false);
     }
 
     /// Redis's `touchAllWatchedKeysInDb` for SWAPDB: every key is about to

@@ -125,11 +125,8 @@ impl Server {
     ) -> Ran {
         // Whether this client has an output buffer limit to check after each
         // command (the default normal class has none).
-        let limit = self
-            .core
-            .config
-            .client_output_buffer_limit
-            .for_client(c.state.has(Flags::MONITOR));
+        let limit =
+            crate::limits::limit_for(&self.core.config.client_output_buffer_limit, &c.state);
         let limited = limit.hard != 0 || limit.soft != 0;
         loop {
             if *budget == 0 {
@@ -225,11 +222,8 @@ impl Server {
     /// Logs and counts the disconnection.
     pub(super) fn output_limit_reached(&mut self, c: &mut Client) -> bool {
         let overflowed = c.reply.overflowed();
-        let limit = self
-            .core
-            .config
-            .client_output_buffer_limit
-            .for_client(c.state.has(Flags::MONITOR));
+        let limit =
+            crate::limits::limit_for(&self.core.config.client_output_buffer_limit, &c.state);
         if !overflowed && limit.hard == 0 && limit.soft == 0 {
             return false;
         }
@@ -357,6 +351,13 @@ impl Server {
     pub(super) fn drop_client(&mut self, mut c: Box<Client>) {
         // Its watched keys leave the databases' indexes.
         crate::commands::multi::unwatch_all_keys(&mut self.dbs, &mut c.state);
+        // Its subscriptions end.
+        if c.state.subs.is_some() {
+            self.core.pubsub.unsubscribe_all(&mut c.state);
+        }
+        if c.state.tracking.is_some() {
+            self.core.tracking.disable(&mut c.state);
+        }
         if c.state.has(Flags::MONITOR) {
             self.core.ops.monitors.retain(|&t| t != c.token);
         }

@@ -105,7 +105,11 @@ impl Server {
     pub(super) fn output_limits_cron(&mut self) {
         let limits = self.core.config.client_output_buffer_limit;
         let normal = limits.for_client(false);
-        if normal.hard == 0 && normal.soft == 0 && self.core.ops.monitors.is_empty() {
+        if normal.hard == 0
+            && normal.soft == 0
+            && self.core.ops.monitors.is_empty()
+            && self.core.pubsub.subscribers() == 0
+        {
             return;
         }
         let over: Vec<Token> = self

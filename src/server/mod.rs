@@ -294,6 +294,30 @@ impl Server {
         self.core.aof.flush(false);
         self.record_aof_latency();
         self.core.aof.rewrite_step(&self.dbs, &self.core.config);
+        // Keyspace notifications raised between commands (active expiry,
+        // eviction's time proc) reach their subscribers.
+        if crate::pubsub::has_queued() {
+            let core = &mut self.core;
+            let mut out = crate::pubsub::Fanout {
+                clients: &mut self.clients,
+                own: None,
+                limits: &core.config.client_output_buffer_limit,
+                disconnections: &mut core.stats.client_outbuf_limit_disconnections,
+            };
+            core.pubsub.drain_notifications(&mut out, None);
+        }
+        // Client-side caching: invalidations raised between commands, and
+        // the BCAST prefixes' batched keys.
+        if crate::tracking::active() {
+            let mut out = crate::tracking::Out {
+                clients: &mut self.clients,
+                own: None,
+            };
+            if crate::tracking::has_pending() {
+                self.core.tracking.drain(&mut out);
+            }
+            self.core.tracking.broadcast(&mut out);
+        }
         // 2. Only now the replies (MONITOR lines included).
         for t in self.clients.take_flush() {
             if let Some(c) = self.clients.get_mut(t) {

@@ -92,6 +92,8 @@ impl Server {
             evict: crate::evict::Evictor::new(),
             propagator: Default::default(),
             blocked: Default::default(),
+            pubsub: Default::default(),
+            tracking: Default::default(),
         };
         let mut server = Server {
             poll,

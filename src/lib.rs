@@ -48,6 +48,7 @@ pub mod memory;
 pub(crate) mod notify;
 pub(crate) mod pause;
 pub(crate) mod propagate;
+pub mod rdb;
 pub mod resp;
 pub mod server;
 pub mod service;

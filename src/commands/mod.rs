@@ -26,6 +26,7 @@ pub(crate) mod multi;
 pub(crate) mod observe;
 pub(crate) mod persistence;
 pub(crate) mod process;
+pub(crate) mod rdbcmds;
 pub(crate) mod rename;
 pub(crate) mod server;
 pub(crate) mod sets;

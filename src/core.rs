@@ -154,6 +154,8 @@ pub struct Core {
     /// Unix seconds of the last successful save (LASTSAVE, INFO
     /// rdb_last_save_time): the start-up time, as GoStore writes no RDB.
     pub lastsave: i64,
+    /// RDB saves: the BGSAVE child, save-point bookkeeping, INFO's rdb_* fields.
+    pub rdb: crate::rdb::save::RdbState,
     /// Set when the server must stop.
     pub shutdown: Option<ShutdownRequest>,
     /// Whether the AOF is being replayed.

@@ -49,6 +49,7 @@ pub(crate) mod notify;
 pub(crate) mod pause;
 pub(crate) mod propagate;
 pub mod pubsub;
+pub mod rdb;
 pub mod resp;
 pub mod server;
 pub mod service;

@@ -101,7 +101,8 @@ impl fmt::Display for Found {
             }
             Found::Rdb { path } => write!(
                 f,
-                "the RDB file {} (GoStore can't read RDB files yet: convert it to an AOF with redis-server started on this directory with appendonly no: CONFIG SET aof-use-rdb-preamble no, then CONFIG SET appendonly yes, wait for INFO persistence to show aof_rewrite_in_progress:0, SHUTDOWN; then start GoStore with --appendfilename appendonly.aof; see \"Migrating a Redis data directory\" in docs/durability.md)",
+                "the RDB file {} (start with --appendonly no --dbfilename {} to load it; see \"Migrating a Redis data directory\" in docs/durability.md)",
+                path.display(),
                 path.display()
             ),
         }
@@ -133,7 +134,7 @@ impl fmt::Display for ForeignData {
         } else {
             write!(
                 f,
-                "appendonly is no, and {dir} holds an RDB file, which Redis would load but GoStore can't read; refusing to start empty beside it. Found: "
+                "appendonly is no, and {dir} holds an RDB file other than dbfilename, which GoStore would not load; refusing to start empty beside it. Found: "
             )?;
         }
         for (i, x) in self.found.iter().enumerate() {
@@ -246,7 +247,22 @@ pub fn check(config: &Config) -> Result<(), AofError> {
         return Ok(());
     }
     let own = own_aof_exists(config);
-    let has_rdb = found.iter().any(|f| matches!(f, Found::Rdb { .. }));
+    // With appendonly no, the RDB file named by `dbfilename` is loaded;
+    // another one (Redis's dump.rdb beside a different dbfilename) is not.
+    let has_rdb = found.iter().any(
+        |f| matches!(f, Found::Rdb { path } if config.appendonly || path != Path::new(&config.dbfilename)),
+    );
+    let found: Vec<Found> = if config.appendonly {
+        found
+    } else {
+        found
+            .into_iter()
+            .filter(|f| !matches!(f, Found::Rdb { path } if path == Path::new(&config.dbfilename)))
+            .collect()
+    };
+    if found.is_empty() {
+        return Ok(());
+    }
     let refuse = if config.appendonly { !own } else { has_rdb };
     if refuse {
         return Err(AofError::Foreign(ForeignData {
@@ -301,6 +317,8 @@ mod tests {
             path: "dump.rdb".into(),
         }
         .to_string();
-        assert!(r.starts_with("the RDB file dump.rdb (GoStore can't read RDB files yet"));
+        assert!(r.starts_with(
+            "the RDB file dump.rdb (start with --appendonly no --dbfilename dump.rdb"
+        ));
     }
 }

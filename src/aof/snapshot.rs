@@ -336,13 +336,33 @@ pub struct Child {
 /// Forks a child that writes the base for `dbs` into the AOF directory
 /// `dir`. Returns the child, or the fork's error.
 pub fn fork_child(dbs: &[Db], dir: &Path, o: &BaseOptions) -> io::Result<Child> {
+    fork_writer(
+        |pid| temp_base_path(dir, pid),
+        |tmp| {
+            write_base_file(dbs, tmp, o).map(|_| ()).map_err(|e| {
+                format!(
+                    "Write error writing the AOF base file {}: {e}",
+                    tmp.display()
+                )
+            })
+        },
+    )
+}
+
+/// Forks a child that runs `write` on the temporary file `tmp_of(its pid)`
+/// and reports through a pipe: the rewrite's base and BGSAVE's RDB file
+/// share this machinery. Returns the child, or the fork's error.
+pub fn fork_writer(
+    tmp_of: impl Fn(libc::pid_t) -> PathBuf,
+    write: impl FnOnce(&Path) -> Result<(), String>,
+) -> io::Result<Child> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for the two descriptors pipe2 returns.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return Err(io::Error::last_os_error());
     }
     // SAFETY: pipe2 succeeded; we own both descriptors.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
     // SAFETY: fork(2). The child runs only `child_main`, which never returns.
@@ -352,9 +372,9 @@ pub fn fork_child(dbs: &[Db], dir: &Path, o: &BaseOptions) -> io::Result<Child> 
     }
     if pid == 0 {
         drop(read);
-        child_main(dbs, dir, o, parent, write);
+        child_main(&tmp_of, write, parent, write_end);
     }
-    drop(write);
+    drop(write_end);
     // SAFETY: fcntl on our own pipe's read end.
     unsafe {
         let fl = libc::fcntl(read.as_raw_fd(), libc::F_GETFL);
@@ -362,13 +382,18 @@ pub fn fork_child(dbs: &[Db], dir: &Path, o: &BaseOptions) -> io::Result<Child> 
     }
     Ok(Child {
         pid,
-        tmp: temp_base_path(dir, pid),
+        tmp: tmp_of(pid),
         report: read,
     })
 }
 
 /// The child: write, report, `_exit`. Never returns.
-fn child_main(dbs: &[Db], dir: &Path, o: &BaseOptions, parent: libc::pid_t, report: OwnedFd) -> ! {
+fn child_main(
+    tmp_of: &dyn Fn(libc::pid_t) -> PathBuf,
+    write: impl FnOnce(&Path) -> Result<(), String>,
+    parent: libc::pid_t,
+    report: OwnedFd,
+) -> ! {
     // SAFETY: plain libc calls on this (single-threaded) child process.
     unsafe {
         // The parent's handlers write to its signal pipe: not ours to use.
@@ -388,20 +413,12 @@ fn child_main(dbs: &[Db], dir: &Path, o: &BaseOptions, parent: libc::pid_t, repo
     close_inherited_fds(report.as_raw_fd());
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() };
-    let tmp = temp_base_path(dir, me);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        write_base_file(dbs, &tmp, o)
-    }));
+    let tmp = tmp_of(me);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&tmp)));
     let (code, msg) = match result {
-        Ok(Ok(_)) => (0, format!("ok {}\n", private_dirty())),
-        Ok(Err(e)) => (
-            1,
-            format!(
-                "err Write error writing the AOF base file {}: {e}\n",
-                tmp.display()
-            ),
-        ),
-        Err(_) => (1, "err the rewrite child panicked\n".to_string()),
+        Ok(Ok(())) => (0, format!("ok {}\n", private_dirty())),
+        Ok(Err(e)) => (1, format!("err {e}\n")),
+        Err(_) => (1, "err the child panicked\n".to_string()),
     };
     // SAFETY: write(2) and _exit(2) on our own descriptor and process.
     unsafe {

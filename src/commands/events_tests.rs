@@ -138,6 +138,7 @@ impl Harness {
             next_client_id: 0,
             dirty: 0,
             lastsave: 0,
+            rdb: Default::default(),
             shutdown: None,
             loading: false,
             peak_memory: 0,

@@ -27,6 +27,7 @@ pub(crate) mod observe;
 pub(crate) mod persistence;
 pub(crate) mod process;
 pub(crate) mod pubsub;
+pub(crate) mod rdbcmds;
 pub(crate) mod rename;
 pub(crate) mod server;
 pub(crate) mod sets;

@@ -5,7 +5,7 @@
 use super::spec::*;
 use super::{
     connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, pubsub,
-    server, sets, slowlog, sort, strings, tracking, zsetops, zsets,
+    rdbcmds, server, sets, slowlog, sort, strings, tracking, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -24,6 +24,11 @@ cmd("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(c
 cmd("bgrewriteaof", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, Some(persistence::bgrewriteaof))
 .acl(&["admin", "slow", "dangerous"])
 .doc(Group::Server, "1.0.0", "Asynchronously rewrite the append-only file", "O(1)"),
+cmd("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, Some(rdbcmds::bgsave))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "Asynchronously save the dataset to disk", "O(1)")
+.history(&[("3.2.2", "Added the `SCHEDULE` option.")])
+.args(&[arg("schedule", ArgKind::PureToken).token("SCHEDULE").since("3.2.2").optional()]),
 cmd("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Some(lists::blmove))
 .keys(1, 2, 1)
 .acl(&["write", "list", "slow", "blocking"])
@@ -243,6 +248,13 @@ cmd("del", -2, WRITE, Some(keys::del))
 cmd("discard", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::discard))
 .acl(&["fast", "transaction"])
 .doc(Group::Transactions, "2.0.0", "Discard all commands issued after MULTI", "O(N), when N is the number of queued commands"),
+cmd("dump", 2, READONLY, Some(rdbcmds::dump))
+.keys(1, 1, 1)
+.acl(&["keyspace", "read", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Generic, "2.6.0", "Return a serialized version of the value stored at the specified key.", "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).")
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
 cmd("echo", 2, LOADING | STALE | FAST, Some(connection::echo))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "1.0.0", "Echo the given string", "O(1)")
@@ -867,6 +879,13 @@ cmd("renamenx", 3, WRITE | FAST, Some(keys::renamenx))
 cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(connection::reset))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "6.2.0", "Reset the connection", "O(1)"),
+cmd("restore", -4, WRITE | DENYOOM, Some(rdbcmds::restore))
+.keys(1, 1, 1)
+.acl(&["keyspace", "write", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Generic, "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
+.history(&[("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("ttl", ArgKind::Integer), arg("serialized-value", ArgKind::Str), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("absttl", ArgKind::PureToken).token("ABSTTL").since("5.0.0").optional(), arg("seconds", ArgKind::Integer).token("IDLETIME").since("5.0.0").optional(), arg("frequency", ArgKind::Integer).token("FREQ").since("5.0.0").optional()]),
 cmd("rpop", -2, WRITE | FAST, Some(lists::rpop))
 .keys(1, 1, 1)
 .acl(&["write", "list", "fast"])
@@ -903,6 +922,9 @@ cmd("sadd", -3, WRITE | DENYOOM | FAST, Some(sets::sadd))
 .doc(Group::Set, "1.0.0", "Add one or more members to a set", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments.")
 .history(&[("2.4.0", "Accepts multiple `member` arguments.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str).multiple()]),
+cmd("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, Some(rdbcmds::save))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "Synchronously save the dataset to disk", "O(N) where N is the total number of keys in all databases"),
 cmd("scan", -2, READONLY, Some(keys::scan))
 .acl(&["keyspace", "read", "slow"])
 .tips(&["nondeterministic_output", "request_policy:special"])

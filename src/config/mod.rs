@@ -170,6 +170,10 @@ pub struct Config {
     pub auto_aof_rewrite_min_size: i64,
     /// Whether a rewrite fsyncs its base every 32 MB while writing it.
     pub aof_rewrite_incremental_fsync: bool,
+    /// `rdbcompression`: LZF for RDB strings.
+    pub rdbcompression: bool,
+    /// `rdbchecksum`: CRC64 at the end of RDB files (and checked on load).
+    pub rdbchecksum: bool,
     /// Testing only (hidden, as in Redis): µs a rewrite child sleeps per key.
     pub rdb_key_save_delay: i32,
     /// Longest bulk argument accepted.
@@ -282,6 +286,8 @@ impl Config {
             auto_aof_rewrite_percentage: 0,
             auto_aof_rewrite_min_size: 0,
             aof_rewrite_incremental_fsync: false,
+            rdbcompression: false,
+            rdbchecksum: false,
             rdb_key_save_delay: 0,
             proto_max_bulk_len: 0,
             client_query_buffer_limit: 0,
@@ -1173,6 +1179,36 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.auto_aof_rewrite_min_size.to_string(),
         |c, a, _| {
             c.auto_aof_rewrite_min_size = memory(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "rdbcompression",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.rdbcompression),
+        |c, a, _| {
+            c.rdbcompression = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "rdbchecksum",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.rdbchecksum),
+        |c, a, _| {
+            c.rdbchecksum = yes_no(&a[0])?;
             Ok(())
         }
     ),

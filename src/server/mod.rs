@@ -318,6 +318,10 @@ impl Server {
             }
             self.core.tracking.broadcast(&mut out);
         }
+        // A BGSAVE asked for, scheduled or due (save points) forks here,
+        // and a finished one is reaped.
+        let now = self.core.clock.tick_ms();
+        crate::rdb::save::cron(&mut self.core, &self.dbs, now);
         // 2. Only now the replies (MONITOR lines included).
         for t in self.clients.take_flush() {
             if let Some(c) = self.clients.get_mut(t) {

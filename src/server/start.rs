@@ -13,6 +13,8 @@ pub enum StartError {
     Aof(crate::aof::AofError),
     /// An OS resource could not be created.
     Io(String, io::Error),
+    /// The RDB file could not be loaded.
+    Rdb(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -21,6 +23,7 @@ impl std::fmt::Display for StartError {
             StartError::Listen(e) => write!(f, "{e}"),
             StartError::Aof(e) => write!(f, "{e}"),
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
+            StartError::Rdb(m) => write!(f, "{m}"),
         }
     }
 }
@@ -84,6 +87,7 @@ impl Server {
             next_client_id: 0,
             dirty: 0,
             lastsave: started_ms / 1000,
+            rdb: Default::default(),
             shutdown: None,
             loading: false,
             peak_memory: 0,
@@ -135,6 +139,7 @@ impl Server {
         } else {
             // Kept for BGREWRITEAOF and CONFIG SET appendonly yes, as Redis.
             server.core.aof.read_manifest().map_err(StartError::Aof)?;
+            server.load_rdb()?;
         }
         Ok(server)
     }
@@ -186,6 +191,49 @@ impl Server {
         }
         self.core.aof.start_appending().map_err(StartError::Aof)?;
         Ok(())
+    }
+
+    /// Loads `dbfilename` when it exists (appendonly no), as Redis's
+    /// `loadDataFromDisk`.
+    pub(super) fn load_rdb(&mut self) -> Result<(), StartError> {
+        let path = crate::rdb::save::rdb_path(&self.core.config);
+        if !path.is_file() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let lim = crate::rdb::Limits::from_config(&self.core.config);
+        let o = crate::rdb::loader::LoadOptions {
+            expire_before: Some(crate::util::time::unix_ms()),
+            check_crc: self.core.config.rdbchecksum,
+        };
+        match crate::rdb::loader::load_file(&path, &mut self.dbs, &lim, o) {
+            Ok(st) => {
+                for (k, v) in &st.aux {
+                    if k == "redis-ver" {
+                        log::info!(
+                            "Loading RDB produced by version {}",
+                            String::from_utf8_lossy(v)
+                        );
+                    }
+                }
+                log::info!(
+                    "Done loading RDB, keys loaded: {}, keys expired: {}.",
+                    st.keys_loaded,
+                    st.keys_expired
+                );
+                log::info!(
+                    "DB loaded from disk: {:.3} seconds",
+                    started.elapsed().as_secs_f64()
+                );
+                self.core.rdb.loaded_keys = st.keys_loaded;
+                self.core.rdb.loaded_expired = st.keys_expired;
+                Ok(())
+            }
+            Err(e) => Err(StartError::Rdb(format!(
+                "Can't load the RDB file {}: {e}. Refusing to start; check it with redis-check-rdb, or move it out of the way to start empty.",
+                path.display()
+            ))),
+        }
     }
 
     /// Addresses the server listens on (tests, logs).

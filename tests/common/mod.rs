@@ -228,6 +228,7 @@ impl TestServer {
             Some(f) if !f.starts_with("--") => (Some(f.clone()), &self.args[1..]),
             _ => (None, &self.args[..]),
         };
+        let has_file = file.is_some();
         if let Some(f) = file {
             cmd.arg(f);
         }
@@ -248,6 +249,12 @@ impl TestServer {
                 "--hash-max-listpack-value",
                 "64",
             ]);
+        }
+        // No RDB save points unless a test asks for them (its own `--save`
+        // comes later and wins), so that tests writing many keys do not
+        // fork background saves; a config file keeps its own.
+        if self.kind == Kind::GoStore && !has_file {
+            cmd.args(["--save", ""]);
         }
         cmd.args(rest);
         cmd.envs(self.env.iter().cloned());

@@ -25,6 +25,7 @@ use crate::db::list::List;
 use crate::db::set::Set;
 use crate::db::value::{Kind, Value};
 use crate::db::zset::Zset;
+use crate::db::stream::StreamId;
 use crate::db::{lru, Db};
 use crate::error::{CmdError, CmdResult};
 use crate::resp::parser::Args;
@@ -42,6 +43,7 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 /// What DEBUG subcommands changed at run time.
 #[derive(Debug, Default)]
@@ -340,6 +342,20 @@ fn value_digest(d: &mut [u8; 20], v: &Value, has_expire: bool) {
                 }
             }
         }
+        Kind::Stream => {
+            mix_digest(d, &OBJ_STREAM.to_be_bytes());
+            // Each entry in order: "ms.seq", then its fields and values.
+            if let Some(st) = v.as_stream() {
+                st.range(StreamId::MIN, StreamId::MAX, false, |id, fields| {
+                    mix_digest(d, format!("{}.{}", id.ms, id.seq).as_bytes());
+                    for (f, val) in fields {
+                        mix_digest(d, f);
+                        mix_digest(d, val);
+                    }
+                    true
+                });
+            }
+        }
     }
     if has_expire {
         xor_digest(d, b"!!expire!!");
@@ -484,6 +500,12 @@ fn serialized_len(v: &Value) -> usize {
             Some(z) => {
                 rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>()
             }
+            None => 0,
+        },
+        // Saved as its nodes (GoStore's encoding approximates a listpack's
+        // size) and its groups.
+        Kind::Stream => match v.as_stream() {
+            Some(st) => rdb_len_len(st.node_count()) + st.encoded_bytes() + 16 * st.node_count(),
             None => 0,
         },
     }

@@ -29,6 +29,8 @@ pub mod set;
 pub(crate) mod value;
 /// The sorted-set type.
 pub mod zset;
+/// The stream type.
+pub mod stream;
 
 use std::collections::{HashMap, VecDeque};
 

@@ -530,64 +530,6 @@ impl Child {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::db::hash::{Hash, HashLimits};
-    use crate::db::value::Value;
-
-    #[test]
-    fn temp_base_names_are_recognised() {
-        assert!(is_temp_base_name("temp-rewriteaof-bg-123.aof"));
-        assert!(is_temp_base_name("temp-rewriteaof-123.aof"));
-        assert!(!is_temp_base_name("temp-rewriteaof-bg-.aof"));
-        assert!(!is_temp_base_name("temp-rewriteaof-bg-12x.aof"));
-        assert!(!is_temp_base_name("database.aof.1.base.aof"));
-    }
-
-    #[test]
-    fn the_base_batches_strings_and_hash_fields_and_writes_absolute_expiries() {
-        let mut db = Db::new();
-        for i in 0..70 {
-            db.dict
-                .insert(format!("s{i}").as_bytes(), Value::string(b"v"));
-        }
-        db.dict.insert(b"ttl", Value::string(b"x"));
-        db.expires.insert(b"ttl", 1_700_000_000_000);
-        let mut h = Hash::new();
-        let lim = HashLimits::default();
-        for i in 0..65 {
-            h.set(format!("f{i}").as_bytes(), b"1", &lim);
-        }
-        db.dict.insert(b"h", Value::hash(h));
-        let dbs = vec![Db::new(), db];
-        let dir = std::env::temp_dir().join(format!("gostore-snapshot-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("base.aof");
-        write_base_file(&dbs, &p, &BaseOptions::default()).unwrap();
-        let text = String::from_utf8(std::fs::read(&p).unwrap()).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
-        assert!(
-            text.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n"),
-            "{text}"
-        );
-        assert!(
-            !text.contains("SELECT\r\n$1\r\n0\r\n"),
-            "empty dbs are skipped"
-        );
-        assert_eq!(text.matches("$4\r\nMSET\r\n").count(), 2, "70 keys: 64 + 6");
-        assert!(text.contains("*129\r\n$4\r\nMSET\r\n"));
-        assert!(text.contains("*13\r\n$4\r\nMSET\r\n"));
-        assert!(text.contains("*3\r\n$3\r\nSET\r\n$3\r\nttl\r\n$1\r\nx\r\n"));
-        assert!(text.contains("*3\r\n$9\r\nPEXPIREAT\r\n$3\r\nttl\r\n$13\r\n1700000000000\r\n"));
-        assert!(
-            text.contains("*130\r\n$4\r\nHSET\r\n$1\r\nh\r\n"),
-            "64 fields"
-        );
-        assert!(text.contains("*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n"), "then 1");
-    }
-}
-
 /// Redis's `rewriteStreamObject`: an XADD per entry (or `XADD key MAXLEN 0
 /// 0-1 x y` for an empty stream), XSETID with the entries added and the
 /// greatest deleted ID, then per group XGROUP CREATE ... ENTRIESREAD, and
@@ -665,4 +607,62 @@ fn write_stream(w: &mut BaseWriter, key: &[u8], st: &crate::db::stream::Stream) 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::hash::{Hash, HashLimits};
+    use crate::db::value::Value;
+
+    #[test]
+    fn temp_base_names_are_recognised() {
+        assert!(is_temp_base_name("temp-rewriteaof-bg-123.aof"));
+        assert!(is_temp_base_name("temp-rewriteaof-123.aof"));
+        assert!(!is_temp_base_name("temp-rewriteaof-bg-.aof"));
+        assert!(!is_temp_base_name("temp-rewriteaof-bg-12x.aof"));
+        assert!(!is_temp_base_name("database.aof.1.base.aof"));
+    }
+
+    #[test]
+    fn the_base_batches_strings_and_hash_fields_and_writes_absolute_expiries() {
+        let mut db = Db::new();
+        for i in 0..70 {
+            db.dict
+                .insert(format!("s{i}").as_bytes(), Value::string(b"v"));
+        }
+        db.dict.insert(b"ttl", Value::string(b"x"));
+        db.expires.insert(b"ttl", 1_700_000_000_000);
+        let mut h = Hash::new();
+        let lim = HashLimits::default();
+        for i in 0..65 {
+            h.set(format!("f{i}").as_bytes(), b"1", &lim);
+        }
+        db.dict.insert(b"h", Value::hash(h));
+        let dbs = vec![Db::new(), db];
+        let dir = std::env::temp_dir().join(format!("gostore-snapshot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("base.aof");
+        write_base_file(&dbs, &p, &BaseOptions::default()).unwrap();
+        let text = String::from_utf8(std::fs::read(&p).unwrap()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            text.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("SELECT\r\n$1\r\n0\r\n"),
+            "empty dbs are skipped"
+        );
+        assert_eq!(text.matches("$4\r\nMSET\r\n").count(), 2, "70 keys: 64 + 6");
+        assert!(text.contains("*129\r\n$4\r\nMSET\r\n"));
+        assert!(text.contains("*13\r\n$4\r\nMSET\r\n"));
+        assert!(text.contains("*3\r\n$3\r\nSET\r\n$3\r\nttl\r\n$1\r\nx\r\n"));
+        assert!(text.contains("*3\r\n$9\r\nPEXPIREAT\r\n$3\r\nttl\r\n$13\r\n1700000000000\r\n"));
+        assert!(
+            text.contains("*130\r\n$4\r\nHSET\r\n$1\r\nh\r\n"),
+            "64 fields"
+        );
+        assert!(text.contains("*4\r\n$4\r\nHSET\r\n$1\r\nh\r\n"), "then 1");
+    }
 }

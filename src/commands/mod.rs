@@ -32,6 +32,7 @@ pub(crate) mod sets;
 pub(crate) mod slowlog;
 pub(crate) mod sort;
 pub(crate) mod spec;
+pub(crate) mod streams;
 pub(crate) mod strings;
 pub(crate) mod table;
 pub(crate) mod zsetops;

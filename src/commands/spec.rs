@@ -115,6 +115,8 @@ pub enum Group {
     SortedSet,
     /// Geospatial indexes (sorted sets of geohashes).
     Geo,
+    /// Streams.
+    Stream,
     /// Connection.
     Connection,
     /// Server.
@@ -134,6 +136,7 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Geo => "geo",
+            Group::Stream => "stream",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

@@ -187,7 +187,12 @@ impl Node {
     /// Bytes as Redis's `lp_bytes` check sees them: the buffer and the
     /// master fields.
     fn bytes(&self) -> usize {
-        self.buf.len() + self.master_fields.iter().map(|f| f.len() + 1).sum::<usize>()
+        self.buf.len()
+            + self
+                .master_fields
+                .iter()
+                .map(|f| f.len() + 1)
+                .sum::<usize>()
     }
 
     fn append(&mut self, master: StreamId, id: StreamId, fields: &[(&[u8], &[u8])]) {
@@ -613,9 +618,7 @@ impl Stream {
         if self.max_deleted_id.is_zero() || self.max_deleted_id < self.first_id {
             match id.cmp(&self.first_id) {
                 std::cmp::Ordering::Less => return (self.entries_added - self.length) as i64,
-                std::cmp::Ordering::Equal => {
-                    return (self.entries_added - self.length + 1) as i64
-                }
+                std::cmp::Ordering::Equal => return (self.entries_added - self.length + 1) as i64,
                 std::cmp::Ordering::Greater => {}
             }
         }

@@ -975,7 +975,9 @@ fn deliver(
         props.push(xclaim_argv(key, gname, g, id, &nack));
         g.pel.insert(id, nack);
     }
-    if advanced {
+    // Redis 7.0.15 writes the group's position only for NOACK reads (the
+    // XCLAIMs carry LASTID otherwise).
+    if advanced && noack {
         if let Some(g) = s.groups.get(gname) {
             props.push(setid_argv(key, gname, g));
         }

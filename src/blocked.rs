@@ -31,6 +31,9 @@ pub enum BlockReason {
     /// A sorted-set pop waits for one of its keys to hold a sorted set
     /// (Redis's BLOCKED_ZSET).
     Zset,
+    /// XREAD/XREADGROUP waits for one of its keys to hold new stream
+    /// entries (Redis's BLOCKED_STREAM).
+    Stream,
 }
 
 impl BlockReason {
@@ -40,6 +43,7 @@ impl BlockReason {
             BlockReason::Postpone => "postpone",
             BlockReason::List => "list",
             BlockReason::Zset => "zset",
+            BlockReason::Stream => "stream",
         }
     }
 }

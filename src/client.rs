@@ -200,6 +200,9 @@ pub struct ClientState {
     /// Its kept command is running again after a wait (a blocking command
     /// blocked again keeps its place at the head of its keys' lines).
     pub reprocessing: bool,
+    /// The IDs a blocked XREAD/XREADGROUP resolved (`$`, `>`) on its first
+    /// run, as (ms, seq), used when it runs again after the wait.
+    pub block_stream_ids: Vec<(u64, u64)>,
     /// When its output first stayed over the soft output buffer limit (Unix
     /// seconds; 0: it is under it).
     pub obuf_soft_since: i64,
@@ -309,6 +312,7 @@ impl ClientState {
             token: Token(usize::MAX),
             block_deadline_ms: 0,
             reprocessing: false,
+            block_stream_ids: Vec::new(),
             obuf_soft_since: 0,
             multi: MultiState::default(),
             watched: Vec::new(),

@@ -40,6 +40,8 @@ pub fn free_effort(v: &Value) -> usize {
         // Redis counts a skip list's members; a listpack is one allocation.
         ValueRef::Zset(z) if z.is_packed() => 1,
         ValueRef::Zset(z) => z.len(),
+        // Redis counts a stream's nodes (plus its groups' entries).
+        ValueRef::Stream(st) => st.node_count(),
     }
 }
 
@@ -50,7 +52,11 @@ fn big_buffer(v: &Value) -> bool {
         ValueRef::Str(s) => s.len() >= LAZYFREE_BIG_BYTES,
         // A hash's, a list's, a set's or a sorted set's cost is what
         // free_effort counts.
-        ValueRef::Hash(_) | ValueRef::List(_) | ValueRef::Set(_) | ValueRef::Zset(_) => false,
+        ValueRef::Hash(_)
+        | ValueRef::List(_)
+        | ValueRef::Set(_)
+        | ValueRef::Zset(_)
+        | ValueRef::Stream(_) => false,
     }
 }
 

@@ -126,6 +126,18 @@ COMMANDS = {
     "zrandmember": "zsets::zrandmember", "zscan": "zsets::zscan",
     # sort
     "sort": "sort::sort", "sort_ro": "sort::sort_ro",
+    # streams
+    "xadd": "streams::xadd", "xlen": "streams::xlen", "xrange": "streams::xrange",
+    "xrevrange": "streams::xrevrange", "xdel": "streams::xdel", "xtrim": "streams::xtrim",
+    "xread": "streams::xread", "xreadgroup": "streams::xreadgroup", "xack": "streams::xack",
+    "xpending": "streams::xpending", "xclaim": "streams::xclaim",
+    "xautoclaim": "streams::xautoclaim", "xsetid": "streams::xsetid",
+    "xgroup": None, "xgroup|create": "streams::xgroup_create",
+    "xgroup|setid": "streams::xgroup_setid", "xgroup|destroy": "streams::xgroup_destroy",
+    "xgroup|createconsumer": "streams::xgroup_createconsumer",
+    "xgroup|delconsumer": "streams::xgroup_delconsumer", "xgroup|help": "streams::xgroup_help",
+    "xinfo": None, "xinfo|stream": "streams::xinfo_stream", "xinfo|groups": "streams::xinfo_groups",
+    "xinfo|consumers": "streams::xinfo_consumers", "xinfo|help": "streams::xinfo_help",
     # geo
     "geoadd": "geo::geoadd", "geodist": "geo::geodist", "geohash": "geo::geohash",
     "geopos": "geo::geopos", "geosearch": "geo::geosearch", "geosearchstore": "geo::geosearchstore",
@@ -163,7 +175,7 @@ EXTRA = {
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
-          "geo": "Geo", "transactions": "Transactions", "pubsub": "Pubsub"}
+          "geo": "Geo", "stream": "Stream", "transactions": "Transactions", "pubsub": "Pubsub"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

@@ -245,6 +245,7 @@ fn write_value<'a>(
                 w.maybe_flush()?;
             }
         }
+        ValueRef::Stream(st) => write_stream(w, key, st)?,
         // ZADD batches of at most ITEMS_PER_CMD score/member pairs, lowest
         // first, scores as "%.17g" (Redis's rewriteSortedSetObject).
         ValueRef::Zset(z) => {
@@ -544,6 +545,85 @@ impl Child {
             _ => ChildExit::Failed(format!("the child exited with code {code}")),
         }
     }
+}
+
+/// Redis's `rewriteStreamObject`: an XADD per entry (or `XADD key MAXLEN 0
+/// 0-1 x y` for an empty stream), XSETID with the entries added and the
+/// greatest deleted ID, then per group XGROUP CREATE ... ENTRIESREAD, and
+/// per consumer its pending entries as XCLAIM ... JUSTID FORCE, or XGROUP
+/// CREATECONSUMER when it has none.
+fn write_stream(w: &mut BaseWriter, key: &[u8], st: &crate::db::stream::Stream) -> io::Result<()> {
+    use crate::db::stream::StreamId;
+    let mut res = Ok(());
+    if st.is_empty() {
+        w.array_len(7);
+        for a in [&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"] {
+            w.bulk(a)?;
+        }
+    } else {
+        st.range(StreamId::MIN, StreamId::MAX, false, |id, fields| {
+            w.array_len(3 + 2 * fields.len());
+            res = (|| {
+                w.bulk(b"XADD")?;
+                w.bulk(key)?;
+                w.bulk(&id.to_bytes())?;
+                for (f, v) in &fields {
+                    w.bulk(f)?;
+                    w.bulk(v)?;
+                }
+                w.maybe_flush()
+            })();
+            res.is_ok()
+        });
+        res?;
+    }
+    w.array_len(7);
+    w.bulk(b"XSETID")?;
+    w.bulk(key)?;
+    w.bulk(&st.last_id.to_bytes())?;
+    w.bulk(b"ENTRIESADDED")?;
+    w.bulk(st.entries_added.to_string().as_bytes())?;
+    w.bulk(b"MAXDELETEDID")?;
+    w.bulk(&st.max_deleted_id.to_bytes())?;
+    for (name, g) in &st.groups {
+        w.array_len(7);
+        w.bulk(b"XGROUP")?;
+        w.bulk(b"CREATE")?;
+        w.bulk(key)?;
+        w.bulk(name)?;
+        w.bulk(&g.last_id.to_bytes())?;
+        w.bulk(b"ENTRIESREAD")?;
+        w.bulk(g.entries_read.to_string().as_bytes())?;
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                w.array_len(5);
+                for a in [&b"XGROUP"[..], b"CREATECONSUMER", key, name, cname] {
+                    w.bulk(a)?;
+                }
+                continue;
+            }
+            for id in &c.pel {
+                let Some(nack) = g.pel.get(id) else {
+                    continue;
+                };
+                w.array_len(12);
+                w.bulk(b"XCLAIM")?;
+                w.bulk(key)?;
+                w.bulk(name)?;
+                w.bulk(cname)?;
+                w.bulk(b"0")?;
+                w.bulk(&id.to_bytes())?;
+                w.bulk(b"TIME")?;
+                w.bulk(nack.delivery_time.to_string().as_bytes())?;
+                w.bulk(b"RETRYCOUNT")?;
+                w.bulk(nack.delivery_count.to_string().as_bytes())?;
+                w.bulk(b"JUSTID")?;
+                w.bulk(b"FORCE")?;
+                w.maybe_flush()?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

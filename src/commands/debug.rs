@@ -23,6 +23,7 @@ use crate::db::dict::Dict;
 use crate::db::hash::Hash;
 use crate::db::list::List;
 use crate::db::set::Set;
+use crate::db::stream::StreamId;
 use crate::db::value::{Kind, Value, ValueRef};
 use crate::db::zset::Zset;
 use crate::db::{lru, Db};
@@ -42,6 +43,7 @@ const OBJ_LIST: u32 = 1;
 const OBJ_SET: u32 = 2;
 const OBJ_ZSET: u32 = 3;
 const OBJ_HASH: u32 = 4;
+const OBJ_STREAM: u32 = 6;
 
 /// What DEBUG subcommands changed at run time.
 #[derive(Debug, Default)]
@@ -268,7 +270,8 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 | ValueRef::List(_)
                 | ValueRef::Hash(_)
                 | ValueRef::Set(_)
-                | ValueRef::Zset(_) => {
+                | ValueRef::Zset(_)
+                | ValueRef::Stream(_) => {
                     return Err(CmdError::Static("ERR The value stored at the specified key is not represented using an hash table"));
                 }
             }
@@ -343,6 +346,20 @@ fn value_digest(d: &mut [u8; 20], v: &Value, has_expire: bool) {
                     mix_digest(&mut e, num::fmt_f64_g17(score).as_bytes());
                     xor_digest(d, &e);
                 }
+            }
+        }
+        Kind::Stream => {
+            mix_digest(d, &OBJ_STREAM.to_be_bytes());
+            // Each entry in order: "ms.seq", then its fields and values.
+            if let Some(st) = v.as_stream() {
+                st.range(StreamId::MIN, StreamId::MAX, false, |id, fields| {
+                    mix_digest(d, format!("{}.{}", id.ms, id.seq).as_bytes());
+                    for (f, val) in fields {
+                        mix_digest(d, f);
+                        mix_digest(d, val);
+                    }
+                    true
+                });
             }
         }
     }
@@ -489,6 +506,12 @@ fn serialized_len(v: &Value) -> usize {
             Some(z) => {
                 rdb_len_len(z.len()) + z.iter().map(|(m, _)| rdb_string_len(m) + 8).sum::<usize>()
             }
+            None => 0,
+        },
+        // Saved as its nodes (GoStore's encoding approximates a listpack's
+        // size) and its groups.
+        Kind::Stream => match v.as_stream() {
+            Some(st) => rdb_len_len(st.node_count()) + st.encoded_bytes() + 16 * st.node_count(),
             None => 0,
         },
     }

@@ -586,7 +586,11 @@ pub(crate) fn refcount(v: &crate::db::value::Value, sharing: bool) -> i64 {
                 v.str_encoding() == Some(StrEncoding::Int)
                     && num::parse_i64(s).is_some_and(|n| (0..OBJ_SHARED_INTEGERS).contains(&n))
             }
-            ValueRef::Hash(_) | ValueRef::List(_) | ValueRef::Set(_) | ValueRef::Zset(_) => false,
+            ValueRef::Hash(_)
+            | ValueRef::List(_)
+            | ValueRef::Set(_)
+            | ValueRef::Zset(_)
+            | ValueRef::Stream(_) => false,
         };
     if shared {
         OBJ_SHARED_REFCOUNT

@@ -34,6 +34,7 @@ pub(crate) mod sets;
 pub(crate) mod slowlog;
 pub(crate) mod sort;
 pub(crate) mod spec;
+pub(crate) mod streams;
 pub(crate) mod strings;
 pub(crate) mod table;
 pub(crate) mod tracking;

@@ -153,7 +153,7 @@ fn elements(v: ValueRef<'_>) -> Result<(Source, Vec<Vec<u8>>), CmdError> {
             ))
         }
         ValueRef::Zset(z) => Ok((Source::Zset, z.iter().map(|(m, _)| m.to_vec()).collect())),
-        ValueRef::Str(_) | ValueRef::Hash(_) => Err(CmdError::WrongType),
+        ValueRef::Str(_) | ValueRef::Hash(_) | ValueRef::Stream(_) => Err(CmdError::WrongType),
     }
 }
 
@@ -186,7 +186,8 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], subst: &[u8]) -> Option<
         | (ValueRef::Hash(_), None)
         | (ValueRef::List(_), _)
         | (ValueRef::Set(_), _)
-        | (ValueRef::Zset(_), _) => None,
+        | (ValueRef::Zset(_), _)
+        | (ValueRef::Stream(_), _) => None,
     }
 }
 

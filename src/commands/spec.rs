@@ -115,6 +115,8 @@ pub enum Group {
     SortedSet,
     /// Geospatial indexes (sorted sets of geohashes).
     Geo,
+    /// Streams.
+    Stream,
     /// Connection.
     Connection,
     /// Server.
@@ -137,6 +139,7 @@ impl Group {
             Group::SortedSet => "sorted-set",
             Group::Geo => "geo",
             Group::Pubsub => "pubsub",
+            Group::Stream => "stream",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

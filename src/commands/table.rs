@@ -5,7 +5,7 @@
 use super::spec::*;
 use super::{
     connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, pubsub,
-    rdbcmds, server, sets, slowlog, sort, strings, tracking, zsetops, zsets,
+    rdbcmds, server, sets, slowlog, sort, streams, strings, tracking, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -1189,6 +1189,163 @@ cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::wat
 .key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::Transactions, "2.2.0", "Watch the given keys to determine execution of the MULTI/EXEC block", "O(1) for every key.")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("xack", -4, WRITE | FAST, Some(streams::xack))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "O(1) for each message ID processed.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("group", ArgKind::Str), arg("id", ArgKind::Str).multiple()]),
+cmd("xadd", -5, WRITE | DENYOOM | FAST, Some(streams::xadd))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "fast"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }).notes("UPDATE instead of INSERT because of the optional trimming feature")])
+.doc(Group::Stream, "5.0.0", "Appends a new entry to a stream", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.")
+.history(&[("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming strategy and the `LIMIT` option."), ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("nomkstream", ArgKind::PureToken).token("NOMKSTREAM").since("6.2.0").optional(), arg("trim", ArgKind::Block).optional().args(&[arg("strategy", ArgKind::OneOf).args(&[arg("maxlen", ArgKind::PureToken).token("MAXLEN"), arg("minid", ArgKind::PureToken).token("MINID").since("6.2.0")]), arg("operator", ArgKind::OneOf).optional().args(&[arg("equal", ArgKind::PureToken).token("="), arg("approximately", ArgKind::PureToken).token("~")]), arg("threshold", ArgKind::Str), arg("count", ArgKind::Integer).token("LIMIT").since("6.2.0").optional()]), arg("id_or_auto", ArgKind::OneOf).args(&[arg("auto_id", ArgKind::PureToken).token("*"), arg("id", ArgKind::Str)]), arg("field_value", ArgKind::Block).multiple().args(&[arg("field", ArgKind::Str), arg("value", ArgKind::Str)])]),
+cmd("xautoclaim", -6, WRITE | FAST, Some(streams::xautoclaim))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "fast"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "6.2.0", "Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.", "O(1) if COUNT is small.")
+.history(&[("7.0.0", "Added an element to the reply array, containing deleted entries the command cleared from the PEL")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("group", ArgKind::Str), arg("consumer", ArgKind::Str), arg("min-idle-time", ArgKind::Str), arg("start", ArgKind::Str), arg("count", ArgKind::Integer).token("COUNT").optional(), arg("justid", ArgKind::PureToken).token("JUSTID").optional()]),
+cmd("xclaim", -6, WRITE | FAST, Some(streams::xclaim))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "fast"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.", "O(log N) with N being the number of messages in the PEL of the consumer group.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("group", ArgKind::Str), arg("consumer", ArgKind::Str), arg("min-idle-time", ArgKind::Str), arg("id", ArgKind::Str).multiple(), arg("ms", ArgKind::Integer).token("IDLE").optional(), arg("unix-time-milliseconds", ArgKind::UnixTime).token("TIME").optional(), arg("count", ArgKind::Integer).token("RETRYCOUNT").optional(), arg("force", ArgKind::PureToken).token("FORCE").optional(), arg("justid", ArgKind::PureToken).token("JUSTID").optional(), arg("id", ArgKind::Str).token("LASTID").optional()]),
+cmd("xdel", -3, WRITE | FAST, Some(streams::xdel))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "O(1) for each single item to delete in the stream, regardless of the stream size.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("id", ArgKind::Str).multiple()]),
+cmd("xgroup", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Stream, "5.0.0", "A container for consumer groups commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("xgroup|create", -5, WRITE | DENYOOM, Some(streams::xgroup_create))
+.keys(2, 2, 1)
+.acl(&["write", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Create a consumer group.", "O(1)")
+.history(&[("7.0.0", "Added the `entries_read` named argument.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("groupname", ArgKind::Str), arg("id", ArgKind::OneOf).args(&[arg("id", ArgKind::Str), arg("new_id", ArgKind::PureToken).token("$")]), arg("mkstream", ArgKind::PureToken).token("MKSTREAM").optional(), arg("entries_read", ArgKind::Integer).token("ENTRIESREAD").optional()]),
+cmd("xgroup|createconsumer", 5, WRITE | DENYOOM, Some(streams::xgroup_createconsumer))
+.keys(2, 2, 1)
+.acl(&["write", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "6.2.0", "Create a consumer in a consumer group.", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("groupname", ArgKind::Str), arg("consumername", ArgKind::Str)]),
+cmd("xgroup|delconsumer", 5, WRITE, Some(streams::xgroup_delconsumer))
+.keys(2, 2, 1)
+.acl(&["write", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Delete a consumer from a consumer group.", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("groupname", ArgKind::Str), arg("consumername", ArgKind::Str)]),
+cmd("xgroup|destroy", 4, WRITE, Some(streams::xgroup_destroy))
+.keys(2, 2, 1)
+.acl(&["write", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Destroy a consumer group.", "O(N) where N is the number of entries in the group's pending entries list (PEL).")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("groupname", ArgKind::Str)]),
+cmd("xgroup|help", 2, LOADING | STALE, Some(streams::xgroup_help))
+.acl(&["stream", "slow"])
+.doc(Group::Stream, "5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("xgroup|setid", -5, WRITE, Some(streams::xgroup_setid))
+.keys(2, 2, 1)
+.acl(&["write", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Set a consumer group to an arbitrary last delivered ID value.", "O(1)")
+.history(&[("7.0.0", "Added the optional `entries_read` argument.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("groupname", ArgKind::Str), arg("id", ArgKind::OneOf).args(&[arg("id", ArgKind::Str), arg("new_id", ArgKind::PureToken).token("$")]), arg("entries_read", ArgKind::Integer).token("ENTRIESREAD").optional()]),
+]),
+cmd("xinfo", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Stream, "5.0.0", "A container for stream introspection commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("xinfo|consumers", 4, READONLY, Some(streams::xinfo_consumers))
+.keys(2, 2, 1)
+.acl(&["read", "stream", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "List the consumers in a consumer group", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("groupname", ArgKind::Str)]),
+cmd("xinfo|groups", 3, READONLY, Some(streams::xinfo_groups))
+.keys(2, 2, 1)
+.acl(&["read", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "List the consumer groups of a stream", "O(1)")
+.history(&[("7.0.0", "Added the `entries-read` and `lag` fields")])
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("xinfo|help", 2, LOADING | STALE, Some(streams::xinfo_help))
+.acl(&["stream", "slow"])
+.doc(Group::Stream, "5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("xinfo|stream", -3, READONLY, Some(streams::xinfo_stream))
+.keys(2, 2, 1)
+.acl(&["read", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Get information about a stream", "O(1)")
+.history(&[("6.0.0", "Added the `FULL` modifier."), ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, `recorded-first-entry-id`, `entries-read` and `lag` fields")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("full", ArgKind::Block).token("FULL").optional().args(&[arg("count", ArgKind::Integer).token("COUNT").optional()])]),
+]),
+cmd("xlen", 2, READONLY | FAST, Some(streams::xlen))
+.keys(1, 1, 1)
+.acl(&["read", "stream", "fast"])
+.key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Return the number of entries in a stream", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("xpending", -3, READONLY, Some(streams::xpending))
+.keys(1, 1, 1)
+.acl(&["read", "stream", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.", "O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.")
+.history(&[("6.2.0", "Added the `IDLE` option and exclusive range intervals.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("group", ArgKind::Str), arg("filters", ArgKind::Block).optional().args(&[arg("min-idle-time", ArgKind::Integer).token("IDLE").since("6.2.0").optional(), arg("start", ArgKind::Str), arg("end", ArgKind::Str), arg("count", ArgKind::Integer), arg("consumer", ArgKind::Str).optional()])]),
+cmd("xrange", -4, READONLY, Some(streams::xrange))
+.keys(1, 1, 1)
+.acl(&["read", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).")
+.history(&[("6.2.0", "Added exclusive ranges.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("start", ArgKind::Str), arg("end", ArgKind::Str), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("xread", -4, READONLY | BLOCKING | MOVABLEKEYS, Some(streams::xread))
+.acl(&["read", "stream", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Keyword("STREAMS", 1), FindKeys::Range { lastkey: -1, step: 1, limit: 2 })])
+.doc(Group::Stream, "5.0.0", "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.")
+.args(&[arg("count", ArgKind::Integer).token("COUNT").optional(), arg("milliseconds", ArgKind::Integer).token("BLOCK").optional(), arg("streams", ArgKind::Block).token("STREAMS").args(&[arg("key", ArgKind::Key).key_spec(0).multiple(), arg("id", ArgKind::Str).multiple()])]),
+cmd("xreadgroup", -7, WRITE | BLOCKING | MOVABLEKEYS, Some(streams::xreadgroup))
+.acl(&["write", "stream", "slow", "blocking"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Keyword("STREAMS", 4), FindKeys::Range { lastkey: -1, step: 1, limit: 2 })])
+.doc(Group::Stream, "5.0.0", "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.")
+.args(&[arg("group_consumer", ArgKind::Block).token("GROUP").args(&[arg("group", ArgKind::Str), arg("consumer", ArgKind::Str)]), arg("count", ArgKind::Integer).token("COUNT").optional(), arg("milliseconds", ArgKind::Integer).token("BLOCK").optional(), arg("noack", ArgKind::PureToken).token("NOACK").optional(), arg("streams", ArgKind::Block).token("STREAMS").args(&[arg("key", ArgKind::Key).key_spec(0).multiple(), arg("id", ArgKind::Str).multiple()])]),
+cmd("xrevrange", -4, READONLY, Some(streams::xrevrange))
+.keys(1, 1, 1)
+.acl(&["read", "stream", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).")
+.history(&[("6.2.0", "Added exclusive ranges.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("end", ArgKind::Str), arg("start", ArgKind::Str), arg("count", ArgKind::Integer).token("COUNT").optional()]),
+cmd("xsetid", -3, WRITE | DENYOOM | FAST, Some(streams::xsetid))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "An internal command for replicating stream values", "O(1)")
+.history(&[("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` arguments.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("last-id", ArgKind::Str), arg("entries_added", ArgKind::Integer).token("ENTRIESADDED").since("7.0.0").optional(), arg("max_deleted_entry_id", ArgKind::Str).token("MAXDELETEDID").since("7.0.0").optional()]),
+cmd("xtrim", -4, WRITE, Some(streams::xtrim))
+.keys(1, 1, 1)
+.acl(&["write", "stream", "slow"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RW", "delete"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Stream, "5.0.0", "Trims the stream to (approximately if '~' is passed) a certain size", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.")
+.history(&[("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` option.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("trim", ArgKind::Block).args(&[arg("strategy", ArgKind::OneOf).args(&[arg("maxlen", ArgKind::PureToken).token("MAXLEN"), arg("minid", ArgKind::PureToken).token("MINID").since("6.2.0")]), arg("operator", ArgKind::OneOf).optional().args(&[arg("equal", ArgKind::PureToken).token("="), arg("approximately", ArgKind::PureToken).token("~")]), arg("threshold", ArgKind::Str), arg("count", ArgKind::Integer).token("LIMIT").since("6.2.0").optional()])]),
 cmd("zadd", -4, WRITE | DENYOOM | FAST, Some(zsets::zadd))
 .keys(1, 1, 1)
 .acl(&["write", "sortedset", "fast"])

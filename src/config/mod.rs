@@ -192,6 +192,10 @@ pub struct Config {
     pub zset_max_listpack_entries: i64,
     /// `zset-max-listpack-value`.
     pub zset_max_listpack_value: i64,
+    /// `stream-node-max-bytes`: most bytes of one stream node.
+    pub stream_node_max_bytes: i64,
+    /// `stream-node-max-entries`: most entries of one stream node.
+    pub stream_node_max_entries: i64,
     /// List nodes kept uncompressed at each end (0: no compression).
     pub list_compress_depth: i64,
     /// Active expiry effort, 1..=10.
@@ -297,6 +301,8 @@ impl Config {
             list_max_listpack_size: 0,
             zset_max_listpack_entries: 0,
             zset_max_listpack_value: 0,
+            stream_node_max_bytes: 0,
+            stream_node_max_entries: 0,
             list_compress_depth: 0,
             active_expire_effort: 0,
             lazyfree_lazy_user_flush: false,
@@ -1571,6 +1577,36 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.zset_max_listpack_entries.to_string(),
         |c, a, _| {
             c.zset_max_listpack_entries = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "stream-node-max-bytes",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "4kb",
+        Rewrite::Memory,
+        None,
+        |c| c.stream_node_max_bytes.to_string(),
+        |c, a, _| {
+            c.stream_node_max_bytes = memory(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "stream-node-max-entries",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "100",
+        Rewrite::Plain,
+        None,
+        |c| c.stream_node_max_entries.to_string(),
+        |c, a, _| {
+            c.stream_node_max_entries = int(&a[0], 0, i64::MAX)?;
             Ok(())
         }
     ),

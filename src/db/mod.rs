@@ -26,6 +26,8 @@ pub(crate) mod hooks;
 pub mod list;
 pub(crate) mod lru;
 pub mod set;
+/// The stream type.
+pub mod stream;
 pub(crate) mod value;
 /// The sorted-set type.
 pub mod zset;

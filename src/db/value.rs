@@ -40,6 +40,7 @@ use std::mem::ManuallyDrop;
 use super::hash::Hash;
 use super::list::List;
 use super::set::Set;
+use super::stream::Stream;
 use super::zset::Zset;
 
 #[cfg(not(target_endian = "little"))]
@@ -69,6 +70,8 @@ enum Rep {
     Set = 5,
     /// A `Box<Zset>` pointer in the first word.
     Zset = 6,
+    /// A `Box<Stream>` pointer in the first word.
+    Stream = 7,
 }
 
 impl Rep {
@@ -111,6 +114,8 @@ pub enum Kind {
     Set,
     /// A sorted set.
     Zset,
+    /// A stream.
+    Stream,
 }
 
 impl Kind {
@@ -122,6 +127,7 @@ impl Kind {
             Kind::List => "list",
             Kind::Set => "set",
             Kind::Zset => "zset",
+            Kind::Stream => "stream",
         }
     }
 }
@@ -140,6 +146,8 @@ pub enum ValueRef<'a> {
     Set(&'a Set),
     /// A sorted set.
     Zset(&'a Zset),
+    /// A stream.
+    Stream(&'a Stream),
 }
 
 /// How a string was made, for OBJECT ENCODING.
@@ -174,6 +182,7 @@ impl Value {
         const LIST: u8 = Rep::List.bits();
         const SET: u8 = Rep::Set.bits();
         const ZSET: u8 = Rep::Zset.bits();
+        const STREAM: u8 = Rep::Stream.bits();
         match self.tag() & KIND_MASK {
             INLINE => Rep::Inline,
             HEAP => Rep::Heap,
@@ -181,6 +190,7 @@ impl Value {
             LIST => Rep::List,
             SET => Rep::Set,
             ZSET => Rep::Zset,
+            STREAM => Rep::Stream,
             // Every constructor writes a `Rep`'s bits; nothing else writes
             // the tag.
             bits => unreachable!("value tag names no representation: {bits}"),
@@ -262,6 +272,22 @@ impl Value {
         // write through it (say, an intset becoming a table) stays in the
         // first two words (_SET_FITS), so the tag stays.
         unsafe { &mut *(self.w.as_mut_ptr() as *mut Set) }
+    }
+
+    /// The stream of a `Rep::Stream` value.
+    #[inline]
+    fn stream_ref(&self) -> &Stream {
+        debug_assert_eq!(self.rep(), Rep::Stream);
+        // SAFETY: Rep::Stream words hold a live Box<Stream> pointer, owned by self.
+        unsafe { &*(self.w[0] as *const Stream) }
+    }
+
+    /// The stream of a `Rep::Stream` value, mutable.
+    #[inline]
+    fn stream_mut(&mut self) -> &mut Stream {
+        debug_assert_eq!(self.rep(), Rep::Stream);
+        // SAFETY: as in stream_ref, borrowed uniquely through &mut self.
+        unsafe { &mut *(self.w[0] as *mut Stream) }
     }
 
     /// The sorted set of a `Rep::Zset` value.
@@ -368,6 +394,14 @@ impl Value {
         Value { w }
     }
 
+    /// A stream value.
+    pub fn stream(st: Stream) -> Value {
+        let p = Box::into_raw(Box::new(st)) as u64;
+        Value {
+            w: [p, 0, (Rep::Stream.bits() as u64) << 56],
+        }
+    }
+
     /// A sorted-set value.
     pub fn zset(z: Zset) -> Value {
         let p = Box::into_raw(Box::new(z)) as u64;
@@ -386,6 +420,7 @@ impl Value {
             Rep::List => ValueRef::List(self.list_ref()),
             Rep::Set => ValueRef::Set(self.set_ref()),
             Rep::Zset => ValueRef::Zset(self.zset_ref()),
+            Rep::Stream => ValueRef::Stream(self.stream_ref()),
         }
     }
 
@@ -397,6 +432,7 @@ impl Value {
             Rep::List => Kind::List,
             Rep::Set => Kind::Set,
             Rep::Zset => Kind::Zset,
+            Rep::Stream => Kind::Stream,
         }
     }
 
@@ -406,7 +442,7 @@ impl Value {
         match self.rep() {
             Rep::Inline => Some(self.inline_str()),
             Rep::Heap => Some(self.heap_str()),
-            Rep::Hash | Rep::List | Rep::Set | Rep::Zset => None,
+            Rep::Hash | Rep::List | Rep::Set | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -414,7 +450,7 @@ impl Value {
     pub fn as_hash(&self) -> Option<&Hash> {
         match self.rep() {
             Rep::Hash => Some(self.hash_ref()),
-            Rep::Inline | Rep::Heap | Rep::List | Rep::Set | Rep::Zset => None,
+            Rep::Inline | Rep::Heap | Rep::List | Rep::Set | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -422,7 +458,7 @@ impl Value {
     pub fn as_hash_mut(&mut self) -> Option<&mut Hash> {
         match self.rep() {
             Rep::Hash => Some(self.hash_mut()),
-            Rep::Inline | Rep::Heap | Rep::List | Rep::Set | Rep::Zset => None,
+            Rep::Inline | Rep::Heap | Rep::List | Rep::Set | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -430,7 +466,7 @@ impl Value {
     pub fn as_list(&self) -> Option<&List> {
         match self.rep() {
             Rep::List => Some(self.list_ref()),
-            Rep::Inline | Rep::Heap | Rep::Hash | Rep::Set | Rep::Zset => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::Set | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -438,7 +474,7 @@ impl Value {
     pub fn as_list_mut(&mut self) -> Option<&mut List> {
         match self.rep() {
             Rep::List => Some(self.list_mut()),
-            Rep::Inline | Rep::Heap | Rep::Hash | Rep::Set | Rep::Zset => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::Set | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -446,7 +482,7 @@ impl Value {
     pub fn as_set(&self) -> Option<&Set> {
         match self.rep() {
             Rep::Set => Some(self.set_ref()),
-            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Zset => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -454,7 +490,23 @@ impl Value {
     pub fn as_set_mut(&mut self) -> Option<&mut Set> {
         match self.rep() {
             Rep::Set => Some(self.set_mut()),
-            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Zset => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Zset | Rep::Stream => None,
+        }
+    }
+
+    /// The stream of a stream value.
+    pub fn as_stream(&self) -> Option<&Stream> {
+        match self.rep() {
+            Rep::Stream => Some(self.stream_ref()),
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Set | Rep::Zset => None,
+        }
+    }
+
+    /// The stream of a stream value, mutable.
+    pub fn as_stream_mut(&mut self) -> Option<&mut Stream> {
+        match self.rep() {
+            Rep::Stream => Some(self.stream_mut()),
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Set | Rep::Zset => None,
         }
     }
 
@@ -462,7 +514,7 @@ impl Value {
     pub fn as_zset(&self) -> Option<&Zset> {
         match self.rep() {
             Rep::Zset => Some(self.zset_ref()),
-            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Set => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Set | Rep::Stream => None,
         }
     }
 
@@ -470,7 +522,7 @@ impl Value {
     pub fn as_zset_mut(&mut self) -> Option<&mut Zset> {
         match self.rep() {
             Rep::Zset => Some(self.zset_mut()),
-            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Set => None,
+            Rep::Inline | Rep::Heap | Rep::Hash | Rep::List | Rep::Set | Rep::Stream => None,
         }
     }
 
@@ -488,6 +540,7 @@ impl Value {
             ValueRef::List(_) => "quicklist",
             ValueRef::Set(s) => s.encoding_name(),
             ValueRef::Zset(z) => z.encoding_name(),
+            ValueRef::Stream(_) => "stream",
         }
     }
 
@@ -495,7 +548,7 @@ impl Value {
     pub fn str_encoding(&self) -> Option<StrEncoding> {
         match self.rep() {
             Rep::Inline | Rep::Heap => Some(self.enc()),
-            Rep::Hash | Rep::List | Rep::Set | Rep::Zset => None,
+            Rep::Hash | Rep::List | Rep::Set | Rep::Zset | Rep::Stream => None,
         }
     }
 
@@ -533,7 +586,7 @@ impl Value {
                 // them out of self, so the Vec has one owner again.
                 unsafe { Vec::from_raw_parts(ptr, len, cap) }
             }
-            Rep::Hash | Rep::List | Rep::Set | Rep::Zset => return None,
+            Rep::Hash | Rep::List | Rep::Set | Rep::Zset | Rep::Stream => return None,
         };
         let r = f(&mut buf);
         let new = if buf.len() <= INLINE_MAX {
@@ -555,6 +608,7 @@ impl Value {
             // The Set itself is in the words.
             Rep::Set => self.set_ref().heap_bytes(),
             Rep::Zset => self.zset_ref().heap_bytes() + std::mem::size_of::<Zset>(),
+            Rep::Stream => self.stream_ref().heap_bytes() + std::mem::size_of::<Stream>(),
         }
     }
 }
@@ -598,6 +652,10 @@ impl Drop for Value {
                 // SAFETY: the words hold a live Box<Zset>, owned by self.
                 drop(unsafe { Box::from_raw(self.w[0] as *mut Zset) });
             }
+            Rep::Stream => {
+                // SAFETY: the words hold a live Box<Stream>, owned by self.
+                drop(unsafe { Box::from_raw(self.w[0] as *mut Stream) });
+            }
         }
     }
 }
@@ -612,6 +670,7 @@ impl Clone for Value {
             Rep::List => Value::list(self.list_ref().clone()),
             Rep::Set => Value::set(self.set_ref().clone()),
             Rep::Zset => Value::zset(self.zset_ref().clone()),
+            Rep::Stream => Value::stream(self.stream_ref().clone()),
         }
     }
 }
@@ -624,6 +683,7 @@ impl std::fmt::Debug for Value {
             ValueRef::List(l) => write!(f, "Value::{l:?}"),
             ValueRef::Set(s) => write!(f, "Value::{s:?}"),
             ValueRef::Zset(z) => write!(f, "Value::{z:?}"),
+            ValueRef::Stream(st) => write!(f, "Value::Stream({} entries)", st.len()),
         }
     }
 }
@@ -641,6 +701,7 @@ mod tests {
             Value::list(List::new()),
             Value::set(Set::new_ints()),
             Value::zset(Zset::new()),
+            Value::stream(Stream::new()),
         ];
         for (i, v) in samples.iter().enumerate() {
             // A new Rep does not compile here until it has a sample above;
@@ -652,6 +713,7 @@ mod tests {
                 Rep::List => 3,
                 Rep::Set => 4,
                 Rep::Zset => 5,
+                Rep::Stream => 6,
             };
             assert_eq!(want, i, "{v:?}");
             let c = v.clone();

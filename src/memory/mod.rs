@@ -140,6 +140,9 @@ pub fn value_size(v: &Value, samples: usize) -> usize {
         // A set lives in the value's own words: only its buffer or table.
         ValueRef::Set(s) => set_size(s, samples),
         ValueRef::Zset(z) => chunk_size(std::mem::size_of::<Zset>()) + z.heap_bytes(),
+        ValueRef::Stream(st) => {
+            chunk_size(std::mem::size_of::<crate::db::stream::Stream>()) + st.heap_bytes()
+        }
     }
 }
 

@@ -451,6 +451,7 @@ impl Server {
             let wanted = match db.peek_quiet(key, now).map(|(v, _)| v.kind()) {
                 Some(crate::db::value::Kind::List) => BlockReason::List,
                 Some(crate::db::value::Kind::Zset) => BlockReason::Zset,
+                Some(crate::db::value::Kind::Stream) => BlockReason::Stream,
                 _ => return,
             };
             let blocked = &self.core.blocked;

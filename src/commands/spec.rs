@@ -115,6 +115,10 @@ pub enum Group {
     SortedSet,
     /// Geospatial indexes (sorted sets of geohashes).
     Geo,
+    /// Bitmaps (strings as arrays of bits).
+    Bitmap,
+    /// HyperLogLog (strings holding cardinality estimators).
+    Hyperloglog,
     /// Connection.
     Connection,
     /// Server.
@@ -134,6 +138,8 @@ impl Group {
             Group::Set => "set",
             Group::SortedSet => "sorted-set",
             Group::Geo => "geo",
+            Group::Bitmap => "bitmap",
+            Group::Hyperloglog => "hyperloglog",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

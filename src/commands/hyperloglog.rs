@@ -216,10 +216,12 @@ fn to_dense(s: &mut Vec<u8>) -> Result<(), CmdError> {
     let mut i = HDR;
     while i < s.len() {
         let op = op_at(s, i);
+        // Any run past the last register makes the value corrupt (Redis's
+        // fix for CVE-2025-32023, which the oracle carries).
+        if idx + op.span() > REGISTERS {
+            return Err(CORRUPT);
+        }
         if let Op::Val { value, len } = op {
-            if idx + len > REGISTERS {
-                break;
-            }
             for r in idx..idx + len {
                 dense_put(&mut dense[HDR..], r, value);
             }
@@ -452,10 +454,10 @@ fn merge_into(max: &mut [u8], s: &[u8]) -> CmdResult {
     let mut i = HDR;
     while i < s.len() {
         let op = op_at(s, i);
+        if idx + op.span() > REGISTERS {
+            return Err(CORRUPT);
+        }
         if let Op::Val { value, len } = op {
-            if idx + len > REGISTERS {
-                break;
-            }
             for m in &mut max[idx..idx + len] {
                 *m = (*m).max(value);
             }

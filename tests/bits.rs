@@ -463,3 +463,66 @@ fn corrupted_hyperloglogs_get_redis_errors_and_never_crash() {
     // The flips must have produced corrupt values, or nothing was tested.
     assert!(errors > 0, "no flip was detected as corrupt");
 }
+
+/// The AOF files both servers write for the same commands: what counts as
+/// a change and is propagated (a SETBIT that changes nothing is not, a
+/// BITFIELD write that OVERFLOW FAIL skips is not, PFCOUNT writing back
+/// the cache is) must be Redis's, byte for byte.
+#[test]
+fn bit_and_hll_writes_reach_the_aof_as_redis_writes_them() {
+    let files = [
+        "--appendonly",
+        "yes",
+        "--appendfilename",
+        "database.aof",
+        "--appenddirname",
+        "appendonlydir",
+        "--aof-use-rdb-preamble",
+        "no",
+    ];
+    let (rdir, gdir) = (
+        common::TempDir::new("bits-aof-r"),
+        common::TempDir::new("bits-aof-g"),
+    );
+    let redis = TestServer::start_in(common::Kind::Redis, rdir.path(), &files);
+    let gostore = TestServer::start_in(common::Kind::GoStore, gdir.path(), &[]);
+    let (mut r, mut g) = (redis.raw_conn(), gostore.raw_conn());
+    for c in [
+        &["SETBIT", "b", "3", "0"][..],
+        &["SETBIT", "b", "3", "0"],
+        &["SETBIT", "b", "3", "1"],
+        &["SETBIT", "b", "3", "1"],
+        &["SETBIT", "b", "30", "0"],
+        &[
+            "BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "300",
+        ],
+        &["BITFIELD", "f", "INCRBY", "u8", "0", "3", "GET", "u8", "0"],
+        &["BITFIELD", "f", "GET", "u8", "0"],
+        &["BITOP", "OR", "o", "b", "f"],
+        &["BITOP", "AND", "o", "nosuch"],
+        &["BITOP", "AND", "o", "nosuch"],
+        &["PFADD", "h", "a", "b"],
+        &["PFADD", "h", "a"],
+        &["PFCOUNT", "h"],
+        &["PFCOUNT", "h"],
+        &["PFMERGE", "m", "h"],
+        &["PFDEBUG", "TODENSE", "m"],
+        &["PFDEBUG", "TODENSE", "m"],
+        &["PFCOUNT", "m", "h"],
+        &["SET", "end", "1"],
+    ] {
+        both(&mut r, &mut g, &strs(c), "aof");
+    }
+    let incr = |d: &common::TempDir| {
+        std::fs::read(d.path().join("appendonlydir/database.aof.1.incr.aof")).expect("incr file")
+    };
+    let want = incr(&rdir);
+    assert!(
+        want.ends_with(b"$3\r\nend\r\n$1\r\n1\r\n"),
+        "Redis's AOF is complete"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&incr(&gdir)),
+        String::from_utf8_lossy(&want)
+    );
+}

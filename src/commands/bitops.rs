@@ -8,8 +8,8 @@
 //! when they change nothing; a key SETBIT or BITFIELD creates is `raw`.
 //!
 //! Keyspace events are Redis's: `setbit` (SETBIT when the string changed
-//! or grew, BITFIELD when it ran a SET or INCRBY, even one that failed its
-//! OVERFLOW FAIL check), `set` for BITOP's stored result, and `del` when
+//! or grew, BITFIELD when a SET or INCRBY wrote, which one that OVERFLOW
+//! FAIL skipped does not), `set` for BITOP's stored result, and `del` when
 //! BITOP's result is empty and the destination existed.
 //!
 //! Counting runs over 64-bit words with `count_ones` (a hardware popcount
@@ -641,10 +641,18 @@ fn bitfield_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly_cmd: bool) -> C
             None => ctx.reply.null(),
         }
     }
-    let changes = ops.iter().filter(|f| !matches!(f.op, FieldOp::Get)).count();
-    ctx.db.signal_modified_key(key);
-    ctx.notify(STRING, "setbit", key);
-    ctx.dirty += changes as u64;
+    // Only the writes that happened count: 7.0.15 does not count one that
+    // OVERFLOW FAIL skipped (the key it created stays, unpropagated).
+    let changes = ops
+        .iter()
+        .zip(&replies)
+        .filter(|(f, r)| !matches!(f.op, FieldOp::Get) && r.is_some())
+        .count();
+    if changes > 0 {
+        ctx.db.signal_modified_key(key);
+        ctx.notify(STRING, "setbit", key);
+        ctx.dirty += changes as u64;
+    }
     Ok(())
 }
 

@@ -19,8 +19,9 @@
 //! Sections: throughput, memory, growth, load, rewrite, transactions, pubsub, sets
 //! (only the set throughput lines and the set memory row), zsets (only the
 //! sorted-set throughput lines and memory rows), zsetops (only the
-//! ZUNIONSTORE/ZINTERSTORE lines, which throughput runs too), and geo
-//! (GEOADD and GEOSEARCH as arbitrary-command redis-benchmark lines).
+//! ZUNIONSTORE/ZINTERSTORE lines, which throughput runs too), geo
+//! (GEOADD and GEOSEARCH as arbitrary-command redis-benchmark lines), and
+//! bits (SETBIT, BITCOUNT, PFADD and PFCOUNT, likewise).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -60,6 +61,7 @@ fn parse_options() -> Result<Options, String> {
             "load".into(),
             "rewrite".into(),
             "geo".into(),
+            "bits".into(),
         ],
         out: root.join("target/bench"),
         gostore: std::env::var_os("GOSTORE_BIN")
@@ -606,6 +608,43 @@ fn geo(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
         ));
     }
     run_lines(opts, a, b, rows, lines);
+}
+
+/// Bitmap and HyperLogLog lines, as redis-benchmark's arbitrary-command
+/// mode sends them (50 clients): SETBIT of bit 4095 of one of 1000 keys
+/// (`__rand_int__` is zero-padded, which no bit offset parser accepts, so
+/// the key is the random part), BITCOUNT of a 125 KB bitmap of ones (a
+/// popcount of all of it per request), PFADD of a random element (of up to
+/// 1M) to one HyperLogLog (sparse at first, dense soon), and PFCOUNT of it
+/// after an unmeasured PFADD fill (the cached cardinality, as a counter
+/// reader sees it).
+fn bits(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let n1 = if opts.quick { "50000" } else { "200000" };
+    let n16 = if opts.quick { "200000" } else { "1000000" };
+    let bench = |p: &str, n: &str, r: &str, cmd: &str| -> Vec<String> {
+        ["-c", "50", "-P", p, "-n", n, "-r", r]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(cmd.split(' ').map(String::from))
+            .collect()
+    };
+    let pfadd = "PFADD hll el:__rand_int__";
+    let mut lines: Vec<Line> = Vec::new();
+    for (name, r, cmd, fill) in [
+        ("SETBIT", "1000", "SETBIT bm:__rand_int__ 4095 1", None),
+        ("BITCOUNT 125 KB", "1000", "BITCOUNT bits", None),
+        ("PFADD", "1000000", pfadd, None),
+        ("PFCOUNT", "1000000", "PFCOUNT hll", Some(pfadd)),
+    ] {
+        for (p, n) in [("1", n1), ("16", n16)] {
+            let fill = fill.map(|f| bench("16", "100000", "1000000", f));
+            lines.push((format!("{name} -P {p}"), bench(p, n, r, cmd), None, fill));
+        }
+    }
+    run_lines_with(opts, a, b, rows, lines, |s| {
+        s.cmd(&["SETBIT", "bits", "999999", "0"]);
+        s.cmd(&["BITOP", "NOT", "bits", "bits"]);
+    });
 }
 
 /// One throughput line: its name, redis-benchmark's arguments, the
@@ -1582,7 +1621,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo,bits] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1610,6 +1649,13 @@ fn main() {
         let a = Server::start(ka, &opts, "geo-a", &[]);
         let b = Server::start(kb, &opts, "geo-b", &[]);
         geo(&opts, &a, &b, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "bits") {
+        eprintln!("bits ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "bits-a", &[]);
+        let b = Server::start(kb, &opts, "bits-b", &[]);
+        bits(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "transactions") {
         eprintln!(

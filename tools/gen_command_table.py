@@ -147,6 +147,14 @@ COMMANDS = {
     "zunion": "zsetops::zunion", "zinter": "zsetops::zinter", "zdiff": "zsetops::zdiff",
     "zunionstore": "zsetops::zunionstore", "zinterstore": "zsetops::zinterstore",
     "zdiffstore": "zsetops::zdiffstore", "zintercard": "zsetops::zintercard",
+    # bitmaps
+    "setbit": "bitops::setbit", "getbit": "bitops::getbit", "bitcount": "bitops::bitcount",
+    "bitpos": "bitops::bitpos", "bitop": "bitops::bitop", "bitfield": "bitops::bitfield",
+    "bitfield_ro": "bitops::bitfield_ro",
+    # hyperloglog
+    "pfadd": "hyperloglog::pfadd", "pfcount": "hyperloglog::pfcount",
+    "pfmerge": "hyperloglog::pfmerge", "pfdebug": "hyperloglog::pfdebug",
+    "pfselftest": "hyperloglog::pfselftest",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give
@@ -175,7 +183,8 @@ EXTRA = {
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
-          "geo": "Geo", "stream": "Stream", "transactions": "Transactions", "pubsub": "Pubsub"}
+          "geo": "Geo", "stream": "Stream", "transactions": "Transactions", "pubsub": "Pubsub",
+          "bitmap": "Bitmap", "hyperloglog": "Hyperloglog"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

@@ -10,6 +10,7 @@
 //! bytes; they get a `Ctx` and reply through `Reply`.
 
 pub(crate) mod args;
+pub(crate) mod bitops;
 pub(crate) mod connection;
 pub(crate) mod ctx;
 pub(crate) mod debug;
@@ -17,6 +18,7 @@ pub(crate) mod debug;
 mod events_tests;
 pub(crate) mod geo;
 pub(crate) mod hashes;
+pub(crate) mod hyperloglog;
 pub(crate) mod info;
 pub(crate) mod keys;
 pub(crate) mod latency;

@@ -117,6 +117,10 @@ pub enum Group {
     Geo,
     /// Streams.
     Stream,
+    /// Bitmaps (strings as arrays of bits).
+    Bitmap,
+    /// HyperLogLog (strings holding cardinality estimators).
+    Hyperloglog,
     /// Connection.
     Connection,
     /// Server.
@@ -140,6 +144,8 @@ impl Group {
             Group::Geo => "geo",
             Group::Pubsub => "pubsub",
             Group::Stream => "stream",
+            Group::Bitmap => "bitmap",
+            Group::Hyperloglog => "hyperloglog",
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",

@@ -4,8 +4,9 @@
 
 use super::spec::*;
 use super::{
-    connection, debug, geo, hashes, keys, latency, lists, memory, multi, persistence, pubsub,
-    rdbcmds, server, sets, slowlog, sort, streams, strings, tracking, zsetops, zsets,
+    bitops, connection, debug, geo, hashes, hyperloglog, keys, latency, lists, memory, multi,
+    persistence, pubsub, rdbcmds, server, sets, slowlog, sort, streams, strings, tracking, zsetops,
+    zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -29,6 +30,38 @@ cmd("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, Some(rdbcmds::bgsave))
 .doc(Group::Server, "1.0.0", "Asynchronously save the dataset to disk", "O(1)")
 .history(&[("3.2.2", "Added the `SCHEDULE` option.")])
 .args(&[arg("schedule", ArgKind::PureToken).token("SCHEDULE").since("3.2.2").optional()]),
+cmd("bitcount", -2, READONLY, Some(bitops::bitcount))
+.keys(1, 1, 1)
+.acl(&["read", "bitmap", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Bitmap, "2.6.0", "Count set bits in a string", "O(N)")
+.history(&[("7.0.0", "Added the `BYTE|BIT` option.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("index", ArgKind::Block).optional().args(&[arg("start", ArgKind::Integer), arg("end", ArgKind::Integer), arg("index_unit", ArgKind::OneOf).since("7.0.0").optional().args(&[arg("byte", ArgKind::PureToken).token("BYTE"), arg("bit", ArgKind::PureToken).token("BIT")])])]),
+cmd("bitfield", -2, WRITE | DENYOOM, Some(bitops::bitfield))
+.keys(1, 1, 1)
+.acl(&["write", "bitmap", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "update", "variable_flags"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }).notes("This command allows both access and modification of the key")])
+.doc(Group::Bitmap, "3.2.0", "Perform arbitrary bitfield integer operations on strings", "O(1) for each subcommand specified")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("operation", ArgKind::OneOf).optional().multiple().args(&[arg("encoding_offset", ArgKind::Block).token("GET").args(&[arg("encoding", ArgKind::Str), arg("offset", ArgKind::Integer)]), arg("write", ArgKind::Block).args(&[arg("wrap_sat_fail", ArgKind::OneOf).token("OVERFLOW").optional().args(&[arg("wrap", ArgKind::PureToken).token("WRAP"), arg("sat", ArgKind::PureToken).token("SAT"), arg("fail", ArgKind::PureToken).token("FAIL")]), arg("write_operation", ArgKind::OneOf).args(&[arg("encoding_offset_value", ArgKind::Block).token("SET").args(&[arg("encoding", ArgKind::Str), arg("offset", ArgKind::Integer), arg("value", ArgKind::Integer)]), arg("encoding_offset_increment", ArgKind::Block).token("INCRBY").args(&[arg("encoding", ArgKind::Str), arg("offset", ArgKind::Integer), arg("increment", ArgKind::Integer)])])])])]),
+cmd("bitfield_ro", -2, READONLY | FAST, Some(bitops::bitfield_ro))
+.keys(1, 1, 1)
+.acl(&["read", "bitmap", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Bitmap, "6.0.0", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", "O(1) for each subcommand specified")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("encoding_offset", ArgKind::Block).token("GET").optional().multiple().multiple_token().args(&[arg("encoding", ArgKind::Str), arg("offset", ArgKind::Integer)])]),
+cmd("bitop", -4, WRITE | DENYOOM, Some(bitops::bitop))
+.keys(2, -1, 1)
+.acl(&["write", "bitmap", "slow"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(3), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Bitmap, "2.6.0", "Perform bitwise operations between strings", "O(N)")
+.args(&[arg("operation", ArgKind::Str), arg("destkey", ArgKind::Key).key_spec(0), arg("key", ArgKind::Key).key_spec(1).multiple()]),
+cmd("bitpos", -3, READONLY, Some(bitops::bitpos))
+.keys(1, 1, 1)
+.acl(&["read", "bitmap", "slow"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Bitmap, "2.8.7", "Find first bit set or clear in a string", "O(N)")
+.history(&[("7.0.0", "Added the `BYTE|BIT` option.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("bit", ArgKind::Integer), arg("index", ArgKind::Block).optional().args(&[arg("start", ArgKind::Integer), arg("end_index", ArgKind::Block).optional().args(&[arg("end", ArgKind::Integer), arg("index_unit", ArgKind::OneOf).since("7.0.0").optional().args(&[arg("byte", ArgKind::PureToken).token("BYTE"), arg("bit", ArgKind::PureToken).token("BIT")])])])]),
 cmd("blmove", 6, WRITE | DENYOOM | NOSCRIPT | BLOCKING, Some(lists::blmove))
 .keys(1, 2, 1)
 .acl(&["write", "list", "slow", "blocking"])
@@ -382,6 +415,12 @@ cmd("get", 2, READONLY | FAST, Some(strings::get))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::String, "1.0.0", "Get the value of a key", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("getbit", 3, READONLY | FAST, Some(bitops::getbit))
+.keys(1, 1, 1)
+.acl(&["read", "bitmap", "fast"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Bitmap, "2.2.0", "Returns the bit value at offset in the string value stored at key", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("offset", ArgKind::Integer)]),
 cmd("getdel", 2, WRITE | FAST, Some(strings::getdel))
 .keys(1, 1, 1)
 .acl(&["write", "string", "fast"])
@@ -798,6 +837,35 @@ cmd("pexpiretime", 2, READONLY | FAST, Some(keys::pexpiretime))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Generic, "7.0.0", "Get the expiration Unix timestamp for a key in milliseconds", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("pfadd", -2, WRITE | DENYOOM | FAST, Some(hyperloglog::pfadd))
+.keys(1, 1, 1)
+.acl(&["write", "hyperloglog", "fast"])
+.key_specs(&[KeySpec::new(&["RW", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Hyperloglog, "2.8.9", "Adds the specified elements to the specified HyperLogLog.", "O(1) to add every element.")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("element", ArgKind::Str).optional().multiple()]),
+cmd("pfcount", -2, READONLY, Some(hyperloglog::pfcount))
+.keys(1, -1, 1)
+.acl(&["read", "hyperloglog", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 }).notes("RW because it may change the internal representation of the key, and propagate to replicas")])
+.doc(Group::Hyperloglog, "2.8.9", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys.")
+.args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("pfdebug", 3, WRITE | DENYOOM | ADMIN, Some(hyperloglog::pfdebug))
+.keys(2, 2, 1)
+.acl(&["write", "hyperloglog", "admin", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["RW", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Hyperloglog, "2.8.9", "Internal commands for debugging HyperLogLog values", "N/A")
+.doc_flags(&["syscmd"])
+.args(&[arg("subcommand", ArgKind::Str), arg("key", ArgKind::Key).key_spec(0)]),
+cmd("pfmerge", -2, WRITE | DENYOOM, Some(hyperloglog::pfmerge))
+.keys(1, -1, 1)
+.acl(&["write", "hyperloglog", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "insert"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Hyperloglog, "2.8.9", "Merge N different HyperLogLogs into a single one.", "O(N) to merge N HyperLogLogs, but with high constant times.")
+.args(&[arg("destkey", ArgKind::Key).key_spec(0), arg("sourcekey", ArgKind::Key).key_spec(1).multiple()]),
+cmd("pfselftest", 1, ADMIN, Some(hyperloglog::pfselftest))
+.acl(&["hyperloglog", "admin", "slow", "dangerous"])
+.doc(Group::Hyperloglog, "2.8.9", "An internal command for testing HyperLogLog values", "N/A")
+.doc_flags(&["syscmd"]),
 cmd("ping", -1, FAST, Some(connection::ping))
 .acl(&["fast", "connection"])
 .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
@@ -961,6 +1029,12 @@ cmd("set", -3, WRITE | DENYOOM, Some(strings::set))
 .doc(Group::String, "1.0.0", "Set the string value of a key", "O(1)")
 .history(&[("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."), ("6.0.0", "Added the `KEEPTTL` option."), ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."), ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("value", ArgKind::Str), arg("condition", ArgKind::OneOf).since("2.6.12").optional().args(&[arg("nx", ArgKind::PureToken).token("NX"), arg("xx", ArgKind::PureToken).token("XX")]), arg("get", ArgKind::PureToken).token("GET").since("6.2.0").optional(), arg("expiration", ArgKind::OneOf).optional().args(&[arg("seconds", ArgKind::Integer).token("EX").since("2.6.12"), arg("milliseconds", ArgKind::Integer).token("PX").since("2.6.12"), arg("unix-time-seconds", ArgKind::UnixTime).token("EXAT").since("6.2.0"), arg("unix-time-milliseconds", ArgKind::UnixTime).token("PXAT").since("6.2.0"), arg("keepttl", ArgKind::PureToken).token("KEEPTTL").since("6.0.0")])]),
+cmd("setbit", 4, WRITE | DENYOOM, Some(bitops::setbit))
+.keys(1, 1, 1)
+.acl(&["write", "bitmap", "slow"])
+.key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Bitmap, "2.2.0", "Sets or clears the bit at offset in the string value stored at key", "O(1)")
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("offset", ArgKind::Integer), arg("value", ArgKind::Integer)]),
 cmd("setex", 4, WRITE | DENYOOM, Some(strings::setex))
 .keys(1, 1, 1)
 .acl(&["write", "string", "slow"])

@@ -186,6 +186,9 @@ pub struct Config {
     pub hash_max_listpack_value: i64,
     /// Most members a set of integers keeps in the packed `intset` encoding.
     pub set_max_intset_entries: i64,
+    /// `hll-sparse-max-bytes`: the longest sparse HyperLogLog (header
+    /// included) before it turns dense.
+    pub hll_sparse_max_bytes: i64,
     /// A list node's limit: entries (> 0) or a size class (-1..=-5).
     pub list_max_listpack_size: i64,
     /// `zset-max-listpack-entries`.
@@ -298,6 +301,7 @@ impl Config {
             hash_max_listpack_entries: 0,
             hash_max_listpack_value: 0,
             set_max_intset_entries: 0,
+            hll_sparse_max_bytes: 0,
             list_max_listpack_size: 0,
             zset_max_listpack_entries: 0,
             zset_max_listpack_value: 0,
@@ -1562,6 +1566,22 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.set_max_intset_entries.to_string(),
         |c, a, _| {
             c.set_max_intset_entries = int(&a[0], 0, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    // Redis's size_t memory directive: 0..=LONG_MAX, units allowed.
+    d!(
+        "hll-sparse-max-bytes",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "3000",
+        Rewrite::Memory,
+        None,
+        |c| c.hll_sparse_max_bytes.to_string(),
+        |c, a, _| {
+            c.hll_sparse_max_bytes = memory(&a[0], 0, i64::MAX)?;
             Ok(())
         }
     ),

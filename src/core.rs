@@ -170,6 +170,8 @@ pub struct Core {
     pub propagator: crate::propagate::Propagator,
     /// Parked clients (CLIENT PAUSE; blocking commands later).
     pub blocked: crate::blocked::Parking,
+    /// Lua: EVAL's script cache and FUNCTION libraries.
+    pub scripting: crate::scripting::Scripting,
 }
 
 /// What operators watch and steer the server with.

@@ -122,6 +122,18 @@ COMMANDS = {
     "zunion": "zsetops::zunion", "zinter": "zsetops::zinter", "zdiff": "zsetops::zdiff",
     "zunionstore": "zsetops::zunionstore", "zinterstore": "zsetops::zinterstore",
     "zdiffstore": "zsetops::zdiffstore", "zintercard": "zsetops::zintercard",
+    # scripting (`call` runs EVAL* and FCALL* itself; their entries are never reached)
+    "eval": "scripting::eval_entry", "evalsha": "scripting::eval_entry",
+    "eval_ro": "scripting::eval_entry", "evalsha_ro": "scripting::eval_entry",
+    "fcall": "scripting::eval_entry", "fcall_ro": "scripting::eval_entry",
+    "script": None, "script|load": "scripting::script_load",
+    "script|exists": "scripting::script_exists", "script|flush": "scripting::script_flush",
+    "script|kill": "scripting::script_kill", "script|help": "scripting::script_help",
+    "function": None, "function|load": "functions::function_load",
+    "function|delete": "functions::function_delete", "function|list": "functions::function_list",
+    "function|dump": "functions::function_dump", "function|restore": "functions::function_restore",
+    "function|flush": "functions::function_flush", "function|stats": "functions::function_stats",
+    "function|kill": "functions::function_kill", "function|help": "functions::function_help",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give
@@ -150,7 +162,7 @@ EXTRA = {
 
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
-          "geo": "Geo", "transactions": "Transactions"}
+          "geo": "Geo", "transactions": "Transactions", "scripting": "Scripting"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

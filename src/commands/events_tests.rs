@@ -146,6 +146,7 @@ impl Harness {
             evict: crate::evict::Evictor::new(),
             propagator: Default::default(),
             blocked: Default::default(),
+            scripting: Default::default(),
         };
         let mut client = ClientState::new(1, "test".into(), "test".into(), -1, false, 0, true);
         client.db = 0;

@@ -121,6 +121,8 @@ pub enum Group {
     Server,
     /// Transactions.
     Transactions,
+    /// Scripting and functions.
+    Scripting,
 }
 
 impl Group {
@@ -137,6 +139,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",
+            Group::Scripting => "scripting",
         }
     }
 }

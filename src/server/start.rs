@@ -92,6 +92,7 @@ impl Server {
             evict: crate::evict::Evictor::new(),
             propagator: Default::default(),
             blocked: Default::default(),
+            scripting: Default::default(),
         };
         let mut server = Server {
             poll,

@@ -125,7 +125,7 @@ pub fn function_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             let names = crate::scripting::flag_names(f.flags);
             reply.set_len(names.len());
             for n in names {
-                reply.bulk(n.as_bytes());
+                reply.simple(n);
             }
         }
         if with_code {

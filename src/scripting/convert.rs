@@ -255,7 +255,7 @@ pub fn lua_to_reply(
             }
         }
         Value::Number(n) => reply.int(c_long_long(*n)),
-        Value::Integer(n) => reply.int(*n as i64),
+        Value::Integer(n) => reply.int(*n),
         Value::Table(t) => table_to_reply(t, reply, script_resp3, errors, depth),
         _ => reply.null(),
     }
@@ -264,7 +264,7 @@ pub fn lua_to_reply(
 /// C's `(long long)d` as x86-64 does it: NaN and out-of-range values give
 /// the minimum.
 fn c_long_long(d: f64) -> i64 {
-    if d.is_nan() || d >= 9.223_372_036_854_775_807e18 || d < -9.223_372_036_854_775_808e18 {
+    if d.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&d) {
         i64::MIN
     } else {
         d as i64

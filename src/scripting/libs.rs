@@ -237,7 +237,7 @@ pub fn register_redis(lua: &Lua, redis: &Table, internal: &Table) -> mlua::Resul
             }
             let level = match a.front() {
                 Some(Value::Number(n)) => *n as i64,
-                Some(Value::Integer(n)) => *n as i64,
+                Some(Value::Integer(n)) => *n,
                 Some(Value::String(s)) => {
                     match s.to_str().ok().and_then(|s| s.trim().parse::<f64>().ok()) {
                         Some(f) => f as i64,

@@ -438,7 +438,7 @@ struct Run<'r, 'x> {
 fn number_of(v: Option<&Value>) -> i64 {
     match v {
         Some(Value::Number(n)) => *n as i64,
-        Some(Value::Integer(n)) => *n as i64,
+        Some(Value::Integer(n)) => *n,
         Some(Value::String(s)) => s
             .to_str()
             .ok()

@@ -176,6 +176,8 @@ pub struct Core {
     pub pubsub: crate::pubsub::PubSub,
     /// Client-side caching.
     pub tracking: crate::tracking::Tracking,
+    /// Lua: EVAL's script cache and FUNCTION libraries.
+    pub scripting: crate::scripting::Scripting,
 }
 
 /// What operators watch and steer the server with.

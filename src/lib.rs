@@ -28,6 +28,8 @@
 //!   (output buffer limits, maxclients and RLIMIT_NOFILE, protected mode),
 //!   `slowlog`, `latency` (LATENCY and latency histograms), `pause` (CLIENT
 //!   PAUSE), `config_rewrite` (CONFIG REWRITE), `logging`.
+//! - `scripting` is Lua (EVAL, FCALL): one interpreter, the script cache,
+//!   function libraries; scripts call commands through `call`.
 
 pub mod aof;
 pub(crate) mod blocked;
@@ -51,6 +53,7 @@ pub(crate) mod propagate;
 pub mod pubsub;
 pub mod rdb;
 pub mod resp;
+pub(crate) mod scripting;
 pub mod server;
 pub mod service;
 pub(crate) mod signals;

@@ -155,6 +155,18 @@ COMMANDS = {
     "pfadd": "hyperloglog::pfadd", "pfcount": "hyperloglog::pfcount",
     "pfmerge": "hyperloglog::pfmerge", "pfdebug": "hyperloglog::pfdebug",
     "pfselftest": "hyperloglog::pfselftest",
+    # scripting (`call` runs EVAL* and FCALL* itself; their entries are never reached)
+    "eval": "scripting::eval_entry", "evalsha": "scripting::eval_entry",
+    "eval_ro": "scripting::eval_entry", "evalsha_ro": "scripting::eval_entry",
+    "fcall": "scripting::eval_entry", "fcall_ro": "scripting::eval_entry",
+    "script": None, "script|load": "scripting::script_load",
+    "script|exists": "scripting::script_exists", "script|flush": "scripting::script_flush",
+    "script|kill": "scripting::script_kill", "script|help": "scripting::script_help",
+    "function": None, "function|load": "functions::function_load",
+    "function|delete": "functions::function_delete", "function|list": "functions::function_list",
+    "function|dump": "functions::function_dump", "function|restore": "functions::function_restore",
+    "function|flush": "functions::function_flush", "function|stats": "functions::function_stats",
+    "function|kill": "functions::function_kill", "function|help": "functions::function_help",
 }
 
 # Commands Redis 7.0 lacks, in the shape COMMAND INFO / COMMAND DOCS would give
@@ -184,7 +196,7 @@ EXTRA = {
 GROUPS = {"generic": "Generic", "string": "String", "hash": "Hash", "connection": "Connection",
           "server": "Server", "list": "List", "set": "Set", "sorted-set": "SortedSet",
           "geo": "Geo", "stream": "Stream", "transactions": "Transactions", "pubsub": "Pubsub",
-          "bitmap": "Bitmap", "hyperloglog": "Hyperloglog"}
+          "bitmap": "Bitmap", "hyperloglog": "Hyperloglog", "scripting": "Scripting"}
 ARG_TYPES = {"string": "Str", "integer": "Integer", "double": "Double", "key": "Key",
              "pattern": "Pattern", "unix-time": "UnixTime", "pure-token": "PureToken",
              "oneof": "OneOf", "block": "Block"}

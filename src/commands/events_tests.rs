@@ -149,6 +149,7 @@ impl Harness {
             blocked: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
+            scripting: Default::default(),
         };
         let mut client = ClientState::new(1, "test".into(), "test".into(), -1, false, 0, true);
         client.db = 0;

@@ -16,6 +16,7 @@ pub(crate) mod ctx;
 pub(crate) mod debug;
 #[cfg(test)]
 mod events_tests;
+pub(crate) mod functions;
 pub(crate) mod geo;
 pub(crate) mod hashes;
 pub(crate) mod hyperloglog;
@@ -31,6 +32,7 @@ pub(crate) mod process;
 pub(crate) mod pubsub;
 pub(crate) mod rdbcmds;
 pub(crate) mod rename;
+pub(crate) mod scripting;
 pub(crate) mod server;
 pub(crate) mod sets;
 pub(crate) mod slowlog;
@@ -92,6 +94,9 @@ pub struct TxIds {
     pub quit: u32,
     /// RESET.
     pub reset: u32,
+    /// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL, FCALL_RO: `call` runs
+    /// them through `crate::scripting::run`.
+    pub scripts: [u32; 6],
 }
 
 impl TxIds {
@@ -105,6 +110,12 @@ impl TxIds {
             || id == self.watch
             || id == self.quit
             || id == self.reset
+    }
+
+    /// Whether command `id` runs a script or a function.
+    #[inline]
+    pub fn is_script(&self, id: u32) -> bool {
+        self.scripts.contains(&id)
     }
 }
 
@@ -157,6 +168,14 @@ impl CommandTable {
             watch: id("watch"),
             quit: id("quit"),
             reset: id("reset"),
+            scripts: [
+                id("eval"),
+                id("evalsha"),
+                id("eval_ro"),
+                id("evalsha_ro"),
+                id("fcall"),
+                id("fcall_ro"),
+            ],
         };
         CommandTable {
             by_name,

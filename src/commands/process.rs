@@ -96,6 +96,8 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
     let tx = x.core.commands.tx;
     let flags = if id == tx.exec {
         spec.flags | x.client.multi.cmd_flags
+    } else if tx.is_script(id) {
+        crate::scripting::command_flags(x, id, args, spec.flags)
     } else {
         spec.flags
     };
@@ -289,10 +291,14 @@ pub(crate) fn call_counted(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (Outco
         x.core.clock.unix_ms_at(start)
     };
     let is_exec = id == x.core.commands.tx.exec;
+    let is_script = x.core.commands.tx.is_script(id);
     let (result, dirty) = if is_exec {
         // EXEC calls the commands it queued, each counted and observed
         // on its own; their effects gather in this unit.
         super::multi::exec(x, now_ms)
+    } else if is_script {
+        // So do the commands a script calls.
+        crate::scripting::run(x, id, args)
     } else {
         let mut ctx = Ctx::new(
             x.dbs,
@@ -391,7 +397,7 @@ pub(crate) fn call_counted(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (Outco
     let redacted = x.redaction.bits;
     observe::after_call(x, id, args, elapsed, redacted);
 
-    propagate_effects(x, id, db_index, dirty, mark, args, !is_exec);
+    propagate_effects(x, id, db_index, dirty, mark, args, !is_exec && !is_script);
     (Outcome::Done, dirty)
 }
 
@@ -435,7 +441,9 @@ fn propagate_effects(
     let Core {
         aof, propagator, ..
     } = &mut *x.core;
-    if propagator.pending() == mark {
+    // A transaction or a script propagates only its commands' effects
+    // (none, when `redis.set_repl` turned them off).
+    if propagator.pending() == mark && count_dirty {
         // Called by a new name: the AOF gets the original one.
         let original = spec.fullname.split('|').next().unwrap_or(spec.fullname);
         if renamed && !args.get(0).eq_ignore_ascii_case(original.as_bytes()) {

@@ -129,6 +129,8 @@ pub enum Group {
     Transactions,
     /// Pub/sub.
     Pubsub,
+    /// Scripting and functions.
+    Scripting,
 }
 
 impl Group {
@@ -149,6 +151,7 @@ impl Group {
             Group::Connection => "connection",
             Group::Server => "server",
             Group::Transactions => "transactions",
+            Group::Scripting => "scripting",
         }
     }
 }

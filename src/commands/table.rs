@@ -4,9 +4,9 @@
 
 use super::spec::*;
 use super::{
-    bitops, connection, debug, geo, hashes, hyperloglog, keys, latency, lists, memory, multi,
-    persistence, pubsub, rdbcmds, server, sets, slowlog, sort, streams, strings, tracking, zsetops,
-    zsets,
+    bitops, connection, debug, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
+    multi, persistence, pubsub, rdbcmds, scripting, server, sets, slowlog, sort, streams, strings,
+    tracking, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -292,6 +292,26 @@ cmd("echo", 2, LOADING | STALE | FAST, Some(connection::echo))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "1.0.0", "Echo the given string", "O(1)")
 .args(&[arg("message", ArgKind::Str)]),
+cmd("eval", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
+.acl(&["slow", "scripting"])
+.key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }).notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")])
+.doc(Group::Scripting, "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.")
+.args(&[arg("script", ArgKind::Str), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).optional().multiple(), arg("arg", ArgKind::Str).optional().multiple()]),
+cmd("eval_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
+.acl(&["slow", "scripting"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }).notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")])
+.doc(Group::Scripting, "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.")
+.args(&[arg("script", ArgKind::Str), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).optional().multiple(), arg("arg", ArgKind::Str).optional().multiple()]),
+cmd("evalsha", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
+.acl(&["slow", "scripting"])
+.key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::Scripting, "2.6.0", "Execute a Lua script server side", "Depends on the script that is executed.")
+.args(&[arg("sha1", ArgKind::Str), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).optional().multiple(), arg("arg", ArgKind::Str).optional().multiple()]),
+cmd("evalsha_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
+.acl(&["slow", "scripting"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 })])
+.doc(Group::Scripting, "7.0.0", "Execute a read-only Lua script server side", "Depends on the script that is executed.")
+.args(&[arg("sha1", ArgKind::Str), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).optional().multiple(), arg("arg", ArgKind::Str).optional().multiple()]),
 cmd("exec", 1, NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG, Some(multi::exec_entry))
 .acl(&["slow", "transaction"])
 .doc(Group::Transactions, "1.2.0", "Execute all commands issued after MULTI", "Depends on commands in the transaction"),
@@ -323,6 +343,16 @@ cmd("expiretime", 2, READONLY | FAST, Some(keys::expiretime))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Generic, "7.0.0", "Get the expiration Unix timestamp for a key", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
+.acl(&["slow", "scripting"])
+.key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }).notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")])
+.doc(Group::Scripting, "7.0.0", "Invoke a function", "Depends on the function that is executed.")
+.args(&[arg("function", ArgKind::Str), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).optional().multiple(), arg("arg", ArgKind::Str).optional().multiple()]),
+cmd("fcall_ro", -3, READONLY | NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
+.acl(&["slow", "scripting"])
+.key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }).notes("We cannot tell how the keys will be used so we assume the worst, RO and ACCESS")])
+.doc(Group::Scripting, "7.0.0", "Invoke a read-only function", "Depends on the function that is executed.")
+.args(&[arg("function", ArgKind::Str), arg("numkeys", ArgKind::Integer), arg("key", ArgKind::Key).key_spec(0).optional().multiple(), arg("arg", ArgKind::Str).optional().multiple()]),
 cmd("flushall", -1, WRITE, Some(server::flushall))
 .acl(&["keyspace", "write", "slow", "dangerous"])
 .tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
@@ -335,6 +365,50 @@ cmd("flushdb", -1, WRITE, Some(server::flushdb))
 .doc(Group::Server, "1.0.0", "Remove all keys from the current database", "O(N) where N is the number of keys in the selected database")
 .history(&[("4.0.0", "Added the `ASYNC` flushing mode modifier."), ("6.2.0", "Added the `SYNC` flushing mode modifier.")])
 .args(&[arg("async", ArgKind::OneOf).optional().args(&[arg("async", ArgKind::PureToken).token("ASYNC").since("4.0.0"), arg("sync", ArgKind::PureToken).token("SYNC").since("6.2.0")])]),
+cmd("function", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Scripting, "7.0.0", "A container for function commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("function|delete", 3, WRITE | NOSCRIPT, Some(functions::function_delete))
+.acl(&["write", "slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+.doc(Group::Scripting, "7.0.0", "Delete a function by name", "O(1)")
+.args(&[arg("library-name", ArgKind::Str)]),
+cmd("function|dump", 2, NOSCRIPT, Some(functions::function_dump))
+.acl(&["slow", "scripting"])
+.doc(Group::Scripting, "7.0.0", "Dump all functions into a serialized binary payload", "O(N) where N is the number of functions"),
+cmd("function|flush", -2, WRITE | NOSCRIPT, Some(functions::function_flush))
+.acl(&["write", "slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+.doc(Group::Scripting, "7.0.0", "Deleting all functions", "O(N) where N is the number of functions deleted")
+.args(&[arg("async", ArgKind::OneOf).optional().args(&[arg("async", ArgKind::PureToken).token("ASYNC"), arg("sync", ArgKind::PureToken).token("SYNC")])]),
+cmd("function|help", 2, LOADING | STALE, Some(functions::function_help))
+.acl(&["slow", "scripting"])
+.doc(Group::Scripting, "7.0.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("function|kill", 2, NOSCRIPT | ALLOW_BUSY, Some(functions::function_kill))
+.acl(&["slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+.doc(Group::Scripting, "7.0.0", "Kill the function currently in execution.", "O(1)"),
+cmd("function|list", -2, NOSCRIPT, Some(functions::function_list))
+.acl(&["slow", "scripting"])
+.tips(&["nondeterministic_output_order"])
+.doc(Group::Scripting, "7.0.0", "List information about all the functions", "O(N) where N is the number of functions")
+.args(&[arg("library-name-pattern", ArgKind::Str).token("LIBRARYNAME").optional(), arg("withcode", ArgKind::PureToken).token("WITHCODE").optional()]),
+cmd("function|load", -3, WRITE | DENYOOM | NOSCRIPT, Some(functions::function_load))
+.acl(&["write", "slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+.doc(Group::Scripting, "7.0.0", "Create a function with the given arguments (name, code, description)", "O(1) (considering compilation time is redundant)")
+.args(&[arg("replace", ArgKind::PureToken).token("REPLACE").optional(), arg("function-code", ArgKind::Str)]),
+cmd("function|restore", -3, WRITE | DENYOOM | NOSCRIPT, Some(functions::function_restore))
+.acl(&["write", "slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:all_succeeded"])
+.doc(Group::Scripting, "7.0.0", "Restore all the functions on the given payload", "O(N) where N is the number of functions on the payload")
+.args(&[arg("serialized-value", ArgKind::Str), arg("policy", ArgKind::OneOf).optional().args(&[arg("flush", ArgKind::PureToken).token("FLUSH"), arg("append", ArgKind::PureToken).token("APPEND"), arg("replace", ArgKind::PureToken).token("REPLACE")])]),
+cmd("function|stats", 2, NOSCRIPT | ALLOW_BUSY, Some(functions::function_stats))
+.acl(&["slow", "scripting"])
+.tips(&["nondeterministic_output", "request_policy:all_shards", "response_policy:special"])
+.doc(Group::Scripting, "7.0.0", "Return information about the function currently running (name, description, duration)", "O(1)"),
+]),
 cmd("geoadd", -5, WRITE | DENYOOM, Some(geo::geoadd))
 .keys(1, 1, 1)
 .acl(&["write", "geo", "slow"])
@@ -1005,6 +1079,34 @@ cmd("scard", 2, READONLY | FAST, Some(sets::scard))
 .key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Set, "1.0.0", "Get the number of members in a set", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("script", -2, NONE, None)
+.acl(&["slow"])
+.doc(Group::Scripting, "2.6.0", "A container for Lua scripts management commands", "Depends on subcommand.")
+.subcommands(&[
+cmd("script|exists", -3, NOSCRIPT, Some(scripting::script_exists))
+.acl(&["slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:agg_logical_and"])
+.doc(Group::Scripting, "2.6.0", "Check existence of scripts in the script cache.", "O(N) with N being the number of scripts to check (so checking a single script is an O(1) operation).")
+.args(&[arg("sha1", ArgKind::Str).multiple()]),
+cmd("script|flush", -2, NOSCRIPT, Some(scripting::script_flush))
+.acl(&["slow", "scripting"])
+.tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+.doc(Group::Scripting, "2.6.0", "Remove all the scripts from the script cache.", "O(N) with N being the number of scripts in cache")
+.history(&[("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers.")])
+.args(&[arg("async", ArgKind::OneOf).since("6.2.0").optional().args(&[arg("async", ArgKind::PureToken).token("ASYNC"), arg("sync", ArgKind::PureToken).token("SYNC")])]),
+cmd("script|help", 2, LOADING | STALE, Some(scripting::script_help))
+.acl(&["slow", "scripting"])
+.doc(Group::Scripting, "5.0.0", "Show helpful text about the different subcommands", "O(1)"),
+cmd("script|kill", 2, NOSCRIPT | ALLOW_BUSY, Some(scripting::script_kill))
+.acl(&["slow", "scripting"])
+.tips(&["request_policy:all_shards", "response_policy:one_succeeded"])
+.doc(Group::Scripting, "2.6.0", "Kill the script currently in execution.", "O(1)"),
+cmd("script|load", 3, NOSCRIPT | STALE, Some(scripting::script_load))
+.acl(&["slow", "scripting"])
+.tips(&["request_policy:all_nodes", "response_policy:all_succeeded"])
+.doc(Group::Scripting, "2.6.0", "Load the specified Lua script into the script cache.", "O(N) with N being the length in bytes of the script body.")
+.args(&[arg("script", ArgKind::Str)]),
+]),
 cmd("sdiff", -2, READONLY, Some(sets::sdiff))
 .keys(1, -1, 1)
 .acl(&["read", "set", "slow"])

@@ -98,6 +98,7 @@ impl Server {
             blocked: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),
+            scripting: Default::default(),
         };
         let mut server = Server {
             poll,

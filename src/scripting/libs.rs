@@ -1,0 +1,283 @@
+//! The libraries scripts get besides Lua's own: `bit` (LuaBitOp's API)
+//! and the Rust halves of the `redis` table (`sha1hex`, `log`,
+//! `error_reply`, `status_reply`, `setresp`'s checks).
+//!
+//! `cjson`, `cmsgpack` and `struct` are not provided (see
+//! docs/compatibility.md): a script that names them gets the sandbox's
+//! nonexistent-global error.
+
+use mlua::{Lua, MultiValue, Table, Value};
+
+use super::convert;
+
+/// An error a `redis.*` function raises: the script sees the `{err=...}`
+/// table Redis raises (the error handler and `pcall` unwrap it).
+#[derive(Debug)]
+pub struct Raise {
+    /// The error text, code included.
+    pub err: Vec<u8>,
+    /// The error was counted when the command replied it.
+    pub counted: bool,
+}
+
+impl std::fmt::Display for Raise {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.err))
+    }
+}
+
+impl std::error::Error for Raise {}
+
+/// Raises `ERR <text>` from a `redis.*` function.
+pub fn raise(text: &str) -> mlua::Error {
+    mlua::Error::external(Raise {
+        err: format!("ERR {text}").into_bytes(),
+        counted: false,
+    })
+}
+
+/// Raises an `{err=...}` table from a `redis.*` function.
+pub fn raise_table(t: &Table) -> mlua::Error {
+    let (err, counted) = convert::error_info(t).unwrap_or((b"ERR unknown error".to_vec(), false));
+    mlua::Error::external(Raise { err, counted })
+}
+
+fn find_raise(e: &mlua::Error) -> Option<&Raise> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => find_raise(cause),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<Raise>(),
+        mlua::Error::WithContext { cause, .. } => find_raise(cause),
+        _ => None,
+    }
+}
+
+/// LuaBitOp's number to 32-bit conversion (modular).
+fn tobit(v: &Value) -> mlua::Result<i32> {
+    let n = match v {
+        Value::Number(n) => *n,
+        Value::Integer(i) => *i as f64,
+        Value::String(s) => s
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .ok_or_else(|| mlua::Error::RuntimeError("bad argument (number expected)".into()))?,
+        _ => {
+            return Err(mlua::Error::RuntimeError(
+                "bad argument (number expected)".into(),
+            ))
+        }
+    };
+    let b = n + 6_755_399_441_055_744.0;
+    Ok(b.to_bits() as u32 as i32)
+}
+
+fn args_bits(a: &MultiValue) -> mlua::Result<Vec<i32>> {
+    a.iter().map(tobit).collect()
+}
+
+/// Sets the `bit` global.
+pub fn load(lua: &Lua, globals: &Table) -> mlua::Result<()> {
+    let bit = lua.create_table()?;
+    bit.raw_set(
+        "tobit",
+        lua.create_function(
+            |_, a: MultiValue| Ok(tobit(a.front().unwrap_or(&Value::Nil))? as f64),
+        )?,
+    )?;
+    bit.raw_set(
+        "bnot",
+        lua.create_function(|_, a: MultiValue| {
+            Ok(!tobit(a.front().unwrap_or(&Value::Nil))? as f64)
+        })?,
+    )?;
+    for (name, op) in [("band", 0u8), ("bor", 1), ("bxor", 2)] {
+        bit.raw_set(
+            name,
+            lua.create_function(move |_, a: MultiValue| {
+                let v = args_bits(&a)?;
+                let mut it = v.into_iter();
+                let mut acc = it.next().ok_or_else(|| {
+                    mlua::Error::RuntimeError(
+                        "bad argument #1 (number expected, got no value)".into(),
+                    )
+                })?;
+                for x in it {
+                    acc = match op {
+                        0 => acc & x,
+                        1 => acc | x,
+                        _ => acc ^ x,
+                    };
+                }
+                Ok(acc as f64)
+            })?,
+        )?;
+    }
+    for (name, op) in [
+        ("lshift", 0u8),
+        ("rshift", 1),
+        ("arshift", 2),
+        ("rol", 3),
+        ("ror", 4),
+    ] {
+        bit.raw_set(
+            name,
+            lua.create_function(move |_, (x, n): (Value, Value)| {
+                let x = tobit(&x)?;
+                let n = (tobit(&n)? & 31) as u32;
+                let u = x as u32;
+                let r = match op {
+                    0 => u.wrapping_shl(n),
+                    1 => u.wrapping_shr(n),
+                    2 => (x.wrapping_shr(n)) as u32,
+                    3 => u.rotate_left(n),
+                    _ => u.rotate_right(n),
+                };
+                Ok(r as i32 as f64)
+            })?,
+        )?;
+    }
+    bit.raw_set(
+        "bswap",
+        lua.create_function(|_, x: Value| Ok(tobit(&x)?.swap_bytes() as f64))?,
+    )?;
+    bit.raw_set(
+        "tohex",
+        lua.create_function(|_, (x, n): (Value, Option<Value>)| {
+            let x = tobit(&x)? as u32;
+            let mut n = match n {
+                Some(v) => tobit(&v)?,
+                None => 8,
+            };
+            let upper = n < 0;
+            if upper {
+                n = -n;
+            }
+            let n = n.clamp(1, 8) as usize;
+            let s = if upper {
+                format!("{x:08X}")
+            } else {
+                format!("{x:08x}")
+            };
+            Ok(s[8 - n..].to_string())
+        })?,
+    )?;
+    globals.raw_set("bit", bit)?;
+    Ok(())
+}
+
+/// The `redis` table's functions written in Rust.
+pub fn register_redis(lua: &Lua, redis: &Table, internal: &Table) -> mlua::Result<()> {
+    redis.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, a: MultiValue| {
+            if a.len() != 1 {
+                return Err(raise("wrong number of arguments"));
+            }
+            let data: Vec<u8> = match a.front() {
+                Some(Value::String(s)) => s.as_bytes().to_vec(),
+                Some(Value::Number(n)) => lua_number_text(*n).into_bytes(),
+                Some(Value::Integer(n)) => n.to_string().into_bytes(),
+                _ => Vec::new(),
+            };
+            Ok(Value::String(lua.create_string(super::sha1_hex(&data))?))
+        })?,
+    )?;
+    redis.raw_set(
+        "error_reply",
+        lua.create_function(|lua, a: MultiValue| {
+            let Some(Value::String(s)) = a.front().filter(|_| a.len() == 1) else {
+                return convert::error_table(lua, b"wrong number or type of arguments");
+            };
+            let s = s.as_bytes();
+            let mut text = Vec::with_capacity(s.len() + 1);
+            if s.first() != Some(&b'-') {
+                text.push(b'-');
+            }
+            text.extend_from_slice(&s);
+            convert::error_table(lua, &text)
+        })?,
+    )?;
+    redis.raw_set(
+        "status_reply",
+        lua.create_function(|lua, a: MultiValue| {
+            let Some(Value::String(s)) = a.front().filter(|_| a.len() == 1) else {
+                return convert::error_table(lua, b"wrong number or type of arguments");
+            };
+            let t = lua.create_table()?;
+            t.raw_set("ok", s.clone())?;
+            Ok(t)
+        })?,
+    )?;
+    // redis.log: an error text to raise, or nil.
+    // The error a Rust function raised, as the table Redis raises.
+    internal.raw_set(
+        "unwrap",
+        lua.create_function(|lua, v: Value| {
+            let t = lua.create_table()?;
+            match &v {
+                Value::Error(e) => match find_raise(e) {
+                    Some(r) => {
+                        t.raw_set("err", lua.create_string(&r.err)?)?;
+                        if r.counted {
+                            t.raw_set("ignore_error_stats_update", true)?;
+                        }
+                    }
+                    None => t.raw_set("err", format!("ERR {}", super::lua_error_text(e)))?,
+                },
+                other => t.raw_set("err", format!("ERR {other:?}"))?,
+            }
+            Ok(t)
+        })?,
+    )?;
+    redis.raw_set(
+        "log",
+        lua.create_function(|_, a: MultiValue| {
+            if a.len() < 2 {
+                return Err(raise("redis.log() requires two arguments or more."));
+            }
+            let level = match a.front() {
+                Some(Value::Number(n)) => *n as i64,
+                Some(Value::Integer(n)) => *n,
+                Some(Value::String(s)) => {
+                    match s.to_str().ok().and_then(|s| s.trim().parse::<f64>().ok()) {
+                        Some(f) => f as i64,
+                        None => return Err(raise("First argument must be a number (log level).")),
+                    }
+                }
+                _ => return Err(raise("First argument must be a number (log level).")),
+            };
+            if !(0..=3).contains(&level) {
+                return Err(raise("Invalid debug level."));
+            }
+            let mut parts: Vec<String> = Vec::new();
+            for v in a.iter().skip(1) {
+                match v {
+                    Value::String(s) => parts.push(s.to_string_lossy()),
+                    Value::Number(n) => parts.push(lua_number_text(*n)),
+                    Value::Integer(n) => parts.push(n.to_string()),
+                    _ => {}
+                }
+            }
+            let line = parts.join(" ");
+            match level {
+                0 => log::trace!("{line}"),
+                1 => log::debug!("{line}"),
+                2 => log::info!("{line}"),
+                _ => log::warn!("{line}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    Ok(())
+}
+
+/// A number as Lua's `tostring` writes it (`%.14g`).
+pub fn lua_number_text(n: f64) -> String {
+    let mut buf = [0u8; 64];
+    let fmt = b"%.14g\0";
+    // SAFETY: buf has room for any %.14g rendering of a double (< 32 bytes);
+    // the format string is NUL-terminated and takes one double.
+    let len = unsafe { libc::snprintf(buf.as_mut_ptr().cast(), buf.len(), fmt.as_ptr().cast(), n) };
+    let len = (len.max(0) as usize).min(buf.len() - 1);
+    String::from_utf8_lossy(&buf[..len]).into_owned()
+}

@@ -1,0 +1,768 @@
+//! Lua scripting, as Redis 7.0 runs it (eval.c, script.c, script_lua.c):
+//! one Lua 5.1 interpreter (the `mlua` crate, vendored), EVAL's script
+//! cache, and the run of one script.
+//!
+//! - **The sandbox**: the libraries Redis loads (base, table, string, math,
+//!   and `bit`, see `libs`); `loadfile`, `dofile`, `print`, `os`, `io`
+//!   and `debug` are absent. Scripts run with an environment that reads
+//!   through to the globals and refuses writes (`Attempt to modify a
+//!   readonly table`); reading a global that does not exist is an error
+//!   (`Script attempted to access nonexistent global variable 'x'`).
+//! - **A run** (`run`): `call` hands EVAL, EVALSHA, their `_RO` forms and
+//!   FCALL here. KEYS and ARGV are set, `redis.call` is bound for the run
+//!   to a closure over the server (`mlua`'s scope, so nothing outlives the
+//!   run), and the script is called under an error handler that notes
+//!   where the error happened. `redis.call` runs each command through
+//!   `call` on the script's own client, after Redis's checks for scripts
+//!   (`script_call`), with `DENY_BLOCKING` set as EXEC does.
+//! - **Effects**: the commands' effects gather in the propagation unit
+//!   `call` opened for the EVAL, so they leave as one MULTI ... EXEC (or
+//!   as the one command), never as the EVAL itself.
+
+pub(crate) mod convert;
+pub(crate) mod functions;
+pub(crate) mod libs;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use mlua::{Function, Lua, MultiValue, Table, Value};
+
+use crate::client::{ClientState, Flags};
+use crate::commands::{call_counted, spec, Exec};
+use crate::error::{CmdError, CmdResult};
+use crate::resp::parser::{Args, OwnedArgs};
+use crate::resp::Reply;
+
+/// Redis's version, as scripts see it.
+pub const REDIS_VERSION: &str = "7.0.15";
+/// `REDIS_VERSION_NUM`: 0x00MMmmpp.
+pub const REDIS_VERSION_NUM: i64 = 0x0007_000f;
+
+/// A script's shebang flags (`#!lua flags=...`).
+pub mod script_flags {
+    /// The script declared flags (a shebang): its flags, not the
+    /// command's, decide OOM and writes.
+    pub const HAS_SHEBANG: u32 = 1 << 0;
+    /// `no-writes`.
+    pub const NO_WRITES: u32 = 1 << 1;
+    /// `allow-oom`.
+    pub const ALLOW_OOM: u32 = 1 << 2;
+    /// `allow-stale`.
+    pub const ALLOW_STALE: u32 = 1 << 3;
+    /// `no-cluster`.
+    pub const NO_CLUSTER: u32 = 1 << 4;
+    /// `allow-cross-slot-keys`.
+    pub const ALLOW_CROSS_SLOT: u32 = 1 << 5;
+}
+
+/// A cached EVAL script.
+struct Script {
+    func: Function,
+    flags: u32,
+}
+
+/// The scripting engine: the interpreter, EVAL's cache and counters.
+pub struct Scripting {
+    lua: Lua,
+    /// The environment scripts run in (reads through to the globals,
+    /// refuses writes).
+    env: Table,
+    /// The globals (KEYS and ARGV are set here).
+    globals: Table,
+    /// Internal table the `redis.call` wrappers read `rcall` from.
+    internal: Table,
+    /// The `redis` table (scripts see a read-only view of it).
+    redis: Table,
+    scripts: HashMap<String, Script>,
+    /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
+    scripts_bytes: usize,
+    /// The script's client, kept between runs.
+    client: Option<Box<ClientState>>,
+    /// Function libraries (FUNCTION LOAD).
+    pub functions: functions::Libraries,
+}
+
+/// Builds the interpreter with Redis's libraries and sandbox.
+fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Table)> {
+    use mlua::StdLib;
+    // SAFETY: the debug library is loaded only so that the error handler
+    // below can capture `debug.getinfo` in a local; the global `debug` is
+    // removed right after, so scripts never reach it (as Redis does).
+    let lua = unsafe {
+        Lua::unsafe_new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+            mlua::LuaOptions::default(),
+        )
+    };
+    let globals = lua.globals();
+    for name in [
+        "loadfile", "dofile", "print", "require", "module", "package",
+    ] {
+        globals.raw_set(name, Value::Nil)?;
+    }
+    libs::load(&lua, &globals)?;
+    let internal = lua.create_table()?;
+    let setup: Table = lua.load(SETUP).set_name("=gostore").call((
+        internal.clone(),
+        REDIS_VERSION,
+        REDIS_VERSION_NUM,
+    ))?;
+    let env: Table = setup.get("env")?;
+    let redis: Table = setup.get("redis")?;
+    libs::register_redis(&lua, &redis, &internal)?;
+    Ok((lua, globals, env, internal, redis))
+}
+
+/// The Lua side of the setup: the `redis` table's Lua-written functions,
+/// Redis's `pcall` that turns error tables into their text, the error
+/// handler, and the protected environment.
+const SETUP: &str = r#"
+local internal, version, version_num = ...
+local dbg = debug
+debug = nil
+local G = _G
+local rawget, error, type, tostring, lpcall, select = rawget, error, type, tostring, pcall, select
+local redis = {}
+redis.REDIS_VERSION = version
+redis.REDIS_VERSION_NUM = version_num
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.LOG_DEBUG = 0
+redis.LOG_VERBOSE = 1
+redis.LOG_NOTICE = 2
+redis.LOG_WARNING = 3
+redis.REPL_NONE = 0
+redis.REPL_AOF = 1
+redis.REPL_SLAVE = 2
+redis.REPL_REPLICA = 2
+redis.REPL_ALL = 3
+local function readonly(t)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+  })
+end
+G.redis = readonly(redis)
+for _, name in ipairs({'string', 'math', 'table', 'bit', 'coroutine'}) do
+  if rawget(G, name) then rawset(G, name, readonly(rawget(G, name))) end
+end
+local function pcall_ret(ok, ...)
+  if not ok then
+    local e = ...
+    if type(e) == 'userdata' then e = internal.unwrap(e) end
+    if type(e) == 'table' and type(e.err) == 'string' then return false, e.err end
+    return false, e
+  end
+  return true, ...
+end
+G.pcall = function(f, ...) return pcall_ret(lpcall(f, ...)) end
+local function internal_frame(i)
+  return i.source == '=gostore' or i.source == '=[C]'
+end
+local handler = function(err)
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  while i and (i.what == 'C' or internal_frame(i)) do
+    level = level + 1
+    i = dbg.getinfo(level, 'nSl')
+  end
+  if type(err) == 'userdata' then err = internal.unwrap(err) end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+setmetatable(G, {
+  __index = function(t, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
+  __newindex = function(t, k, v)
+    error("Attempt to modify a readonly table", 2)
+  end,
+})
+local env = setmetatable({}, {
+  __index = G,
+  __newindex = function(t, k, v)
+    error("Attempt to modify a readonly table", 2)
+  end,
+  __metatable = false,
+})
+internal.run = function(f, ...)
+  local n = select('#', ...)
+  if n == 0 then return xpcall(f, handler) end
+  local a, b = ...
+  return xpcall(function() return f(a, b) end, handler)
+end
+return { env = env, handler = handler, redis = redis }
+"#;
+
+impl Default for Scripting {
+    fn default() -> Self {
+        Scripting::new()
+    }
+}
+
+impl Scripting {
+    /// A fresh interpreter with an empty cache.
+    pub fn new() -> Scripting {
+        let (lua, globals, env, internal, redis) = new_lua().expect("the Lua interpreter starts");
+        Scripting {
+            lua,
+            env,
+            globals,
+            internal,
+            redis,
+            scripts: HashMap::new(),
+            scripts_bytes: 0,
+            client: None,
+            functions: functions::Libraries::default(),
+        }
+    }
+
+    /// Cached EVAL scripts (INFO number_of_cached_scripts).
+    pub fn cached_scripts(&self) -> usize {
+        self.scripts.len()
+    }
+
+    /// Bytes of the cached scripts' bodies.
+    pub fn scripts_bytes(&self) -> usize {
+        self.scripts_bytes
+    }
+
+    /// The interpreter's memory (INFO used_memory_lua).
+    pub fn lua_memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+
+    /// `SCRIPT FLUSH`: forgets every cached script.
+    pub fn flush_scripts(&mut self) {
+        self.scripts.clear();
+        self.scripts_bytes = 0;
+        self.lua.gc_collect().ok();
+    }
+
+    /// Whether a script with this SHA-1 (lower or upper case) is cached.
+    pub fn exists(&self, sha: &[u8]) -> bool {
+        sha.len() == 40
+            && self
+                .scripts
+                .contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+    }
+
+    /// Compiles and caches `body` (EVAL, SCRIPT LOAD); returns its SHA-1.
+    pub fn load_script(&mut self, body: &[u8]) -> Result<String, CmdError> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, skip) = parse_shebang(body)?;
+        let func = self
+            .lua
+            .load(&body[skip..])
+            .set_name("@user_script")
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| {
+                CmdError::msg(format!(
+                    "ERR Error compiling script (new function): {}",
+                    lua_error_text(&e)
+                ))
+            })?;
+        self.scripts_bytes += body.len();
+        self.scripts.insert(sha.clone(), Script { func, flags });
+        Ok(sha)
+    }
+
+    /// The shebang flags of a cached script.
+    fn flags_of(&self, sha: &str) -> Option<u32> {
+        self.scripts.get(sha).map(|s| s.flags)
+    }
+}
+
+/// The text of a Lua error as Lua would print it.
+pub fn lua_error_text(e: &mlua::Error) -> String {
+    match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        mlua::Error::RuntimeError(m) => m.clone(),
+        mlua::Error::CallbackError { cause, .. } => lua_error_text(cause),
+        other => other.to_string(),
+    }
+}
+
+/// The lower-case hex SHA-1 of `data`.
+pub fn sha1_hex(data: &[u8]) -> String {
+    let d = crate::util::sha1::sha1(data);
+    let mut s = String::with_capacity(40);
+    for b in d {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Redis's `evalExtractShebangFlags`: the flags of `#!lua flags=a,b` and
+/// where the code starts (the shebang line is not compiled; its newline
+/// is, so line numbers stay right).
+pub fn parse_shebang(body: &[u8]) -> Result<(u32, usize), CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok((0, 0));
+    }
+    let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[2..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "lua" {
+        return Err(CmdError::msg(format!(
+            "ERR Unexpected engine in script shebang: {engine}"
+        )));
+    }
+    let mut flags = script_flags::HAS_SHEBANG;
+    for part in parts {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(CmdError::msg(format!(
+                "ERR Unknown lua shebang option: {part}"
+            )));
+        };
+        for f in list.split(',').filter(|f| !f.is_empty()) {
+            flags |= match flag_bit(f) {
+                Some(b) => b,
+                None => {
+                    return Err(CmdError::msg(format!(
+                        "ERR Unexpected flag in script shebang: {f}"
+                    )))
+                }
+            };
+        }
+    }
+    Ok((flags, end))
+}
+
+/// The bit of a script flag name.
+pub fn flag_bit(name: &str) -> Option<u32> {
+    Some(match name {
+        "no-writes" => script_flags::NO_WRITES,
+        "allow-oom" => script_flags::ALLOW_OOM,
+        "allow-stale" => script_flags::ALLOW_STALE,
+        "no-cluster" => script_flags::NO_CLUSTER,
+        "allow-cross-slot-keys" => script_flags::ALLOW_CROSS_SLOT,
+        _ => return None,
+    })
+}
+
+/// The names of a flag set, in Redis's order.
+pub fn flag_names(flags: u32) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for (bit, name) in [
+        (script_flags::NO_WRITES, "no-writes"),
+        (script_flags::ALLOW_OOM, "allow-oom"),
+        (script_flags::ALLOW_STALE, "allow-stale"),
+        (script_flags::NO_CLUSTER, "no-cluster"),
+        (script_flags::ALLOW_CROSS_SLOT, "allow-cross-slot-keys"),
+    ] {
+        if flags & bit != 0 {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Redis's `scriptFlagsToCmdFlags`: a script that declared flags counts
+/// as a write (unless `no-writes`) that may grow memory (unless
+/// `allow-oom` or `no-writes`) in `process_command`'s checks.
+pub fn command_flags(x: &Exec<'_>, id: u32, args: &Args<'_>, cmd_flags: u32) -> u32 {
+    let name = x.core.commands.spec(id).fullname;
+    let script = match name {
+        "eval" | "eval_ro" => {
+            let sha = sha1_hex(args.get(1));
+            match x.core.scripting.flags_of(&sha) {
+                Some(f) => f,
+                None => match parse_shebang(args.get(1)) {
+                    Ok((f, _)) => f,
+                    Err(_) => return cmd_flags,
+                },
+            }
+        }
+        "evalsha" | "evalsha_ro" => {
+            let sha = String::from_utf8_lossy(args.get(1)).to_ascii_lowercase();
+            match x.core.scripting.flags_of(&sha) {
+                Some(f) => f,
+                None => return cmd_flags,
+            }
+        }
+        "fcall" | "fcall_ro" => match x.core.scripting.functions.flags_of(args.get(1)) {
+            Some(f) => f | script_flags::HAS_SHEBANG,
+            None => return cmd_flags,
+        },
+        _ => return cmd_flags,
+    };
+    if script & script_flags::HAS_SHEBANG == 0 {
+        return cmd_flags;
+    }
+    let mut f = cmd_flags & !(spec::STALE | spec::DENYOOM | spec::WRITE | spec::MAY_REPLICATE);
+    if script & (script_flags::ALLOW_OOM | script_flags::NO_WRITES) == 0 {
+        f |= spec::DENYOOM;
+    }
+    if script & script_flags::NO_WRITES == 0 {
+        f |= spec::WRITE;
+    }
+    if script & script_flags::ALLOW_STALE != 0 {
+        f |= spec::STALE;
+    }
+    f
+}
+
+/// The state of one run, shared by the `redis.call` closure.
+struct Run<'r, 'x> {
+    x: &'r mut Exec<'x>,
+    client: Box<ClientState>,
+    reply: Reply,
+    /// Writes are refused (EVAL_RO, FCALL_RO, `no-writes`).
+    read_only: bool,
+    /// `allow-oom`.
+    allow_oom: bool,
+    /// maxmemory was exceeded when the script started.
+    oom: bool,
+    /// Changes made by the script's commands.
+    dirty: u64,
+    /// `redis.set_repl`: whether effects go to the AOF.
+    repl_aof: bool,
+}
+
+/// A Lua value as a number, as `lua_tonumber` takes it (0 when it is none).
+fn number_of(v: Option<&Value>) -> i64 {
+    match v {
+        Some(Value::Number(n)) => *n as i64,
+        Some(Value::Integer(n)) => *n,
+        Some(Value::String(s)) => s
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<f64>().ok())
+            .map_or(0, |f| f as i64),
+        _ => 0,
+    }
+}
+
+/// Runs EVAL, EVALSHA, EVAL_RO, EVALSHA_RO, FCALL or FCALL_RO for `call`:
+/// the result and the changes the script's commands made.
+pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
+    let name = x.core.commands.spec(id).fullname;
+    let ro_command = name.ends_with("_ro");
+    let is_function = name.starts_with("fcall");
+    let numkeys = match parse_numkeys(args) {
+        Ok(n) => n,
+        Err(e) => return (Err(e), 0),
+    };
+    let (func, flags, funcname) = if is_function {
+        match x.core.scripting.functions.lookup(args.get(1)) {
+            Some((f, flags)) => (
+                f,
+                flags | script_flags::HAS_SHEBANG,
+                String::from_utf8_lossy(args.get(1)).into_owned(),
+            ),
+            None => return (Err(CmdError::Static("ERR Function not found")), 0),
+        }
+    } else {
+        let sha = if name.starts_with("evalsha") {
+            let sha = String::from_utf8_lossy(args.get(1)).to_ascii_lowercase();
+            if !x.core.scripting.scripts.contains_key(&sha) {
+                return (
+                    Err(CmdError::Static(
+                        "NOSCRIPT No matching script. Please use EVAL.",
+                    )),
+                    0,
+                );
+            }
+            sha
+        } else {
+            match x.core.scripting.load_script(args.get(1)) {
+                Ok(sha) => sha,
+                Err(e) => return (Err(e), 0),
+            }
+        };
+        let s = &x.core.scripting.scripts[&sha];
+        (s.func.clone(), s.flags, sha)
+    };
+    if is_function && ro_command && flags & script_flags::NO_WRITES == 0 {
+        return (
+            Err(CmdError::Static(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            )),
+            0,
+        );
+    }
+    if !is_function
+        && ro_command
+        && flags & script_flags::HAS_SHEBANG != 0
+        && flags & script_flags::NO_WRITES == 0
+    {
+        return (
+            Err(CmdError::Static(
+                "ERR Can not execute a script with write flag using *_ro command.",
+            )),
+            0,
+        );
+    }
+    let lua = x.core.scripting.lua.clone();
+    let internal = x.core.scripting.internal.clone();
+    let redis = x.core.scripting.redis.clone();
+    let globals = x.core.scripting.globals.clone();
+    let mut client = x.core.scripting.client.take().unwrap_or_else(|| {
+        let mut c = ClientState::new(0, "lua".into(), String::new(), -1, false, 0, true);
+        c.flags.set(Flags::DENY_BLOCKING, true);
+        Box::new(c)
+    });
+    client.db = x.client.db;
+    let oom = x.core.config.maxmemory > 0
+        && !x.core.loading
+        && crate::memory::used_memory() > x.core.config.maxmemory as usize;
+    let keys: Vec<&[u8]> = (0..numkeys).map(|i| args.get(3 + i)).collect();
+    let argv: Vec<&[u8]> = args.iter_from(3 + numkeys).collect();
+    let resp3 = x.reply.is_resp3();
+    let state = RefCell::new(Run {
+        x,
+        client,
+        reply: Reply::new(),
+        read_only: ro_command || flags & script_flags::NO_WRITES != 0,
+        allow_oom: flags & script_flags::ALLOW_OOM != 0,
+        oom,
+        dirty: 0,
+        repl_aof: true,
+    });
+    let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
+        let call = scope.create_function_mut(|lua, a: MultiValue| {
+            let (v, raise) = state.borrow_mut().redis_call(lua, a)?;
+            match (raise, &v) {
+                (true, Value::Table(t)) => Err(libs::raise_table(t)),
+                _ => Ok(v),
+            }
+        })?;
+        redis.raw_set("call", call)?;
+        let pcall = scope.create_function_mut(|lua, a: MultiValue| {
+            Ok(state.borrow_mut().redis_call(lua, a)?.0)
+        })?;
+        redis.raw_set("pcall", pcall)?;
+        let setresp = scope.create_function_mut(|_, a: MultiValue| {
+            if a.len() != 1 {
+                return Err(libs::raise("redis.setresp() requires one argument."));
+            }
+            let n = number_of(a.front());
+            if n != 2 && n != 3 {
+                return Err(libs::raise("RESP version must be 2 or 3."));
+            }
+            state.borrow_mut().reply.set_resp3(n == 3);
+            Ok(())
+        })?;
+        let set_repl = scope.create_function_mut(|_, a: MultiValue| {
+            if a.len() != 1 {
+                return Err(libs::raise("redis.set_repl() requires two arguments."));
+            }
+            let n = number_of(a.front());
+            if n & !3 != 0 {
+                return Err(libs::raise(
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                ));
+            }
+            state.borrow_mut().repl_aof = n & 1 != 0;
+            Ok(())
+        })?;
+        redis.raw_set("set_repl", set_repl)?;
+        redis.raw_set("setresp", setresp)?;
+        let keys_t = lua.create_sequence_from(
+            keys.iter()
+                .map(|k| lua.create_string(k))
+                .collect::<mlua::Result<Vec<_>>>()?,
+        )?;
+        let argv_t = lua.create_sequence_from(
+            argv.iter()
+                .map(|k| lua.create_string(k))
+                .collect::<mlua::Result<Vec<_>>>()?,
+        )?;
+        let runner: Function = internal.raw_get("run")?;
+        let r: MultiValue = if is_function {
+            runner.call((func.clone(), keys_t, argv_t))?
+        } else {
+            globals.raw_set("KEYS", keys_t)?;
+            globals.raw_set("ARGV", argv_t)?;
+            runner.call(func.clone())?
+        };
+        let mut it = r.into_iter();
+        let ok = matches!(it.next(), Some(Value::Boolean(true)));
+        let v = it.next().unwrap_or(Value::Nil);
+        Ok((ok, v))
+    });
+    for name in ["call", "pcall", "setresp", "set_repl"] {
+        let _ = redis.raw_set(name, Value::Nil);
+    }
+    let Run {
+        x,
+        client,
+        reply: script_reply,
+        dirty,
+        ..
+    } = state.into_inner();
+    x.core.scripting.client = Some(client);
+    let script_resp3 = script_reply.is_resp3();
+    let _ = resp3;
+    let result = match outcome {
+        Err(e) => Err(CmdError::msg(format!(
+            "ERR Error running script {funcname}, {:.100}",
+            lua_error_text(&e)
+        ))),
+        Ok((true, v)) => {
+            let mut errors = Vec::new();
+            convert::lua_to_reply(&v, x.reply, script_resp3, &mut errors, 0);
+            for e in errors {
+                x.core.stats.count_error(&e.code());
+            }
+            Ok(())
+        }
+        Ok((false, v)) => {
+            let msg = match &v {
+                Value::Table(t) => {
+                    let (text, _) =
+                        convert::error_info(t).unwrap_or((b"ERR unknown error".to_vec(), false));
+                    let mut m = String::from_utf8_lossy(&text).into_owned();
+                    let source: Option<String> = t.get("source").ok();
+                    let line: Option<String> = match t.get::<Value>("line") {
+                        Ok(Value::Number(n)) => Some(format!("{}", n as i64)),
+                        Ok(Value::Integer(n)) => Some(n.to_string()),
+                        Ok(Value::String(s)) => Some(s.to_string_lossy()),
+                        _ => None,
+                    };
+                    if let (Some(s), Some(l)) = (source, line) {
+                        m.push_str(&format!(" script: {funcname}, on {s}:{l}."));
+                    }
+                    m
+                }
+                Value::String(s) => format!(
+                    "ERR Error running script {funcname}, {:.100}",
+                    s.to_string_lossy()
+                ),
+                _ => format!("ERR Error running script {funcname}, execution failure"),
+            };
+            Err(CmdError::msg(msg))
+        }
+    };
+    (result, dirty)
+}
+
+/// EVAL's and FCALL's numkeys, checked against the arguments.
+fn parse_numkeys(args: &Args<'_>) -> Result<usize, CmdError> {
+    let n = crate::util::num::parse_i64(args.get(2)).ok_or(CmdError::NotInteger)?;
+    if n < 0 {
+        return Err(CmdError::Static("ERR Number of keys can't be negative"));
+    }
+    if n as usize > args.len() - 3 {
+        return Err(CmdError::Static(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    Ok(n as usize)
+}
+
+impl Run<'_, '_> {
+    /// `redis.call` / `redis.pcall`: the reply as a Lua value, and whether
+    /// it is an error `redis.call` must raise.
+    fn redis_call(&mut self, lua: &Lua, a: MultiValue) -> mlua::Result<(Value, bool)> {
+        if a.is_empty() {
+            let t = convert::error_table(
+                lua,
+                b"Please specify at least one argument for this redis lib call",
+            )?;
+            return Ok((Value::Table(t), true));
+        }
+        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(a.len());
+        for v in a.iter() {
+            match v {
+                Value::String(s) => argv.push(s.as_bytes().to_vec()),
+                Value::Number(n) => argv.push(convert::number_arg(*n)),
+                Value::Integer(n) => argv.push(n.to_string().into_bytes()),
+                _ => {
+                    let t = convert::error_table(
+                        lua,
+                        b"Lua redis lib command arguments must be strings or integers",
+                    )?;
+                    return Ok((Value::Table(t), true));
+                }
+            }
+        }
+        match self.script_call(argv) {
+            Err(text) => {
+                let t = convert::error_table(lua, text.as_bytes())?;
+                t.raw_set("ignore_error_stats_update", true)?;
+                Ok((Value::Table(t), true))
+            }
+            Ok(()) => {
+                let bytes = self.reply.pending();
+                let is_err = bytes.first() == Some(&b'-');
+                let v = convert::reply_to_lua(lua, bytes)?;
+                self.reply.discard();
+                Ok((v, is_err))
+            }
+        }
+    }
+
+    /// Redis's `scriptCall`: the checks for a command a script calls, then
+    /// `call` on the script's client. An `Err` is a refusal's text.
+    fn script_call(&mut self, argv: Vec<Vec<u8>>) -> Result<(), String> {
+        let owned = OwnedArgs::new(argv);
+        let args = owned.args();
+        let x = &mut *self.x;
+        let Some(id) = lookup(x, &args) else {
+            return Err("Unknown Redis command called from script".into());
+        };
+        let spec = x.core.commands.spec(id);
+        if !spec.arity_ok(args.len()) {
+            return Err("Wrong number of args calling Redis command from script".into());
+        }
+        if spec.flags & spec::NOSCRIPT != 0 {
+            return Err("This Redis command is not allowed from script".into());
+        }
+        let writes = spec.flags & spec::WRITE != 0;
+        if writes {
+            if self.read_only {
+                return Err("Write commands are not allowed from read-only scripts.".into());
+            }
+            if !x.core.loading {
+                if let Some(e) = x.core.aof.write_error() {
+                    return Err(format!("-MISCONF Errors writing to the AOF file: {e}"));
+                }
+            }
+        }
+        if !self.allow_oom && self.oom && spec.flags & spec::DENYOOM != 0 {
+            return Err("-OOM command not allowed when used memory > 'maxmemory'.".into());
+        }
+        let mut sub = Exec {
+            dbs: &mut *x.dbs,
+            client: &mut self.client,
+            reply: &mut self.reply,
+            clients: &mut *x.clients,
+            core: &mut *x.core,
+            redaction: &mut *x.redaction,
+        };
+        let mark = sub.core.propagator.pending();
+        let (_, dirty) = call_counted(&mut sub, id, &args);
+        if !self.repl_aof {
+            sub.core.propagator.truncate(mark);
+        }
+        self.dirty += dirty;
+        Ok(())
+    }
+}
+
+/// The command a script names, with its subcommand (no renames apply:
+/// scripts call commands by the names they answer to, as in Redis).
+fn lookup(x: &Exec<'_>, args: &Args<'_>) -> Option<u32> {
+    let id = x.core.commands.lookup(args.get(0))?;
+    let spec = x.core.commands.spec(id);
+    if spec.subcommands.is_empty() || args.len() < 2 {
+        return Some(id);
+    }
+    x.core.commands.lookup_sub(id, args.get(1))
+}

@@ -173,20 +173,23 @@ fn a_problem_in_a_file_other_than_the_last_is_not_fixed_by_truncation() {
 
 #[test]
 fn a_command_gostore_cannot_replay_is_reported_and_not_truncated() {
-    let incr = [SET_B, b"*3\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\nx\r\n"].concat();
+    let incr = [SET_B, b"*3\r\n$10\r\nFROBNICATE\r\n$1\r\ns\r\n$1\r\nx\r\n"].concat();
     let (dir, a) = aof_set(SET_A, &incr);
     let before = snapshot(&a);
     let (code, out) = run(&["--fix", "--yes"], &a.join("database.aof.manifest"), "");
     assert_eq!(code, 1);
     assert!(
-        out.contains(&format!("Unknown command 'XADD' at offset {}", SET_B.len())),
+        out.contains(&format!(
+            "Unknown command 'FROBNICATE' at offset {}",
+            SET_B.len()
+        )),
         "{out}"
     );
     assert!(out.contains("well-formed"), "{out}");
     assert_eq!(snapshot(&a), before);
     let (_, server_out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
     assert!(
-        server_out.contains("Unknown command 'XADD'"),
+        server_out.contains("Unknown command 'FROBNICATE'"),
         "{server_out}"
     );
 }

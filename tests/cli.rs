@@ -309,14 +309,14 @@ fn help_from_command_docs_matches_redis_cli() {
 #[test]
 fn help_for_a_topic_the_server_does_not_know_says_so() {
     // redis-cli 7.0 prints a blank line here; gostore-cli says why there is
-    // no help (docs/cli.md lists the difference). XADD is a Redis command
+    // no help (docs/cli.md lists the difference). CLUSTER is a Redis command
     // that GoStore lacks, so its COMMAND DOCS has no entry for it.
     let srv = TestServer::start(&gostore_spec());
     let port = srv.port.to_string();
     for (topic, want) in [
         (
-            &["help", "XADD"][..],
-            "\r\n  No help for 'XADD': the server has no such command\r\n\r\n",
+            &["help", "CLUSTER"][..],
+            "\r\n  No help for 'CLUSTER': the server has no such command\r\n\r\n",
         ),
         (
             &["help", "nosuchcmd"],
@@ -327,8 +327,8 @@ fn help_for_a_topic_the_server_does_not_know_says_so() {
             "\r\n  No help for 'CONFIG nosuch': the server has no such command\r\n\r\n",
         ),
         (
-            &["help", "@stream"],
-            "\r\n  No help for '@stream': the server has no such command group\r\n\r\n",
+            &["help", "@cluster"],
+            "\r\n  No help for '@cluster': the server has no such command group\r\n\r\n",
         ),
     ] {
         let mut args = words(&["-p", &port]);
@@ -365,8 +365,8 @@ fn help_for_a_topic_the_server_does_not_know_says_so() {
     let home = TempDir::new("home");
     let mut t = repl(srv.port, home.path(), &[]);
     t.expect("> ");
-    t.send("help xadd\r");
-    t.expect("No help for 'xadd': the server has no such command");
+    t.send("help cluster\r");
+    t.expect("No help for 'cluster': the server has no such command");
 }
 
 /// The commands each `gostore-cli` invocation in `text` sends: the first

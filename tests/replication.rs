@@ -77,7 +77,10 @@ fn redis_replica_follows_a_gostore_master_full_sync_then_stream() {
     assert_eq!(m.get("sync_full"), Some("1"));
     let slave0 = m.get("slave0").expect("slave0 line");
     assert!(
-        slave0.starts_with(&format!("ip=127.0.0.1,port={},state=online,offset=", r.port)),
+        slave0.starts_with(&format!(
+            "ip=127.0.0.1,port={},state=online,offset=",
+            r.port
+        )),
         "{slave0}"
     );
     // The replica knows the master by the id and offset GoStore reports.

@@ -34,6 +34,9 @@ pub enum BlockReason {
     /// XREAD/XREADGROUP waits for one of its keys to hold new stream
     /// entries (Redis's BLOCKED_STREAM).
     Stream,
+    /// WAIT waits for replicas to acknowledge its client's writes (Redis's
+    /// BLOCKED_WAIT).
+    Wait,
 }
 
 impl BlockReason {
@@ -44,6 +47,7 @@ impl BlockReason {
             BlockReason::List => "list",
             BlockReason::Zset => "zset",
             BlockReason::Stream => "stream",
+            BlockReason::Wait => "wait",
         }
     }
 }

@@ -130,6 +130,9 @@ impl Flags {
     /// `CLIENT_PUBSUB`; CLIENT LIST flag `P`): its output limit class is
     /// `pubsub`, and in RESP2 it may only run the pub/sub commands.
     pub const PUBSUB: Flags = Flags(1 << 16);
+    /// A replica of this server: it completed PSYNC/SYNC and gets the
+    /// replication stream (Redis's `CLIENT_SLAVE`; CLIENT LIST flag `S`).
+    pub const REPLICA: Flags = Flags(1 << 17);
 
     /// Whether every flag of `f` is set.
     #[inline]
@@ -218,6 +221,11 @@ pub struct ClientState {
     pub subs: Option<Box<crate::pubsub::Subscriptions>>,
     /// Its CLIENT TRACKING state (None: off).
     pub tracking: Option<Box<crate::tracking::ClientTracking>>,
+    /// What the master knows of it as a replica, from its first REPLCONF.
+    pub repl: Option<Box<crate::repl::ReplicaInfo>>,
+    /// The replication offset after its last write (Redis's `woff`), what
+    /// WAIT waits for the replicas to acknowledge.
+    pub woff: u64,
 }
 
 /// A queued command of a transaction.
@@ -319,6 +327,8 @@ impl ClientState {
             cas: None,
             subs: None,
             tracking: None,
+            repl: None,
+            woff: 0,
         }
     }
 
@@ -401,6 +411,9 @@ impl ClientState {
     /// The `flags` field of CLIENT LIST, letters in Redis's order.
     pub fn flags(&self) -> String {
         let mut f = String::with_capacity(4);
+        if self.has(Flags::REPLICA) {
+            f.push('S');
+        }
         if self.has(Flags::MONITOR) {
             f.push('O');
         }

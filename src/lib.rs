@@ -52,6 +52,7 @@ pub(crate) mod pause;
 pub(crate) mod propagate;
 pub mod pubsub;
 pub mod rdb;
+pub mod repl;
 pub mod resp;
 pub(crate) mod scripting;
 pub mod server;

@@ -58,11 +58,13 @@ pub(crate) fn apply_output_limits(
     own.0.set_cap(limit_for(limits, own.1).hard_cap());
 }
 
-/// The limit a client obeys now (Redis's `getClientType`): `pubsub` while
-/// it has subscriptions, else `normal` (see `OutputLimits::for_client` for
+/// The limit a client obeys now (Redis's `getClientType`): `replica` for
+/// a replica, `pubsub` while it has subscriptions, else `normal` (see `OutputLimits::for_client` for
 /// MONITOR).
 pub(crate) fn limit_for(limits: &OutputLimits, state: &crate::client::ClientState) -> OutputLimit {
-    if state.has(Flags::PUBSUB) {
+    if state.has(Flags::REPLICA) {
+        limits.of(Class::Replica)
+    } else if state.has(Flags::PUBSUB) {
         limits.of(Class::Pubsub)
     } else {
         limits.for_client(state.has(Flags::MONITOR))

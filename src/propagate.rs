@@ -4,9 +4,9 @@
 //! What changed the data leaves the server only through here: a command's
 //! effect (as received, or as its handler rewrote it for exact replay), the
 //! `DEL`s of keys that expired or were evicted, and later the effects of
-//! transactions, scripts and served blocking pops. The AOF is the one
-//! consumer today; the replication stream will be the second, fed from the
-//! same `emit`.
+//! transactions, scripts and served blocking pops. Two consumers get the
+//! same bytes from `emit`: the AOF and the replication stream
+//! (`repl::ReplStream`, its backlog and the replicas' output).
 //!
 //! An **execution unit** (a command; later a transaction or a script) adds
 //! its operations with `also_propagate`; when the outermost unit ends,
@@ -36,6 +36,8 @@ pub struct Propagator {
     aof_db: Option<(u64, usize)>,
     /// Scratch for SELECT commands.
     scratch: Vec<u8>,
+    /// The replication stream: fed once a replica has synced.
+    pub repl: crate::repl::ReplStream,
 }
 
 impl Propagator {
@@ -113,6 +115,7 @@ impl Propagator {
     /// Sends one encoded command for database `db` to every consumer,
     /// selecting the database first where a stream has another one.
     fn emit(&mut self, aof: &mut Aof, db: usize, command: &[u8]) {
+        self.repl.feed_command(Some(db), command);
         if !aof.logging() {
             return;
         }

@@ -37,6 +37,9 @@ COMMANDS = {
     "info": "server::info", "dbsize": "server::dbsize", "flushdb": "server::flushdb",
     "flushall": "server::flushall", "swapdb": "server::swapdb", "time": "server::time",
     "lastsave": "server::lastsave", "shutdown": "server::shutdown",
+    # replication (master side)
+    "replconf": "repl::replconf", "psync": "repl::psync", "sync": "repl::sync",
+    "wait": "repl::wait", "role": "repl::role",
     "save": "rdbcmds::save", "bgsave": "rdbcmds::bgsave", "dump": "rdbcmds::dump", "restore": "rdbcmds::restore",
     "config": None, "config|get": "server::config_get", "config|set": "server::config_set",
     "config|resetstat": "server::config_resetstat", "config|help": "server::config_help",

@@ -48,9 +48,6 @@ const OBJ_STREAM: u32 = 6;
 /// What DEBUG subcommands changed at run time.
 #[derive(Debug, Default)]
 pub struct DebugState {
-    /// The replication id once `DEBUG CHANGE-REPL-ID` replaced it (INFO
-    /// master_replid; the run id until then).
-    pub repl_id: Option<String>,
     /// `DEBUG REPLYBUFFER PEAK-RESET-TIME`, in ms (-1: never). Accepted
     /// and kept; GoStore's reply buffers track no peak to reset.
     pub reply_peak_reset_ms: Option<i64>,
@@ -213,8 +210,8 @@ pub fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         ("change-repl-id", 2) => {
             log::info!("Changing replication IDs after receiving DEBUG change-repl-id");
-            ctx.server_mut().ops.debug.repl_id =
-                Some(crate::core::new_run_id(&mut ctx.server_mut().rng));
+            let id = crate::core::new_run_id(&mut ctx.server_mut().rng);
+            ctx.server_mut().propagator.repl.replid = id;
             ctx.reply.ok();
         }
         ("replybuffer", 4) => replybuffer(ctx, args)?,

@@ -32,6 +32,7 @@ pub(crate) mod process;
 pub(crate) mod pubsub;
 pub(crate) mod rdbcmds;
 pub(crate) mod rename;
+pub(crate) mod repl;
 pub(crate) mod scripting;
 pub(crate) mod server;
 pub(crate) mod sets;

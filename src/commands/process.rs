@@ -465,6 +465,7 @@ fn propagate_effects(
     }
     propagator.end_unit(aof);
     x.client.needs_aof = aof.end_offset();
+    x.client.woff = propagator.repl.offset;
 }
 
 /// Replays AOF `files` into `dbs` through `process_command`, on a client

@@ -5,8 +5,8 @@
 use super::spec::*;
 use super::{
     bitops, connection, debug, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
-    multi, persistence, pubsub, rdbcmds, scripting, server, sets, slowlog, sort, streams, strings,
-    tracking, zsetops, zsets,
+    multi, persistence, pubsub, rdbcmds, repl, scripting, server, sets, slowlog, sort, streams,
+    strings, tracking, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -955,6 +955,10 @@ cmd("psubscribe", -2, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::psubscri
 .acl(&["pubsub", "slow"])
 .doc(Group::Pubsub, "2.0.0", "Listen for messages published to channels matching the given patterns", "O(N) where N is the number of patterns the client is already subscribed to.")
 .args(&[arg("pattern", ArgKind::Block).multiple().args(&[arg("pattern", ArgKind::Pattern)])]),
+cmd("psync", -3, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, Some(repl::psync))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "2.8.0", "Internal command used for replication", "")
+.args(&[arg("replicationid", ArgKind::Str), arg("offset", ArgKind::Integer)]),
 cmd("pttl", 2, READONLY | FAST, Some(keys::pttl))
 .keys(1, 1, 1)
 .acl(&["keyspace", "read", "fast"])
@@ -1018,6 +1022,10 @@ cmd("renamenx", 3, WRITE | FAST, Some(keys::renamenx))
 .doc(Group::Generic, "1.0.0", "Rename a key, only if the new key does not exist", "O(1)")
 .history(&[("3.2.0", "The command no longer returns an error when source and destination names are the same.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("newkey", ArgKind::Key).key_spec(1)]),
+cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, Some(repl::replconf))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "3.0.0", "An internal command for configuring the replication stream", "O(1)")
+.doc_flags(&["syscmd"]),
 cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(connection::reset))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "6.2.0", "Reset the connection", "O(1)"),
@@ -1028,6 +1036,9 @@ cmd("restore", -4, WRITE | DENYOOM, Some(rdbcmds::restore))
 .doc(Group::Generic, "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
 .history(&[("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("ttl", ArgKind::Integer), arg("serialized-value", ArgKind::Str), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("absttl", ArgKind::PureToken).token("ABSTTL").since("5.0.0").optional(), arg("seconds", ArgKind::Integer).token("IDLETIME").since("5.0.0").optional(), arg("frequency", ArgKind::Integer).token("FREQ").since("5.0.0").optional()]),
+cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, Some(repl::role))
+.acl(&["admin", "fast", "dangerous"])
+.doc(Group::Server, "2.8.12", "Return the role of the instance in the context of replication", "O(1)"),
 cmd("rpop", -2, WRITE | FAST, Some(lists::rpop))
 .keys(1, 1, 1)
 .acl(&["write", "list", "fast"])
@@ -1320,6 +1331,9 @@ cmd("swapdb", 3, WRITE | FAST, Some(server::swapdb))
 .acl(&["keyspace", "write", "fast", "dangerous"])
 .doc(Group::Server, "4.0.0", "Swaps two Redis databases", "O(N) where N is the count of clients watching or blocking on keys from both databases.")
 .args(&[arg("index1", ArgKind::Integer), arg("index2", ArgKind::Integer)]),
+cmd("sync", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, Some(repl::sync))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "Internal command used for replication", ""),
 cmd("time", 1, LOADING | STALE | FAST, Some(server::time))
 .acl(&["fast"])
 .tips(&["nondeterministic_output"])
@@ -1359,6 +1373,11 @@ cmd("unsubscribe", -1, PUBSUB | NOSCRIPT | LOADING | STALE, Some(pubsub::unsubsc
 cmd("unwatch", 1, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::unwatch))
 .acl(&["fast", "transaction"])
 .doc(Group::Transactions, "2.2.0", "Forget about all watched keys", "O(1)"),
+cmd("wait", 3, NOSCRIPT, Some(repl::wait))
+.acl(&["slow", "connection"])
+.tips(&["request_policy:all_shards", "response_policy:agg_min"])
+.doc(Group::Generic, "3.0.0", "Wait for the synchronous replication of all the write commands sent in the context of the current connection", "O(1)")
+.args(&[arg("numreplicas", ArgKind::Integer), arg("timeout", ArgKind::Integer)]),
 cmd("watch", -2, NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY, Some(multi::watch))
 .keys(1, -1, 1)
 .acl(&["fast", "transaction"])

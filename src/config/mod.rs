@@ -236,6 +236,11 @@ pub struct Config {
     pub lfu_decay_time: u32,
     /// Keyspace event classes to publish (`crate::notify` flags; 0 = none).
     pub notify_keyspace_events: u32,
+    /// `repl-backlog-size`: bytes of replication stream kept for partial
+    /// resyncs.
+    pub repl_backlog_size: u64,
+    /// `repl-ping-replica-period`: seconds between PINGs to replicas.
+    pub repl_ping_replica_period: u64,
 }
 
 impl Default for Config {
@@ -325,6 +330,8 @@ impl Config {
             lfu_log_factor: 0,
             lfu_decay_time: 0,
             notify_keyspace_events: 0,
+            repl_backlog_size: 0,
+            repl_ping_replica_period: 0,
         }
     }
 
@@ -1691,6 +1698,38 @@ static DIRECTIVES: &[Directive] = &[
         |c, a, _| {
             c.notify_keyspace_events =
                 crate::notify::parse_flags(&a[0]).ok_or(crate::notify::INVALID_FLAGS)?;
+            Ok(())
+        }
+    ),
+    // Redis's bounds: a memory value of at least 1; the backlog is never
+    // made smaller than 16 KB.
+    d!(
+        "repl-backlog-size",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "1mb",
+        Rewrite::Memory,
+        None,
+        |c| c.repl_backlog_size.to_string(),
+        |c, a, _| {
+            c.repl_backlog_size = memory(&a[0], 1, i64::MAX)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "repl-ping-replica-period",
+        Some("repl-ping-slave-period"),
+        Mutable,
+        false,
+        Some(1),
+        "10",
+        Rewrite::Plain,
+        None,
+        |c| c.repl_ping_replica_period.to_string(),
+        |c, a, _| {
+            c.repl_ping_replica_period = int(&a[0], 1, i32::MAX as i64)? as u64;
             Ok(())
         }
     ),

@@ -353,6 +353,21 @@ pub fn write_file(dbs: &[&Db], path: &Path, opts: &SaveOptions) -> io::Result<(u
     Ok((o.written, keys))
 }
 
+/// The whole dataset as an RDB file in memory, checksum included: what a
+/// master sends a replica in a full resync.
+pub fn dataset_bytes(dbs: &[&Db], opts: &SaveOptions) -> io::Result<(Vec<u8>, u64)> {
+    let mut o = Out::memory(opts.compression);
+    o.checksum = opts.checksum;
+    let keys = write_dataset(&mut o, dbs, opts)?;
+    let crc = if opts.checksum {
+        crc64::update(0, &o.buf)
+    } else {
+        0
+    };
+    o.raw(&crc.to_le_bytes());
+    Ok((o.buf, keys))
+}
+
 /// The header, AUX fields, databases and EOF (not the checksum).
 pub fn write_dataset(o: &mut Out, dbs: &[&Db], opts: &SaveOptions) -> io::Result<u64> {
     o.raw(format!("REDIS{RDB_VERSION:04}").as_bytes());

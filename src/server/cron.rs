@@ -26,6 +26,12 @@ impl Server {
         let used = crate::memory::used_memory();
         self.core.peak_memory = self.core.peak_memory.max(used);
         self.clients_cron(now);
+        crate::repl::master::cron(
+            &mut self.core.propagator.repl,
+            &self.clients,
+            self.core.config.repl_ping_replica_period,
+            now,
+        );
         self.trim_memory();
         crate::service::watchdog();
 
@@ -70,7 +76,7 @@ impl Server {
             return;
         }
         let limit = timeout as i64 * 1000;
-        // MONITOR clients and clients held by CLIENT PAUSE are never idle,
+        // MONITOR clients, replicas and clients held by CLIENT PAUSE are never idle,
         // as in Redis. A client with unsent replies is: if it read none of
         // them for `timeout` seconds (writing them moves its interaction
         // time), it stopped reading. Not one whose replies the server
@@ -82,6 +88,7 @@ impl Server {
             .filter(|c| {
                 now - c.state.last_interaction_ms > limit
                     && !c.state.has(Flags::MONITOR)
+                    && !c.state.has(Flags::REPLICA)
                     && !c.state.has(Flags::BLOCKED)
                     && (c.state.needs_aof <= durable || c.reply.is_empty())
             })

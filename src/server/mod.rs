@@ -322,6 +322,16 @@ impl Server {
         // and a finished one is reaped.
         let now = self.core.clock.tick_ms();
         crate::rdb::save::cron(&mut self.core, &self.dbs, now);
+        // The replication stream of this tick goes to the replicas (their
+        // output, written below like replies); WAITs that got their
+        // acknowledgements run again.
+        crate::repl::master::feed_replicas(&mut self.core.propagator.repl, &mut self.clients);
+        if std::mem::take(&mut self.core.propagator.repl.acks_arrived) {
+            for (t, req) in self.core.blocked.release(crate::blocked::BlockReason::Wait) {
+                self.forget_waits(t, &req);
+                self.unblock(t);
+            }
+        }
         // 2. Only now the replies (MONITOR lines included).
         for t in self.clients.take_flush() {
             if let Some(c) = self.clients.get_mut(t) {

@@ -65,6 +65,8 @@ impl Server {
             .map_err(|e| StartError::Io("Can't start the lazyfree thread".into(), e))?;
         let started_ms = unix_ms();
         let run_id = new_run_id(&mut rng);
+        let mut propagator = crate::propagate::Propagator::default();
+        propagator.repl.replid = new_run_id(&mut rng);
         let wake_loop = Arc::clone(&waker);
         let core = Core {
             aof: Aof::new(
@@ -94,7 +96,7 @@ impl Server {
             clock: Default::default(),
             ops: Default::default(),
             evict: crate::evict::Evictor::new(),
-            propagator: Default::default(),
+            propagator,
             blocked: Default::default(),
             pubsub: Default::default(),
             tracking: Default::default(),

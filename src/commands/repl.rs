@@ -1,0 +1,254 @@
+//! Replication commands, master side: REPLCONF, PSYNC, SYNC, WAIT, ROLE
+//! (Redis's `replconfCommand`, `syncCommand`, `waitCommand`,
+//! `roleCommand`). The stream itself is `crate::repl`.
+
+use super::args::is;
+use super::Ctx;
+use crate::blocked::{BlockReason, BlockRequest};
+use crate::client::Flags;
+use crate::db::Db;
+use crate::error::{CmdError, CmdResult};
+use crate::repl::{master, ReplicaInfo};
+use crate::resp::parser::Args;
+use crate::util::num::parse_i64;
+
+fn repl_info<'a>(ctx: &'a mut Ctx<'_>) -> &'a mut ReplicaInfo {
+    ctx.client.repl.get_or_insert_with(Default::default)
+}
+
+/// `REPLCONF <option> <value> ...`: what a replica tells its master before
+/// and after PSYNC. `ACK` gets no reply.
+pub fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() % 2 == 0 {
+        return Err(CmdError::Syntax);
+    }
+    let mut j = 1;
+    while j < args.len() {
+        let (opt, val) = (args.get(j), args.get(j + 1));
+        if is(opt, "listening-port") {
+            let port = parse_i64(val)
+                .filter(|p| (0..=65535).contains(p))
+                .ok_or(CmdError::Static("ERR value is out of range"))?;
+            repl_info(ctx).listening_port = port as u16;
+        } else if is(opt, "ip-address") {
+            repl_info(ctx).announced_ip = Some(String::from_utf8_lossy(val).into_owned());
+        } else if is(opt, "capa") {
+            if is(val, "eof") {
+                repl_info(ctx).capa_eof = true;
+            } else if is(val, "psync2") {
+                repl_info(ctx).capa_psync2 = true;
+            }
+        } else if is(opt, "ack") {
+            // From a replica only, and never answered.
+            if !ctx.client.has(Flags::REPLICA) {
+                return Ok(());
+            }
+            let Some(off) = parse_i64(val) else {
+                return Ok(());
+            };
+            let now = ctx.now_ms;
+            if let Some(r) = ctx.client.repl.as_mut() {
+                if off as u64 > r.ack_off {
+                    r.ack_off = off as u64;
+                }
+                r.ack_ms = now;
+            }
+            ctx.server_mut().propagator.repl.acks_arrived = true;
+            return Ok(());
+        } else if is(opt, "getack") {
+            // Asked of a replica by its master; this server follows none.
+            return Ok(());
+        } else if is(opt, "rdb-only") || is(opt, "rdb-filter-only") {
+            // Accepted (redis-cli --rdb sends them); every sync is full.
+        } else {
+            return Err(CmdError::Owned(format!(
+                "ERR Unrecognized REPLCONF option: {}",
+                String::from_utf8_lossy(opt)
+            )));
+        }
+        j += 2;
+    }
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// `PSYNC <replid> <offset>`: continues from the backlog when it can
+/// (`+CONTINUE`), else a full resync (`+FULLRESYNC <replid> <offset>`
+/// then the RDB as a bulk without its final CRLF).
+pub fn psync(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    sync_common(ctx, Some((args.get(1), args.get(2))))
+}
+
+/// `SYNC`: the old protocol, always a full copy with no preamble.
+pub fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    sync_common(ctx, None)
+}
+
+fn replica_name(ctx: &Ctx<'_>) -> String {
+    let port = ctx.client.repl.as_ref().map_or(0, |r| r.listening_port);
+    let ip = ctx
+        .client
+        .addr
+        .rsplit_once(':')
+        .map_or(ctx.client.addr.as_str(), |(ip, _)| ip);
+    format!("{ip}:{port}")
+}
+
+fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>) -> CmdResult {
+    if ctx.client.has(Flags::REPLICA) {
+        // Already a replica: ignored, as Redis does.
+        return Ok(());
+    }
+    if ctx.client.has(Flags::MULTI) {
+        return Err(CmdError::Static(
+            "ERR Command not allowed inside a transaction",
+        ));
+    }
+    let name = replica_name(ctx);
+    log::info!("Replica {name} asks for synchronization");
+    let now = ctx.now_ms;
+    if let Some((id, off)) = psync {
+        if let Some(data) = try_partial(ctx, id, off) {
+            let stream = &mut ctx.server_mut().propagator.repl;
+            stream.stats.sync_partial_ok += 1;
+            let offset = stream.offset;
+            let replid = stream.replid.clone();
+            let psync2 = ctx.client.repl.as_ref().is_some_and(|r| r.capa_psync2);
+            if psync2 {
+                ctx.reply.raw(format!("+CONTINUE {replid}\r\n").as_bytes());
+            } else {
+                ctx.reply.raw(b"+CONTINUE\r\n");
+            }
+            ctx.reply.raw(&data);
+            log::info!(
+                "Partial resynchronization request from {name} accepted. Sending {} bytes of backlog starting from offset {}.",
+                data.len(),
+                offset + 1 - data.len() as u64
+            );
+            become_replica(ctx, offset, now);
+            return Ok(());
+        }
+        let stream = &mut ctx.server_mut().propagator.repl;
+        if id != b"?" {
+            stream.stats.sync_partial_err += 1;
+        }
+        log::info!("Full resync requested by replica {name}");
+    }
+    // The first replica: a fresh history, as Redis's syncCommand.
+    let backlog_size = ctx.config().repl_backlog_size as usize;
+    let core = ctx.server_mut();
+    if !core.propagator.repl.active() {
+        let id = crate::core::new_run_id(&mut core.rng);
+        let stream = &mut core.propagator.repl;
+        stream.replid = id;
+        stream.replid2 = crate::repl::NO_REPLID.to_string();
+        stream.second_offset = -1;
+        stream.create_backlog(backlog_size);
+    }
+    let mut opts = crate::rdb::save::save_options(ctx.server());
+    opts.key_delay_us = 0;
+    opts.incremental_fsync = false;
+    let dbs: Vec<&Db> = ctx.all_dbs().map(|d| &*d).collect();
+    let (rdb, keys) = crate::rdb::writer::dataset_bytes(&dbs, &opts)
+        .map_err(|_| CmdError::Static("ERR Unable to perform background save"))?;
+    let stream = &mut ctx.server_mut().propagator.repl;
+    stream.stats.sync_full += 1;
+    stream.forget_selected_db();
+    let (replid, offset) = (stream.replid.clone(), stream.offset);
+    log::info!(
+        "Synchronization with replica {name} started: {keys} keys, {} bytes of RDB at offset {offset} (in memory, no fork)",
+        rdb.len()
+    );
+    // The snapshot goes out whole: the replica class's cap applies to what
+    // follows it (`become_replica`).
+    ctx.reply.set_cap(usize::MAX);
+    if psync.is_some() {
+        ctx.reply
+            .raw(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    }
+    ctx.reply.raw(format!("${}\r\n", rdb.len()).as_bytes());
+    ctx.reply.raw(&rdb);
+    become_replica(ctx, offset, now);
+    log::info!("Synchronization with replica {name} succeeded");
+    Ok(())
+}
+
+/// The backlog from the offset asked for, when the history matches
+/// (`masterTryPartialResynchronization`).
+fn try_partial(ctx: &mut Ctx<'_>, id: &[u8], off: &[u8]) -> Option<Vec<u8>> {
+    let off = parse_i64(off)?;
+    if off < 0 {
+        return None;
+    }
+    let off = off as u64;
+    let stream = &ctx.server().propagator.repl;
+    let ours = id == stream.replid.as_bytes();
+    let before_switch = id == stream.replid2.as_bytes() && off as i64 <= stream.second_offset;
+    if !ours && !before_switch {
+        return None;
+    }
+    stream.backlog.as_ref()?.since(off)
+}
+
+fn become_replica(ctx: &mut Ctx<'_>, offset: u64, now: i64) {
+    ctx.client.flags.set(Flags::REPLICA, true);
+    let r = repl_info(ctx);
+    r.online = true;
+    r.sent = offset;
+    r.ack_ms = now;
+    let hard =
+        crate::limits::limit_for(&ctx.config().client_output_buffer_limit, ctx.client).hard_cap();
+    ctx.reply
+        .set_cap(hard.saturating_add(ctx.reply.pending_len()));
+}
+
+/// `WAIT numreplicas timeout`: blocks until that many replicas have
+/// acknowledged this client's writes, or the timeout (ms) passes; answers
+/// how many have.
+pub fn wait(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if ctx.client.has(Flags::REPLICA) {
+        return Err(CmdError::Static("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
+    }
+    let want = parse_i64(args.get(1)).ok_or(CmdError::Static(
+        "ERR value is not an integer or out of range",
+    ))?;
+    let timeout = parse_i64(args.get(2)).ok_or(CmdError::Static(
+        "ERR timeout is not an integer or out of range",
+    ))?;
+    if timeout < 0 {
+        return Err(CmdError::Static("ERR timeout is negative"));
+    }
+    let deadline = if ctx.client.block_deadline_ms != 0 {
+        ctx.client.block_deadline_ms
+    } else if timeout > 0 {
+        ctx.now_ms.saturating_add(timeout)
+    } else {
+        0
+    };
+    let acked = master::count_acks(ctx.clients(), ctx.client.woff);
+    if acked as i64 >= want || ctx.must_not_wait(deadline) {
+        ctx.reply.int(acked as i64);
+        return Ok(());
+    }
+    ctx.server_mut().propagator.repl.getack_wanted = true;
+    ctx.block(BlockRequest::without_keys(BlockReason::Wait, deadline));
+    Ok(())
+}
+
+/// `ROLE`, as a master: `master`, the offset, and each replica's
+/// address, port and acknowledged offset.
+pub fn role(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let offset = ctx.server().propagator.repl.offset;
+    let replicas: Vec<_> = master::replicas(ctx.clients()).collect();
+    ctx.reply.array_len(3);
+    ctx.reply.bulk(b"master");
+    ctx.reply.int(offset as i64);
+    ctx.reply.array_len(replicas.len());
+    for r in replicas {
+        ctx.reply.array_len(3);
+        ctx.reply.bulk(r.ip.as_bytes());
+        ctx.reply.bulk(r.port.to_string().as_bytes());
+        ctx.reply.bulk(r.offset.to_string().as_bytes());
+    }
+    Ok(())
+}

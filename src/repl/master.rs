@@ -1,0 +1,126 @@
+//! The loop's work for the replicas of this master: the stream bytes of
+//! the tick to each online replica, the periodic PING, REPLCONF GETACK for
+//! WAIT, and the replica list INFO and ROLE show.
+
+use mio::Token;
+
+use super::ReplStream;
+use crate::client::{Clients, Flags};
+use crate::resp::encode::command as encode_command;
+
+/// End of the tick (after the AOF write, before replies leave): asks the
+/// replicas for their offset if a WAIT wants it, then appends what the
+/// stream got this tick to each online replica's output. A replica whose
+/// output overflows its `replica` class limit is closed, as in Redis.
+pub fn feed_replicas(stream: &mut ReplStream, clients: &mut Clients) {
+    if !stream.active() {
+        return;
+    }
+    if stream.getack_wanted {
+        stream.getack_wanted = false;
+        let mut cmd = Vec::with_capacity(40);
+        encode_command(
+            &mut cmd,
+            [&b"REPLCONF"[..], &b"GETACK"[..], &b"*"[..]].into_iter(),
+        );
+        stream.feed_command(None, &cmd);
+    }
+    let (start, bytes) = stream.take_tick();
+    if bytes.is_empty() {
+        stream.return_tick(bytes);
+        return;
+    }
+    let end = stream.offset;
+    let mut fed: Vec<(Token, bool)> = Vec::new();
+    for c in clients.iter_mut() {
+        let Some(r) = c.state.repl.as_mut() else {
+            continue;
+        };
+        if !r.online || r.sent >= end {
+            continue;
+        }
+        // `sent` is never before this tick's start: PSYNC hands a replica
+        // everything up to the offset of its sync.
+        let skip = (r.sent + 1).saturating_sub(start) as usize;
+        c.reply.raw(&bytes[skip.min(bytes.len())..]);
+        r.sent = end;
+        fed.push((c.token, c.reply.overflowed()));
+    }
+    for (t, overflowed) in fed {
+        if overflowed {
+            log::warn!("Client closed for overcoming of output buffer limits (replica).");
+            clients.kill(t);
+        } else {
+            clients.queue_flush(t);
+        }
+    }
+    stream.return_tick(bytes);
+}
+
+/// Every `repl-ping-replica-period` seconds while replicas are connected,
+/// a PING in the stream (`replicationCron`), so that they see the link
+/// alive and their offset moves.
+pub fn cron(stream: &mut ReplStream, clients: &Clients, period_secs: u64, now_ms: i64) {
+    if !stream.active() || period_secs == 0 {
+        return;
+    }
+    if now_ms - stream.last_ping_ms < period_secs as i64 * 1000 {
+        return;
+    }
+    stream.last_ping_ms = now_ms;
+    if replicas(clients).next().is_none() {
+        return;
+    }
+    let mut ping = Vec::with_capacity(16);
+    encode_command(&mut ping, [&b"PING"[..]].into_iter());
+    stream.feed_command(None, &ping);
+}
+
+/// One replica as INFO and ROLE show it.
+#[derive(Debug, Clone)]
+pub struct ReplicaView {
+    /// Announced or peer IP.
+    pub ip: String,
+    /// REPLCONF listening-port.
+    pub port: u16,
+    /// `online` (GoStore's sync has no waiting state).
+    pub state: &'static str,
+    /// Its acknowledged offset.
+    pub offset: u64,
+    /// Seconds since its last ACK.
+    pub lag: i64,
+}
+
+/// The replicas (clients that completed PSYNC/SYNC), in connection order.
+pub fn replicas(clients: &Clients) -> impl Iterator<Item = ReplicaView> + '_ {
+    let now = crate::util::time::unix_ms();
+    clients
+        .iter()
+        .filter(|c| c.state.has(Flags::REPLICA))
+        .filter_map(move |c| {
+            let r = c.state.repl.as_ref()?;
+            let ip = r.announced_ip.clone().unwrap_or_else(|| {
+                c.state
+                    .addr
+                    .rsplit_once(':')
+                    .map_or(c.state.addr.clone(), |(ip, _)| ip.to_string())
+            });
+            Some(ReplicaView {
+                ip,
+                port: r.listening_port,
+                state: if r.online { "online" } else { "wait_bgsave" },
+                offset: r.ack_off,
+                lag: ((now - r.ack_ms) / 1000).max(0),
+            })
+        })
+}
+
+/// How many replicas acknowledged at least `offset` (WAIT's count,
+/// `replicationCountAcksByOffset`).
+pub fn count_acks(clients: &Clients, offset: u64) -> usize {
+    clients
+        .iter()
+        .filter(|c| c.state.has(Flags::REPLICA))
+        .filter(|c| c.state.repl.as_ref().is_some_and(|r| r.ack_off >= offset))
+        .count()
+}

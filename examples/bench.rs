@@ -21,7 +21,8 @@
 //! sorted-set throughput lines and memory rows), zsetops (only the
 //! ZUNIONSTORE/ZINTERSTORE lines, which throughput runs too), geo
 //! (GEOADD and GEOSEARCH as arbitrary-command redis-benchmark lines), and
-//! bits (SETBIT, BITCOUNT, PFADD and PFCOUNT, likewise).
+//! bits (SETBIT, BITCOUNT, PFADD and PFCOUNT, likewise), and streams
+//! (XADD `*` at -P 1 and -P 16, and the memory row of a 1M-entry stream).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -62,6 +63,7 @@ fn parse_options() -> Result<Options, String> {
             "rewrite".into(),
             "geo".into(),
             "bits".into(),
+            "streams".into(),
         ],
         out: root.join("target/bench"),
         gostore: std::env::var_os("GOSTORE_BIN")
@@ -645,6 +647,63 @@ fn bits(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
         s.cmd(&["SETBIT", "bits", "999999", "0"]);
         s.cmd(&["BITOP", "NOT", "bits", "bits"]);
     });
+}
+
+/// Stream lines: `XADD s * f v` as redis-benchmark's arbitrary-command
+/// mode sends it (50 clients, one stream, auto IDs; 7.0's default suite
+/// has no XADD), at -P 1 and -P 16.
+fn streams(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let n1 = if opts.quick { "50000" } else { "200000" };
+    let n16 = if opts.quick { "200000" } else { "1000000" };
+    let mut lines: Vec<Line> = Vec::new();
+    for (p, n) in [("1", n1), ("16", n16)] {
+        let args = ["-c", "50", "-P", p, "-n", n, "XADD", "s", "*", "f", "v"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        lines.push((format!("XADD s * f v -P {p}"), args, None, None));
+    }
+    run_lines(opts, a, b, rows, lines);
+}
+
+/// Streams: RSS per entry of one stream of 1M entries (200k with
+/// `--quick`) of two small fields, added with auto IDs as a producer
+/// does (the same field names each time, so entries share the node's
+/// master fields).
+fn streams_memory(opts: &Options, rows: &mut Vec<Row>) {
+    let n: usize = if opts.quick { 200_000 } else { 1_000_000 };
+    let mut per = [0.0f64; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let s = Server::start(*kind, opts, "mem-stream", &["--appendonly", "no"]);
+        let before = s.rss();
+        load(s.port, n, 1000, |i| {
+            vec![
+                "XADD".to_string(),
+                "stream".to_string(),
+                "*".to_string(),
+                "user".to_string(),
+                (i % 10_000).to_string(),
+                "event".to_string(),
+                format!("ev{}", i % 7),
+            ]
+        });
+        per[side] = (s.rss().saturating_sub(before)) as f64 / n as f64;
+    }
+    memory_row(
+        rows,
+        format!("{}-entry stream of 2 small fields, RSS per entry", label(n)),
+        per[0],
+        per[1],
+    );
+    eprintln!("  memory per stream entry: {:.1} vs {:.1}", per[0], per[1]);
+}
+
+fn label(n: usize) -> String {
+    if n % 1_000_000 == 0 {
+        format!("{}M", n / 1_000_000)
+    } else {
+        format!("{}k", n / 1000)
+    }
 }
 
 /// One throughput line: its name, redis-benchmark's arguments, the
@@ -1621,7 +1680,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo,bits] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo,bits,streams] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1656,6 +1715,15 @@ fn main() {
         let a = Server::start(ka, &opts, "bits-a", &[]);
         let b = Server::start(kb, &opts, "bits-b", &[]);
         bits(&opts, &a, &b, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "streams") {
+        eprintln!("streams ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "streams-a", &[]);
+        let b = Server::start(kb, &opts, "streams-b", &[]);
+        streams(&opts, &a, &b, &mut rows);
+        drop((a, b));
+        streams_memory(&opts, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "transactions") {
         eprintln!(

@@ -67,11 +67,6 @@ pub fn dump(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let now = ctx.now_ms;
     let compression = ctx.config().rdbcompression;
     match ctx.db.get(args.get(1), now) {
-        Some(v) if v.kind() == crate::db::value::Kind::Stream => {
-            return Err(CmdError::Static(
-                "ERR DUMP of a stream is not supported yet",
-            ));
-        }
         Some(v) => {
             let p = dump_payload(v, compression);
             ctx.reply.bulk(&p);

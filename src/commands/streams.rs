@@ -28,6 +28,21 @@ const INVALID_ID: &str = "ERR Invalid stream ID specified as stream command argu
 
 // ---- lookups ----------------------------------------------------------------------
 
+/// The wall clock for delivery and seen times. A command replayed from the
+/// AOF runs with expiry's clock stopped (`LOADING_NOW`, `i64::MIN`), but the
+/// times it records must be real ones, as Redis's are while it loads: else
+/// a replayed XCLAIM clamps its TIME to `i64::MIN` and XPENDING's idle
+/// arithmetic overflows.
+fn wall_ms(now: i64) -> i64 {
+    if now == crate::db::LOADING_NOW {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64)
+    } else {
+        now
+    }
+}
+
 fn get_stream<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d Stream>, CmdError> {
     match db.get(key, now) {
         None => Ok(None),
@@ -761,7 +776,7 @@ pub fn xgroup_createconsumer(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     g.consumers.insert(
         Box::from(cname),
         Consumer {
-            seen_time: now,
+            seen_time: wall_ms(now),
             ..Consumer::default()
         },
     );
@@ -1137,7 +1152,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, group_cmd: bool) -> CmdResu
                 continue;
             };
             let mut ev = Vec::new();
-            if consumer_of(&mut ev, g, cname, now) {
+            if consumer_of(&mut ev, g, cname, wall_ms(now)) {
                 events.push(("xgroup-createconsumer", key.to_vec()));
             }
         } else if !s.is_empty() && s.edge(true).is_some_and(|m| m > gt) {
@@ -1166,7 +1181,7 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, group_cmd: bool) -> CmdResu
                     count as usize,
                     noack,
                     history,
-                    now,
+                    wall_ms(now),
                     &mut props,
                 );
             }
@@ -1278,6 +1293,7 @@ pub fn xpending(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         range = Some((s, e, count));
     }
     let now = ctx.now_ms;
+    let clock = wall_ms(now);
     let s = get_stream(ctx.db, key, now)?;
     let Some(g) = s.and_then(|s| s.groups.get(gname)) else {
         return Err(nogroup(key, gname));
@@ -1331,7 +1347,7 @@ pub fn xpending(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let Some(nack) = g.pel.get(&id) else {
             continue;
         };
-        if minidle != 0 && now - nack.delivery_time < minidle {
+        if minidle != 0 && clock - nack.delivery_time < minidle {
             continue;
         }
         len += 1;
@@ -1339,7 +1355,7 @@ pub fn xpending(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         reply.array_len(4);
         reply_id(reply, id);
         reply.bulk(&nack.consumer);
-        reply.int((now - nack.delivery_time).max(0));
+        reply.int((clock - nack.delivery_time).max(0));
         reply.int(nack.delivery_count as i64);
     }
     reply.set_deferred_array(d, len);
@@ -1381,6 +1397,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let gname = args.get(2);
     let cname = args.get(3);
     let now = ctx.now_ms;
+    let clock = wall_ms(now);
     {
         let s = get_stream(ctx.db, key, now)?;
         if s.is_none_or(|s| !s.groups.contains_key(gname)) {
@@ -1412,7 +1429,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         } else if is(opt, "idle") && more > 0 {
             j += 1;
             deliverytime =
-                now - int_arg_msg(args.get(j), "ERR Invalid IDLE option argument for XCLAIM")?;
+                clock - int_arg_msg(args.get(j), "ERR Invalid IDLE option argument for XCLAIM")?;
         } else if is(opt, "time") && more > 0 {
             j += 1;
             deliverytime = int_arg_msg(args.get(j), "ERR Invalid TIME option argument for XCLAIM")?;
@@ -1444,11 +1461,11 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     if deliverytime != -1 {
-        if deliverytime < 0 || deliverytime > now {
-            deliverytime = now;
+        if deliverytime < 0 || deliverytime > clock {
+            deliverytime = clock;
         }
     } else {
-        deliverytime = now;
+        deliverytime = clock;
     }
     let mut props = Vec::new();
     let mut events = Vec::new();
@@ -1474,7 +1491,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             g.pel.insert(
                 id,
                 Nack {
-                    delivery_time: now,
+                    delivery_time: clock,
                     delivery_count: 0,
                     consumer: Box::from(&b""[..]),
                 },
@@ -1484,10 +1501,10 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let Some(n) = g.pel.get(&id) else {
             continue;
         };
-        if !created && minidle > 0 && now - n.delivery_time < minidle {
+        if !created && minidle > 0 && clock - n.delivery_time < minidle {
             continue;
         }
-        claim_to(g, id, cname, now, &mut events);
+        claim_to(g, id, cname, clock, &mut events);
         if let Some(n) = g.pel.get_mut(&id) {
             n.delivery_time = deliverytime;
             if retrycount >= 0 {
@@ -1536,6 +1553,7 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let gname = args.get(2);
     let cname = args.get(3);
     let now = ctx.now_ms;
+    let clock = wall_ms(now);
     {
         let s = get_stream(ctx.db, key, now)?;
         if s.is_none_or(|s| !s.groups.contains_key(gname)) {
@@ -1618,12 +1636,12 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             count -= 1;
             continue;
         }
-        if minidle > 0 && now - delivery < minidle {
+        if minidle > 0 && clock - delivery < minidle {
             continue;
         }
-        claim_to(g, id, cname, now, &mut events);
+        claim_to(g, id, cname, clock, &mut events);
         if let Some(n) = g.pel.get_mut(&id) {
-            n.delivery_time = now;
+            n.delivery_time = clock;
             if !justid {
                 n.delivery_count += 1;
             }
@@ -1857,7 +1875,7 @@ pub fn xinfo_consumers(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         reply.bulk(b"pending");
         reply.int(c.pel.len() as i64);
         reply.bulk(b"idle");
-        reply.int((now - c.seen_time).max(0));
+        reply.int((wall_ms(now) - c.seen_time).max(0));
     }
     Ok(())
 }

@@ -151,6 +151,17 @@ pub struct EntryRef<'a> {
 }
 
 impl<'a> EntryRef<'a> {
+    /// Whether it is flagged deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
+    /// Whether its fields are the node's master fields, in order (Redis's
+    /// `STREAM_ITEM_FLAG_SAMEFIELDS`).
+    pub fn same_fields(&self) -> bool {
+        self.same
+    }
+
     /// Its field/value pairs, in order.
     pub fn fields(&self) -> Vec<(&'a [u8], &'a [u8])> {
         let buf: &'a [u8] = &self.node.buf;
@@ -341,6 +352,24 @@ pub struct Stream {
     pub groups: BTreeMap<Box<[u8]>, Group>,
 }
 
+/// An entry as the RDB loader builds a node from it: its ID, whether it
+/// is flagged deleted, its field/value pairs.
+pub type RawEntry<'a> = (StreamId, bool, Vec<(&'a [u8], &'a [u8])>);
+
+/// A node as the RDB writer sees it.
+pub struct RawNode<'a> {
+    /// Its master ID (the rax key).
+    pub master: StreamId,
+    /// The master entry's field names.
+    pub master_fields: &'a [Box<[u8]>],
+    /// Live entries.
+    pub live: u32,
+    /// Entries flagged deleted.
+    pub deleted: u32,
+    /// Every entry, deleted ones included, in ID order.
+    pub entries: Vec<EntryRef<'a>>,
+}
+
 /// How XADD/XTRIM trim.
 #[derive(Debug, Clone, Copy)]
 pub enum Trim {
@@ -400,6 +429,59 @@ impl Stream {
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
+    }
+
+    /// Each node in ID order: its master ID, its master field names, and
+    /// its entries, deleted ones included (the RDB writer).
+    pub fn raw_nodes(&self) -> impl Iterator<Item = RawNode<'_>> {
+        self.nodes.iter().map(|(m, n)| RawNode {
+            master: *m,
+            master_fields: &n.master_fields,
+            live: n.live,
+            deleted: n.deleted,
+            entries: n.all(*m),
+        })
+    }
+
+    /// Adds a node read from an RDB file: `master` (greater than every
+    /// node's so far), its master fields and its entries in ID order, each
+    /// with its deleted flag. A node with no live entry is dropped. The
+    /// stream's length and IDs are the caller's to set.
+    pub fn push_raw_node(
+        &mut self,
+        master: StreamId,
+        master_fields: &[&[u8]],
+        entries: &[RawEntry<'_>],
+    ) {
+        let mut node = Node {
+            master_fields: master_fields.iter().map(|f| Box::from(*f)).collect(),
+            buf: Vec::new(),
+            live: 0,
+            deleted: 0,
+        };
+        for (id, deleted, fields) in entries {
+            let off = node.buf.len();
+            node.append(master, *id, fields);
+            if *deleted {
+                node.buf[off] |= FLAG_DELETED;
+                node.live -= 1;
+                node.deleted += 1;
+            }
+        }
+        if node.live > 0 {
+            node.buf.shrink_to_fit();
+            self.nodes.insert(master, node);
+        }
+    }
+
+    /// Live entries counted over the nodes (checks a loaded length).
+    pub fn counted_len(&self) -> u64 {
+        self.nodes.values().map(|n| n.live as u64).sum()
+    }
+
+    /// Sets the length (a loaded stream's).
+    pub fn set_len(&mut self, n: u64) {
+        self.length = n;
     }
 
     /// Calls `f` on live entries with `start <= id <= end`, ascending or

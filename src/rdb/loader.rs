@@ -3,7 +3,8 @@
 //! quicklist of ziplists, ziplist and linked list; sets as intset or
 //! table; sorted sets as listpack, ziplist, or skip list with binary or text
 //! scores; hashes as listpack, ziplist, zipmap or table), AUX fields,
-//! expiry and LRU/LFU opcodes. Streams, module values and function
+//! streams (7.0's type 19 and 6.x's type 15), expiry and LRU/LFU opcodes.
+//! Module values and function
 //! libraries are refused with a message naming them.
 
 use std::borrow::Cow;
@@ -84,14 +85,14 @@ impl<'a> Reader<'a> {
         self.p
     }
 
-    fn bad<T>(&self, what: impl Into<String>) -> Res<T> {
+    pub(crate) fn bad<T>(&self, what: impl Into<String>) -> Res<T> {
         Err(RdbError::Corrupt {
             offset: self.p,
             what: what.into(),
         })
     }
 
-    fn take(&mut self, n: usize) -> Res<&'a [u8]> {
+    pub(crate) fn take(&mut self, n: usize) -> Res<&'a [u8]> {
         match self.p.checked_add(n).and_then(|e| self.b.get(self.p..e)) {
             Some(s) => {
                 self.p += n;
@@ -105,7 +106,7 @@ impl<'a> Reader<'a> {
         Ok(self.take(1)?[0])
     }
 
-    fn arr<const N: usize>(&mut self) -> Res<[u8; N]> {
+    pub(crate) fn arr<const N: usize>(&mut self) -> Res<[u8; N]> {
         let s = self.take(N)?;
         let mut a = [0u8; N];
         a.copy_from_slice(s);
@@ -135,7 +136,7 @@ impl<'a> Reader<'a> {
 
     /// A length used as a count of things that follow (bounded by what is
     /// left, so a corrupt count does not reserve memory).
-    fn count(&mut self) -> Res<usize> {
+    pub(crate) fn count(&mut self) -> Res<usize> {
         let n = self.length()?;
         if n > (self.b.len() - self.p) as u64 {
             return self.bad(format!("a count of {n} past the end of the data"));
@@ -386,12 +387,10 @@ pub fn read_value(r: &mut Reader<'_>, t: u8, lim: &Limits) -> Res<Option<Value>>
             }
             (!h.is_empty()).then(|| Value::hash(h))
         }
-        // STREAMS: the streams merge loads RDB_TYPE_STREAM_LISTPACKS(_2)
-        // here; until then a stream is refused, never skipped.
+        // STREAMS: 7.0's RDB_TYPE_STREAM_LISTPACKS_2 and 6.x's
+        // RDB_TYPE_STREAM_LISTPACKS; an empty stream is a key (as in Redis).
         rtype::STREAM_LISTPACKS | rtype::STREAM_LISTPACKS_2 => {
-            return Err(RdbError::Unsupported(
-                "The RDB data holds a stream, which GoStore cannot load yet".into(),
-            ))
+            Some(Value::stream(super::stream::read(r, t)?))
         }
         rtype::MODULE | rtype::MODULE_2 => {
             return Err(RdbError::Unsupported(

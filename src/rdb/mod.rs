@@ -5,13 +5,14 @@
 //! Reference: Redis 7.0's `rdb.c`/`rdb.h` (layout, opcodes, types),
 //! `listpack.c`, `ziplist.c`, `zipmap.c`, `intset.c` (the blobs), and
 //! `crc64.c`. GoStore writes what Redis 7.0 writes for the same value and
-//! reads every type and encoding Redis 7.0 reads, streams and modules aside
-//! (refused with a message naming them).
+//! reads every type and encoding Redis 7.0 reads, streams included
+//! (`stream.rs`); module values are refused with a message naming them.
 
 pub mod crc64;
 pub mod loader;
 pub mod pack;
 pub mod save;
+pub mod stream;
 pub mod writer;
 
 use crate::config::Config;

@@ -82,7 +82,7 @@ impl Out {
         }
     }
 
-    fn raw(&mut self, b: &[u8]) {
+    pub(crate) fn raw(&mut self, b: &[u8]) {
         self.buf.extend_from_slice(b);
     }
 
@@ -157,7 +157,7 @@ impl Out {
         true
     }
 
-    fn maybe_flush(&mut self) -> io::Result<()> {
+    pub(crate) fn maybe_flush(&mut self) -> io::Result<()> {
         if self.file.is_some() && self.buf.len() >= FLUSH_AT {
             self.flush()?;
         }
@@ -232,13 +232,8 @@ fn push_score(lp: &mut ListpackBuilder, s: f64) {
 /// Writes `v`'s payload (without its type byte), as Redis's `rdbSaveObject`.
 pub fn write_value(o: &mut Out, v: &Value) -> io::Result<()> {
     match v.view() {
-        // STREAMS: not written yet; a save of a dataset holding one fails
-        // with this error rather than writing a file Redis cannot read.
-        ValueRef::Stream(_) => {
-            return Err(io::Error::other(
-                "streams cannot be written to an RDB file yet",
-            ))
-        }
+        // STREAMS: RDB_TYPE_STREAM_LISTPACKS_2, as Redis 7.0 writes it.
+        ValueRef::Stream(s) => super::stream::write(o, s)?,
         ValueRef::Str(s) => {
             // A long value goes straight out, without building a copy.
             o.string(s);

@@ -250,6 +250,7 @@ fn a_served_pop_reaches_the_aof_as_its_non_blocking_form() {
     assert!(!aof.contains("BLPOP") && !aof.contains("BLMOVE"), "{aof:?}");
     // Replayed, the dataset is the same.
     drop((w, w2, p));
+    srv.sigterm();
     srv.restart();
     let mut c = srv.raw_conn();
     assert_eq!(c.cmd_str(&["LRANGE", "q", "0", "-1"]), "*1\r\n$1\r\nb\r\n");

@@ -171,8 +171,15 @@ impl TestServer {
         s
     }
 
-    /// Starts again in the same directory (after `kill`/`shutdown`).
+    /// Starts again in the same directory (after `kill`/`shutdown`). A
+    /// server still running after 10 s is a test's mistake (two servers
+    /// would share one directory), so that fails the test.
     pub fn restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            wait_for(10, "the old server to exit before a restart", || {
+                matches!(c.try_wait(), Ok(Some(_)))
+            });
+        }
         self.launch();
     }
 

@@ -173,20 +173,20 @@ fn a_problem_in_a_file_other_than_the_last_is_not_fixed_by_truncation() {
 
 #[test]
 fn a_command_gostore_cannot_replay_is_reported_and_not_truncated() {
-    let incr = [SET_B, b"*3\r\n$4\r\nXADD\r\n$1\r\ns\r\n$1\r\nx\r\n"].concat();
+    let incr = [SET_B, b"*3\r\n$4\r\nNOPE\r\n$1\r\ns\r\n$1\r\nx\r\n"].concat();
     let (dir, a) = aof_set(SET_A, &incr);
     let before = snapshot(&a);
     let (code, out) = run(&["--fix", "--yes"], &a.join("database.aof.manifest"), "");
     assert_eq!(code, 1);
     assert!(
-        out.contains(&format!("Unknown command 'XADD' at offset {}", SET_B.len())),
+        out.contains(&format!("Unknown command 'NOPE' at offset {}", SET_B.len())),
         "{out}"
     );
     assert!(out.contains("well-formed"), "{out}");
     assert_eq!(snapshot(&a), before);
     let (_, server_out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
     assert!(
-        server_out.contains("Unknown command 'XADD'"),
+        server_out.contains("Unknown command 'NOPE'"),
         "{server_out}"
     );
 }
@@ -253,7 +253,7 @@ fn truncate_to_timestamp_cuts_the_last_file_at_the_first_later_annotation() {
 }
 
 #[test]
-fn redis_s_own_files_check_valid_and_an_rdb_preamble_is_refused_clearly() {
+fn redis_s_own_files_check_valid_an_rdb_base_included() {
     let mut r = TestServer::redis(&[
         "--appendonly",
         "yes",
@@ -278,9 +278,30 @@ fn redis_s_own_files_check_valid_and_an_rdb_preamble_is_refused_clearly() {
         let i = c.cmd_str(&["INFO", "persistence"]);
         i.contains("aof_rewrite_in_progress:0") && i.contains("aof_rewrites:1")
     });
+    c.cmd_str(&["SET", "after", "1"]);
     r.sigterm();
-    let m = r.path.join("appendonlydir/appendonly.aof.manifest");
+    let a = r.path.join("appendonlydir");
+    let m = a.join("appendonly.aof.manifest");
     let (code, out) = run(&[], &m, "");
-    assert_eq!(code, 1);
-    assert!(out.contains("RDB format"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Start to check BASE AOF (RDB format)."),
+        "{out}"
+    );
+    assert!(
+        out.contains("BASE AOF appendonly.aof.2.base.rdb is valid"),
+        "{out}"
+    );
+    // A damaged RDB base is reported, with where it went wrong.
+    let base = a.join("appendonly.aof.2.base.rdb");
+    let mut b = std::fs::read(&base).unwrap();
+    let n = b.len();
+    b[n - 3] ^= 0xff; // inside the CRC64
+    std::fs::write(&base, &b).unwrap();
+    let (code, out) = run(&[], &m, "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("RDB preamble") && out.contains("checksum"),
+        "{out}"
+    );
 }

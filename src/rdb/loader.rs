@@ -3,8 +3,9 @@
 //! quicklist of ziplists, ziplist and linked list; sets as intset or
 //! table; sorted sets as listpack, ziplist, or skip list with binary or text
 //! scores; hashes as listpack, ziplist, zipmap or table), AUX fields,
-//! expiry and LRU/LFU opcodes. Streams, module values and function
-//! libraries are refused with a message naming them.
+//! expiry and LRU/LFU opcodes. Streams and module values are refused with
+//! a message naming them. Function libraries (RDB_OPCODE_FUNCTION2) are returned as code, for
+//! the caller to load into the scripting engine.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -416,6 +417,11 @@ pub struct LoadStats {
     pub aux: Vec<(String, Vec<u8>)>,
     /// The RDB version.
     pub version: u32,
+    /// The function libraries' code (RDB_OPCODE_FUNCTION2), in file order.
+    pub functions: Vec<Vec<u8>>,
+    /// Bytes read, the checksum included (an AOF base may go on with
+    /// commands after it).
+    pub end: usize,
 }
 
 /// How a load treats keys.
@@ -518,10 +524,13 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
                     "The RDB file holds module data, and GoStore has no modules".into(),
                 ))
             }
-            opcode::FUNCTION | opcode::FUNCTION2 => {
+            opcode::FUNCTION2 => {
+                st.functions.push(r.string()?.into_owned());
+                continue;
+            }
+            opcode::FUNCTION => {
                 return Err(RdbError::Unsupported(
-                    "The RDB file holds function libraries (FUNCTION LOAD), which GoStore cannot load yet"
-                        .into(),
+                    "Pre-GA function format not supported".into(),
                 ))
             }
             _ => {}
@@ -569,6 +578,7 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
             }
         }
     }
+    st.end = r.pos();
     Ok(st)
 }
 

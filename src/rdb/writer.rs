@@ -52,6 +52,8 @@ pub struct SaveOptions {
     pub key_delay_us: i32,
     /// fsync every 32 MB while writing (`rdb-save-incremental-fsync`).
     pub incremental_fsync: bool,
+    /// The function libraries' code, written as RDB_OPCODE_FUNCTION2.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Where encoded bytes go: a buffer, drained to a file when there is one,
@@ -363,6 +365,7 @@ pub fn write_dataset(o: &mut Out, dbs: &[&Db], opts: &SaveOptions) -> io::Result
     aux(o, "ctime", fmt_i64(now_ms / 1000, &mut b));
     aux(o, "used-mem", fmt_i64(opts.used_mem as i64, &mut b));
     aux(o, "aof-base", if opts.aof_base { b"1" } else { b"0" });
+    write_functions(o, &opts.functions);
     let mut keys = 0u64;
     let lru_now = crate::db::lru::clock();
     for (i, db) in dbs.iter().enumerate() {
@@ -395,6 +398,15 @@ pub fn write_dataset(o: &mut Out, dbs: &[&Db], opts: &SaveOptions) -> io::Result
     }
     o.byte(opcode::EOF);
     Ok(keys)
+}
+
+/// The function libraries, as Redis's `rdbSaveFunctions`: each library's
+/// code after RDB_OPCODE_FUNCTION2.
+pub fn write_functions(o: &mut Out, codes: &[Vec<u8>]) {
+    for code in codes {
+        o.byte(opcode::FUNCTION2);
+        o.string(code);
+    }
 }
 
 /// One key, as Redis's `rdbSaveKeyValuePair`.

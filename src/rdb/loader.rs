@@ -597,6 +597,43 @@ pub enum PayloadError {
     BadData,
 }
 
+/// Whether a payload's footer (RDB version, CRC64) is right
+/// (`verifyDumpPayload`).
+fn payload_ok(p: &[u8]) -> bool {
+    if p.len() < 10 {
+        return false;
+    }
+    let footer = &p[p.len() - 10..];
+    let ver = u16::from_le_bytes([footer[0], footer[1]]) as u32;
+    let crc = u64::from_le_bytes(footer[2..10].try_into().unwrap_or([0; 8]));
+    ver <= RDB_VERSION && crc64::update(0, &p[..p.len() - 8]) == crc
+}
+
+/// The library code in a FUNCTION DUMP payload, as Redis's
+/// `functionRestoreCommand` reads it; Err(the error text, without `ERR `).
+pub fn function_payload_codes(p: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    if !payload_ok(p) {
+        return Err("DUMP payload version or checksum are wrong".into());
+    }
+    let body = &p[..p.len() - 10];
+    let mut r = Reader::new(body);
+    let mut codes = Vec::new();
+    while r.pos() < body.len() {
+        let t = r.u8().map_err(|_| "can not read data type".to_string())?;
+        if t == opcode::FUNCTION {
+            return Err("Pre-GA function format not supported".into());
+        }
+        if t != opcode::FUNCTION2 {
+            return Err("given type is not a function".into());
+        }
+        let code = r
+            .string()
+            .map_err(|_| "failed loading the given functions payload".to_string())?;
+        codes.push(code.into_owned());
+    }
+    Ok(codes)
+}
+
 /// The value of a DUMP payload (`verifyDumpPayload` then `rdbLoadObject`).
 pub fn load_payload(p: &[u8], lim: &Limits) -> Result<Value, PayloadError> {
     if p.len() < 10 {

@@ -442,6 +442,19 @@ pub fn dump_payload(v: &Value, compression: bool) -> Vec<u8> {
     b
 }
 
+/// A FUNCTION DUMP payload: each library as RDB_OPCODE_FUNCTION2 and its
+/// code, then the RDB version (2 bytes LE) and the CRC64 of all that (8
+/// bytes LE), as Redis's `functionDumpCommand`.
+pub fn function_payload(codes: &[Vec<u8>], compression: bool) -> Vec<u8> {
+    let mut o = Out::memory(compression);
+    write_functions(&mut o, codes);
+    let mut b = o.into_bytes();
+    b.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crc64::update(0, &b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    b
+}
+
 fn key_delay(us: i32, keys: u64) {
     let sleep = match us {
         0 => return,

@@ -273,7 +273,7 @@ fn a_malformed_manifest_or_a_missing_file_stops_start_up_without_changes() {
 }
 
 #[test]
-fn an_rdb_preamble_base_is_refused_with_a_clear_message() {
+fn a_damaged_rdb_base_is_refused_with_a_clear_message() {
     let dir = dir_with_incr(GOOD);
     std::fs::write(
         aof_dir(dir.path()).join("database.aof.1.base.aof"),
@@ -282,7 +282,12 @@ fn an_rdb_preamble_base_is_refused_with_a_clear_message() {
     .unwrap();
     let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
     assert_eq!(code, 1);
-    assert!(out.contains("RDB preamble"), "{out}");
+    assert!(
+        out.contains("Bad file format reading the RDB preamble")
+            && out.contains("database.aof.1.base.aof")
+            && out.contains("truncated"),
+        "{out}"
+    );
 }
 
 #[test]

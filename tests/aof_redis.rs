@@ -2,7 +2,8 @@
 //! of value GoStore stores: redis-server loads GoStore's files (its incr
 //! log, then its rewritten base) to the same dataset, GoStore loads Redis's
 //! (written with aof-use-rdb-preamble no, before and after Redis's own
-//! rewrite), and an RDB-preamble base is refused with a clear message.
+//! rewrite, and with Redis's default RDB base), and each loads the other's
+//! RDB base (`aof-use-rdb-preamble yes`).
 
 mod common;
 
@@ -142,27 +143,118 @@ fn gostore_loads_redis_s_log_and_redis_s_rewritten_base_to_the_same_dataset() {
     );
 }
 
+const LIB: &str =
+    "#!lua name=lib1\nredis.register_function('echo1', function(keys, args) return args[1] end)";
+const LIB2: &str = "#!lua name=lib2\nredis.register_function{function_name='echo2', callback=function(keys, args) return args[1] end, flags={'no-writes'}}";
+
+fn function_list(port: u16) -> String {
+    common::resp::RawConn::connect(port).cmd_str(&["FUNCTION", "LIST", "WITHCODE"])
+}
+
+fn gostore_check_aof(manifest: &Path) -> (bool, String) {
+    let out = std::process::Command::new(common::check_aof_bin())
+        .arg(manifest)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 #[test]
-fn an_rdb_preamble_base_from_redis_s_defaults_is_refused_with_a_clear_message() {
+fn gostore_loads_an_aof_with_an_rdb_base_from_redis_s_defaults() {
     let dir = TempDir::new("rdb-preamble");
     let mut args = REDIS_ON_GOSTORE_FILES.to_vec();
     args.truncate(args.len() - 2); // Redis's default: aof-use-rdb-preamble yes
     let mut r = TestServer::start_in(Kind::Redis, dir.path(), &args);
+    fill_every_type(r.port);
     let mut c = r.raw_conn();
-    c.cmd_str(&["SET", "k", "v"]);
+    assert_eq!(c.cmd_str(&["FUNCTION", "LOAD", LIB]), "$4\r\nlib1\r\n");
     c.cmd_str(&["BGREWRITEAOF"]);
     wait_for(30, "Redis's rewrite", || {
         let i = c.cmd_str(&["INFO", "persistence"]);
         i.contains("aof_rewrite_in_progress:0") && i.contains("aof_rewrites:1")
     });
+    // Writes after the rewrite go to the incr file, after the RDB base.
+    c.cmd_str(&["SELECT", "2"]);
+    c.cmd_str(&["SET", "after-redis-rewrite", "1"]);
+    c.cmd_str(&["FUNCTION", "LOAD", LIB2]);
+    let written = dump(r.port, 16);
+    let functions = function_list(r.port);
     assert_eq!(r.sigterm(), Some(0));
+    let base = dir.path().join("appendonlydir/database.aof.2.base.rdb");
+    assert!(std::fs::read(&base).unwrap().starts_with(b"REDIS0010"));
+    let g = TestServer::gostore_in(dir.path(), &[]);
+    assert_same(
+        &without_encodings(&dump(g.port, 16)),
+        &without_encodings(&written),
+        "GoStore loading Redis's RDB base and incr file",
+    );
+    assert_eq!(function_list(g.port), functions);
+}
+
+#[test]
+fn redis_loads_gostore_s_rdb_base_and_both_check_tools_accept_it() {
+    let dir = TempDir::new("gostore-preamble");
     let manifest = dir.path().join("appendonlydir/database.aof.manifest");
-    let before = std::fs::read(&manifest).unwrap();
-    let (code, out) = TestServer::start_failing(Kind::GoStore, dir.path(), &[]);
-    assert_eq!(code, 1);
+    let mut g = TestServer::gostore_in(dir.path(), &["--aof-use-rdb-preamble", "yes"]);
+    fill_every_type(g.port);
+    let mut c = g.raw_conn();
+    assert_eq!(c.cmd_str(&["FUNCTION", "LOAD", LIB]), "$4\r\nlib1\r\n");
+    c.cmd_str(&["BGREWRITEAOF"]);
+    wait_for_rewrites(g.port, 1);
+    c.cmd_str(&["SELECT", "3"]);
+    c.cmd_str(&["SET", "after-gostore-rewrite", "1"]);
+    let written = dump(g.port, 16);
+    let functions = function_list(g.port);
+    assert_eq!(g.sigterm(), Some(0));
+    let text = std::fs::read_to_string(&manifest).unwrap();
     assert!(
-        out.contains("RDB preamble") && out.contains("aof-use-rdb-preamble no"),
+        text.starts_with("file database.aof.2.base.rdb seq 2 type b\n"),
+        "{text}"
+    );
+    let base = std::fs::read(dir.path().join("appendonlydir/database.aof.2.base.rdb")).unwrap();
+    assert!(base.starts_with(b"REDIS0010"));
+    let (ok, out) = redis_check_aof(&manifest);
+    assert!(ok, "{out}");
+    let (ok, out) = gostore_check_aof(&manifest);
+    assert!(
+        ok && out.contains("Start to check BASE AOF (RDB format)."),
         "{out}"
     );
-    assert_eq!(std::fs::read(&manifest).unwrap(), before, "nothing changed");
+    let mut r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    assert_same(
+        &without_encodings(&dump(r.port, 16)),
+        &without_encodings(&written),
+        "Redis loading GoStore's RDB base",
+    );
+    assert_eq!(function_list(r.port), functions);
+    assert_eq!(r.sigterm(), Some(0));
+    let g = TestServer::gostore_in(dir.path(), &[]);
+    assert_same(
+        &without_encodings(&dump(g.port, 16)),
+        &without_encodings(&written),
+        "GoStore loading its RDB base",
+    );
+    assert_eq!(function_list(g.port), functions);
+}
+
+#[test]
+fn a_resp_base_keeps_the_function_libraries() {
+    let dir = TempDir::new("resp-functions");
+    let mut g = TestServer::gostore_in(dir.path(), &[]);
+    let mut c = g.raw_conn();
+    c.cmd_str(&["FUNCTION", "LOAD", LIB]);
+    c.cmd_str(&["SET", "k", "v"]);
+    c.cmd_str(&["BGREWRITEAOF"]);
+    wait_for_rewrites(g.port, 1);
+    let functions = function_list(g.port);
+    assert_eq!(g.sigterm(), Some(0));
+    let base = std::fs::read(dir.path().join("appendonlydir/database.aof.2.base.aof")).unwrap();
+    assert!(base.starts_with(b"*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n"));
+    let g = TestServer::gostore_in(dir.path(), &[]);
+    assert_eq!(function_list(g.port), functions);
+    let r = TestServer::start_in(Kind::Redis, dir.path(), REDIS_ON_GOSTORE_FILES);
+    assert_eq!(function_list(r.port), functions);
 }

@@ -256,7 +256,7 @@ fn truncate_to_timestamp_cuts_the_last_file_at_the_first_later_annotation() {
 }
 
 #[test]
-fn redis_s_own_files_check_valid_and_an_rdb_preamble_is_refused_clearly() {
+fn redis_s_own_files_check_valid_an_rdb_base_included() {
     let mut r = TestServer::redis(&[
         "--appendonly",
         "yes",
@@ -281,9 +281,30 @@ fn redis_s_own_files_check_valid_and_an_rdb_preamble_is_refused_clearly() {
         let i = c.cmd_str(&["INFO", "persistence"]);
         i.contains("aof_rewrite_in_progress:0") && i.contains("aof_rewrites:1")
     });
+    c.cmd_str(&["SET", "after", "1"]);
     r.sigterm();
-    let m = r.path.join("appendonlydir/appendonly.aof.manifest");
+    let a = r.path.join("appendonlydir");
+    let m = a.join("appendonly.aof.manifest");
     let (code, out) = run(&[], &m, "");
-    assert_eq!(code, 1);
-    assert!(out.contains("RDB format"), "{out}");
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Start to check BASE AOF (RDB format)."),
+        "{out}"
+    );
+    assert!(
+        out.contains("BASE AOF appendonly.aof.2.base.rdb is valid"),
+        "{out}"
+    );
+    // A damaged RDB base is reported, with where it went wrong.
+    let base = a.join("appendonly.aof.2.base.rdb");
+    let mut b = std::fs::read(&base).unwrap();
+    let n = b.len();
+    b[n - 3] ^= 0xff; // inside the CRC64
+    std::fs::write(&base, &b).unwrap();
+    let (code, out) = run(&[], &m, "");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("RDB preamble") && out.contains("checksum"),
+        "{out}"
+    );
 }

@@ -197,3 +197,96 @@ fn restore_options_and_errors_answer_as_redis() {
     assert!(outs[0][0].starts_with("-BUSYKEY Target key name already exists."));
     assert!(outs[0][3].starts_with("-ERR DUMP payload version or checksum are wrong"));
 }
+
+const LIB_A: &str =
+    "#!lua name=liba\nredis.register_function('fa', function(keys, args) return 'a' end)";
+const LIB_A2: &str =
+    "#!lua name=liba\nredis.register_function('fa', function(keys, args) return 'a2' end)";
+const LIB_B: &str = "#!lua name=libb\nredis.register_function{function_name='fb', callback=function(keys, args) return 'b' end, flags={'no-writes'}, description='the b function of a library long enough to compress'}";
+
+/// The libraries, one by one (FUNCTION LIST's order is a hash table's in
+/// Redis).
+fn functions(c: &mut RawConn) -> String {
+    ["liba", "libb", "libc"]
+        .iter()
+        .map(|l| c.cmd_str(&["FUNCTION", "LIST", "LIBRARYNAME", l, "WITHCODE"]))
+        .collect()
+}
+
+#[test]
+fn function_dump_from_either_server_restores_in_the_other() {
+    let servers = [TestServer::redis(&[]), TestServer::gostore(&[])];
+    for (from, to) in [(0, 1), (1, 0)] {
+        let mut a = RawConn::connect(servers[from].port);
+        let mut b = RawConn::connect(servers[to].port);
+        for c in [&mut a, &mut b] {
+            assert_eq!(c.cmd_str(&["FUNCTION", "FLUSH"]), "+OK\r\n");
+        }
+        a.cmd_str(&["FUNCTION", "LOAD", LIB_A]);
+        a.cmd_str(&["FUNCTION", "LOAD", LIB_B]);
+        let payload = bulk(&a.cmd(&[b"FUNCTION", b"DUMP"]));
+        assert_eq!(b.cmd(&[b"FUNCTION", b"RESTORE", &payload]), b"+OK\r\n");
+        assert_eq!(functions(&mut b), functions(&mut a), "{from} -> {to}");
+        assert_eq!(b.cmd_str(&["FCALL_RO", "fb", "0"]), "$1\r\nb\r\n");
+    }
+}
+
+#[test]
+fn function_restore_policies_and_errors_answer_as_redis() {
+    let servers = [TestServer::redis(&[]), TestServer::gostore(&[])];
+    let mut replies: Vec<Vec<String>> = Vec::new();
+    for s in &servers {
+        let mut c = RawConn::connect(s.port);
+        let mut got = Vec::new();
+        c.cmd_str(&["FUNCTION", "LOAD", LIB_A]);
+        c.cmd_str(&["FUNCTION", "LOAD", LIB_B]);
+        let both = bulk(&c.cmd(&[b"FUNCTION", b"DUMP"]));
+        c.cmd_str(&["FUNCTION", "DELETE", "libb"]);
+        c.cmd_str(&["FUNCTION", "LOAD", "REPLACE", LIB_A2]);
+        // APPEND (the default) with a library that exists: refused whole.
+        got.push(String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &both])).into_owned());
+        got.push(
+            String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &both, b"APPEND"]))
+                .into_owned(),
+        );
+        got.push(functions(&mut c));
+        // REPLACE: liba from the payload, libb added.
+        got.push(
+            String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &both, b"REPLACE"]))
+                .into_owned(),
+        );
+        got.push(c.cmd_str(&["FCALL", "fa", "0"]));
+        got.push(functions(&mut c));
+        // FLUSH: exactly the payload's libraries.
+        c.cmd_str(&[
+            "FUNCTION",
+            "LOAD",
+            "#!lua name=libc\nredis.register_function('fc', function() return 1 end)",
+        ]);
+        got.push(
+            String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &both, b"FLUSH"]))
+                .into_owned(),
+        );
+        got.push(functions(&mut c));
+        // Errors.
+        got.push(
+            String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &both, b"MERGE"]))
+                .into_owned(),
+        );
+        got.push(
+            String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &both, b"FLUSH", b"x"]))
+                .into_owned(),
+        );
+        got.push(c.cmd_str(&["FUNCTION", "RESTORE", "garbage"]));
+        c.cmd_str(&["SET", "k", "v"]);
+        let key = bulk(&c.cmd(&[b"DUMP", b"k"]));
+        got.push(String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &key])).into_owned());
+        c.cmd_str(&["FUNCTION", "FLUSH"]);
+        let empty = bulk(&c.cmd(&[b"FUNCTION", b"DUMP"]));
+        got.push(format!("{empty:?}"));
+        got.push(String::from_utf8_lossy(&c.cmd(&[b"FUNCTION", b"RESTORE", &empty])).into_owned());
+        replies.push(got);
+    }
+    assert!(replies[0][0].starts_with("-ERR"), "{:?}", replies[0]);
+    assert_eq!(replies[1], replies[0]);
+}

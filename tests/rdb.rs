@@ -11,6 +11,13 @@ use std::path::Path;
 use common::dataset::{assert_same, dump, fill_every_type, without_encodings};
 use common::{wait_for, Kind, TempDir, TestServer};
 
+/// A function library, kept in RDB files as RDB_OPCODE_FUNCTION2.
+const LIB: &str = "#!lua name=rdblib\nredis.register_function('rdbecho', function(keys, args) return args[1] end)";
+
+fn function_list(port: u16) -> String {
+    common::resp::RawConn::connect(port).cmd_str(&["FUNCTION", "LIST", "WITHCODE"])
+}
+
 fn redis_check_rdb(file: &Path) -> (bool, String) {
     let tool = ["/usr/bin/redis-check-rdb", "/usr/local/bin/redis-check-rdb"]
         .into_iter()
@@ -45,6 +52,8 @@ fn gostore_save_loads_in_redis(args: &[&str], bgsave: bool) {
     fill_every_type(g.port);
     let written = dump(g.port, 16);
     let mut c = g.raw_conn();
+    assert_eq!(c.cmd_str(&["FUNCTION", "LOAD", LIB]), "$6\r\nrdblib\r\n");
+    let functions = function_list(g.port);
     if bgsave {
         assert_eq!(c.cmd_str(&["BGSAVE"]), "+Background saving started\r\n");
         wait_for(30, "the BGSAVE", || info_field(g.port, "rdb_saves") == "1");
@@ -66,10 +75,12 @@ fn gostore_save_loads_in_redis(args: &[&str], bgsave: bool) {
         &without_encodings(&written),
         "Redis loading GoStore's RDB",
     );
+    assert_eq!(function_list(r.port), functions);
     assert_eq!(r.sigterm(), Some(0));
     // And GoStore loads its own file back, to what Redis loaded.
     let mut g = TestServer::gostore_in(dir.path(), &all);
     assert_same(&dump(g.port, 16), &by_redis, "GoStore loading its own RDB");
+    assert_eq!(function_list(g.port), functions);
     assert_eq!(g.sigterm(), Some(0));
 }
 
@@ -96,6 +107,8 @@ fn gostore_starts_on_redis_s_dump_rdb_with_the_same_dataset() {
             TestServer::start_in(Kind::Redis, dir.path(), &["--rdbcompression", compression]);
         fill_every_type(r.port);
         let written = dump(r.port, 16);
+        r.raw_conn().cmd_str(&["FUNCTION", "LOAD", LIB]);
+        let functions = function_list(r.port);
         assert_eq!(r.raw_conn().cmd_str(&["SAVE"]), "+OK\r\n");
         assert_eq!(r.sigterm(), Some(0));
         let mut g = TestServer::gostore_in(dir.path(), &["--appendonly", "no"]);
@@ -104,6 +117,11 @@ fn gostore_starts_on_redis_s_dump_rdb_with_the_same_dataset() {
             &without_encodings(&by_gostore),
             &without_encodings(&written),
             "GoStore loading Redis's dump.rdb",
+        );
+        assert_eq!(function_list(g.port), functions);
+        assert_eq!(
+            g.raw_conn().cmd_str(&["FCALL", "rdbecho", "0", "hi"]),
+            "$2\r\nhi\r\n"
         );
         assert_eq!(
             info_field(g.port, "rdb_last_load_keys_loaded"),

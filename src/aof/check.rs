@@ -1,11 +1,11 @@
 //! Checking AOF files without loading them, for `gostore-check-aof`. The
-//! reading is the loader's own (`loader::scan`), so a file this module calls
+//! reading is the loader's own (`loader::scan_from`), so a file this module calls
 //! valid is one the server loads, and the offset it reports for a problem is
 //! the one the server names.
 
 use std::path::Path;
 
-use super::loader::{scan, Item, ScanError};
+use super::loader::{scan_from, Item, ScanError};
 
 /// What is wrong with a file, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +48,26 @@ pub fn check_file(
     to_timestamp: Option<i64>,
 ) -> std::io::Result<FileCheck> {
     let mut multi: Option<u64> = None;
-    let mut ok_up_to = 0u64;
     let mut after_timestamp = None;
-    let scanned = scan(path, &mut |item, offset| {
+    // An RDB at the start (an RDB base, or a pre-7 preamble): what the
+    // server would load, the rest are commands.
+    let start = if super::is_rdb(path) {
+        match check_rdb_part(path)? {
+            Ok(end) => end,
+            Err((offset, why)) => {
+                return Ok(FileCheck {
+                    size: std::fs::metadata(path)?.len(),
+                    ok_up_to: 0,
+                    problem: Some(Problem::Corrupt { offset, why }),
+                    after_timestamp,
+                })
+            }
+        }
+    } else {
+        0
+    };
+    let mut ok_up_to = start;
+    let scanned = scan_from(path, start, &mut |item, offset| {
         if multi.is_none() {
             ok_up_to = offset;
         }
@@ -132,6 +149,32 @@ pub fn check_file(
         ok_up_to,
         problem,
         after_timestamp,
+    })
+}
+
+/// Databases an RDB part may use (Redis's default `databases 16`).
+const CHECK_DATABASES: usize = 16;
+
+/// Loads the RDB at the start of `path` into scratch databases (as
+/// `redis-check-rdb` does): Ok(its length), or Err((offset, why)).
+fn check_rdb_part(path: &Path) -> std::io::Result<Result<u64, (u64, String)>> {
+    use crate::rdb::loader::{load_bytes, LoadOptions, RdbError};
+    let bytes = std::fs::read(path)?;
+    let mut dbs: Vec<crate::db::Db> = (0..CHECK_DATABASES).map(|_| crate::db::Db::new()).collect();
+    let o = LoadOptions {
+        expire_before: None,
+        check_crc: true,
+    };
+    let lim = crate::rdb::Limits::from_config(&crate::config::Config::default());
+    Ok(match load_bytes(&bytes, &mut dbs, &lim, o) {
+        Ok(st) => Ok(st.end as u64),
+        Err(e) => {
+            let offset = match &e {
+                RdbError::Corrupt { offset, .. } => *offset as u64,
+                _ => 0,
+            };
+            Err((offset, format!("RDB preamble: {e}")))
+        }
     })
 }
 

@@ -42,15 +42,11 @@ pub enum Found {
         appendfilename: String,
         /// The `appenddirname` it is in, when that is not the configured one.
         appenddirname: Option<String>,
-        /// Its base file, when that is in RDB format (an RDB preamble).
-        rdb_base: Option<String>,
     },
     /// A pre-7 single-file AOF under another name.
     LegacyAof {
         /// The file, relative to `dir`.
         path: PathBuf,
-        /// Whether it starts with an RDB preamble.
-        rdb_preamble: bool,
     },
     /// An RDB file.
     Rdb {
@@ -59,8 +55,6 @@ pub enum Found {
     },
 }
 
-const REWRITE_HINT: &str = "GoStore can't read RDB yet: first rewrite it with redis-server without the preamble (CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF)";
-
 impl fmt::Display for Found {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -68,7 +62,6 @@ impl fmt::Display for Found {
                 path,
                 appendfilename,
                 appenddirname,
-                rdb_base,
             } => {
                 write!(
                     f,
@@ -79,25 +72,14 @@ impl fmt::Display for Found {
                 if let Some(d) = appenddirname {
                     write!(f, " --appenddirname {d}")?;
                 }
-                write!(f, " to load it")?;
-                if let Some(base) = rdb_base {
-                    write!(
-                        f,
-                        "; its base file {base} is in RDB format, and {REWRITE_HINT}"
-                    )?;
-                }
-                write!(f, ")")
+                write!(f, " to load it)")
             }
-            Found::LegacyAof { path, rdb_preamble } => {
+            Found::LegacyAof { path } => {
                 let name = path.display();
                 write!(
                     f,
-                    "the single-file AOF {name} (start with --appendfilename {name} to load it; it is then moved into the AOF directory, as Redis 7 does"
-                )?;
-                if *rdb_preamble {
-                    write!(f, "; it starts with an RDB preamble, and {REWRITE_HINT}")?;
-                }
-                write!(f, ")")
+                    "the single-file AOF {name} (start with --appendfilename {name} to load it; it is then moved into the AOF directory, as Redis 7 does)"
+                )
             }
             Found::Rdb { path } => write!(
                 f,
@@ -203,16 +185,10 @@ pub fn scan(config: &Config) -> Vec<Found> {
             if !path.is_file() {
                 continue;
             }
-            let rdb_base = Manifest::load(&path)
-                .ok()
-                .and_then(|m| m.base)
-                .map(|b| b.name)
-                .filter(|b| is_rdb(&Path::new(d).join(b)));
             found.push(Found::Manifest {
                 path,
                 appendfilename: filename.to_string(),
                 appenddirname: (d != config.appenddirname).then(|| d.to_string()),
-                rdb_base,
             });
         }
     }
@@ -220,8 +196,7 @@ pub fn scan(config: &Config) -> Vec<Found> {
         if name.ends_with(".aof") && name != config.appendfilename {
             let path = PathBuf::from(&name);
             if looks_like_aof(&path) {
-                let rdb_preamble = is_rdb(&path);
-                found.push(Found::LegacyAof { path, rdb_preamble });
+                found.push(Found::LegacyAof { path });
             }
         }
     }
@@ -295,7 +270,6 @@ mod tests {
             path: Path::new("appendonlydir").join("appendonly.aof.manifest"),
             appendfilename: "appendonly.aof".into(),
             appenddirname: None,
-            rdb_base: None,
         };
         assert_eq!(
             m.to_string(),
@@ -305,14 +279,11 @@ mod tests {
             path: Path::new("aofs").join("x.aof.manifest"),
             appendfilename: "x.aof".into(),
             appenddirname: Some("aofs".into()),
-            rdb_base: Some("x.aof.1.base.rdb".into()),
         };
-        let s = m.to_string();
-        assert!(
-            s.starts_with("the AOF aofs/x.aof.manifest (start with --appendfilename x.aof --appenddirname aofs to load it; its base file x.aof.1.base.rdb is in RDB format"),
-            "{s}"
+        assert_eq!(
+            m.to_string(),
+            "the AOF aofs/x.aof.manifest (start with --appendfilename x.aof --appenddirname aofs to load it)"
         );
-        assert!(s.contains("CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF"));
         let r = Found::Rdb {
             path: "dump.rdb".into(),
         }

@@ -10,7 +10,12 @@
 //! `MULTI ... EXEC` blocks (written by Redis for transactions) are applied
 //! whole or not at all.
 //!
-//! `scan` is the reading half, shared with `gostore-check-aof` (`check`), so
+//! A file that starts with `REDIS` (an RDB base, Redis 7's default
+//! `aof-use-rdb-preamble yes`, or a pre-7 AOF with a preamble) is an RDB
+//! followed by commands: the caller loads the RDB part (`Input::Rdb`), and
+//! the commands after it replay as usual.
+//!
+//! `scan_from` is the reading half, shared with `gostore-check-aof` (`check`), so
 //! the server and the tool agree on what a valid file is.
 
 use std::fs::{File, OpenOptions};
@@ -66,12 +71,18 @@ pub enum ScanError<E> {
 /// Reads `path` item by item, calling `on(item, offset)` for each complete
 /// command or annotation. What follows the last whole item (`consumed` <
 /// `size`) is an incomplete command.
-pub fn scan<E>(
+/// Starts at byte `start` (past an RDB preamble); offsets stay those of
+/// the whole file.
+pub fn scan_from<E>(
     path: &Path,
+    start: u64,
     on: &mut dyn FnMut(Item<'_>, u64) -> Result<(), E>,
 ) -> Result<ScanEnd, ScanError<E>> {
+    use std::io::{Seek, SeekFrom};
     let mut file = File::open(path).map_err(ScanError::Io)?;
     let size = file.metadata().map(|m| m.len()).map_err(ScanError::Io)?;
+    file.seek(SeekFrom::Start(start)).map_err(ScanError::Io)?;
+    let on = &mut |item: Item<'_>, offset: u64| on(item, start + offset);
     // A bulk cannot be longer than the file: that bounds the allocation a
     // corrupt length could ask for.
     let limits = Limits {
@@ -143,13 +154,24 @@ pub fn scan<E>(
         read_total += n as u64;
     }
     Ok(ScanEnd {
-        consumed: parser.consumed(),
-        size: read_total,
+        consumed: start + parser.consumed(),
+        size: start + read_total,
     })
 }
 
-/// Runs one command; Err(reason) for an unknown or malformed command.
-pub type Exec<'a> = dyn FnMut(&Args<'_>) -> Result<(), String> + 'a;
+/// What the loader hands its caller.
+pub enum Input<'a, 'b> {
+    /// A command to run.
+    Command(&'a Args<'b>),
+    /// The bytes of a file that starts with an RDB (an RDB base, or a
+    /// pre-7 AOF with an RDB preamble): the caller loads the RDB and says
+    /// how many bytes it took (the rest are commands).
+    Rdb(&'a [u8]),
+}
+
+/// Runs one command, or loads an RDB preamble (returning the bytes it
+/// took); Err(reason) for an unknown or malformed command or a bad RDB.
+pub type Exec<'a> = dyn FnMut(Input<'_, '_>) -> Result<usize, String> + 'a;
 
 /// Replays `files` in order. Only the last may be truncated. `manifest` is
 /// named in errors, for the repair command.
@@ -238,7 +260,21 @@ fn load_file(
 ) -> Result<(), AofError> {
     let mut multi: Option<(u64, Vec<OwnedArgs>)> = None;
     let mut n: u64 = 0;
-    let scanned = scan(path, &mut |item, offset| {
+    let mut start = 0u64;
+    if super::is_rdb(path) {
+        let bytes = std::fs::read(path).map_err(|e| {
+            AofError::Io(
+                format!("Error reading the append only file {}", path.display()),
+                e,
+            )
+        })?;
+        let took = exec(Input::Rdb(&bytes)).map_err(|why| AofError::RdbPreamble {
+            file: path.to_path_buf(),
+            why,
+        })?;
+        start = took as u64;
+    }
+    let scanned = scan_from(path, start, &mut |item, offset| {
         let Item::Command(args) = item else {
             return Ok(());
         };
@@ -342,9 +378,11 @@ fn load_file(
 }
 
 fn run(exec: &mut Exec<'_>, args: &Args<'_>, path: &Path, offset: u64) -> Result<(), AofError> {
-    exec(args).map_err(|why| AofError::BadCommand {
-        file: path.to_path_buf(),
-        offset,
-        why,
-    })
+    exec(Input::Command(args))
+        .map(|_| ())
+        .map_err(|why| AofError::BadCommand {
+            file: path.to_path_buf(),
+            offset,
+            why,
+        })
 }

@@ -240,10 +240,12 @@ impl Manifest {
     }
 
     /// Sets a new base file for `appendfilename` (the old one becomes
-    /// history) and returns its name.
-    pub(crate) fn new_base(&mut self, appendfilename: &str) -> String {
+    /// history) and returns its name: `.base.rdb` for an RDB base
+    /// (`aof-use-rdb-preamble yes`), `.base.aof` otherwise, as Redis names them.
+    pub(crate) fn new_base(&mut self, appendfilename: &str, rdb: bool) -> String {
         self.base_seq += 1;
-        let name = format!("{appendfilename}.{}.base.aof", self.base_seq);
+        let ext = if rdb { "rdb" } else { "aof" };
+        let name = format!("{appendfilename}.{}.base.{ext}", self.base_seq);
         if let Some(mut old) = self.base.take() {
             old.kind = FileType::History;
             self.history.push(old);
@@ -349,7 +351,7 @@ mod tests {
     #[test]
     fn names_needing_quotes_are_quoted() {
         let mut m = Manifest::default();
-        m.new_base("my db.aof");
+        m.new_base("my db.aof", false);
         assert_eq!(m.to_text(), "file \"my db.aof.1.base.aof\" seq 1 type b\n");
         assert_eq!(Manifest::parse(m.to_text().as_bytes()).unwrap(), m);
     }

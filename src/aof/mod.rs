@@ -58,8 +58,8 @@ pub enum AofError {
     Manifest(PathBuf, String),
     /// A file the manifest names is missing.
     Missing(PathBuf),
-    /// A base file in RDB format (Redis's default preamble), not loadable yet.
-    RdbPreamble(PathBuf),
+    /// The RDB part of a file (an RDB base or preamble) did not load.
+    RdbPreamble { file: PathBuf, why: String },
     /// A file is corrupted at an offset.
     Corrupt {
         file: PathBuf,
@@ -89,10 +89,10 @@ impl std::fmt::Display for AofError {
             AofError::Io(what, e) => write!(f, "{what}: {e}"),
             AofError::Manifest(p, why) => write!(f, "Can't load the AOF manifest {}: {why}. Nothing was changed; fix or restore it.", p.display()),
             AofError::Missing(p) => write!(f, "The AOF file {} named by the manifest doesn't exist", p.display()),
-            AofError::RdbPreamble(p) => write!(
+            AofError::RdbPreamble { file, why } => write!(
                 f,
-                "The AOF file {} starts with an RDB preamble, which this GoStore version can't read yet. Rewrite it from Redis with 'aof-use-rdb-preamble no' (CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF)",
-                p.display()
+                "Bad file format reading the RDB preamble of the append only file {}: {why}. Check it with redis-check-rdb; make a backup of your AOF files before changing anything",
+                file.display()
             ),
             AofError::Corrupt { file, offset, why, manifest } => write!(
                 f,
@@ -142,6 +142,8 @@ pub struct Aof {
     /// `AOF_WAIT_REWRITE`): writes go to a temporary incr file that no
     /// manifest names yet.
     initial: bool,
+    /// Whether the running (or last) rewrite's base is an RDB.
+    base_rdb: bool,
     /// `appendfsync` and `aof-timestamp-enabled`: a handle to the
     /// configuration's own values (`Config::aof_policy`), so CONFIG SET
     /// changes what the next write does, with nothing to copy across.
@@ -191,6 +193,7 @@ impl Aof {
         Aof {
             on: false,
             initial: false,
+            base_rdb: false,
             policy: config.aof_policy.share(),
             dir: config.aof_dir(),
             filename: config.appendfilename.clone(),
@@ -275,9 +278,6 @@ impl Aof {
             if !p.is_file() {
                 return Err(AofError::Missing(p));
             }
-            if f.kind == FileType::Base && is_rdb(&p) {
-                return Err(AofError::RdbPreamble(p));
-            }
             files.push(p);
         }
         if let Some(b) = &self.manifest.base {
@@ -346,8 +346,10 @@ impl Aof {
         let mut changed = false;
         let had_manifest = self.manifest.base.is_some() || !self.manifest.incrs.is_empty();
         if !had_manifest {
-            // An empty dataset: an empty base file, as Redis writes on first start.
-            let name = self.manifest.new_base(&self.filename);
+            // An empty dataset: an empty base file, as Redis writes on first
+            // start (Redis writes an empty RDB under aof-use-rdb-preamble
+            // yes; an empty RESP file loads the same everywhere).
+            let name = self.manifest.new_base(&self.filename, false);
             let p = self.dir.join(&name);
             let f = File::create(&p).map_err(io_err(format!(
                 "Can't create the AOF base file {}",
@@ -799,7 +801,9 @@ fn is_leftover(name: &str, appendfilename: &str, base_seq: u64, incr_seq: u64) -
             .and_then(|n| n.parse::<u64>().ok())
             .is_some_and(|n| n > max)
     };
-    seq_past(".base.aof", base_seq) || seq_past(".incr.aof", incr_seq)
+    seq_past(".base.aof", base_seq)
+        || seq_past(".base.rdb", base_seq)
+        || seq_past(".incr.aof", incr_seq)
 }
 
 /// Whether a file starts with the RDB magic.

@@ -33,6 +33,7 @@ use super::{create_for_append, failpoint, Aof};
 use crate::config::{Config, FsyncPolicy};
 use crate::db::dict::set_resize_allowed;
 use crate::db::Db;
+use crate::scripting::functions::Libraries;
 
 pub use snapshot::is_temp_base_name;
 
@@ -323,11 +324,19 @@ impl Aof {
         !matches!(self.rw, Rewrite::Idle)
     }
 
-    fn base_options(cfg: &Config) -> BaseOptions {
+    fn base_options(cfg: &Config, libs: &Libraries) -> BaseOptions {
+        let functions: Vec<Vec<u8>> = libs.libs.iter().map(|l| l.code.clone()).collect();
         BaseOptions {
             key_delay_us: cfg.rdb_key_save_delay,
             incremental_fsync: cfg.aof_rewrite_incremental_fsync,
             timestamp: cfg.aof_timestamp_enabled(),
+            rdb: cfg.aof_use_rdb_preamble.then(|| {
+                let mut o = crate::rdb::save::save_options_for(cfg, functions.clone());
+                o.aof_base = true;
+                o.incremental_fsync = cfg.aof_rewrite_incremental_fsync;
+                o
+            }),
+            functions,
         }
     }
 
@@ -369,15 +378,17 @@ impl Aof {
 
     /// End of tick, after the AOF write: takes the helper thread's results,
     /// and switches files and forks once the next incr file is ready.
-    pub fn rewrite_step(&mut self, dbs: &[Db], cfg: &Config) {
+    pub fn rewrite_step(&mut self, dbs: &[Db], cfg: &Config, libs: &Libraries) {
         if matches!(self.rw, Rewrite::Switching(_)) && self.buf.is_empty() {
             if let Rewrite::Switching(p) = std::mem::take(&mut self.rw) {
-                self.switch_and_fork(p, dbs, cfg);
+                self.switch_and_fork(p, dbs, cfg, libs);
             }
         }
         while let Ok(done) = self.done_rx.try_recv() {
             match done {
-                RewriteDone::Prepared { gen, result } => self.on_prepared(gen, result, dbs, cfg),
+                RewriteDone::Prepared { gen, result } => {
+                    self.on_prepared(gen, result, dbs, cfg, libs)
+                }
                 RewriteDone::Installed(i) => self.on_installed(i),
             }
         }
@@ -389,6 +400,7 @@ impl Aof {
         result: Result<Prepared, String>,
         dbs: &[Db],
         cfg: &Config,
+        libs: &Libraries,
     ) {
         if !matches!(self.rw, Rewrite::Preparing { gen: g } if g == gen) {
             // Abandoned (the AOF was turned off or on meanwhile).
@@ -419,14 +431,14 @@ impl Aof {
             }
             return;
         }
-        self.switch_and_fork(p, dbs, cfg);
+        self.switch_and_fork(p, dbs, cfg, libs);
     }
 
-    fn switch_and_fork(&mut self, p: Prepared, dbs: &[Db], cfg: &Config) {
+    fn switch_and_fork(&mut self, p: Prepared, dbs: &[Db], cfg: &Config, libs: &Libraries) {
         if let Some(file) = p.file {
             self.switch_file(file, p.manifest);
         }
-        self.fork(dbs, cfg);
+        self.fork(dbs, cfg, libs);
     }
 
     /// Closes a file prepared for nothing. A temporary incr file is left in
@@ -459,10 +471,12 @@ impl Aof {
         self.last_fsync = Instant::now();
     }
 
-    fn fork(&mut self, dbs: &[Db], cfg: &Config) {
+    fn fork(&mut self, dbs: &[Db], cfg: &Config, libs: &Libraries) {
         self.rw_stats.rewrites += 1;
         let start = Instant::now();
-        match snapshot::fork_child(dbs, &self.dir, &Self::base_options(cfg)) {
+        // The base's format is the one at the fork: the install names it.
+        self.base_rdb = cfg.aof_use_rdb_preamble;
+        match snapshot::fork_child(dbs, &self.dir, &Self::base_options(cfg, libs)) {
             Ok(child) => {
                 self.rw_stats.latest_fork_usec = start.elapsed().as_micros() as u64;
                 self.rw_stats.total_forks += 1;
@@ -583,7 +597,7 @@ impl Aof {
     /// Step 4: hands the renames and the manifest to the helper thread.
     fn install(&mut self, tmp: PathBuf) {
         let mut next = self.manifest.clone();
-        let base = self.dir.join(next.new_base(&self.filename));
+        let base = self.dir.join(next.new_base(&self.filename, self.base_rdb));
         let mut incr_rename = None;
         if self.initial && self.file.is_some() {
             let incr = next.new_incr(&self.filename);
@@ -765,7 +779,7 @@ impl Aof {
     /// helper thread finish its jobs. If the AOF was turned on at run time
     /// and its first base is not installed yet, writes that base now, from
     /// memory, so the dataset is not lost.
-    pub fn shutdown(&mut self, dbs: &[Db], cfg: &Config) -> std::io::Result<()> {
+    pub fn shutdown(&mut self, dbs: &[Db], cfg: &Config, libs: &Libraries) -> std::io::Result<()> {
         self.kill_child();
         if let Some(file) = self.file.clone() {
             self.write_buffer()?;
@@ -792,17 +806,24 @@ impl Aof {
         }
         if self.on && self.initial {
             log::warn!("Writing the initial AOF before exiting.");
-            self.write_initial_base(dbs, cfg)?;
+            self.write_initial_base(dbs, cfg, libs)?;
         }
         Ok(())
     }
 
     /// Writes a base from memory on the loop and installs it alone (the
     /// incr files become history). Only at shutdown.
-    fn write_initial_base(&mut self, dbs: &[Db], cfg: &Config) -> std::io::Result<()> {
+    fn write_initial_base(
+        &mut self,
+        dbs: &[Db],
+        cfg: &Config,
+        libs: &Libraries,
+    ) -> std::io::Result<()> {
         fs::create_dir_all(&self.dir)?;
         let mut next = self.manifest.clone();
-        let base = self.dir.join(next.new_base(&self.filename));
+        let base = self
+            .dir
+            .join(next.new_base(&self.filename, cfg.aof_use_rdb_preamble));
         next.retire_incrs(0);
         let tmp = self
             .dir
@@ -810,7 +831,7 @@ impl Aof {
         // No testing delay here: this runs on the loop, at shutdown.
         let o = BaseOptions {
             key_delay_us: 0,
-            ..Self::base_options(cfg)
+            ..Self::base_options(cfg, libs)
         };
         snapshot::write_base_file(dbs, &tmp, &o)?;
         fs::rename(&tmp, &base)?;

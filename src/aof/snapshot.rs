@@ -38,7 +38,7 @@ const DIRECT_WRITE: usize = 64 * 1024;
 const AUTOSYNC_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How the base is written.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct BaseOptions {
     /// Sleep this many µs after each key (Redis's hidden `rdb-key-save-delay`,
     /// for tests: it widens the window in which a rewrite runs). Negative:
@@ -48,6 +48,12 @@ pub struct BaseOptions {
     pub incremental_fsync: bool,
     /// Start with a `#TS:` annotation (`aof-timestamp-enabled`).
     pub timestamp: bool,
+    /// `aof-use-rdb-preamble yes`: the base is an RDB file written with
+    /// these options (Redis's default), not RESP.
+    pub rdb: Option<crate::rdb::writer::SaveOptions>,
+    /// The function libraries' code (`FUNCTION LOAD` commands first in a
+    /// RESP base, as Redis's `rewriteFunctions`).
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// A buffered writer of RESP commands to a file (the bytes come from
@@ -119,6 +125,14 @@ impl BaseWriter {
 /// Writes the base for `dbs` to `path` (created or truncated) and fsyncs
 /// it. Returns its size.
 pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u64> {
+    if let Some(rdb) = &o.rdb {
+        let refs: Vec<&Db> = dbs.iter().collect();
+        let rdb = crate::rdb::writer::SaveOptions {
+            key_delay_us: o.key_delay_us,
+            ..rdb.clone()
+        };
+        return crate::rdb::writer::write_file(&refs, path, &rdb).map(|(size, _)| size);
+    }
     let mut w = BaseWriter {
         file: File::create(path)?,
         buf: Vec::with_capacity(FLUSH_AT + DIRECT_WRITE),
@@ -132,6 +146,12 @@ pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u
         let mut tmp = [0u8; MAX_I64_LEN];
         w.buf.extend_from_slice(fmt_i64(now, &mut tmp));
         w.buf.extend_from_slice(b"\r\n");
+    }
+    for code in &o.functions {
+        w.array_len(3);
+        w.bulk(b"FUNCTION")?;
+        w.bulk(b"LOAD")?;
+        w.bulk(code)?;
     }
     let mut keys: u64 = 0;
     // Strings without a TTL wait here for an MSET.

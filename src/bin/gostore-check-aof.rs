@@ -221,12 +221,11 @@ fn run(o: &Options) -> Result<(), String> {
     let input =
         input_type(&o.path).map_err(|e| format!("Cannot open file {}: {e}", o.path.display()))?;
     match input {
-        Input::Rdb => Err(format!(
-            "{} is in RDB format (an RDB preamble), which GoStore can't check or load yet",
-            o.path.display()
-        )),
-        Input::Aof => {
+        Input::Aof | Input::Rdb => {
             println!("Start checking Old-Style AOF");
+            if matches!(input, Input::Rdb) {
+                println!("The AOF appears to start with an RDB preamble.");
+            }
             let shown = o.path.display().to_string();
             let outcome = check_one(o, &table, &shown, &o.path, true)?;
             report("", &shown, outcome);
@@ -244,12 +243,10 @@ fn run(o: &Options) -> Result<(), String> {
                 let last = i + 1 == files.len();
                 let kind = if f.kind == FileType::Base {
                     if gostore::aof::is_rdb(&path) {
-                        return Err(format!(
-                            "BASE AOF {} is in RDB format (an RDB preamble), which GoStore can't check or load yet",
-                            f.name
-                        ));
+                        println!("Start to check BASE AOF (RDB format).");
+                    } else {
+                        println!("Start to check BASE AOF (RESP format).");
                     }
-                    println!("Start to check BASE AOF (RESP format).");
                     "BASE "
                 } else {
                     if !incr_header {

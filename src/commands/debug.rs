@@ -811,9 +811,9 @@ fn stringmatch_fuzz(rng: &mut crate::util::rand::Rng) {
 
 // ---- RELOAD -----------------------------------------------------------------
 
-/// `DEBUG RELOAD`: writes the dataset in the AOF base format to a temporary
-/// file (the rewrite's writer), empties the databases and replays the file
-/// (the start-up loader), as Redis's saves and loads its RDB.
+/// `DEBUG RELOAD`: as Redis, saves the dataset to `dbfilename` (SAVE's
+/// writer), empties the databases and loads the file back (the start-up
+/// loader); keys whose TTL passed meanwhile are not loaded.
 fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let known = |o: &[u8]| {
         [&b"merge"[..], b"noflush", b"nosave"]
@@ -830,33 +830,34 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             "ERR DEBUG RELOAD options MERGE, NOFLUSH and NOSAVE are not supported by GoStore",
         ));
     }
-    let dir = ctx.server().aof.dir().to_path_buf();
-    let dir = if dir.is_dir() {
-        dir
-    } else {
-        std::path::PathBuf::from(".")
-    };
-    let path = dir.join(format!("temp-debug-reload-{}.aof", std::process::id()));
-    // Move the databases out (the writer and the loader take a slice).
-    let mut old: Vec<Db> = ctx.all_dbs().map(std::mem::take).collect();
-    let opts = crate::aof::snapshot::BaseOptions::default();
-    if let Err(e) = crate::aof::snapshot::write_base_file(&old, &path, &opts) {
-        let _ = std::fs::remove_file(&path);
+    // As Redis: save `dbfilename`, then load it into emptied databases.
+    let path = crate::rdb::save::rdb_path(&ctx.server().config);
+    let opts = crate::rdb::save::save_options(ctx.server());
+    let old: Vec<Db> = ctx.all_dbs().map(std::mem::take).collect();
+    let refs: Vec<&Db> = old.iter().collect();
+    if let Err(e) = crate::rdb::save::save_foreground(&refs, &path, &opts) {
         for (slot, db) in ctx.all_dbs().zip(old) {
             *slot = db;
         }
-        log::warn!("DEBUG RELOAD: can't write {}: {e}", path.display());
-        return Err(CmdError::Static("ERR"));
+        log::warn!("DEBUG RELOAD: {e}");
+        return Err(CmdError::Static(
+            "ERR Error trying to save the DB, check server logs.",
+        ));
     }
     let mut fresh: Vec<Db> = Db::numbered(old.len());
     for (new, prev) in fresh.iter_mut().zip(&old) {
         new.stats = prev.stats;
     }
-    let loaded = replay(ctx, &path, &mut fresh);
-    let _ = std::fs::remove_file(&path);
+    let lim = crate::rdb::Limits::from_config(&ctx.server().config);
+    let o = crate::rdb::loader::LoadOptions {
+        expire_before: Some(crate::util::time::unix_ms()),
+        check_crc: ctx.server().config.rdbchecksum,
+    };
+    // The function libraries saved are the ones loaded: they stay.
+    let loaded = crate::rdb::loader::load_file(&path, &mut fresh, &lim, o).map(|_| ());
     match loaded {
         Ok(()) => {
-            drop(std::mem::take(&mut old));
+            drop(old);
             for (slot, db) in ctx.all_dbs().zip(fresh) {
                 *slot = db;
             }
@@ -875,27 +876,4 @@ fn reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ))
         }
     }
-}
-
-/// Replays `path` into `dbs` through the command table, on a loading
-/// client, as start-up does; counters the replay bumps are put back.
-fn replay(ctx: &mut Ctx<'_>, path: &std::path::Path, dbs: &mut [Db]) -> Result<(), String> {
-    let super::ctx::ServerParts { core, clients, .. } = ctx.server_parts();
-    let saved_stats = core.commands.stats.clone();
-    let saved_total = core.stats.total_commands_processed;
-    let saved_dirty = core.dirty;
-    let manifest = core.aof.manifest_path();
-    let result = super::process::replay_aof(
-        &[path.to_path_buf()],
-        &manifest,
-        false,
-        dbs,
-        core,
-        clients,
-        &mut |_| {},
-    );
-    core.commands.stats = saved_stats;
-    core.stats.total_commands_processed = saved_total;
-    core.dirty = saved_dirty;
-    result.map(|_| ()).map_err(|e| e.to_string())
 }

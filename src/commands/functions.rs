@@ -163,19 +163,98 @@ pub fn function_kill(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     ))
 }
 
-/// `FUNCTION DUMP`: its payload is Redis's RDB encoding, which GoStore
-/// does not write yet.
-pub fn function_dump(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static(
-        "ERR FUNCTION DUMP is not supported: GoStore does not write RDB payloads yet",
-    ))
+/// `FUNCTION DUMP`: the libraries in Redis's payload (RDB function
+/// opcodes, RDB version, CRC64), which either server restores.
+pub fn function_dump(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let codes: Vec<Vec<u8>> = ctx
+        .server_mut()
+        .scripting
+        .functions
+        .libs
+        .iter()
+        .map(|l| l.code.clone())
+        .collect();
+    let compression = ctx.server_mut().config.rdbcompression;
+    let payload = crate::rdb::writer::function_payload(&codes, compression);
+    ctx.reply.bulk(&payload);
+    Ok(())
 }
 
-/// `FUNCTION RESTORE`: see `function_dump`.
-pub fn function_restore(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static(
-        "ERR FUNCTION RESTORE is not supported: GoStore does not read RDB payloads yet",
-    ))
+/// `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]`, as Redis's
+/// `functionRestoreCommand`: all the payload's libraries or none.
+pub fn function_restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::msg(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try FUNCTION HELP.",
+            String::from_utf8_lossy(args.get(1))
+        )));
+    }
+    #[derive(PartialEq)]
+    enum Policy {
+        Flush,
+        Append,
+        Replace,
+    }
+    let policy = if args.len() == 4 {
+        let p = args.get(3);
+        if p.eq_ignore_ascii_case(b"append") {
+            Policy::Append
+        } else if p.eq_ignore_ascii_case(b"replace") {
+            Policy::Replace
+        } else if p.eq_ignore_ascii_case(b"flush") {
+            Policy::Flush
+        } else {
+            return Err(CmdError::Static(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            ));
+        }
+    } else {
+        Policy::Append
+    };
+    let codes = crate::rdb::loader::function_payload_codes(args.get(2))
+        .map_err(|e| CmdError::msg(format!("ERR {e}")))?;
+    let scripting = &mut ctx.server_mut().scripting;
+    let saved: Vec<crate::scripting::functions::Library> = scripting
+        .functions
+        .libs
+        .iter()
+        .map(|l| crate::scripting::functions::Library {
+            name: l.name.clone(),
+            code: l.code.clone(),
+            functions: l.functions.clone(),
+        })
+        .collect();
+    let existing: Vec<String> = saved.iter().map(|l| l.name.clone()).collect();
+    if policy == Policy::Flush {
+        scripting.functions.libs.clear();
+    }
+    let mut result = Ok(());
+    for code in &codes {
+        match scripting.function_load(code, policy == Policy::Replace) {
+            Ok(_) => {}
+            Err(e) => {
+                // A library the payload shares with the current set, under
+                // APPEND: Redis's `libraryJoin` words it without quotes.
+                let text = e.to_string();
+                let joined = text
+                    .strip_prefix("ERR Library '")
+                    .and_then(|r| r.strip_suffix("' already exists"))
+                    .filter(|n| policy == Policy::Append && existing.iter().any(|x| x == n));
+                result = Err(match joined {
+                    Some(name) => CmdError::msg(format!("ERR Library {name} already exists")),
+                    None => e,
+                });
+                break;
+            }
+        }
+    }
+    if let Err(e) = result {
+        scripting.functions.libs = saved;
+        return Err(e);
+    }
+    ctx.dirty += 1;
+    ctx.reply.ok();
+    Ok(())
 }
 
 /// `FUNCTION HELP`.

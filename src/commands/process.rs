@@ -496,7 +496,14 @@ pub fn replay_aof(
     fake.flags.set(Flags::DENY_BLOCKING, true);
     let mut reply = Reply::new();
     let mut redaction = Redaction::default();
-    let result = crate::aof::loader::load(files, manifest, truncate_ok, &mut |args| {
+    let lim = crate::rdb::Limits::from_config(&core.config);
+    let result = crate::aof::loader::load(files, manifest, truncate_ok, &mut |input| {
+        let args = match input {
+            crate::aof::loader::Input::Command(args) => args,
+            crate::aof::loader::Input::Rdb(bytes) => {
+                return load_rdb_preamble(bytes, dbs, core, &lim);
+            }
+        };
         progress(args);
         core.commands.replayable(args.get(0), args.len())?;
         let mut x = Exec {
@@ -510,7 +517,7 @@ pub fn replay_aof(
         let outcome = process_command(&mut x, args);
         reply.discard();
         match outcome {
-            Outcome::Done => Ok(()),
+            Outcome::Done => Ok(0),
             // The loader's client never waits (DENY_BLOCKING) and nothing
             // is paused while loading; a replayed command that still asked
             // to wait would be lost, so the load stops instead.
@@ -522,4 +529,43 @@ pub fn replay_aof(
     });
     core.loading = was_loading;
     result
+}
+
+/// The RDB at the start of an AOF file (an RDB base, or a pre-7 preamble),
+/// as Redis's `loadSingleAppendOnlyFile`: its keys, expired ones included
+/// (they expire as usual once loaded), and its function libraries. Returns
+/// the bytes it took.
+fn load_rdb_preamble(
+    bytes: &[u8],
+    dbs: &mut [Db],
+    core: &mut Core,
+    lim: &crate::rdb::Limits,
+) -> Result<usize, String> {
+    log::info!("Reading RDB base file on AOF loading...");
+    let o = crate::rdb::loader::LoadOptions {
+        expire_before: None,
+        check_crc: core.config.rdbchecksum,
+    };
+    let st = crate::rdb::loader::load_bytes(bytes, dbs, lim, o).map_err(|e| e.to_string())?;
+    load_libraries(core, &st.functions)?;
+    log::info!(
+        "Done loading RDB, keys loaded: {}, keys expired: {}.",
+        st.keys_loaded,
+        st.keys_expired
+    );
+    Ok(st.end)
+}
+
+/// Loads function libraries read from an RDB (each must be new, as
+/// Redis's RDB loading).
+pub fn load_libraries(core: &mut Core, codes: &[Vec<u8>]) -> Result<(), String> {
+    for code in codes {
+        core.scripting.function_load(code, false).map_err(|e| {
+            format!(
+                "Failed loading library, {}",
+                e.to_string().trim_start_matches("ERR ")
+            )
+        })?;
+    }
+    Ok(())
 }

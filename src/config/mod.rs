@@ -170,6 +170,8 @@ pub struct Config {
     pub auto_aof_rewrite_min_size: i64,
     /// Whether a rewrite fsyncs its base every 32 MB while writing it.
     pub aof_rewrite_incremental_fsync: bool,
+    /// `aof-use-rdb-preamble`: a rewrite writes its base as an RDB file.
+    pub aof_use_rdb_preamble: bool,
     /// `rdbcompression`: LZF for RDB strings.
     pub rdbcompression: bool,
     /// `rdbchecksum`: CRC64 at the end of RDB files (and checked on load).
@@ -298,6 +300,7 @@ impl Config {
             auto_aof_rewrite_percentage: 0,
             auto_aof_rewrite_min_size: 0,
             aof_rewrite_incremental_fsync: false,
+            aof_use_rdb_preamble: false,
             rdbcompression: false,
             rdbchecksum: false,
             rdb_key_save_delay: 0,
@@ -1226,6 +1229,21 @@ static DIRECTIVES: &[Directive] = &[
         |c| yn(c.rdbchecksum),
         |c, a, _| {
             c.rdbchecksum = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "aof-use-rdb-preamble",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "no",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.aof_use_rdb_preamble),
+        |c, a, _| {
+            c.aof_use_rdb_preamble = yes_no(&a[0])?;
             Ok(())
         }
     ),

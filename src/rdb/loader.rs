@@ -4,8 +4,9 @@
 //! table; sorted sets as listpack, ziplist, or skip list with binary or text
 //! scores; hashes as listpack, ziplist, zipmap or table), AUX fields,
 //! streams (7.0's type 19 and 6.x's type 15), expiry and LRU/LFU opcodes.
-//! Module values and function
-//! libraries are refused with a message naming them.
+//! Module values are refused with a message naming them. Function libraries
+//! (RDB_OPCODE_FUNCTION2) are returned as code, for the caller to load into
+//! the scripting engine.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -415,6 +416,11 @@ pub struct LoadStats {
     pub aux: Vec<(String, Vec<u8>)>,
     /// The RDB version.
     pub version: u32,
+    /// The function libraries' code (RDB_OPCODE_FUNCTION2), in file order.
+    pub functions: Vec<Vec<u8>>,
+    /// Bytes read, the checksum included (an AOF base may go on with
+    /// commands after it).
+    pub end: usize,
 }
 
 /// How a load treats keys.
@@ -517,10 +523,13 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
                     "The RDB file holds module data, and GoStore has no modules".into(),
                 ))
             }
-            opcode::FUNCTION | opcode::FUNCTION2 => {
+            opcode::FUNCTION2 => {
+                st.functions.push(r.string()?.into_owned());
+                continue;
+            }
+            opcode::FUNCTION => {
                 return Err(RdbError::Unsupported(
-                    "The RDB file holds function libraries (FUNCTION LOAD), which GoStore cannot load yet"
-                        .into(),
+                    "Pre-GA function format not supported".into(),
                 ))
             }
             _ => {}
@@ -568,6 +577,7 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
             }
         }
     }
+    st.end = r.pos();
     Ok(st)
 }
 
@@ -584,6 +594,43 @@ pub enum PayloadError {
     VersionOrChecksum,
     /// The value does not parse.
     BadData,
+}
+
+/// Whether a payload's footer (RDB version, CRC64) is right
+/// (`verifyDumpPayload`).
+fn payload_ok(p: &[u8]) -> bool {
+    if p.len() < 10 {
+        return false;
+    }
+    let footer = &p[p.len() - 10..];
+    let ver = u16::from_le_bytes([footer[0], footer[1]]) as u32;
+    let crc = u64::from_le_bytes(footer[2..10].try_into().unwrap_or([0; 8]));
+    ver <= RDB_VERSION && crc64::update(0, &p[..p.len() - 8]) == crc
+}
+
+/// The library code in a FUNCTION DUMP payload, as Redis's
+/// `functionRestoreCommand` reads it; Err(the error text, without `ERR `).
+pub fn function_payload_codes(p: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    if !payload_ok(p) {
+        return Err("DUMP payload version or checksum are wrong".into());
+    }
+    let body = &p[..p.len() - 10];
+    let mut r = Reader::new(body);
+    let mut codes = Vec::new();
+    while r.pos() < body.len() {
+        let t = r.u8().map_err(|_| "can not read data type".to_string())?;
+        if t == opcode::FUNCTION {
+            return Err("Pre-GA function format not supported".into());
+        }
+        if t != opcode::FUNCTION2 {
+            return Err("given type is not a function".into());
+        }
+        let code = r
+            .string()
+            .map_err(|_| "failed loading the given functions payload".to_string())?;
+        codes.push(code.into_owned());
+    }
+    Ok(codes)
 }
 
 /// The value of a DUMP payload (`verifyDumpPayload` then `rdbLoadObject`).

@@ -103,7 +103,18 @@ pub fn rdb_path(c: &Config) -> PathBuf {
 
 /// How files are written under the current config.
 pub fn save_options(core: &Core) -> SaveOptions {
-    let c = &core.config;
+    let functions = core
+        .scripting
+        .functions
+        .libs
+        .iter()
+        .map(|l| l.code.clone())
+        .collect();
+    save_options_for(&core.config, functions)
+}
+
+/// How files are written under `c`, with these function libraries.
+pub fn save_options_for(c: &Config, functions: Vec<Vec<u8>>) -> SaveOptions {
     SaveOptions {
         compression: c.rdbcompression,
         checksum: c.rdbchecksum,
@@ -116,6 +127,7 @@ pub fn save_options(core: &Core) -> SaveOptions {
         used_mem: crate::memory::used_memory() as u64,
         key_delay_us: c.rdb_key_save_delay,
         incremental_fsync: true,
+        functions,
     }
 }
 

@@ -52,6 +52,8 @@ pub struct SaveOptions {
     pub key_delay_us: i32,
     /// fsync every 32 MB while writing (`rdb-save-incremental-fsync`).
     pub incremental_fsync: bool,
+    /// The function libraries' code, written as RDB_OPCODE_FUNCTION2.
+    pub functions: Vec<Vec<u8>>,
 }
 
 /// Where encoded bytes go: a buffer, drained to a file when there is one,
@@ -373,6 +375,7 @@ pub fn write_dataset(o: &mut Out, dbs: &[&Db], opts: &SaveOptions) -> io::Result
     aux(o, "ctime", fmt_i64(now_ms / 1000, &mut b));
     aux(o, "used-mem", fmt_i64(opts.used_mem as i64, &mut b));
     aux(o, "aof-base", if opts.aof_base { b"1" } else { b"0" });
+    write_functions(o, &opts.functions);
     let mut keys = 0u64;
     let lru_now = crate::db::lru::clock();
     for (i, db) in dbs.iter().enumerate() {
@@ -407,6 +410,15 @@ pub fn write_dataset(o: &mut Out, dbs: &[&Db], opts: &SaveOptions) -> io::Result
     Ok(keys)
 }
 
+/// The function libraries, as Redis's `rdbSaveFunctions`: each library's
+/// code after RDB_OPCODE_FUNCTION2.
+pub fn write_functions(o: &mut Out, codes: &[Vec<u8>]) {
+    for code in codes {
+        o.byte(opcode::FUNCTION2);
+        o.string(code);
+    }
+}
+
 /// One key, as Redis's `rdbSaveKeyValuePair`.
 pub fn write_key(o: &mut Out, key: &[u8], v: &Value, m: &KeyMeta) -> io::Result<()> {
     if let Some(ms) = m.expire_ms {
@@ -433,6 +445,19 @@ pub fn dump_payload(v: &Value, compression: bool) -> Vec<u8> {
     o.byte(value_type(v));
     // In memory nothing can fail.
     let _ = write_value(&mut o, v);
+    let mut b = o.into_bytes();
+    b.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
+    let crc = crc64::update(0, &b);
+    b.extend_from_slice(&crc.to_le_bytes());
+    b
+}
+
+/// A FUNCTION DUMP payload: each library as RDB_OPCODE_FUNCTION2 and its
+/// code, then the RDB version (2 bytes LE) and the CRC64 of all that (8
+/// bytes LE), as Redis's `functionDumpCommand`.
+pub fn function_payload(codes: &[Vec<u8>], compression: bool) -> Vec<u8> {
+    let mut o = Out::memory(compression);
+    write_functions(&mut o, codes);
     let mut b = o.into_bytes();
     b.extend_from_slice(&(RDB_VERSION as u16).to_le_bytes());
     let crc = crc64::update(0, &b);

@@ -293,7 +293,13 @@ impl Server {
         // rewrite may switch files and fork (the buffer is empty now).
         self.core.aof.flush(false);
         self.record_aof_latency();
-        self.core.aof.rewrite_step(&self.dbs, &self.core.config);
+        let Core {
+            aof,
+            config,
+            scripting,
+            ..
+        } = &mut self.core;
+        aof.rewrite_step(&self.dbs, config, &scripting.functions);
         // Keyspace notifications raised between commands (active expiry,
         // eviction's time proc) reach their subscribers.
         if crate::pubsub::has_queued() {
@@ -374,7 +380,13 @@ impl Server {
         if self.core.aof.enabled() {
             log::info!("Calling fsync() on the AOF file.");
         }
-        if let Err(e) = self.core.aof.shutdown(&self.dbs, &self.core.config) {
+        let Core {
+            aof,
+            config,
+            scripting,
+            ..
+        } = &mut self.core;
+        if let Err(e) = aof.shutdown(&self.dbs, config, &scripting.functions) {
             log::warn!("Error writing the AOF on shutdown: {e}. Exiting with an error.");
             return 1;
         }

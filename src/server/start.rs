@@ -211,6 +211,12 @@ impl Server {
         };
         match crate::rdb::loader::load_file(&path, &mut self.dbs, &lim, o) {
             Ok(st) => {
+                if let Err(e) = commands::process::load_libraries(&mut self.core, &st.functions) {
+                    return Err(StartError::Rdb(format!(
+                        "Can't load the RDB file {}: {e}. Refusing to start.",
+                        path.display()
+                    )));
+                }
                 for (k, v) in &st.aux {
                     if k == "redis-ver" {
                         log::info!(

@@ -155,3 +155,50 @@ fn busy_scripts_answer_busy_can_be_killed_and_shutdown_nosave_ends_them() {
     assert!(gt[10].starts_with("-BUSY") && gt[10].contains("FUNCTION KILL"));
     assert!(gt.last().is_some_and(|l| l.starts_with("-UNKILLABLE")));
 }
+
+#[test]
+fn function_libraries_survive_an_aof_rewrite_and_a_restart() {
+    let dir = TempDir::new("lua-fn-rw");
+    let mut g = TestServer::gostore_in(dir.path(), &[]);
+    let code =
+        "#!lua name=rwlib\nredis.register_function('hello', function(k, a) return 'hi ' .. a[1] end)";
+    let mut c = g.raw_conn();
+    assert_eq!(c.cmd_str(&["FUNCTION", "LOAD", code]), "$5\r\nrwlib\r\n");
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), "+OK\r\n");
+    c.cmd_str(&["BGREWRITEAOF"]);
+    common::wait_for_rewrites(g.port, 1);
+    // The new base starts with the library, as Redis's rewrite writes it.
+    let manifest = std::fs::read_to_string(dir.path().join("appendonlydir/database.aof.manifest"))
+        .expect("manifest");
+    let base_name = manifest
+        .lines()
+        .find(|l| l.contains("type b"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .expect("a base in the manifest")
+        .to_string();
+    let base = std::fs::read(dir.path().join("appendonlydir").join(&base_name)).expect("base");
+    let load = format!(
+        "*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n${}\r\n{}\r\n",
+        code.len(),
+        code
+    );
+    assert!(
+        base.starts_with(load.as_bytes()),
+        "the base does not start with the FUNCTION LOAD: {}",
+        String::from_utf8_lossy(&base)
+    );
+    assert_eq!(g.sigterm(), Some(0));
+    g.restart();
+    assert_eq!(
+        g.raw_conn().cmd_str(&["FCALL", "hello", "0", "you"]),
+        "$6\r\nhi you\r\n"
+    );
+    assert_eq!(g.sigterm(), Some(0));
+    // Redis loads the rewritten directory, library included.
+    let r = TestServer::start_in(Kind::Redis, dir.path(), AOF_ARGS);
+    assert_eq!(
+        r.raw_conn().cmd_str(&["FCALL", "hello", "0", "you"]),
+        "$6\r\nhi you\r\n"
+    );
+    assert_eq!(r.raw_conn().cmd_str(&["GET", "k"]), "$1\r\nv\r\n");
+}

@@ -328,6 +328,7 @@ impl Aof {
             key_delay_us: cfg.rdb_key_save_delay,
             incremental_fsync: cfg.aof_rewrite_incremental_fsync,
             timestamp: cfg.aof_timestamp_enabled(),
+            functions: crate::scripting::functions::library_codes(),
         }
     }
 

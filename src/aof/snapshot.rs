@@ -38,7 +38,7 @@ const DIRECT_WRITE: usize = 64 * 1024;
 const AUTOSYNC_BYTES: u64 = 32 * 1024 * 1024;
 
 /// How the base is written.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct BaseOptions {
     /// Sleep this many µs after each key (Redis's hidden `rdb-key-save-delay`,
     /// for tests: it widens the window in which a rewrite runs). Negative:
@@ -48,6 +48,9 @@ pub struct BaseOptions {
     pub incremental_fsync: bool,
     /// Start with a `#TS:` annotation (`aof-timestamp-enabled`).
     pub timestamp: bool,
+    /// The function libraries' code: written first, as `FUNCTION LOAD`
+    /// commands (Redis's `rewriteFunctions`).
+    pub functions: std::rc::Rc<Vec<Vec<u8>>>,
 }
 
 /// A buffered writer of RESP commands to a file (the bytes come from
@@ -132,6 +135,12 @@ pub fn write_base_file(dbs: &[Db], path: &Path, o: &BaseOptions) -> io::Result<u
         let mut tmp = [0u8; MAX_I64_LEN];
         w.buf.extend_from_slice(fmt_i64(now, &mut tmp));
         w.buf.extend_from_slice(b"\r\n");
+    }
+    for code in o.functions.iter() {
+        crate::resp::encode::array_len(&mut w.buf, 3);
+        crate::resp::encode::bulk(&mut w.buf, b"FUNCTION");
+        crate::resp::encode::bulk(&mut w.buf, b"LOAD");
+        crate::resp::encode::bulk(&mut w.buf, code);
     }
     let mut keys: u64 = 0;
     // Strings without a TTL wait here for an MSET.

@@ -35,6 +35,18 @@ pub struct Library {
     pub functions: Vec<FunctionDef>,
 }
 
+thread_local! {
+    /// The loaded libraries' code, in load order, for the AOF rewrite's
+    /// base (the loop's thread owns the libraries; see `publish`).
+    static CODES: std::cell::RefCell<std::rc::Rc<Vec<Vec<u8>>>> = Default::default();
+}
+
+/// The loaded libraries' code, in load order (the AOF rewrite writes them
+/// into the new base as FUNCTION LOAD commands).
+pub fn library_codes() -> std::rc::Rc<Vec<Vec<u8>>> {
+    CODES.with(|c| c.borrow().clone())
+}
+
 /// The loaded libraries.
 #[derive(Default)]
 pub struct Libraries {
@@ -61,6 +73,13 @@ impl Libraries {
     /// Number of functions in all libraries.
     pub fn function_count(&self) -> usize {
         self.libs.iter().map(|l| l.functions.len()).sum()
+    }
+
+    /// Makes the libraries' code what `library_codes` returns (after every
+    /// change).
+    pub fn publish(&self) {
+        let codes: Vec<Vec<u8>> = self.libs.iter().map(|l| l.code.clone()).collect();
+        CODES.with(|c| *c.borrow_mut() = std::rc::Rc::new(codes));
     }
 
     /// Bytes of the libraries' code.
@@ -145,6 +164,7 @@ impl Scripting {
             Some(i) => self.functions.libs[i] = lib,
             None => self.functions.libs.push(lib),
         }
+        self.functions.publish();
         Ok(name)
     }
 
@@ -251,12 +271,14 @@ return setmetatable(api, {
             .position(|l| l.name.as_bytes() == name)
             .ok_or(CmdError::Static("ERR Library not found"))?;
         self.functions.libs.remove(i);
+        self.functions.publish();
         Ok(())
     }
 
     /// FUNCTION FLUSH.
     pub fn function_flush(&mut self) {
         self.functions.libs.clear();
+        self.functions.publish();
         self.lua.gc_collect().ok();
     }
 }

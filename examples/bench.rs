@@ -21,8 +21,9 @@
 //! sorted-set throughput lines and memory rows), zsetops (only the
 //! ZUNIONSTORE/ZINTERSTORE lines, which throughput runs too), geo
 //! (GEOADD and GEOSEARCH as arbitrary-command redis-benchmark lines), and
-//! bits (SETBIT, BITCOUNT, PFADD and PFCOUNT, likewise), and streams
-//! (XADD `*` at -P 1 and -P 16, and the memory row of a 1M-entry stream).
+//! bits (SETBIT, BITCOUNT, PFADD and PFCOUNT, likewise), streams (XADD
+//! `*` at -P 1 and -P 16, and the memory row of a 1M-entry stream), and
+//! scripting (EVALSHA of a script doing INCR and EXPIRE, at -P 1 and -P 16).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -64,6 +65,7 @@ fn parse_options() -> Result<Options, String> {
             "geo".into(),
             "bits".into(),
             "streams".into(),
+            "scripting".into(),
         ],
         out: root.join("target/bench"),
         gostore: std::env::var_os("GOSTORE_BIN")
@@ -696,6 +698,35 @@ fn streams_memory(opts: &Options, rows: &mut Vec<Row>) {
         per[1],
     );
     eprintln!("  memory per stream entry: {:.1} vs {:.1}", per[0], per[1]);
+}
+
+/// The scripting section's script (a rate limiter's core: INCR, then
+/// EXPIRE) and its SHA-1.
+const BENCH_SCRIPT: &str =
+    "local v = redis.call('INCR', KEYS[1]) redis.call('EXPIRE', KEYS[1], 60) return v";
+const BENCH_SCRIPT_SHA: &str = "b53dec798f0729ac526f9bcab3a22b8352a19f05";
+
+/// EVALSHA of `BENCH_SCRIPT` on a random key of 10000, at -P 1 and -P 16.
+fn scripting(opts: &Options, a: &Server, b: &Server, rows: &mut Vec<Row>) {
+    let n1 = if opts.quick { "50000" } else { "200000" };
+    let n16 = if opts.quick { "200000" } else { "1000000" };
+    let mut lines: Vec<Line> = Vec::new();
+    for (p, n) in [("1", n1), ("16", n16)] {
+        let args: Vec<String> = ["-c", "50", "-P", p, "-n", n, "-r", "10000", "EVALSHA"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([
+                BENCH_SCRIPT_SHA.to_string(),
+                "1".into(),
+                "rl:__rand_int__".into(),
+            ])
+            .collect();
+        lines.push((format!("EVALSHA INCR+EXPIRE -P {p}"), args, None, None));
+    }
+    run_lines_with(opts, a, b, rows, lines, |s| {
+        let sha = s.cmd(&["SCRIPT", "LOAD", BENCH_SCRIPT]);
+        assert!(sha.contains(BENCH_SCRIPT_SHA), "SCRIPT LOAD answered {sha}");
+    });
 }
 
 fn label(n: usize) -> String {
@@ -1680,7 +1711,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo,bits,streams] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo,bits,streams,scripting] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1724,6 +1755,13 @@ fn main() {
         streams(&opts, &a, &b, &mut rows);
         drop((a, b));
         streams_memory(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "scripting") {
+        eprintln!("scripting ({} rounds per line, median kept):", opts.rounds);
+        let [ka, kb] = sides(&opts);
+        let a = Server::start(ka, &opts, "lua-a", &[]);
+        let b = Server::start(kb, &opts, "lua-b", &[]);
+        scripting(&opts, &a, &b, &mut rows);
     }
     if opts.sections.iter().any(|s| s == "transactions") {
         eprintln!(

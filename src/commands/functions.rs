@@ -138,6 +138,12 @@ pub fn function_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// `FUNCTION STATS`: no script is ever running when it is read.
 pub fn function_stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    // An EVAL script past busy-reply-threshold: Redis answers -BUSY.
+    if let Some(r) = ctx.server().scripting.running.as_ref() {
+        if r.is_eval && r.timed_out {
+            return Err(CmdError::Static(crate::scripting::busy::BUSY_EVAL));
+        }
+    }
     let parts = ctx.server_parts();
     let f = &parts.core.scripting.functions;
     let (libs, funcs) = (f.libs.len() as i64, f.function_count() as i64);
@@ -157,10 +163,11 @@ pub fn function_stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 }
 
 /// `FUNCTION KILL`.
-pub fn function_kill(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static(
-        "NOTBUSY No scripts in execution right now.",
-    ))
+pub fn function_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    crate::scripting::busy::kill(ctx.server_mut().scripting.running.as_mut(), false)
+        .map_err(CmdError::Static)?;
+    ctx.reply.ok();
+    Ok(())
 }
 
 /// `FUNCTION DUMP`: the libraries in Redis's payload (RDB function

@@ -166,6 +166,14 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
         );
         return Outcome::Done;
     }
+    // A script past busy-reply-threshold: only the allow-busy commands run
+    // (Redis's processCommand after `isInsideYieldingLongCommand`).
+    if !spec.has(spec::ALLOW_BUSY) {
+        if let Some(e) = crate::scripting::busy::busy_error(x.core.scripting.running.as_ref()) {
+            reject(x, &CmdError::Static(e), Some(id), args);
+            return Outcome::Done;
+        }
+    }
     let may_write = flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
     // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
     if !x.core.loading && !x.client.has(Flags::MONITOR) && x.core.ops.pause.holds(may_write) {

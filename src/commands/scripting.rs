@@ -49,12 +49,13 @@ pub fn script_flush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// `SCRIPT KILL`: the loop runs a script to completion before it reads
-/// another command, so none is ever running when this is read.
-pub fn script_kill(_ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    Err(CmdError::Static(
-        "NOTBUSY No scripts in execution right now.",
-    ))
+/// `SCRIPT KILL`: stops the running EVAL script, unless it wrote (only
+/// reached while a script is past `busy-reply-threshold`, see `busy`).
+pub fn script_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    crate::scripting::busy::kill(ctx.server_mut().scripting.running.as_mut(), true)
+        .map_err(CmdError::Static)?;
+    ctx.reply.ok();
+    Ok(())
 }
 
 /// `SCRIPT HELP`.

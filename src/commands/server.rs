@@ -93,6 +93,13 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         // Shutdowns here are immediate: there is never one to abort.
         return Err(CmdError::Static("ERR No shutdown in progress."));
     }
+    // A busy script: only SHUTDOWN NOSAVE may end the server.
+    if !nosave {
+        if let Some(e) = crate::scripting::busy::busy_error(ctx.server().scripting.running.as_ref())
+        {
+            return Err(CmdError::Static(e));
+        }
+    }
     ctx.server_mut().shutdown = Some(ShutdownRequest {
         reason: ShutdownReason::Command,
     });

@@ -211,6 +211,8 @@ pub struct Config {
     pub slowlog_log_slower_than: i64,
     /// Entries kept in the slow log.
     pub slowlog_max_len: u64,
+    /// `busy-reply-threshold` (`lua-time-limit`), in milliseconds.
+    pub busy_reply_threshold: u64,
     /// Events slower than this many ms are recorded by LATENCY (0: off).
     pub latency_monitor_threshold: i64,
     /// Per-command latency histograms (INFO latencystats).
@@ -320,6 +322,7 @@ impl Config {
             lazyfree_lazy_user_flush: false,
             slowlog_log_slower_than: 0,
             slowlog_max_len: 0,
+            busy_reply_threshold: 5000,
             latency_monitor_threshold: 0,
             latency_tracking: false,
             latency_tracking_info_percentiles: Vec::new(),
@@ -1335,6 +1338,21 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.slowlog_log_slower_than.to_string(),
         |c, a, _| {
             c.slowlog_log_slower_than = int(&a[0], -1, i64::MAX)?;
+            Ok(())
+        }
+    ),
+    d!(
+        "busy-reply-threshold",
+        Some("lua-time-limit"),
+        Mutable,
+        false,
+        Some(1),
+        "5000",
+        Rewrite::Plain,
+        None,
+        |c| c.busy_reply_threshold.to_string(),
+        |c, a, _| {
+            c.busy_reply_threshold = int(&a[0], 0, i64::MAX)? as u64;
             Ok(())
         }
     ),

@@ -19,6 +19,7 @@
 //!   `call` opened for the EVAL, so they leave as one MULTI ... EXEC (or
 //!   as the one command), never as the EVAL itself.
 
+pub mod busy;
 pub(crate) mod convert;
 pub(crate) mod functions;
 pub(crate) mod libs;
@@ -81,7 +82,12 @@ pub struct Scripting {
     client: Option<Box<ClientState>>,
     /// Function libraries (FUNCTION LOAD).
     pub functions: functions::Libraries,
+    /// The script being run, if any (SCRIPT KILL, -BUSY).
+    pub running: Option<busy::Running>,
 }
+
+/// Name of the registry slot holding the running script's busy callback.
+const BUSY_FN: &str = "gostore_busy";
 
 /// Builds the interpreter with Redis's libraries and sandbox.
 fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Table)> {
@@ -111,6 +117,24 @@ fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Table)> {
     let env: Table = setup.get("env")?;
     let redis: Table = setup.get("redis")?;
     libs::register_redis(&lua, &redis, &internal)?;
+    // Redis's luaMaskCountHook: past busy-reply-threshold, serve the other
+    // clients (the running script's callback, see `busy`), and stop the
+    // script once killed.
+    lua.set_hook(
+        mlua::HookTriggers::new().every_nth_instruction(busy::HOOK_EVERY),
+        |lua, _| {
+            if !busy::past_deadline() {
+                return Ok(mlua::VmState::Continue);
+            }
+            let Ok(f) = lua.named_registry_value::<Function>(BUSY_FN) else {
+                return Ok(mlua::VmState::Continue);
+            };
+            if f.call::<bool>(()).unwrap_or(false) {
+                return Err(libs::raise(busy::KILLED));
+            }
+            Ok(mlua::VmState::Continue)
+        },
+    )?;
     Ok((lua, globals, env, internal, redis))
 }
 
@@ -223,6 +247,7 @@ impl Scripting {
             scripts_bytes: 0,
             client: None,
             functions: functions::Libraries::default(),
+            running: None,
         }
     }
 
@@ -432,6 +457,8 @@ struct Run<'r, 'x> {
     dirty: u64,
     /// `redis.set_repl`: whether effects go to the AOF.
     repl_aof: bool,
+    /// The script was killed or the server shuts down: it is stopped.
+    stopping: bool,
 }
 
 /// A Lua value as a number, as `lua_tonumber` takes it (0 when it is none).
@@ -533,8 +560,34 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
         oom,
         dirty: 0,
         repl_aof: true,
+        stopping: false,
     });
+    {
+        let x = &mut *state.borrow_mut().x;
+        x.core.scripting.running = Some(busy::Running {
+            is_eval: !is_function,
+            write_dirty: false,
+            killed: false,
+            timed_out: false,
+            name: funcname.clone(),
+        });
+        busy::arm(x.core.config.busy_reply_threshold);
+    }
+    let effects_mark = state.borrow().x.core.propagator.pending();
     let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
+        let busy_fn = scope.create_function_mut(|_, ()| {
+            // Stopping is sticky: a killed script is raised at every hook
+            // (a pcall in the script cannot keep it going).
+            Ok(match state.try_borrow_mut() {
+                Ok(mut st) => {
+                    let stop = st.stopping || busy::serve(st.x);
+                    st.stopping = stop;
+                    stop
+                }
+                Err(_) => false,
+            })
+        })?;
+        lua.set_named_registry_value(BUSY_FN, busy_fn)?;
         let call = scope.create_function_mut(|lua, a: MultiValue| {
             let (v, raise) = state.borrow_mut().redis_call(lua, a)?;
             match (raise, &v) {
@@ -596,6 +649,8 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
         let v = it.next().unwrap_or(Value::Nil);
         Ok((ok, v))
     });
+    busy::disarm();
+    let _ = lua.unset_named_registry_value(BUSY_FN);
     for name in ["call", "pcall", "setresp", "set_repl"] {
         let _ = redis.raw_set(name, Value::Nil);
     }
@@ -607,6 +662,12 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
         ..
     } = state.into_inner();
     x.core.scripting.client = Some(client);
+    x.core.scripting.running = None;
+    if x.core.shutdown.is_some() {
+        // SHUTDOWN NOSAVE stopped the script: Redis exits without
+        // propagating what it had written.
+        x.core.propagator.truncate(effects_mark);
+    }
     let script_resp3 = script_reply.is_resp3();
     let _ = resp3;
     let result = match outcome {
@@ -737,6 +798,12 @@ impl Run<'_, '_> {
         }
         if !self.allow_oom && self.oom && spec.flags & spec::DENYOOM != 0 {
             return Err("-OOM command not allowed when used memory > 'maxmemory'.".into());
+        }
+        if writes {
+            // From now on SCRIPT KILL answers UNKILLABLE.
+            if let Some(r) = x.core.scripting.running.as_mut() {
+                r.write_dirty = true;
+            }
         }
         let mut sub = Exec {
             dbs: &mut *x.dbs,

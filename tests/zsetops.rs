@@ -397,6 +397,7 @@ fn store_forms_are_written_as_received_and_replay() {
     let before = dump(&mut gc);
     assert_eq!(before, dump(&mut rc));
     drop(gc);
+    g.sigterm();
     g.restart();
     let mut gc = g.raw_conn();
     assert_eq!(dump(&mut gc), before);

@@ -133,6 +133,10 @@ impl Flags {
     /// A replica of this server: it completed PSYNC/SYNC and gets the
     /// replication stream (Redis's `CLIENT_SLAVE`; CLIENT LIST flag `S`).
     pub const REPLICA: Flags = Flags(1 << 17);
+    /// The client of this replica's master (Redis's `CLIENT_MASTER`): its
+    /// writes pass `replica-read-only`, it sees expired keys (the master's
+    /// DELs expire them) and gets no replies.
+    pub const MASTER: Flags = Flags(1 << 18);
 
     /// Whether every flag of `f` is set.
     #[inline]

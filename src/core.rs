@@ -178,6 +178,11 @@ pub struct Core {
     pub tracking: crate::tracking::Tracking,
     /// Lua: EVAL's script cache and FUNCTION libraries.
     pub scripting: crate::scripting::Scripting,
+    /// The link to the master while this server is a replica (REPLICAOF,
+    /// `replicaof`); None as a master.
+    pub replica: Option<Box<crate::repl::replica::Link>>,
+    /// Set while the loop has the link out to run the master's commands.
+    pub is_replica: bool,
 }
 
 /// What operators watch and steer the server with.

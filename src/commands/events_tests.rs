@@ -150,6 +150,8 @@ impl Harness {
             pubsub: Default::default(),
             tracking: Default::default(),
             scripting: Default::default(),
+            replica: None,
+            is_replica: false,
         };
         let mut client = ClientState::new(1, "test".into(), "test".into(), -1, false, 0, true);
         client.db = 0;

@@ -319,11 +319,61 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             let core = ctx.server();
             let st = &core.propagator.repl;
             let replicas: Vec<_> = crate::repl::master::replicas(ctx.clients()).collect();
-            let _ = write!(
-                o,
-                "# Replication\r\nrole:master\r\nconnected_slaves:{}\r\n",
-                replicas.len()
-            );
+            match core.replica.as_ref() {
+                None => {
+                    let _ = write!(o, "# Replication\r\nrole:master\r\n");
+                }
+                Some(l) => {
+                    let now = crate::util::time::unix_ms();
+                    let last_io = if l.up() {
+                        (now - l.last_io_ms) / 1000
+                    } else {
+                        -1
+                    };
+                    let _ = write!(
+                        o,
+                        "# Replication\r\nrole:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{last_io}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
+                        l.host,
+                        l.port,
+                        if l.up() { "up" } else { "down" },
+                        u8::from(l.state == crate::repl::replica::State::Transfer),
+                        l.read_offset(),
+                        l.processed(),
+                    );
+                    if l.state == crate::repl::replica::State::Transfer {
+                        let got = l.transfer.as_ref().map_or(0, |t| t.data.len());
+                        let size = l
+                            .transfer
+                            .as_ref()
+                            .and_then(|t| t.len)
+                            .map_or(-1, |n| n as i64);
+                        let _ = write!(
+                            o,
+                            "master_sync_total_bytes:{size}\r\nmaster_sync_read_bytes:{got}\r\nmaster_sync_left_bytes:{}\r\nmaster_sync_perc:0.00\r\nmaster_sync_last_io_seconds_ago:{}\r\n",
+                            if size < 0 { -1 } else { size - got as i64 },
+                            (now - l.last_io_ms) / 1000
+                        );
+                    }
+                    if !l.up() {
+                        let _ = write!(
+                            o,
+                            "master_link_down_since_seconds:{}\r\n",
+                            if l.down_since_ms == 0 {
+                                -1
+                            } else {
+                                (now - l.down_since_ms) / 1000
+                            }
+                        );
+                    }
+                    let _ = write!(
+                        o,
+                        "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+                        core.config.replica_priority,
+                        u8::from(core.config.replica_read_only)
+                    );
+                }
+            }
+            let _ = write!(o, "connected_slaves:{}\r\n", replicas.len());
             for (i, r) in replicas.iter().enumerate() {
                 let _ = write!(
                     o,

@@ -153,6 +153,20 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             return Outcome::Done;
         }
     }
+    // A read-only replica takes writes from its master only.
+    if x.core.is_replica
+        && x.core.config.replica_read_only
+        && !x.client.has(Flags::MASTER)
+        && flags & spec::WRITE != 0
+    {
+        reject(
+            x,
+            &CmdError::Static("READONLY You can't write against a read only replica."),
+            Some(id),
+            args,
+        );
+        return Outcome::Done;
+    }
     // A RESP2 client with subscriptions may only run the pub/sub commands.
     if x.client.has(Flags::PUBSUB)
         && !x.reply.is_resp3()
@@ -176,7 +190,11 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
     }
     let may_write = flags & (spec::WRITE | spec::MAY_REPLICATE) != 0;
     // The AOF being replayed (start-up, DEBUG RELOAD) is never held.
-    if !x.core.loading && !x.client.has(Flags::MONITOR) && x.core.ops.pause.holds(may_write) {
+    if !x.core.loading
+        && !x.client.has(Flags::MONITOR)
+        && !x.client.has(Flags::MASTER)
+        && x.core.ops.pause.holds(may_write)
+    {
         return Outcome::Block(BlockRequest::without_keys(BlockReason::Postpone, 0));
     }
     if in_multi && !tx.runs_in_multi(id) {
@@ -293,7 +311,8 @@ pub(crate) fn call_counted(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (Outco
     x.core.propagator.begin_unit();
     let mark = x.core.propagator.pending();
     let start = Instant::now();
-    let now_ms = if x.core.loading {
+    // The master's commands see keys its DELs have not expired yet.
+    let now_ms = if x.core.loading || x.client.has(Flags::MASTER) {
         crate::db::LOADING_NOW
     } else {
         x.core.clock.unix_ms_at(start)

@@ -104,6 +104,11 @@ fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>) -> CmdResult {
             "ERR Command not allowed inside a transaction",
         ));
     }
+    if ctx.server().replica.as_ref().is_some_and(|l| !l.up()) {
+        return Err(CmdError::Static(
+            "NOMASTERLINK Can't SYNC while not connected with my master",
+        ));
+    }
     let name = replica_name(ctx);
     log::info!("Replica {name} asks for synchronization");
     let now = ctx.now_ms;
@@ -238,6 +243,21 @@ pub fn wait(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// `ROLE`, as a master: `master`, the offset, and each replica's
 /// address, port and acknowledged offset.
 pub fn role(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if let Some(l) = ctx.server().replica.as_ref() {
+        let (host, port, state, off) = (
+            l.host.clone(),
+            l.port,
+            l.role_state(),
+            if l.up() { l.processed() as i64 } else { -1 },
+        );
+        ctx.reply.array_len(5);
+        ctx.reply.bulk(b"slave");
+        ctx.reply.bulk(host.as_bytes());
+        ctx.reply.int(port as i64);
+        ctx.reply.bulk(state.as_bytes());
+        ctx.reply.int(off);
+        return Ok(());
+    }
     let offset = ctx.server().propagator.repl.offset;
     let replicas: Vec<_> = master::replicas(ctx.clients()).collect();
     ctx.reply.array_len(3);
@@ -250,5 +270,104 @@ pub fn role(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
         ctx.reply.bulk(r.port.to_string().as_bytes());
         ctx.reply.bulk(r.offset.to_string().as_bytes());
     }
+    Ok(())
+}
+
+/// Makes this server a replica of `host:port` (Redis's
+/// `replicationSetMaster`): its own history is cached as the master's, so
+/// PSYNC may continue it where the new master shares it (a failover).
+pub fn set_master(
+    core: &mut crate::core::Core,
+    clients: &mut crate::client::Clients,
+    host: String,
+    port: u16,
+) {
+    let now = crate::util::time::unix_ms();
+    let stream = &mut core.propagator.repl;
+    let cached = match core.replica.take() {
+        // Another master: whatever this replica processed of the old one.
+        Some(old) => {
+            if old.up() {
+                Some((old.master_replid.clone(), old.processed()))
+            } else {
+                old.cached.clone()
+            }
+        }
+        // A master becomes a replica: its own history
+        // (`replicationCacheMasterUsingMyself`).
+        None => stream
+            .active()
+            .then(|| (stream.replid.clone(), stream.offset)),
+    };
+    stream.proxy = true;
+    // Blocked clients of a master would wait for writes that now come
+    // from elsewhere; Redis unblocks them with an error. GoStore leaves
+    // them to their timeouts.
+    let _ = clients;
+    core.replica = Some(Box::new(crate::repl::replica::Link::new(
+        host, port, cached, now,
+    )));
+    core.is_replica = true;
+}
+
+/// `REPLICAOF host port` / `REPLICAOF NO ONE` (and `SLAVEOF`).
+pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let who = format!(
+        "id={} addr={} laddr={} fd={} name={}",
+        ctx.client.id,
+        ctx.client.addr,
+        ctx.client.laddr,
+        ctx.client.fd,
+        String::from_utf8_lossy(ctx.client.name.as_deref().unwrap_or_default())
+    );
+    if is(args.get(1), "no") && is(args.get(2), "one") {
+        let core = ctx.server_mut();
+        if let Some(link) = core.replica.take() {
+            // Promotion (`replicationUnsetMaster`): a new history that
+            // keeps the old one as replid2, so the old master's other
+            // replicas can PSYNC here.
+            let id = crate::core::new_run_id(&mut core.rng);
+            let stream = &mut core.propagator.repl;
+            if !stream.active() {
+                let size = core.config.repl_backlog_size as usize;
+                stream.follow(&link.master_replid, link.processed(), size);
+            }
+            stream.proxy = false;
+            stream.shift_replid(id);
+            core.is_replica = false;
+            log::info!(
+                "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+                stream.replid2,
+                stream.second_offset,
+                stream.replid
+            );
+            log::info!("MASTER MODE enabled (user request from '{who}')");
+            // The loop deregisters the dropped link's socket when it sees
+            // no link (`replica_io`); here it is closed by drop.
+            drop(link);
+        }
+        ctx.reply.ok();
+        return Ok(());
+    }
+    if ctx.client.has(Flags::MASTER) {
+        return Err(CmdError::Static(
+            "ERR Command is not valid when client is a replica.",
+        ));
+    }
+    let port = parse_i64(args.get(2))
+        .filter(|p| (0..=65535).contains(p))
+        .ok_or(CmdError::Static("ERR Invalid master port"))?;
+    let host = String::from_utf8_lossy(args.get(1)).into_owned();
+    let core = ctx.server_mut();
+    if let Some(l) = core.replica.as_ref() {
+        if l.host.eq_ignore_ascii_case(&host) && l.port == port as u16 {
+            log::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+            ctx.reply.simple("OK Already connected to specified master");
+            return Ok(());
+        }
+    }
+    set_master(core, &mut Default::default(), host.clone(), port as u16);
+    log::info!("REPLICAOF {host}:{port} enabled (user request from '{who}')");
+    ctx.reply.ok();
     Ok(())
 }

@@ -1036,6 +1036,10 @@ cmd("restore", -4, WRITE | DENYOOM, Some(rdbcmds::restore))
 .doc(Group::Generic, "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
 .history(&[("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("ttl", ArgKind::Integer), arg("serialized-value", ArgKind::Str), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("absttl", ArgKind::PureToken).token("ABSTTL").since("5.0.0").optional(), arg("seconds", ArgKind::Integer).token("IDLETIME").since("5.0.0").optional(), arg("frequency", ArgKind::Integer).token("FREQ").since("5.0.0").optional()]),
+cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, Some(repl::replicaof))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "5.0.0", "Configure a server as replica of another, or promote it to a master.", "O(1)")
+.args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer)]),
 cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, Some(repl::role))
 .acl(&["admin", "fast", "dangerous"])
 .doc(Group::Server, "2.8.12", "Return the role of the instance in the context of replication", "O(1)"),
@@ -1195,6 +1199,10 @@ cmd("sismember", 3, READONLY | FAST, Some(sets::sismember))
 .key_specs(&[KeySpec::new(&["RO"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Set, "1.0.0", "Determine if a given value is a member of a set", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
+cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, Some(repl::replicaof))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "1.0.0", "Configure a server as replica of another, or promote it to a master.", "O(1)")
+.args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer)]),
 cmd("slowlog", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Server, "2.2.12", "A container for slow log commands", "Depends on subcommand.")

@@ -245,6 +245,17 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// `repl-ping-replica-period`: seconds between PINGs to replicas.
     pub repl_ping_replica_period: u64,
+    /// `replicaof <host> <port>` from the config file: the master to
+    /// follow at start-up.
+    pub replicaof: Option<(String, u16)>,
+    /// `masterauth`: the password AUTH sends to the master.
+    pub masterauth: String,
+    /// `masteruser`: the user AUTH sends with `masterauth`.
+    pub masteruser: String,
+    /// `replica-read-only`: normal clients may not write to a replica.
+    pub replica_read_only: bool,
+    /// `replica-priority` (INFO `slave_priority`, for Sentinel).
+    pub replica_priority: u64,
 }
 
 impl Default for Config {
@@ -338,6 +349,11 @@ impl Config {
             notify_keyspace_events: 0,
             repl_backlog_size: 0,
             repl_ping_replica_period: 0,
+            replicaof: None,
+            masterauth: String::new(),
+            masteruser: String::new(),
+            replica_read_only: true,
+            replica_priority: 100,
         }
     }
 
@@ -1766,6 +1782,94 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.repl_ping_replica_period.to_string(),
         |c, a, _| {
             c.repl_ping_replica_period = int(&a[0], 1, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    // The master to follow at start-up; REPLICAOF changes it at run time.
+    d!(
+        "replicaof",
+        Some("slaveof"),
+        Immutable,
+        false,
+        Some(2),
+        "",
+        Rewrite::Plain,
+        None,
+        |c| c
+            .replicaof
+            .as_ref()
+            .map_or(String::new(), |(h, p)| format!("{h} {p}")),
+        |c, a, _| {
+            // The default: no master.
+            if a.len() == 1 && a[0].is_empty() {
+                c.replicaof = None;
+                return Ok(());
+            }
+            if a.len() != 2 {
+                return Err("wrong number of arguments".into());
+            }
+            let port = int(&a[1], 0, 65535)? as u16;
+            c.replicaof = Some((text(&a[0]), port));
+            Ok(())
+        }
+    ),
+    d!(
+        "masterauth",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
+        |c| c.masterauth.clone(),
+        |c, a, _| {
+            c.masterauth = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "masteruser",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
+        |c| c.masteruser.clone(),
+        |c, a, _| {
+            c.masteruser = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-read-only",
+        Some("slave-read-only"),
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.replica_read_only),
+        |c, a, _| {
+            c.replica_read_only = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-priority",
+        Some("slave-priority"),
+        Mutable,
+        false,
+        Some(1),
+        "100",
+        Rewrite::Plain,
+        None,
+        |c| c.replica_priority.to_string(),
+        |c, a, _| {
+            c.replica_priority = int(&a[0], 0, i32::MAX as i64)? as u64;
             Ok(())
         }
     ),

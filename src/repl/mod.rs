@@ -13,6 +13,7 @@
 
 pub mod backlog;
 pub mod master;
+pub mod replica;
 
 use backlog::Backlog;
 
@@ -63,6 +64,9 @@ pub struct ReplStream {
     pub getack_wanted: bool,
     /// Unix ms of the last PING sent to replicas.
     pub last_ping_ms: i64,
+    /// A replica: the stream is the master's, fed as read (`feed_proxy`),
+    /// and this server's own commands add nothing to it.
+    pub proxy: bool,
 }
 
 impl Default for ReplStream {
@@ -80,6 +84,7 @@ impl Default for ReplStream {
             acks_arrived: false,
             getack_wanted: false,
             last_ping_ms: 0,
+            proxy: false,
         }
     }
 }
@@ -103,7 +108,7 @@ impl ReplStream {
     /// and REPLCONF GETACK), selecting the database first when the stream
     /// has another one.
     pub fn feed_command(&mut self, db: Option<usize>, command: &[u8]) {
-        if !self.active() {
+        if !self.active() || self.proxy {
             return;
         }
         if let Some(db) = db {
@@ -117,6 +122,35 @@ impl ReplStream {
             }
         }
         self.feed_raw(command);
+    }
+
+    /// A replica: the master's stream bytes, as read, into this server's
+    /// own stream (Redis's `replicationFeedStreamFromMasterStream`).
+    pub fn feed_proxy(&mut self, bytes: &[u8]) {
+        self.feed_raw(bytes);
+    }
+
+    /// A replica after a full sync: the master's history from `offset` on,
+    /// with a fresh backlog (Redis's `replicationCreateMasterClient` then
+    /// `createReplicationBacklog`).
+    pub fn follow(&mut self, replid: &str, offset: u64, backlog_size: usize) {
+        self.replid = replid.to_string();
+        self.replid2 = NO_REPLID.to_string();
+        self.second_offset = -1;
+        self.offset = offset;
+        self.backlog = None;
+        self.create_backlog(backlog_size);
+        self.seldb = None;
+        self.proxy = true;
+    }
+
+    /// A new replication id, keeping the old one as `replid2` up to the
+    /// current offset (Redis's `shiftReplicationId`): on promotion, and on a
+    /// +CONTINUE that names a new id.
+    pub fn shift_replid(&mut self, new_id: String) {
+        self.replid2 = std::mem::replace(&mut self.replid, new_id);
+        self.second_offset = self.offset as i64 + 1;
+        self.seldb = None;
     }
 
     fn feed_raw(&mut self, bytes: &[u8]) {

@@ -12,6 +12,7 @@ impl Server {
         self.next_cron = Instant::now() + period;
         self.cron_count += 1;
         let now = unix_ms();
+        self.replica_cron();
 
         // Stats samples every 100 ms.
         let stats = &mut self.core.stats;
@@ -37,7 +38,7 @@ impl Server {
 
         // Databases: active expiry (not under CLIENT PAUSE WRITE), then
         // table resizing and rehashing.
-        if !self.core.ops.pause.writes_paused() {
+        if !self.core.ops.pause.writes_paused() && !self.core.is_replica {
             let (effort, hz_cfg) = (self.core.config.active_expire_effort, self.core.config.hz);
             let started = Instant::now();
             active_expire_cycle(

@@ -54,6 +54,7 @@ use crate::util::time::unix_ms;
 mod accept;
 mod clients;
 mod cron;
+mod replica;
 mod start;
 
 pub use start::StartError;
@@ -172,6 +173,10 @@ impl Server {
                 let token = ev.token();
                 if token == SIGNAL_TOKEN {
                     self.handle_signals();
+                } else if token == replica::MASTER_TOKEN {
+                    if let Some(l) = self.core.replica.as_mut() {
+                        l.ready = true;
+                    }
                 } else if token == WAKER_TOKEN {
                     // The fsync thread finished a job: before_sleep retries a
                     // postponed write.
@@ -207,6 +212,15 @@ impl Server {
             }
             self.work = work;
             self.work.clear();
+            // The master's stream, and a link REPLICAOF just asked for.
+            if self
+                .core
+                .replica
+                .as_ref()
+                .is_some_and(|l| l.ready || l.connect_now)
+            {
+                self.replica_io();
+            }
             if self.core.evict.proc_running {
                 // An eviction ran out of time: go on with it between
                 // clients' commands (Redis's evictionTimeProc).
@@ -276,7 +290,8 @@ impl Server {
     fn before_sleep(&mut self) {
         self.release_parked();
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
-        if !self.core.loading && !self.core.ops.pause.writes_paused() {
+        // A replica expires nothing itself: the master's DELs do.
+        if !self.core.loading && !self.core.ops.pause.writes_paused() && !self.core.is_replica {
             let now = unix_ms();
             let (effort, hz) = (self.core.config.active_expire_effort, self.core.config.hz);
             active_expire_cycle(

@@ -101,6 +101,8 @@ impl Server {
             pubsub: Default::default(),
             tracking: Default::default(),
             scripting: Default::default(),
+            replica: None,
+            is_replica: false,
         };
         let mut server = Server {
             poll,
@@ -144,6 +146,7 @@ impl Server {
             server.core.aof.read_manifest().map_err(StartError::Aof)?;
             server.load_rdb()?;
         }
+        server.replica_start_from_config();
         Ok(server)
     }
 

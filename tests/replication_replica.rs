@@ -1,0 +1,143 @@
+//! Replication, replica side: GoStore follows a real redis-server 7.0
+//! master (full sync of every kind of value, the live stream across
+//! databases and MULTI, -READONLY, a partial resync after the link drops,
+//! promotion with REPLICAOF NO ONE), and a GoStore master.
+
+mod common;
+
+use common::dataset::{assert_same, dump, fill_every_type, without_encodings};
+use common::resp::RawConn;
+use common::{wait_for, Info, TestServer};
+
+fn redis_master() -> TestServer {
+    TestServer::redis(&["--repl-diskless-sync-delay", "0"])
+}
+
+fn replicaof(replica: u16, master: u16) {
+    let mut c = RawConn::connect(replica);
+    let r = c.cmd_str(&["REPLICAOF", "127.0.0.1", &master.to_string()]);
+    assert_eq!(r, "+OK\r\n", "REPLICAOF");
+    wait_for(30, "the replica's link to come up", || {
+        Info::fetch(replica).get("master_link_status") == Some("up")
+    });
+}
+
+fn wait_caught_up(master: u16, replica: u16) {
+    wait_for(30, "the replica to reach the master's offset", || {
+        let m = Info::fetch(master);
+        let r = Info::fetch(replica);
+        m.get("master_repl_offset").is_some()
+            && m.get("master_repl_offset") == r.get("slave_repl_offset")
+    });
+}
+
+fn live_writes(port: u16, round: &str) {
+    let mut c = RawConn::connect(port);
+    for args in [
+        vec!["SET", "live:s", round],
+        vec!["HSET", "live:h", "f", round],
+        vec!["SET", "live:ttl", "v", "EX", "1000"],
+        vec!["SET", "live:gone", "v"],
+        vec!["PEXPIRE", "live:gone", "1"],
+        vec!["SELECT", "7"],
+        vec!["SADD", "live:set", round],
+        vec!["MULTI"],
+        vec!["INCR", "live:n"],
+        vec!["RPUSH", "live:l", round],
+        vec!["EXEC"],
+        vec!["SELECT", "0"],
+        vec!["DEL", "s:embstr"],
+    ] {
+        let r = c.cmd_str(&args);
+        assert!(!r.starts_with('-'), "{args:?}: {r}");
+    }
+    // The master expires live:gone and sends its DEL.
+    wait_for(10, "the master to expire live:gone", || {
+        c.cmd_str(&["EXISTS", "live:gone"]) == ":0\r\n"
+    });
+}
+
+fn same_data(master: u16, replica: u16, what: &str) {
+    assert_same(
+        &without_encodings(&dump(replica, 16)),
+        &without_encodings(&dump(master, 16)),
+        what,
+    );
+}
+
+#[test]
+fn gostore_follows_a_redis_master_sync_stream_readonly_continue_promote() {
+    let m = redis_master();
+    fill_every_type(m.port);
+    let g = TestServer::gostore(&[]);
+    replicaof(g.port, m.port);
+    wait_caught_up(m.port, g.port);
+    same_data(m.port, g.port, "after the full sync");
+
+    let mut c = RawConn::connect(g.port);
+    assert_eq!(
+        c.cmd_str(&["REPLICAOF", "127.0.0.1", &m.port.to_string()]),
+        "+OK Already connected to specified master\r\n"
+    );
+    let info = Info::fetch(g.port);
+    assert_eq!(info.get("role"), Some("slave"));
+    assert_eq!(info.get("master_port"), Some(m.port.to_string().as_str()));
+    assert_eq!(info.get("slave_read_only"), Some("1"));
+    assert_eq!(info.get("slave_priority"), Some("100"));
+    assert_eq!(info.get("master_sync_in_progress"), Some("0"));
+
+    // Writes from normal clients are refused; reads are served.
+    assert_eq!(
+        c.cmd_str(&["SET", "x", "1"]),
+        "-READONLY You can't write against a read only replica.\r\n"
+    );
+
+    live_writes(m.port, "one");
+    wait_caught_up(m.port, g.port);
+    same_data(m.port, g.port, "after the live stream");
+    let role = c.cmd_str(&["ROLE"]);
+    assert!(
+        role.contains("slave") && role.contains("connected"),
+        "{role}"
+    );
+
+    // The link drops; the replica continues from the backlog.
+    let mut mc = RawConn::connect(m.port);
+    let before: u64 = Info::fetch(m.port)
+        .get("sync_partial_ok")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let killed = mc.cmd_str(&["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed, ":1\r\n");
+    live_writes(m.port, "two");
+    wait_for(30, "a partial resync", || {
+        Info::fetch(m.port)
+            .get("sync_partial_ok")
+            .and_then(|v| v.parse::<u64>().ok())
+            == Some(before + 1)
+    });
+    wait_caught_up(m.port, g.port);
+    same_data(m.port, g.port, "after the partial resync");
+    assert_eq!(Info::fetch(m.port).get("sync_full"), Some("1"));
+
+    // Promotion: writes are accepted, the old history is replid2.
+    let old_id = Info::fetch(g.port).get("master_replid").map(String::from);
+    assert_eq!(c.cmd_str(&["REPLICAOF", "NO", "ONE"]), "+OK\r\n");
+    let info = Info::fetch(g.port);
+    assert_eq!(info.get("role"), Some("master"));
+    assert_eq!(info.get("master_replid2").map(String::from), old_id);
+    assert_eq!(c.cmd_str(&["SET", "x", "1"]), "+OK\r\n");
+}
+
+#[test]
+fn gostore_replica_of_a_gostore_master() {
+    let m = TestServer::gostore(&[]);
+    fill_every_type(m.port);
+    let g = TestServer::gostore(&[]);
+    replicaof(g.port, m.port);
+    wait_caught_up(m.port, g.port);
+    same_data(m.port, g.port, "after the full sync");
+    live_writes(m.port, "one");
+    wait_caught_up(m.port, g.port);
+    same_data(m.port, g.port, "after the live stream");
+}

@@ -147,8 +147,14 @@ const LIB: &str =
     "#!lua name=lib1\nredis.register_function('echo1', function(keys, args) return args[1] end)";
 const LIB2: &str = "#!lua name=lib2\nredis.register_function{function_name='echo2', callback=function(keys, args) return args[1] end, flags={'no-writes'}}";
 
+/// FUNCTION LIST WITHCODE of each test library in turn: Redis lists its
+/// libraries in its table's order, which varies from run to run.
 fn function_list(port: u16) -> String {
-    common::resp::RawConn::connect(port).cmd_str(&["FUNCTION", "LIST", "WITHCODE"])
+    let mut c = common::resp::RawConn::connect(port);
+    ["lib1", "lib2"]
+        .iter()
+        .map(|name| c.cmd_str(&["FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE"]))
+        .collect()
 }
 
 fn gostore_check_aof(manifest: &Path) -> (bool, String) {

@@ -140,7 +140,9 @@ impl<'a> Reader<'a> {
     pub(crate) fn count(&mut self) -> Res<usize> {
         let n = self.length()?;
         if n > (self.b.len() - self.p) as u64 {
-            return self.bad(format!("a count of {n} past the end of the data"));
+            return self.bad(format!(
+                "a count of {n} past the end of the data (the file is truncated or damaged)"
+            ));
         }
         Ok(n as usize)
     }

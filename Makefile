@@ -12,7 +12,7 @@ build:
 ## run: the server with the shipped gostore.conf (port 6379, AOF in ./appendonlydir,
 ##   which git ignores; remove it to start with an empty dataset)
 run: build
-	@echo "make run: the AOF is in $(CURDIR)/appendonlydir (ignored by git); remove it to start empty"
+	@echo "make run: the AOF is in $(CURDIR)/appendonlydir and snapshots go to dump.rdb (both ignored by git); remove them to start empty"
 	./target/release/gostore gostore.conf
 
 ## test: every test, against a real redis-server as the oracle

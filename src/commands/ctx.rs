@@ -328,6 +328,34 @@ impl<'a> Ctx<'a> {
         crate::notify::notify_keyspace_event(class, event, key, self.db_index);
     }
 
+    /// Ends a command that removed `removed` members from the collection at
+    /// `key` (HDEL, SREM), in Redis's order: the key goes if `emptied` (else
+    /// it is signalled as changed), then event `event` of `class` and, for
+    /// a removed key, `del`; the removals count as changes and are the
+    /// reply.
+    pub fn members_removed(
+        &mut self,
+        key: &[u8],
+        removed: usize,
+        emptied: bool,
+        class: u32,
+        event: &'static str,
+    ) {
+        if emptied {
+            self.db.remove(key); // signals the key
+        } else if removed > 0 {
+            self.db.signal_modified_key(key);
+        }
+        if removed > 0 {
+            self.notify(class, event, key);
+            if emptied {
+                self.notify(crate::notify::GENERIC, "del", key);
+            }
+        }
+        self.dirty += removed as u64;
+        self.reply.int(removed as i64);
+    }
+
     /// Hides argument `i` (a password) from the slow log and MONITOR, as
     /// Redis's `redactClientCommandArgument`.
     pub fn redact(&mut self, i: usize) {

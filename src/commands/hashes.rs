@@ -17,7 +17,7 @@ use super::Ctx;
 use crate::client::Flags;
 use crate::db::hash::Hash;
 use crate::error::{CmdError, CmdResult};
-use crate::notify::{GENERIC, HASH};
+use crate::notify::HASH;
 use crate::resp::parser::Args;
 use crate::resp::Reply;
 use crate::util::glob;
@@ -122,19 +122,7 @@ pub fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
         }
     }
-    if emptied {
-        ctx.db.remove(key); // signals the key
-    } else if deleted > 0 {
-        ctx.db.signal_modified_key(key);
-    }
-    if deleted > 0 {
-        ctx.notify(HASH, "hdel", key);
-        if emptied {
-            ctx.notify(GENERIC, "del", key);
-        }
-    }
-    ctx.dirty += deleted as u64;
-    ctx.reply.int(deleted);
+    ctx.members_removed(key, deleted, emptied, HASH, "hdel");
     Ok(())
 }
 

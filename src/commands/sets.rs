@@ -90,19 +90,7 @@ pub fn srem(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
         }
     }
-    if emptied {
-        ctx.db.remove(key); // signals the key
-    } else if deleted > 0 {
-        ctx.db.signal_modified_key(key);
-    }
-    if deleted > 0 {
-        ctx.notify(SET, "srem", key);
-        if emptied {
-            ctx.notify(GENERIC, "del", key);
-        }
-    }
-    ctx.dirty += deleted as u64;
-    ctx.reply.int(deleted);
+    ctx.members_removed(key, deleted, emptied, SET, "srem");
     Ok(())
 }
 

@@ -618,26 +618,16 @@ pub fn xgroup_create(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             mkstream = true;
             i += 1;
         } else if is(opt, "entriesread") && i + 1 < args.len() {
-            entries_read = int_arg(args.get(i + 1))?;
-            if entries_read < 0 && entries_read != INVALID_ENTRIES_READ {
-                return Err(CmdError::Static(
-                    "ERR value for ENTRIESREAD must be positive or -1",
-                ));
-            }
+            entries_read = entries_read_arg(args.get(i + 1))?;
             i += 2;
         } else {
-            return Err(CmdError::msg(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-                String::from_utf8_lossy(args.get(1))
-            )));
+            return Err(xgroup_bad_option(args));
         }
     }
     let now = ctx.now_ms;
     let exists = get_stream(ctx.db, key, now)?.is_some();
     if !exists && !mkstream {
-        return Err(CmdError::Static(
-            "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
-        ));
+        return Err(CmdError::Static(NO_XGROUP_KEY));
     }
     let idarg = args.get(4);
     let id = if idarg == b"$" {
@@ -666,6 +656,28 @@ pub fn xgroup_create(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// XGROUP's refusal of a missing key.
+const NO_XGROUP_KEY: &str = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.";
+
+/// An ENTRIESREAD value: an integer, at least 0 or exactly -1.
+fn entries_read_arg(a: &[u8]) -> Result<i64, CmdError> {
+    let n = int_arg(a)?;
+    if n < 0 && n != INVALID_ENTRIES_READ {
+        return Err(CmdError::Static(
+            "ERR value for ENTRIESREAD must be positive or -1",
+        ));
+    }
+    Ok(n)
+}
+
+/// XGROUP's answer to an option it does not know.
+fn xgroup_bad_option(args: &Args<'_>) -> CmdError {
+    CmdError::msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
+        String::from_utf8_lossy(args.get(1))
+    ))
+}
+
 /// `XGROUP SETID key group id|$ [ENTRIESREAD entries-read]`.
 pub fn xgroup_setid(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(2);
@@ -674,25 +686,15 @@ pub fn xgroup_setid(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut i = 5;
     while i < args.len() {
         if is(args.get(i), "entriesread") && i + 1 < args.len() {
-            entries_read = int_arg(args.get(i + 1))?;
-            if entries_read < 0 && entries_read != INVALID_ENTRIES_READ {
-                return Err(CmdError::Static(
-                    "ERR value for ENTRIESREAD must be positive or -1",
-                ));
-            }
+            entries_read = entries_read_arg(args.get(i + 1))?;
             i += 2;
         } else {
-            return Err(CmdError::msg(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try XGROUP HELP.",
-                String::from_utf8_lossy(args.get(1))
-            )));
+            return Err(xgroup_bad_option(args));
         }
     }
     let now = ctx.now_ms;
     let Some(s) = xgroup_lookup(ctx.db, key, now)? else {
-        return Err(CmdError::Static(
-            "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
-        ));
+        return Err(CmdError::Static(NO_XGROUP_KEY));
     };
     if !s.groups.contains_key(name) {
         return Err(CmdError::msg(format!(
@@ -726,9 +728,7 @@ fn group_of<'d>(
     now: i64,
 ) -> Result<&'d mut Stream, CmdError> {
     let Some(s) = get_stream_mut(db, key, now)? else {
-        return Err(CmdError::Static(
-            "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
-        ));
+        return Err(CmdError::Static(NO_XGROUP_KEY));
     };
     if !s.groups.contains_key(name) {
         return Err(CmdError::msg(format!(
@@ -745,9 +745,7 @@ pub fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(2);
     let now = ctx.now_ms;
     let Some(s) = get_stream_mut(ctx.db, key, now)? else {
-        return Err(CmdError::Static(
-            "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.",
-        ));
+        return Err(CmdError::Static(NO_XGROUP_KEY));
     };
     if s.groups.remove(args.get(3)).is_some() {
         ctx.reply.int(1);

@@ -34,13 +34,14 @@ lint:
 	$(CARGO) clippy --all-targets -- -D warnings
 
 ## oracle: install what the tests compare against when missing: Redis 7
-##   (redis-server, redis-tools), and as root systemd's unit checker
+##   (redis-server, redis-tools, redis-sentinel), twemproxy (nutcracker) for
+##   the scale-out test, and as root systemd's unit checker
 ##   (systemd-analyze). Without root, a missing systemd-analyze only skips
 ##   the check of deploy/gostore.service; as root (CI) it is required.
 oracle:
 	@missing=""; \
-	for t in redis-server:redis-server redis-cli:redis-tools redis-benchmark:redis-tools redis-check-aof:redis-tools; do \
-		command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \
+	for t in redis-server:redis-server redis-cli:redis-tools redis-benchmark:redis-tools redis-check-aof:redis-tools redis-sentinel:redis-sentinel nutcracker:nutcracker; do \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \
 	done; \
 	if ! command -v systemd-analyze >/dev/null 2>&1; then \
 		if [ "$$(id -u)" = "0" ]; then \
@@ -55,10 +56,12 @@ oracle:
 		echo "Installing the tests' oracle: apt-get install -y $$missing"; \
 		(apt-get install -y $$missing || (apt-get update && apt-get install -y $$missing)) >/dev/null \
 			|| { echo "apt-get could not install $$missing"; exit 1; }; \
-		if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet redis-server 2>/dev/null; then \
-			echo "Stopping the redis-server service the package started (tests run their own)"; \
-			systemctl disable --now redis-server >/dev/null 2>&1 || true; \
-		fi; \
+		for unit in redis-server redis-sentinel nutcracker; do \
+			if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet $$unit 2>/dev/null; then \
+				echo "Stopping the $$unit service the package started (tests run their own)"; \
+				systemctl disable --now $$unit >/dev/null 2>&1 || true; \
+			fi; \
+		done; \
 	else \
 		echo "The tests compare GoStore with a real Redis 7; as root they also check the systemd unit with systemd-analyze."; \
 		echo "Install the missing packages first: sudo apt-get install -y $$missing"; \

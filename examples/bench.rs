@@ -23,7 +23,10 @@
 //! (GEOADD and GEOSEARCH as arbitrary-command redis-benchmark lines), and
 //! bits (SETBIT, BITCOUNT, PFADD and PFCOUNT, likewise), streams (XADD
 //! `*` at -P 1 and -P 16, and the memory row of a 1M-entry stream), and
-//! scripting (EVALSHA of a script doing INCR and EXPIRE, at -P 1 and -P 16).
+//! scripting (EVALSHA of a script doing INCR and EXPIRE, at -P 1 and -P 16),
+//! snapshots (BGSAVE's time and copy-on-write, and the RDB load time, for
+//! 1M keys) and replication (the full sync of 1M keys to a replica, and SET
+//! at -P 16 with one replica attached).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -66,6 +69,8 @@ fn parse_options() -> Result<Options, String> {
             "bits".into(),
             "streams".into(),
             "scripting".into(),
+            "snapshots".into(),
+            "replication".into(),
         ],
         out: root.join("target/bench"),
         gostore: std::env::var_os("GOSTORE_BIN")
@@ -1536,6 +1541,188 @@ fn rewrite(opts: &Options, rows: &mut Vec<Row>) {
     });
 }
 
+/// A field of an INFO reply ("" when absent).
+fn info_field(info: &str, name: &str) -> String {
+    info.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// Polls INFO `section` until `done` holds (at most five minutes).
+fn wait_info(s: &Server, section: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let info = s.cmd(&["INFO", section]);
+        if done(&info) {
+            return info;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{:?}: {what} never happened",
+            s.kind
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The snapshot rows: BGSAVE of `n` keys (time until INFO says it is done,
+/// and the child's copy-on-write, rdb_last_cow_size), then the time from
+/// start to the first PONG with that dump.rdb and no AOF. hz 100 on both,
+/// so noticing the child's exit adds at most 10 ms.
+fn snapshots(opts: &Options, rows: &mut Vec<Row>) {
+    let n = if opts.quick { 200_000 } else { 1_000_000 };
+    let mut save = [0.0f64; 2];
+    let mut cow = [0.0f64; 2];
+    let mut load_secs = [0.0f64; 2];
+    for (side, kind) in sides(opts).iter().enumerate() {
+        let mut s = Server::start(
+            *kind,
+            opts,
+            "rdb",
+            &[
+                "--hz",
+                "100",
+                "--appendonly",
+                "no",
+                "--dbfilename",
+                "dump.rdb",
+            ],
+        );
+        load(s.port, n, 1000, |i| {
+            vec!["SET".into(), format!("key:{i:012}"), "value-1234".into()]
+        });
+        let t = Instant::now();
+        let reply = s.cmd(&["BGSAVE"]);
+        assert!(reply.starts_with("+Background"), "{kind:?}: {reply}");
+        let info = wait_info(&s, "persistence", "BGSAVE's end", |i| {
+            info_field(i, "rdb_bgsave_in_progress") == "0" && info_field(i, "rdb_saves") != "0"
+        });
+        save[side] = t.elapsed().as_secs_f64();
+        assert_eq!(
+            info_field(&info, "rdb_last_bgsave_status"),
+            "ok",
+            "{kind:?}: BGSAVE failed"
+        );
+        cow[side] = info_field(&info, "rdb_last_cow_size")
+            .parse()
+            .unwrap_or(0.0)
+            / 1024.0;
+        // The restart loads dump.rdb (the AOF is off on both).
+        if let Some(mut c) = s.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let t = Instant::now();
+        s.launch();
+        load_secs[side] = t.elapsed().as_secs_f64();
+        let size = s.cmd(&["DBSIZE"]);
+        assert_eq!(
+            size,
+            format!(":{n}"),
+            "{kind:?} loaded {size} from dump.rdb"
+        );
+    }
+    eprintln!(
+        "  BGSAVE of {n} keys: {:.3} s vs {:.3} s, copy-on-write {:.0} KB vs {:.0} KB; RDB load {:.3} s vs {:.3} s",
+        save[0], save[1], cow[0], cow[1], load_secs[0], load_secs[1]
+    );
+    for (name, unit, g, r) in [
+        (
+            format!("BGSAVE of {n} keys"),
+            "ms",
+            save[0] * 1000.0,
+            save[1] * 1000.0,
+        ),
+        (
+            format!("BGSAVE of {n} keys, copy-on-write"),
+            "KB",
+            cow[0],
+            cow[1],
+        ),
+        (
+            format!("RDB load of {n} keys"),
+            "ms",
+            load_secs[0] * 1000.0,
+            load_secs[1] * 1000.0,
+        ),
+    ] {
+        rows.push(Row {
+            section: "snapshots",
+            name,
+            unit,
+            higher_is_better: false,
+            gostore: g,
+            redis: r,
+        });
+    }
+}
+
+/// Makes `replica` a replica of `master` and waits until its first sync is
+/// done (link up, nothing in progress); returns the time it took.
+fn attach_replica(master: &Server, replica: &Server) -> Duration {
+    let t = Instant::now();
+    let reply = replica.cmd(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert!(reply.starts_with("+OK"), "{:?}: {reply}", replica.kind);
+    wait_info(replica, "replication", "the first sync", |i| {
+        info_field(i, "master_link_status") == "up"
+            && info_field(i, "master_sync_in_progress") == "0"
+    });
+    t.elapsed()
+}
+
+/// The replication rows: the full sync of `n` keys to a fresh replica of the
+/// same kind (from REPLICAOF until the replica's link is up and loaded), and
+/// SET at -P 16 on a master with that replica attached.
+fn replication(opts: &Options, rows: &mut Vec<Row>) {
+    let n = if opts.quick { 200_000 } else { 1_000_000 };
+    let mut sync = [0.0f64; 2];
+    let mut masters = Vec::new();
+    let mut replicas = Vec::new();
+    for (side, kind) in sides(opts).iter().enumerate() {
+        // Both sync at once (Redis waits 5 s for more replicas by default).
+        let m = Server::start(*kind, opts, "master", &["--repl-diskless-sync-delay", "0"]);
+        load(m.port, n, 1000, |i| {
+            vec!["SET".into(), format!("key:{i:012}"), "value-1234".into()]
+        });
+        let r = Server::start(*kind, opts, "replica", &["--appendonly", "no"]);
+        sync[side] = attach_replica(&m, &r).as_secs_f64();
+        let size = r.cmd(&["DBSIZE"]);
+        assert_eq!(size, format!(":{n}"), "{kind:?} replica has {size}");
+        masters.push(m);
+        replicas.push(r);
+    }
+    eprintln!(
+        "  full sync of {n} keys: {:.3} s vs {:.3} s",
+        sync[0], sync[1]
+    );
+    rows.push(Row {
+        section: "replication",
+        name: format!("full sync of {n} keys to a replica"),
+        unit: "ms",
+        higher_is_better: false,
+        gostore: sync[0] * 1000.0,
+        redis: sync[1] * 1000.0,
+    });
+    let n16 = if opts.quick { "200000" } else { "1000000" };
+    let args: Vec<String> = [
+        "-c", "50", "-P", "16", "-n", n16, "-r", "100000", "-t", "set",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let lines: Vec<Line> = vec![("SET -P 16, one replica attached".into(), args, None, None)];
+    run_lines_with(opts, &masters[0], &masters[1], rows, lines, |_| {});
+    // Every write reached the replica: the stream kept up.
+    for (m, r) in masters.iter().zip(&replicas) {
+        let want = info_field(&m.cmd(&["INFO", "replication"]), "master_repl_offset");
+        wait_info(r, "replication", "catching up with the master", |i| {
+            info_field(i, "slave_repl_offset") == want
+        });
+    }
+}
+
 fn sides(opts: &Options) -> [Kind; 2] {
     if opts.self_compare {
         [Kind::Redis, Kind::Redis]
@@ -1711,7 +1898,7 @@ fn main() {
             if !e.is_empty() {
                 eprintln!("{e}");
             }
-            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,sets,zsets,zsetops,geo,bits,streams,scripting] [--out DIR]");
+            eprintln!("usage: cargo run --release --example bench -- [--quick] [--rounds N] [--self] [--only throughput,transactions,pubsub,memory,growth,load,rewrite,snapshots,replication,sets,zsets,zsetops,geo,bits,streams,scripting] [--out DIR]");
             std::process::exit(if e.is_empty() { 0 } else { 1 });
         }
     };
@@ -1815,6 +2002,14 @@ fn main() {
     if opts.sections.iter().any(|s| s == "rewrite") {
         eprintln!("AOF rewrite:");
         rewrite(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "snapshots") {
+        eprintln!("RDB snapshots:");
+        snapshots(&opts, &mut rows);
+    }
+    if opts.sections.iter().any(|s| s == "replication") {
+        eprintln!("replication:");
+        replication(&opts, &mut rows);
     }
     eprintln!("done in {:.0} s\n", started.elapsed().as_secs_f64());
     if let Err(e) = report(&opts, &rows) {

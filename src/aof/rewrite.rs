@@ -561,7 +561,7 @@ impl Aof {
 
     fn on_child_exit(&mut self, child: Child, exit: ChildExit) {
         match exit {
-            ChildExit::Done { cow } => {
+            ChildExit::Done { cow, .. } => {
                 log::info!("Background AOF rewrite terminated with success");
                 self.rw_stats.last_cow_size = cow;
                 if cow > 0 {

@@ -336,8 +336,9 @@ pub fn is_temp_base_name(name: &str) -> bool {
 /// How a child ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChildExit {
-    /// The base is written and fsynced; `cow` bytes were copied on write.
-    Done { cow: u64 },
+    /// The base is written and fsynced; `cow` bytes were copied on write;
+    /// `detail` is what the child's work reported (empty for files).
+    Done { cow: u64, detail: String },
     /// It failed, and said why.
     Failed(String),
     /// A signal ended it (SIGUSR1 is how the parent stops it).
@@ -377,6 +378,18 @@ pub fn fork_writer(
     tmp_of: impl Fn(libc::pid_t) -> PathBuf,
     write: impl FnOnce(&Path) -> Result<(), String>,
 ) -> io::Result<Child> {
+    fork_task(&[], tmp_of, |tmp| write(tmp).map(|()| String::new()))
+}
+
+/// The general form of `fork_writer`: the child keeps the descriptors in
+/// `keep` open (the replicas' sockets a diskless sync writes to; every
+/// other inherited descriptor is closed), and what `work` returns on
+/// success reaches the parent as `ChildExit::Done`'s `detail`.
+pub fn fork_task(
+    keep: &[libc::c_int],
+    tmp_of: impl Fn(libc::pid_t) -> PathBuf,
+    work: impl FnOnce(&Path) -> Result<String, String>,
+) -> io::Result<Child> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for the two descriptors pipe2 returns.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
@@ -393,7 +406,7 @@ pub fn fork_writer(
     }
     if pid == 0 {
         drop(read);
-        child_main(&tmp_of, write, parent, write_end);
+        child_main(&tmp_of, work, parent, write_end, keep);
     }
     drop(write_end);
     // SAFETY: fcntl on our own pipe's read end.
@@ -408,12 +421,13 @@ pub fn fork_writer(
     })
 }
 
-/// The child: write, report, `_exit`. Never returns.
+/// The child: work, report, `_exit`. Never returns.
 fn child_main(
     tmp_of: &dyn Fn(libc::pid_t) -> PathBuf,
-    write: impl FnOnce(&Path) -> Result<(), String>,
+    work: impl FnOnce(&Path) -> Result<String, String>,
     parent: libc::pid_t,
     report: OwnedFd,
+    keep: &[libc::c_int],
 ) -> ! {
     // SAFETY: plain libc calls on this (single-threaded) child process.
     unsafe {
@@ -431,13 +445,16 @@ fn child_main(
     // The parent's sockets (listeners, clients), files and pipes are not
     // the child's business: holding them would keep the port bound after a
     // parent crash and delay the FIN of clients the parent closes.
-    close_inherited_fds(report.as_raw_fd());
+    let mut keep: Vec<libc::c_int> = keep.to_vec();
+    keep.push(report.as_raw_fd());
+    close_inherited_fds(&mut keep);
     // SAFETY: getpid has no preconditions.
     let me = unsafe { libc::getpid() };
     let tmp = tmp_of(me);
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&tmp)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&tmp)));
     let (code, msg) = match result {
-        Ok(Ok(())) => (0, format!("ok {}\n", private_dirty())),
+        Ok(Ok(detail)) if detail.is_empty() => (0, format!("ok {}\n", private_dirty())),
+        Ok(Ok(detail)) => (0, format!("ok {} {detail}\n", private_dirty())),
         Ok(Err(e)) => (1, format!("err {e}\n")),
         Err(_) => (1, "err the child panicked\n".to_string()),
     };
@@ -448,16 +465,24 @@ fn child_main(
     }
 }
 
-/// Closes every descriptor above stderr but `keep`.
-fn close_inherited_fds(keep: libc::c_int) {
-    let k = keep as libc::c_uint;
+/// Closes every descriptor above stderr but those in `keep`.
+fn close_inherited_fds(keep: &mut [libc::c_int]) {
+    keep.sort_unstable();
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: close_range(2) only closes descriptors of this process.
-        let ok = unsafe {
-            (k <= 3 || libc::syscall(libc::SYS_close_range, 3u32, k - 1, 0u32) == 0)
-                && libc::syscall(libc::SYS_close_range, k + 1, u32::MAX, 0u32) == 0
-        };
+        // The gaps between the kept descriptors, closed with close_range(2).
+        let mut from: libc::c_uint = 3;
+        let mut ok = true;
+        for &k in keep.iter().filter(|&&k| k >= 3) {
+            let k = k as libc::c_uint;
+            if k > from {
+                // SAFETY: close_range(2) only closes descriptors of this process.
+                ok &= unsafe { libc::syscall(libc::SYS_close_range, from, k - 1, 0u32) } == 0;
+            }
+            from = from.max(k + 1);
+        }
+        // SAFETY: as above.
+        ok &= unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) } == 0;
         if ok {
             return;
         }
@@ -472,7 +497,7 @@ fn close_inherited_fds(keep: libc::c_int) {
         })
         .unwrap_or_default();
     for fd in fds {
-        if fd > 2 && fd != keep {
+        if fd > 2 && keep.binary_search(&fd).is_err() {
             // SAFETY: closing a descriptor of this process that nothing
             // in the child uses.
             unsafe {
@@ -557,10 +582,17 @@ impl Child {
         };
         let code = libc::WEXITSTATUS(status);
         match (code, text.split_once(' ')) {
-            (0, Some(("ok", cow))) => ChildExit::Done {
-                cow: cow.parse().unwrap_or(0),
+            (0, Some(("ok", rest))) => {
+                let (cow, detail) = rest.split_once(' ').unwrap_or((rest, ""));
+                ChildExit::Done {
+                    cow: cow.parse().unwrap_or(0),
+                    detail: detail.to_string(),
+                }
+            }
+            (0, _) if text == "ok" => ChildExit::Done {
+                cow: 0,
+                detail: String::new(),
             },
-            (0, _) if text == "ok" => ChildExit::Done { cow: 0 },
             (_, Some(("err", why))) => ChildExit::Failed(why.to_string()),
             _ => ChildExit::Failed(format!("the child exited with code {code}")),
         }

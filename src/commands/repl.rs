@@ -6,7 +6,6 @@ use super::args::is;
 use super::Ctx;
 use crate::blocked::{BlockReason, BlockRequest};
 use crate::client::Flags;
-use crate::db::Db;
 use crate::error::{CmdError, CmdResult};
 use crate::repl::{master, ReplicaInfo};
 use crate::resp::parser::Args;
@@ -150,31 +149,27 @@ fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>) -> CmdResult {
         stream.second_offset = -1;
         stream.create_backlog(backlog_size);
     }
-    let mut opts = crate::rdb::save::save_options(ctx.server());
-    opts.key_delay_us = 0;
-    opts.incremental_fsync = false;
-    let dbs: Vec<&Db> = ctx.all_dbs().map(|d| &*d).collect();
-    let (rdb, keys) = crate::rdb::writer::dataset_bytes(&dbs, &opts)
-        .map_err(|_| CmdError::Static("ERR Unable to perform background save"))?;
     let stream = &mut ctx.server_mut().propagator.repl;
     stream.stats.sync_full += 1;
     stream.forget_selected_db();
-    let (replid, offset) = (stream.replid.clone(), stream.offset);
-    log::info!(
-        "Synchronization with replica {name} started: {keys} keys, {} bytes of RDB at offset {offset} (in memory, no fork)",
-        rdb.len()
-    );
-    // The snapshot goes out whole: the replica class's cap applies to what
-    // follows it (`become_replica`).
-    ctx.reply.set_cap(usize::MAX);
-    if psync.is_some() {
-        ctx.reply
-            .raw(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+    // A forked child sends the snapshot (`repl::sync`), once
+    // `repl-diskless-sync-delay` has let other replicas join it; until then
+    // and while it runs, this client gets nothing from the loop.
+    ctx.client.flags.set(Flags::REPLICA, true);
+    let cap =
+        crate::limits::limit_for(&ctx.config().client_output_buffer_limit, ctx.client).hard_cap();
+    let r = repl_info(ctx);
+    r.online = false;
+    r.in_child = false;
+    r.wait_since_ms = Some(now);
+    r.psync = psync.is_some();
+    r.held = Vec::new();
+    r.cap = cap;
+    r.ack_ms = now;
+    let delay = ctx.config().repl_diskless_sync_delay;
+    if delay > 0 {
+        log::info!("Delay next BGSAVE for diskless SYNC of replica {name} by {delay} seconds");
     }
-    ctx.reply.raw(format!("${}\r\n", rdb.len()).as_bytes());
-    ctx.reply.raw(&rdb);
-    become_replica(ctx, offset, now);
-    log::info!("Synchronization with replica {name} succeeded");
     Ok(())
 }
 

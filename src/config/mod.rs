@@ -245,6 +245,18 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// `repl-ping-replica-period`: seconds between PINGs to replicas.
     pub repl_ping_replica_period: u64,
+    /// `repl-timeout`: seconds a replica link may stay silent (and a full
+    /// sync's write may stall) before it counts as dead.
+    pub repl_timeout: u64,
+    /// `repl-diskless-sync`: accepted for compatibility; full syncs are
+    /// always diskless (see docs/compatibility.md).
+    pub repl_diskless_sync: bool,
+    /// `repl-diskless-sync-delay`: seconds to wait for more replicas before
+    /// forking the snapshot child.
+    pub repl_diskless_sync_delay: u64,
+    /// `repl-diskless-sync-max-replicas`: start at once when this many are
+    /// waiting (0: no such limit).
+    pub repl_diskless_sync_max_replicas: u64,
     /// `replicaof <host> <port>` from the config file: the master to
     /// follow at start-up.
     pub replicaof: Option<(String, u16)>,
@@ -349,6 +361,10 @@ impl Config {
             notify_keyspace_events: 0,
             repl_backlog_size: 0,
             repl_ping_replica_period: 0,
+            repl_timeout: 60,
+            repl_diskless_sync: true,
+            repl_diskless_sync_delay: 5,
+            repl_diskless_sync_max_replicas: 0,
             replicaof: None,
             masterauth: String::new(),
             masteruser: String::new(),
@@ -1782,6 +1798,68 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.repl_ping_replica_period.to_string(),
         |c, a, _| {
             c.repl_ping_replica_period = int(&a[0], 1, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "repl-timeout",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "60",
+        Rewrite::Plain,
+        None,
+        |c| c.repl_timeout.to_string(),
+        |c, a, _| {
+            c.repl_timeout = int(&a[0], 1, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    // GoStore's full syncs are always diskless (a child writes the snapshot
+    // to the replicas' sockets); `no` is accepted and changes nothing.
+    d!(
+        "repl-diskless-sync",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.repl_diskless_sync),
+        |c, a, _| {
+            c.repl_diskless_sync = yes_no(&a[0])?;
+            Ok(())
+        }
+    ),
+    d!(
+        "repl-diskless-sync-delay",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "5",
+        Rewrite::Plain,
+        None,
+        |c| c.repl_diskless_sync_delay.to_string(),
+        |c, a, _| {
+            c.repl_diskless_sync_delay = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "repl-diskless-sync-max-replicas",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.repl_diskless_sync_max_replicas.to_string(),
+        |c, a, _| {
+            c.repl_diskless_sync_max_replicas = int(&a[0], 0, i32::MAX as i64)? as u64;
             Ok(())
         }
     ),

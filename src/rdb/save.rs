@@ -232,7 +232,7 @@ pub fn cron(core: &mut Core, dbs: &[Db], now_ms: i64) {
 fn done(core: &mut Core, child: Child, exit: ChildExit, started: Instant, now_ms: i64) {
     core.rdb.last_bgsave_secs = started.elapsed().as_secs() as i64;
     match exit {
-        ChildExit::Done { cow } => {
+        ChildExit::Done { cow, .. } => {
             let path = rdb_path(&core.config);
             if let Err(e) = std::fs::rename(&child.tmp, &path) {
                 log::warn!(

@@ -61,6 +61,8 @@ pub struct SaveOptions {
 pub struct Out {
     buf: Vec<u8>,
     file: Option<File>,
+    /// A stream instead of a file (a diskless sync's sockets).
+    stream: Option<Box<dyn Write>>,
     crc: u64,
     checksum: bool,
     written: u64,
@@ -75,6 +77,7 @@ impl Out {
         Out {
             buf: Vec::new(),
             file: None,
+            stream: None,
             crc: 0,
             checksum: true,
             written: 0,
@@ -160,7 +163,7 @@ impl Out {
     }
 
     pub(crate) fn maybe_flush(&mut self) -> io::Result<()> {
-        if self.file.is_some() && self.buf.len() >= FLUSH_AT {
+        if (self.file.is_some() || self.stream.is_some()) && self.buf.len() >= FLUSH_AT {
             self.flush()?;
         }
         Ok(())
@@ -178,6 +181,10 @@ impl Out {
                 f.sync_data()?;
                 self.synced = self.written;
             }
+        } else if let Some(w) = self.stream.as_mut() {
+            w.write_all(&self.buf)?;
+            self.written += self.buf.len() as u64;
+            self.buf.clear();
         }
         Ok(())
     }
@@ -330,6 +337,7 @@ pub fn write_file(dbs: &[&Db], path: &Path, opts: &SaveOptions) -> io::Result<(u
     let mut o = Out {
         buf: Vec::with_capacity(FLUSH_AT * 2),
         file: Some(File::create(path)?),
+        stream: None,
         crc: 0,
         checksum: opts.checksum,
         written: 0,
@@ -347,6 +355,33 @@ pub fn write_file(dbs: &[&Db], path: &Path, opts: &SaveOptions) -> io::Result<(u
     o.checksum = checksum;
     let f = o.file.take().ok_or_else(|| io::Error::other("no file"))?;
     f.sync_all()?;
+    Ok((o.written, keys))
+}
+
+/// Writes the whole dataset, checksum included, to `w` as it is encoded
+/// (a diskless sync's child writing to the replicas). Returns the bytes
+/// written and the number of keys.
+pub fn write_to(dbs: &[&Db], w: Box<dyn Write>, opts: &SaveOptions) -> io::Result<(u64, u64)> {
+    let mut o = Out {
+        buf: Vec::with_capacity(FLUSH_AT * 2),
+        file: None,
+        stream: Some(w),
+        crc: 0,
+        checksum: opts.checksum,
+        written: 0,
+        synced: 0,
+        incremental_fsync: false,
+        compression: opts.compression,
+    };
+    let keys = write_dataset(&mut o, dbs, opts)?;
+    o.flush()?;
+    let crc = if opts.checksum { o.crc } else { 0 };
+    o.checksum = false;
+    o.raw(&crc.to_le_bytes());
+    o.flush()?;
+    if let Some(w) = o.stream.as_mut() {
+        w.flush()?;
+    }
     Ok((o.written, keys))
 }
 

@@ -36,14 +36,22 @@ pub fn feed_replicas(stream: &mut ReplStream, clients: &mut Clients) {
         let Some(r) = c.state.repl.as_mut() else {
             continue;
         };
-        if !r.online || r.sent >= end {
+        if !(r.online || r.in_child) || r.sent >= end {
             continue;
         }
         // `sent` is never before this tick's start: PSYNC hands a replica
-        // everything up to the offset of its sync.
+        // everything up to the offset of its sync, and a snapshot child
+        // everything up to the offset of its fork.
         let skip = (r.sent + 1).saturating_sub(start) as usize;
-        c.reply.raw(&bytes[skip.min(bytes.len())..]);
+        let tail = &bytes[skip.min(bytes.len())..];
         r.sent = end;
+        if r.in_child {
+            // The child owns the socket: kept until it is done.
+            let fits = super::sync::hold(r, tail);
+            fed.push((c.token, !fits));
+            continue;
+        }
+        c.reply.raw(tail);
         fed.push((c.token, c.reply.overflowed()));
     }
     for (t, overflowed) in fed {
@@ -76,6 +84,26 @@ pub fn cron(stream: &mut ReplStream, clients: &Clients, period_secs: u64, now_ms
     stream.feed_command(None, &ping);
 }
 
+/// The online replicas that sent no REPLCONF ACK for `timeout_ms`
+/// (`repl-timeout`), with their names for the log: Redis closes them.
+pub fn timed_out(clients: &Clients, timeout_ms: i64, now_ms: i64) -> Vec<(Token, String)> {
+    clients
+        .iter()
+        .filter(|c| c.state.has(Flags::REPLICA))
+        .filter(|c| {
+            c.state
+                .repl
+                .as_ref()
+                .is_some_and(|r| r.online && now_ms - r.ack_ms > timeout_ms)
+        })
+        .map(|c| {
+            let port = c.state.repl.as_ref().map_or(0, |r| r.listening_port);
+            let ip = c.state.addr.rsplit_once(':').map_or("", |(ip, _)| ip);
+            (c.token, format!("{ip}:{port}"))
+        })
+        .collect()
+}
+
 /// One replica as INFO and ROLE show it.
 #[derive(Debug, Clone)]
 pub struct ReplicaView {
@@ -83,7 +111,7 @@ pub struct ReplicaView {
     pub ip: String,
     /// REPLCONF listening-port.
     pub port: u16,
-    /// `online` (GoStore's sync has no waiting state).
+    /// `wait_bgsave` until its snapshot is sent, then `online`.
     pub state: &'static str,
     /// Its acknowledged offset.
     pub offset: u64,

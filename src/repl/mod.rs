@@ -6,6 +6,8 @@
 //!   each online replica's output at the end of the tick.
 //! - `master` holds what the loop does for replicas: feeding them, the
 //!   periodic PING, `REPLCONF GETACK` for WAIT, and INFO/ROLE's view.
+//! - `sync` runs full resyncs: a forked child writes the snapshot to the
+//!   replicas' sockets while the loop keeps their stream.
 //! - The commands (REPLCONF, PSYNC/SYNC, WAIT, ROLE) are in
 //!   `commands::repl`.
 //!
@@ -14,6 +16,7 @@
 pub mod backlog;
 pub mod master;
 pub mod replica;
+pub mod sync;
 
 use backlog::Backlog;
 
@@ -67,6 +70,8 @@ pub struct ReplStream {
     /// A replica: the stream is the master's, fed as read (`feed_proxy`),
     /// and this server's own commands add nothing to it.
     pub proxy: bool,
+    /// The child writing a snapshot to replicas (`sync`).
+    pub sync: Option<sync::SyncJob>,
 }
 
 impl Default for ReplStream {
@@ -85,6 +90,7 @@ impl Default for ReplStream {
             getack_wanted: false,
             last_ping_ms: 0,
             proxy: false,
+            sync: None,
         }
     }
 }
@@ -203,4 +209,16 @@ pub struct ReplicaInfo {
     pub ack_off: u64,
     /// Unix ms of its last REPLCONF ACK (or of its sync).
     pub ack_ms: i64,
+    /// Waiting for a snapshot child since this unix ms (Redis's
+    /// `SLAVE_STATE_WAIT_BGSAVE_START`).
+    pub wait_since_ms: Option<i64>,
+    /// A snapshot child writes to its socket: the loop writes nothing to
+    /// it and keeps the stream in `held` (`SLAVE_STATE_WAIT_BGSAVE_END`).
+    pub in_child: bool,
+    /// It asked with PSYNC (the child sends `+FULLRESYNC` first).
+    pub psync: bool,
+    /// The stream since its snapshot's offset, sent once the child is done.
+    pub held: Vec<u8>,
+    /// The `replica` class's hard limit on `held` (bytes).
+    pub cap: usize,
 }

@@ -266,6 +266,11 @@ impl Server {
                 continue;
             };
             c.state.flags.set(Flags::PENDING_WRITE, false);
+            if crate::repl::sync::socket_owned_by_child(&c.state) {
+                // A snapshot child writes to this replica's socket; what
+                // the loop has for it waits until the child is done.
+                continue;
+            }
             if c.state.needs_aof > durable && !c.reply.is_empty() {
                 // Its write is not in the AOF yet (postponed or failed write).
                 c.state.flags.set(Flags::PENDING_WRITE, true);

@@ -33,6 +33,11 @@ impl Server {
             self.core.config.repl_ping_replica_period,
             now,
         );
+        let timeout_ms = self.core.config.repl_timeout as i64 * 1000;
+        for (t, name) in crate::repl::master::timed_out(&self.clients, timeout_ms, now) {
+            log::warn!("Disconnecting timedout replica (streaming sync): {name}");
+            self.clients.kill(t);
+        }
         self.trim_memory();
         crate::service::watchdog();
 

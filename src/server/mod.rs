@@ -343,6 +343,10 @@ impl Server {
         // and a finished one is reaped.
         let now = self.core.clock.tick_ms();
         crate::rdb::save::cron(&mut self.core, &self.dbs, now);
+        // Replicas waiting for a full sync get their snapshot child, and a
+        // finished one's replicas go online (before this tick's stream is
+        // fed, so that they get it).
+        crate::repl::sync::cron(&mut self.core, &self.dbs, &mut self.clients, now);
         // The replication stream of this tick goes to the replicas (their
         // output, written below like replies); WAITs that got their
         // acknowledgements run again.

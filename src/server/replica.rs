@@ -395,6 +395,8 @@ impl Server {
         for t in subs {
             self.clients.kill(t);
         }
+        // A snapshot child still writing to them sends an old dataset.
+        crate::repl::sync::kill(&mut self.core);
         let size = self.core.config.repl_backlog_size as usize;
         self.core
             .propagator
@@ -499,7 +501,7 @@ impl Server {
     /// REPLCONF ACK.
     pub(super) fn replica_cron(&mut self) {
         let now = unix_ms();
-        let timeout_ms = 60_000;
+        let timeout_ms = self.core.config.repl_timeout as i64 * 1000;
         let Some(link) = self.core.replica.as_mut() else {
             return;
         };

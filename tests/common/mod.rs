@@ -255,13 +255,17 @@ impl TestServer {
                 "128",
                 "--hash-max-listpack-value",
                 "64",
+                "--repl-diskless-sync-delay",
+                "0",
             ]);
         }
         // No RDB save points unless a test asks for them (its own `--save`
         // comes later and wins), so that tests writing many keys do not
-        // fork background saves; a config file keeps its own.
+        // fork background saves, and full syncs start at once rather than
+        // after the 5 s Redis waits for more replicas by default; a config
+        // file keeps its own.
         if self.kind == Kind::GoStore && !has_file {
-            cmd.args(["--save", ""]);
+            cmd.args(["--save", "", "--repl-diskless-sync-delay", "0"]);
         }
         cmd.args(rest);
         cmd.envs(self.env.iter().cloned());

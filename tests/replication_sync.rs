@@ -1,0 +1,191 @@
+//! Full resyncs run in a forked child that writes the snapshot to the
+//! replicas' sockets, as Redis's diskless sync: the master keeps serving
+//! while it runs, the writes made meanwhile reach the replica after the
+//! snapshot, replicas arriving within `repl-diskless-sync-delay` (or up to
+//! `repl-diskless-sync-max-replicas`) share one child, and the old SYNC
+//! without `capa eof` still gets a `$<len>` payload.
+
+mod common;
+
+use common::dataset::{assert_same, dump, without_encodings};
+use common::resp::RawConn;
+use common::{wait_for, Info, TestServer};
+
+fn fill(port: u16, from: usize, to: usize) {
+    let mut c = RawConn::connect(port);
+    for i in from..to {
+        let k = format!("k:{i}");
+        let v = format!("v{i}");
+        let r = c.cmd_str(&["SET", &k, &v]);
+        assert_eq!(r, "+OK\r\n", "SET {k}");
+    }
+}
+
+/// The `state=` of the master's `slave0` line, if any.
+fn slave0_state(master: u16) -> Option<String> {
+    let info = Info::fetch(master);
+    let line = info.get("slave0")?.to_string();
+    line.split(',')
+        .find_map(|f| f.strip_prefix("state="))
+        .map(str::to_string)
+}
+
+fn wait_caught_up(master: u16, replica: u16) {
+    wait_for(60, "the replica to reach the master's offset", || {
+        let m = Info::fetch(master);
+        let r = Info::fetch(replica);
+        r.get("master_link_status") == Some("up")
+            && m.get("master_repl_offset").is_some()
+            && m.get("master_repl_offset") == r.get("slave_repl_offset")
+    });
+}
+
+/// While the child sends a slow snapshot (rdb-key-save-delay), the master
+/// answers writes; they reach the replica after it, for a redis-server
+/// replica and a GoStore one.
+#[test]
+fn the_master_serves_writes_while_a_child_sends_the_snapshot() {
+    for replica_kind in ["redis", "gostore"] {
+        // 400 keys at 5 ms each: the child needs about 2 s.
+        let g = TestServer::gostore(&["--rdb-key-save-delay", "5000"]);
+        fill(g.port, 0, 400);
+        let port = g.port.to_string();
+        let r = match replica_kind {
+            "redis" => TestServer::redis(&["--replicaof", "127.0.0.1", &port]),
+            _ => TestServer::gostore(&["--replicaof", "127.0.0.1", &port]),
+        };
+        wait_for(30, "the snapshot child to start", || {
+            slave0_state(g.port).as_deref() == Some("wait_bgsave")
+        });
+        // The loop is free: these are answered while the child still runs.
+        fill(g.port, 400, 450);
+        let mut c = RawConn::connect(g.port);
+        assert_eq!(c.cmd_str(&["DEL", "k:0"]), ":1\r\n");
+        assert_eq!(
+            slave0_state(g.port).as_deref(),
+            Some("wait_bgsave"),
+            "{replica_kind}: the sync ended before the writes were answered; the test proves nothing"
+        );
+        wait_caught_up(g.port, r.port);
+        assert_eq!(slave0_state(g.port).as_deref(), Some("online"));
+        assert_same(
+            &without_encodings(&dump(r.port, 1)),
+            &without_encodings(&dump(g.port, 1)),
+            &format!("a {replica_kind} replica after a sync with writes during it"),
+        );
+        let info = Info::fetch(g.port);
+        assert_eq!(info.get("sync_full"), Some("1"), "{replica_kind}");
+    }
+}
+
+/// `repl-diskless-sync-max-replicas 2` with a long delay: the first
+/// replica waits for the second, and both get one snapshot.
+#[test]
+fn replicas_arriving_together_share_one_snapshot() {
+    let g = TestServer::gostore(&[
+        "--repl-diskless-sync-delay",
+        "3600",
+        "--repl-diskless-sync-max-replicas",
+        "2",
+    ]);
+    fill(g.port, 0, 100);
+    let port = g.port.to_string();
+    let r1 = TestServer::gostore(&["--replicaof", "127.0.0.1", &port]);
+    wait_for(30, "the first replica to ask for a sync", || {
+        slave0_state(g.port).as_deref() == Some("wait_bgsave")
+    });
+    // No child for one replica: the delay holds it back.
+    fill(g.port, 100, 110);
+    assert_eq!(
+        Info::fetch(r1.port).get("master_link_status"),
+        Some("down"),
+        "the first replica synced alone"
+    );
+    let r2 = TestServer::redis(&["--replicaof", "127.0.0.1", &port]);
+    wait_caught_up(g.port, r1.port);
+    wait_caught_up(g.port, r2.port);
+    for r in [&r1, &r2] {
+        assert_same(
+            &without_encodings(&dump(r.port, 1)),
+            &without_encodings(&dump(g.port, 1)),
+            "a replica of the shared snapshot",
+        );
+    }
+    let info = Info::fetch(g.port);
+    assert_eq!(info.get("sync_full"), Some("2"));
+    assert_eq!(info.get("connected_slaves"), Some("2"));
+}
+
+/// SYNC from a client that never said `capa eof`: a `$<len>` payload that
+/// is a whole RDB file, then the stream.
+#[test]
+fn sync_without_capa_eof_gets_a_sized_payload() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let g = TestServer::gostore(&[]);
+    fill(g.port, 0, 10);
+    let s = std::net::TcpStream::connect(("127.0.0.1", g.port)).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    (&s).write_all(b"SYNC\r\n").expect("send");
+    let mut r = BufReader::new(&s);
+    let mut line = String::new();
+    r.read_line(&mut line).expect("read");
+    let len: usize = line
+        .trim_end()
+        .strip_prefix('$')
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("SYNC answered {line:?}"));
+    let mut rdb = vec![0u8; len];
+    r.read_exact(&mut rdb).expect("the RDB payload");
+    assert!(rdb.starts_with(b"REDIS0010"), "not an RDB file");
+    // The stream follows: a write on the master arrives as a command.
+    let mut w = RawConn::connect(g.port);
+    assert_eq!(w.cmd_str(&["SET", "after", "sync"]), "+OK\r\n");
+    let mut stream = String::new();
+    while !stream.contains("after") {
+        let mut l = String::new();
+        assert!(r.read_line(&mut l).expect("the stream") > 0, "closed");
+        stream.push_str(&l);
+    }
+}
+
+/// A replica that stops acknowledging is closed after `repl-timeout`
+/// seconds, by GoStore as by redis-server.
+#[test]
+fn a_replica_silent_past_repl_timeout_is_closed() {
+    use std::io::{Read, Write};
+    for server in [
+        TestServer::gostore(&["--repl-timeout", "1"]),
+        TestServer::redis(&["--repl-timeout", "1"]),
+    ] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        s.write_all(b"REPLCONF capa eof capa psync2\r\n")
+            .expect("send");
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).expect("REPLCONF's reply");
+        assert_eq!(&ok, b"+OK\r\n");
+        s.write_all(b"PSYNC ? -1\r\n").expect("send");
+        // Everything it sends (the snapshot, PINGs) is read, nothing is
+        // acknowledged: the read ends when the server closes the link.
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) => panic!(
+                    "port {}: the silent replica was not closed ({e}); got {:?}",
+                    server.port,
+                    String::from_utf8_lossy(&got[..got.len().min(200)])
+                ),
+            }
+        }
+        assert!(
+            got.starts_with(b"+FULLRESYNC"),
+            "{:?}",
+            String::from_utf8_lossy(&got[..got.len().min(80)])
+        );
+    }
+}

@@ -303,6 +303,7 @@ pub fn set_master(
         host, port, cached, now,
     )));
     core.is_replica = true;
+    crate::db::set_replica_expiry(true);
 }
 
 /// `REPLICAOF host port` / `REPLICAOF NO ONE` (and `SLAVEOF`).
@@ -330,6 +331,7 @@ pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             stream.proxy = false;
             stream.shift_replid(id);
             core.is_replica = false;
+            crate::db::set_replica_expiry(false);
             log::info!(
                 "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
                 stream.replid2,

@@ -201,7 +201,7 @@ fn set_generic(
     let found = if flags & (NX | XX) != 0 {
         ctx.db.exists(key, now)
     } else {
-        ctx.db.expire_if_needed(key, now);
+        ctx.db.expire_if_needed_for_write(key, now);
         false
     };
     if (flags & NX != 0 && found) || (flags & XX != 0 && !found) {

@@ -49,6 +49,22 @@ use crate::util::rand::Rng;
 /// The clock value used while replaying the AOF: no key is expired.
 pub(crate) const LOADING_NOW: i64 = i64::MIN;
 
+/// Whether this server is a replica: its reads treat an expired key as
+/// missing but leave it in place for the master's DEL, as Redis's
+/// `expireIfNeeded` does on a replica (the master's own commands run with
+/// `LOADING_NOW` and see every key). Set with `set_replica_expiry`.
+static REPLICA_EXPIRY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Switches the replica's expiry rule on (REPLICAOF host port) or off
+/// (REPLICAOF NO ONE).
+pub fn set_replica_expiry(on: bool) {
+    REPLICA_EXPIRY.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn replica_expiry() -> bool {
+    REPLICA_EXPIRY.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Per-database counters, summed for INFO.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DbStats {
@@ -321,9 +337,24 @@ impl Db {
         }
     }
 
-    /// Deletes `key` if it is expired; returns whether it did. Every lookup
-    /// starts here, so this is also where the access clock follows `now`.
+    /// Whether `key` is expired for this lookup, deleting it unless this
+    /// server is a replica (which waits for its master's DEL; Redis's
+    /// `expireIfNeeded`). Every read lookup starts here, so this is also
+    /// where the access clock follows `now`.
     pub(crate) fn expire_if_needed(&mut self, key: &[u8], now: i64) -> bool {
+        lru::observe(now);
+        if !self.is_expired(key, now) {
+            return false;
+        }
+        if !replica_expiry() {
+            self.delete_expired(key);
+        }
+        true
+    }
+
+    /// `expire_if_needed` for a write lookup: an expired key is deleted
+    /// even on a (writable) replica, as Redis's `LOOKUP_WRITE` forces.
+    pub(crate) fn expire_if_needed_for_write(&mut self, key: &[u8], now: i64) -> bool {
         lru::observe(now);
         if !self.is_expired(key, now) {
             return false;
@@ -347,8 +378,8 @@ impl Db {
     /// touching its access clock (Redis's `lookupKeyRead`; a miss is event
     /// `keymiss`).
     pub fn get(&mut self, key: &[u8], now: i64) -> Option<&Value> {
-        self.expire_if_needed(key, now);
-        match self.dict.get_full_mut(key) {
+        let expired = self.expire_if_needed(key, now);
+        match self.dict.get_full_mut(key).filter(|_| !expired) {
             Some((v, meta)) => {
                 lru::touch(meta);
                 self.stats.hits += 1;
@@ -365,7 +396,7 @@ impl Db {
     /// The value of `key` for writing, touching its access clock (Redis's
     /// `lookupKeyWrite`: no hit/miss counting).
     pub(crate) fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
-        self.expire_if_needed(key, now);
+        self.expire_if_needed_for_write(key, now);
         let (v, meta) = self.dict.get_full_mut(key)?;
         lru::touch(meta);
         Some(v)
@@ -386,8 +417,8 @@ impl Db {
     }
 
     fn peek_with(&mut self, key: &[u8], now: i64, report_miss: bool) -> Option<(&Value, u32)> {
-        self.expire_if_needed(key, now);
-        match self.dict.get_full_mut(key) {
+        let expired = self.expire_if_needed(key, now);
+        match self.dict.get_full_mut(key).filter(|_| !expired) {
             Some((v, meta)) => {
                 self.stats.hits += 1;
                 Some((&*v, *meta))
@@ -410,7 +441,9 @@ impl Db {
 
     /// The type of `key`, if present (no counting, no touching).
     pub fn kind(&mut self, key: &[u8], now: i64) -> Option<Kind> {
-        self.expire_if_needed(key, now);
+        if self.expire_if_needed(key, now) {
+            return None;
+        }
         self.dict.get(key).map(|v| v.kind())
     }
 
@@ -450,7 +483,7 @@ impl Db {
         now: i64,
         make: impl FnOnce() -> Value,
     ) -> Result<&mut Value, CmdError> {
-        self.expire_if_needed(key, now);
+        self.expire_if_needed_for_write(key, now);
         if !self.dict.contains_key(key) {
             notify_keyspace_event(notify::NEW, "new", key, self.hooks.id);
             return Ok(self.dict.insert_new(key, make(), lru::new_meta()));
@@ -664,10 +697,20 @@ impl Db {
     }
 
     /// A random live key (Redis's `dbRandomKey`): expired picks are deleted
-    /// and another is drawn.
+    /// and another is drawn. A replica does not delete them, so when every
+    /// key has a TTL it gives up after 100 draws and returns the last one,
+    /// expired or not, rather than loop for ever (as Redis does).
     pub(crate) fn random_key(&mut self, rng: &mut Rng, now: i64) -> Option<Vec<u8>> {
+        let all_volatile = self.expires.len() == self.dict.len();
+        let mut tries = 100;
         loop {
             let key = self.dict.fair_random(rng)?.0.to_vec();
+            if replica_expiry() && all_volatile {
+                tries -= 1;
+                if tries == 0 {
+                    return Some(key);
+                }
+            }
             if self.expire_if_needed(&key, now) {
                 continue;
             }

@@ -4,7 +4,8 @@
 //! and answers exactly as the same workload over redis-server shards,
 //! with the same keys on the same shard and the same data (DEBUG DIGEST)
 //! shard by shard. A failover that keeps the shard's name keeps every key
-//! reachable.
+//! reachable; adding a shard and MIGRATEing the keys ketama gives it (the
+//! procedure docs/scaling.md describes) keeps every key and its TTL.
 
 mod common;
 
@@ -16,7 +17,7 @@ use common::{free_port, wait_for, Kind, TempDir, TestServer};
 
 /// The shard names: ketama hashes the names, not the addresses, so two
 /// pools with the same names place every key alike.
-const NAMES: [&str; 3] = ["shard-a", "shard-b", "shard-c"];
+const NAMES: [&str; 4] = ["shard-a", "shard-b", "shard-c", "shard-d"];
 
 fn nutcracker_bin() -> &'static str {
     for p in [
@@ -431,4 +432,64 @@ fn a_failover_under_the_same_name_keeps_every_key_reachable() {
     let again = placement(&ports, &keys);
     assert_eq!(again, at, "no key moved");
     assert_eq!(c.cmd_str(&["SET", "user:new", "1"]), "+OK\r\n");
+}
+
+/// Adding a fourth shard: the keys the four-shard ring gives it (a miss
+/// through a proxy on the new configuration) are MIGRATEd to it from their
+/// old shards in KEYS batches; then the new proxy finds every key, with
+/// its value and TTL, and the old shards keep none of the moved ones.
+#[test]
+fn adding_a_shard_and_migrating_its_keys_keeps_every_key() {
+    let shards: Vec<TestServer> = (0..4).map(|_| TestServer::gostore(&[])).collect();
+    let ports: Vec<u16> = shards.iter().map(|s| s.port).collect();
+    let old = Proxy::start(&ports[..3]);
+    let mut c = RawConn::connect(old.port);
+    let keys: Vec<String> = (0..400).map(|i| format!("item:{i}")).collect();
+    let mut want = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        match i % 3 {
+            0 => c.cmd_str(&["SET", k, &format!("v{i}")]),
+            1 => c.cmd_str(&["HSET", k, "f", &format!("v{i}")]),
+            _ => c.cmd_str(&["ZADD", k, &i.to_string(), "m"]),
+        };
+        if i % 5 == 0 {
+            c.cmd_str(&["EXPIRE", k, "1000"]);
+        }
+        want.push((c.cmd_str(&["DUMP", k]), c.cmd_str(&["TTL", k])));
+    }
+    let before = placement(&ports[..3], &keys);
+
+    let new = Proxy::start(&ports);
+    let mut n = RawConn::connect(new.port);
+    let mut moving: Vec<Vec<&str>> = vec![Vec::new(); 3];
+    for (k, s) in keys.iter().zip(&before) {
+        if n.cmd_str(&["EXISTS", k]) == ":0\r\n" {
+            moving[*s].push(k);
+        }
+    }
+    let moved: usize = moving.iter().map(|m| m.len()).sum();
+    assert!(moved > 0);
+    let target = ports[3].to_string();
+    for (s, batch) in moving.iter().enumerate() {
+        for chunk in batch.chunks(50) {
+            let mut argv = vec!["MIGRATE", "127.0.0.1", &target, "", "0", "5000", "KEYS"];
+            argv.extend(chunk);
+            let mut src = RawConn::connect(ports[s]);
+            assert_eq!(src.cmd_str(&argv), "+OK\r\n");
+        }
+    }
+    for (k, (dump, ttl)) in keys.iter().zip(&want) {
+        assert_eq!(&n.cmd_str(&["DUMP", k]), dump, "{k}");
+        let t = n.cmd_str(&["TTL", k]);
+        if ttl == ":-1\r\n" {
+            assert_eq!(&t, ttl, "{k}");
+        } else {
+            assert!(t.starts_with(":9") || t.starts_with(":100"), "{k}: {t}");
+        }
+    }
+    let after = placement(&ports, &keys);
+    for ((b, a), k) in before.iter().zip(&after).zip(&keys) {
+        assert!(a == b || *a == 3, "{k} went from shard {b} to shard {a}");
+    }
+    assert_eq!(after.iter().filter(|&&a| a == 3).count(), moved);
 }

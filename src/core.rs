@@ -198,6 +198,8 @@ pub struct Ops {
     pub pause: crate::pause::Pause,
     /// What DEBUG subcommands changed.
     pub debug: crate::commands::debug::DebugState,
+    /// MIGRATE's cached connections to its targets.
+    pub migrate: crate::commands::migrate::MigrateSockets,
 }
 
 impl Core {

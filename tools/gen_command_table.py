@@ -41,6 +41,7 @@ COMMANDS = {
     "replconf": "repl::replconf", "psync": "repl::psync", "sync": "repl::sync",
     "wait": "repl::wait", "role": "repl::role",
     "save": "rdbcmds::save", "bgsave": "rdbcmds::bgsave", "dump": "rdbcmds::dump", "restore": "rdbcmds::restore",
+    "migrate": "migrate::migrate", "restore-asking": "rdbcmds::restore",
     "config": None, "config|get": "server::config_get", "config|set": "server::config_set",
     "config|resetstat": "server::config_resetstat", "config|help": "server::config_help",
     "config|rewrite": "server::config_rewrite",

@@ -25,6 +25,7 @@ pub(crate) mod keys;
 pub(crate) mod latency;
 pub(crate) mod lists;
 pub(crate) mod memory;
+pub(crate) mod migrate;
 pub(crate) mod multi;
 pub(crate) mod observe;
 pub(crate) mod persistence;

@@ -740,6 +740,8 @@ fn getkeys(ctx: &mut Ctx<'_>, args: &Args<'_>, with_flags: bool) -> CmdResult {
         Some(sort_keys(&argv))
     } else if spec.fullname == "sort_ro" {
         Some(vec![(1, &["RO", "access"][..])])
+    } else if spec.fullname == "migrate" {
+        super::migrate::migrate_keys(&argv)
     } else {
         keys_by_specs(spec, &argv)
     };

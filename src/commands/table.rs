@@ -5,8 +5,8 @@
 use super::spec::*;
 use super::{
     bitops, connection, debug, functions, geo, hashes, hyperloglog, keys, latency, lists, memory,
-    multi, persistence, pubsub, rdbcmds, repl, scripting, server, sets, slowlog, sort, streams,
-    strings, tracking, zsetops, zsets,
+    migrate, multi, persistence, pubsub, rdbcmds, repl, scripting, server, sets, slowlog, sort,
+    streams, strings, tracking, zsetops, zsets,
 };
 
 /// Every command GoStore serves, sorted by name.
@@ -823,6 +823,14 @@ cmd("mget", -2, READONLY | FAST, Some(strings::mget))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
 .doc(Group::String, "1.0.0", "Get the values of all the given keys", "O(N) where N is the number of keys to retrieve.")
 .args(&[arg("key", ArgKind::Key).key_spec(0).multiple()]),
+cmd("migrate", -6, WRITE | MOVABLEKEYS, Some(migrate::migrate))
+.keys(3, 3, 1)
+.acl(&["keyspace", "write", "slow", "dangerous"])
+.tips(&["nondeterministic_output"])
+.key_specs(&[KeySpec::new(&["RW", "access", "delete"], BeginSearch::Index(3), FindKeys::Range { lastkey: 0, step: 1, limit: 0 }), KeySpec::new(&["RW", "access", "delete", "incomplete"], BeginSearch::Keyword("KEYS", -2), FindKeys::Range { lastkey: -1, step: 1, limit: 0 })])
+.doc(Group::Generic, "2.6.0", "Atomically transfer a key from a Redis instance to another one.", "This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.")
+.history(&[("3.0.0", "Added the `COPY` and `REPLACE` options."), ("3.0.6", "Added the `KEYS` option."), ("4.0.7", "Added the `AUTH` option."), ("6.0.0", "Added the `AUTH2` option.")])
+.args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer), arg("key_or_empty_string", ArgKind::OneOf).args(&[arg("key", ArgKind::Key).key_spec(0), arg("empty_string", ArgKind::PureToken).token("")]), arg("destination-db", ArgKind::Integer), arg("timeout", ArgKind::Integer), arg("copy", ArgKind::PureToken).token("COPY").since("3.0.0").optional(), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("authentication", ArgKind::OneOf).optional().args(&[arg("password", ArgKind::Str).token("AUTH").since("4.0.7").optional(), arg("username_password", ArgKind::Block).token("AUTH2").since("6.0.0").optional().args(&[arg("username", ArgKind::Str), arg("password", ArgKind::Str)])]), arg("key", ArgKind::Key).key_spec(1).token("KEYS").since("3.0.6").optional().multiple()]),
 cmd("monitor", 1, ADMIN | NOSCRIPT | LOADING | STALE, Some(connection::monitor))
 .acl(&["admin", "slow", "dangerous"])
 .doc(Group::Server, "1.0.0", "Listen for all requests received by the server in real time", ""),
@@ -1034,6 +1042,14 @@ cmd("restore", -4, WRITE | DENYOOM, Some(rdbcmds::restore))
 .acl(&["keyspace", "write", "slow", "dangerous"])
 .key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Generic, "2.6.0", "Create a key using the provided serialized value, previously obtained using DUMP.", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
+.history(&[("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")])
+.args(&[arg("key", ArgKind::Key).key_spec(0), arg("ttl", ArgKind::Integer), arg("serialized-value", ArgKind::Str), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("absttl", ArgKind::PureToken).token("ABSTTL").since("5.0.0").optional(), arg("seconds", ArgKind::Integer).token("IDLETIME").since("5.0.0").optional(), arg("frequency", ArgKind::Integer).token("FREQ").since("5.0.0").optional()]),
+cmd("restore-asking", -4, WRITE | DENYOOM | ASKING, Some(rdbcmds::restore))
+.keys(1, 1, 1)
+.acl(&["keyspace", "write", "slow", "dangerous"])
+.key_specs(&[KeySpec::new(&["OW", "update"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
+.doc(Group::Server, "3.0.0", "An internal command for migrating keys in a cluster", "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).")
+.doc_flags(&["syscmd"])
 .history(&[("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("ttl", ArgKind::Integer), arg("serialized-value", ArgKind::Str), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("absttl", ArgKind::PureToken).token("ABSTTL").since("5.0.0").optional(), arg("seconds", ArgKind::Integer).token("IDLETIME").since("5.0.0").optional(), arg("frequency", ArgKind::Integer).token("FREQ").since("5.0.0").optional()]),
 cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, Some(repl::replicaof))

@@ -27,6 +27,7 @@ impl Server {
         let used = crate::memory::used_memory();
         self.core.peak_memory = self.core.peak_memory.max(used);
         self.clients_cron(now);
+        self.core.ops.migrate.close_idle(now);
         crate::repl::master::cron(
             &mut self.core.propagator.repl,
             &self.clients,

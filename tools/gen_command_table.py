@@ -40,6 +40,7 @@ COMMANDS = {
     # replication (master side)
     "replconf": "repl::replconf", "psync": "repl::psync", "sync": "repl::sync",
     "wait": "repl::wait", "role": "repl::role",
+    "replicaof": "repl::replicaof", "slaveof": "repl::replicaof",
     "save": "rdbcmds::save", "bgsave": "rdbcmds::bgsave", "dump": "rdbcmds::dump", "restore": "rdbcmds::restore",
     "migrate": "migrate::migrate", "restore-asking": "rdbcmds::restore",
     "config": None, "config|get": "server::config_get", "config|set": "server::config_set",

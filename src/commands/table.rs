@@ -1034,6 +1034,10 @@ cmd("replconf", -1, ADMIN | NOSCRIPT | LOADING | STALE | ALLOW_BUSY, Some(repl::
 .acl(&["admin", "slow", "dangerous"])
 .doc(Group::Server, "3.0.0", "An internal command for configuring the replication stream", "O(1)")
 .doc_flags(&["syscmd"]),
+cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, Some(repl::replicaof))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "5.0.0", "Make the server a replica of another instance, or promote it as master.", "O(1)")
+.args(&[arg("args", ArgKind::OneOf).args(&[arg("host-port", ArgKind::Block).args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer)]), arg("no-one", ArgKind::Block).args(&[arg("no", ArgKind::PureToken).token("NO"), arg("one", ArgKind::PureToken).token("ONE")])])]),
 cmd("reset", 1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, Some(connection::reset))
 .acl(&["fast", "connection"])
 .doc(Group::Connection, "6.2.0", "Reset the connection", "O(1)"),
@@ -1052,10 +1056,6 @@ cmd("restore-asking", -4, WRITE | DENYOOM | ASKING, Some(rdbcmds::restore))
 .doc_flags(&["syscmd"])
 .history(&[("3.0.0", "Added the `REPLACE` modifier."), ("5.0.0", "Added the `ABSTTL` modifier."), ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")])
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("ttl", ArgKind::Integer), arg("serialized-value", ArgKind::Str), arg("replace", ArgKind::PureToken).token("REPLACE").since("3.0.0").optional(), arg("absttl", ArgKind::PureToken).token("ABSTTL").since("5.0.0").optional(), arg("seconds", ArgKind::Integer).token("IDLETIME").since("5.0.0").optional(), arg("frequency", ArgKind::Integer).token("FREQ").since("5.0.0").optional()]),
-cmd("replicaof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, Some(repl::replicaof))
-.acl(&["admin", "slow", "dangerous"])
-.doc(Group::Server, "5.0.0", "Configure a server as replica of another, or promote it to a master.", "O(1)")
-.args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer)]),
 cmd("role", 1, NOSCRIPT | LOADING | STALE | FAST, Some(repl::role))
 .acl(&["admin", "fast", "dangerous"])
 .doc(Group::Server, "2.8.12", "Return the role of the instance in the context of replication", "O(1)"),
@@ -1217,8 +1217,10 @@ cmd("sismember", 3, READONLY | FAST, Some(sets::sismember))
 .args(&[arg("key", ArgKind::Key).key_spec(0), arg("member", ArgKind::Str)]),
 cmd("slaveof", 3, ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING, Some(repl::replicaof))
 .acl(&["admin", "slow", "dangerous"])
-.doc(Group::Server, "1.0.0", "Configure a server as replica of another, or promote it to a master.", "O(1)")
-.args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer)]),
+.doc(Group::Server, "1.0.0", "Make the server a replica of another instance, or promote it as master.", "O(1)")
+.doc_flags(&["deprecated"])
+.deprecated("5.0.0", "`REPLICAOF`")
+.args(&[arg("args", ArgKind::OneOf).args(&[arg("host-port", ArgKind::Block).args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer)]), arg("no-one", ArgKind::Block).args(&[arg("no", ArgKind::PureToken).token("NO"), arg("one", ArgKind::PureToken).token("ONE")])])]),
 cmd("slowlog", -2, NONE, None)
 .acl(&["slow"])
 .doc(Group::Server, "2.2.12", "A container for slow log commands", "Depends on subcommand.")

@@ -180,6 +180,32 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
         );
         return Outcome::Done;
     }
+    // A replica whose link is down, with `replica-serve-stale-data no`,
+    // runs only the commands flagged `stale` (INFO, REPLICAOF, PING...),
+    // and EXEC only when everything queued is such a command.
+    if x.core.is_replica
+        && !x.core.config.replica_serve_stale_data
+        && !x.client.has(Flags::MASTER)
+        && !x.core.replica.as_ref().is_some_and(|l| l.up())
+    {
+        let commands = &x.core.commands;
+        let deny = !spec.has(spec::STALE)
+            || (id == tx.exec
+                && x.client
+                    .multi
+                    .commands
+                    .iter()
+                    .any(|q| !commands.spec(q.id).has(spec::STALE)));
+        if deny {
+            reject(
+                x,
+                &CmdError::Static("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+                Some(id),
+                args,
+            );
+            return Outcome::Done;
+        }
+    }
     // A script past busy-reply-threshold: only the allow-busy commands run
     // (Redis's processCommand after `isInsideYieldingLongCommand`).
     if !spec.has(spec::ALLOW_BUSY) {

@@ -268,6 +268,9 @@ pub struct Config {
     pub replica_read_only: bool,
     /// `replica-priority` (INFO `slave_priority`, for Sentinel).
     pub replica_priority: u64,
+    /// `replica-serve-stale-data`: while the link to the master is down, a
+    /// replica still answers with the data it has (no: `-MASTERDOWN`).
+    pub replica_serve_stale_data: bool,
 }
 
 impl Default for Config {
@@ -370,6 +373,7 @@ impl Config {
             masteruser: String::new(),
             replica_read_only: true,
             replica_priority: 100,
+            replica_serve_stale_data: true,
         }
     }
 
@@ -1918,6 +1922,21 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.masteruser.clone(),
         |c, a, _| {
             c.masteruser = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-serve-stale-data",
+        Some("slave-serve-stale-data"),
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.replica_serve_stale_data),
+        |c, a, _| {
+            c.replica_serve_stale_data = yes_no(&a[0])?;
             Ok(())
         }
     ),

@@ -1,8 +1,10 @@
-//! Expiry on a replica, as Redis 7.0: a key whose TTL passed reads as
-//! missing to the replica's clients but stays until the master's DEL
-//! (DBSIZE still counts it), the master's stream sees every key, and a
-//! promoted replica expires keys itself again. Checked side by side with
-//! a redis-server replica of the same master.
+//! What a replica's own clients read, as Redis 7.0, side by side with a
+//! redis-server replica of the same master:
+//! - expiry: a key whose TTL passed reads as missing but stays until the
+//!   master's DEL (DBSIZE still counts it), and a promoted replica expires
+//!   keys itself again;
+//! - `replica-serve-stale-data no`: with the link down, only the `stale`
+//!   commands run, others get `-MASTERDOWN`.
 
 mod common;
 
@@ -73,4 +75,66 @@ fn a_replica_keeps_expired_keys_for_the_master_s_del_but_reads_them_as_missing()
                 && cmd(ours.port, &["DBSIZE"]) == ":1\r\n"
         });
     }
+}
+
+#[test]
+fn with_the_link_down_and_serve_stale_data_no_only_stale_commands_run() {
+    let m = TestServer::gostore(&[]);
+    assert_eq!(cmd(m.port, &["SET", "k", "v"]), "+OK\r\n");
+    let port = m.port.to_string();
+    let args = [
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--replica-serve-stale-data",
+        "no",
+    ];
+    let ours = TestServer::gostore(&args);
+    let theirs = TestServer::redis(&args);
+    wait_caught_up(m.port, ours.port);
+    wait_caught_up(m.port, theirs.port);
+    // With the link up, the data is served.
+    for r in [&ours, &theirs] {
+        assert_eq!(cmd(r.port, &["GET", "k"]), "$1\r\nv\r\n");
+    }
+    drop(m);
+    for r in [&ours, &theirs] {
+        wait_for(30, "the replica to see its link down", || {
+            Info::fetch(r.port).get("master_link_status") == Some("down")
+        });
+    }
+    let script: &[&[&str]] = &[
+        &["GET", "k"],
+        &["PING"],
+        &["DBSIZE"],
+        &["ECHO", "x"],
+        &["MULTI"],
+        &["PING"],
+        &["EXEC"],
+        &["MULTI"],
+        &["GET", "k"],
+        &["EXEC"],
+        &["CONFIG", "GET", "replica-serve-stale-data"],
+        &["CONFIG", "SET", "replica-serve-stale-data", "yes"],
+        &["GET", "k"],
+        &["CONFIG", "SET", "slave-serve-stale-data", "no"],
+        &["EXISTS", "k"],
+    ];
+    let mut replies = Vec::new();
+    for r in [&ours, &theirs] {
+        let mut c = RawConn::connect(r.port);
+        let got: Vec<String> = script.iter().map(|a| c.cmd_str(a)).collect();
+        replies.push(got);
+    }
+    for (i, a) in script.iter().enumerate() {
+        assert_eq!(
+            replies[0][i], replies[1][i],
+            "{a:?}: GoStore vs redis-server"
+        );
+    }
+    assert!(
+        replies[0][0].starts_with("-MASTERDOWN"),
+        "{}",
+        replies[0][0]
+    );
 }

@@ -189,3 +189,93 @@ fn a_replica_silent_past_repl_timeout_is_closed() {
         );
     }
 }
+
+fn master_of_kind(kind: &str, extra: &[&str]) -> TestServer {
+    match kind {
+        "redis" => TestServer::redis(extra),
+        _ => TestServer::gostore(extra),
+    }
+}
+
+/// The master's stream selects a database only when it changes: after a
+/// partial resync a GoStore replica goes on in the database the stream had
+/// selected before the link dropped.
+#[test]
+fn a_partial_resync_continues_in_the_database_the_stream_had_selected() {
+    for kind in ["redis", "gostore"] {
+        let m = master_of_kind(kind, &[]);
+        let port = m.port.to_string();
+        let r = TestServer::gostore(&["--replicaof", "127.0.0.1", &port]);
+        let mut c = RawConn::connect(m.port);
+        assert_eq!(c.cmd_str(&["SELECT", "5"]), "+OK\r\n");
+        assert_eq!(c.cmd_str(&["SET", "before", "1"]), "+OK\r\n");
+        wait_caught_up(m.port, r.port);
+        let killed = RawConn::connect(m.port).cmd_str(&["CLIENT", "KILL", "TYPE", "replica"]);
+        assert_eq!(killed, ":1\r\n", "{kind}");
+        wait_for(30, "a partial resync", || {
+            Info::fetch(m.port).get("sync_partial_ok") == Some("1")
+        });
+        // Still database 5 on the master's side: no SELECT in the stream.
+        assert_eq!(c.cmd_str(&["SET", "after", "2"]), "+OK\r\n");
+        wait_caught_up(m.port, r.port);
+        let mut rc = RawConn::connect(r.port);
+        assert_eq!(rc.cmd_str(&["SELECT", "5"]), "+OK\r\n");
+        assert_eq!(
+            rc.cmd_str(&["GET", "after"]),
+            "$1\r\n2\r\n",
+            "{kind} master"
+        );
+        assert_eq!(rc.cmd_str(&["SELECT", "0"]), "+OK\r\n");
+        assert_eq!(
+            rc.cmd_str(&["DBSIZE"]),
+            ":0\r\n",
+            "{kind} master: written to db 0"
+        );
+    }
+}
+
+/// A replica saved to its RDB and restarted from it asks for a partial
+/// resync with the replication id and offset the file recorded: GoStore as
+/// the replica of redis-server and of GoStore, and redis-server as the
+/// replica of GoStore.
+#[test]
+fn a_replica_restarted_from_its_rdb_continues_with_a_partial_resync() {
+    for (master_kind, replica_kind) in [
+        ("redis", "gostore"),
+        ("gostore", "gostore"),
+        ("gostore", "redis"),
+    ] {
+        let what = format!("a {replica_kind} replica of a {master_kind} master");
+        let m = master_of_kind(master_kind, &[]);
+        let port = m.port.to_string();
+        let args = ["--replicaof", "127.0.0.1", &port, "--appendonly", "no"];
+        let mut r = master_of_kind(replica_kind, &args);
+        let mut c = RawConn::connect(m.port);
+        assert_eq!(c.cmd_str(&["SELECT", "3"]), "+OK\r\n");
+        fill(m.port, 0, 50);
+        assert_eq!(c.cmd_str(&["SET", "in3", "x"]), "+OK\r\n");
+        wait_caught_up(m.port, r.port);
+        assert_eq!(
+            RawConn::connect(r.port).cmd_str(&["SAVE"]),
+            "+OK\r\n",
+            "{what}"
+        );
+        r.kill9();
+        // Written while it is down, in the database the stream selected.
+        assert_eq!(c.cmd_str(&["SET", "while-down", "y"]), "+OK\r\n");
+        r.restart();
+        wait_caught_up(m.port, r.port);
+        let info = Info::fetch(m.port);
+        assert_eq!(
+            info.get("sync_full"),
+            Some("1"),
+            "{what}: a second full sync"
+        );
+        assert_eq!(info.get("sync_partial_ok"), Some("1"), "{what}");
+        assert_same(
+            &without_encodings(&dump(r.port, 4)),
+            &without_encodings(&dump(m.port, 4)),
+            &what,
+        );
+    }
+}

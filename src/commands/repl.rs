@@ -279,12 +279,15 @@ pub fn set_master(
 ) {
     let now = crate::util::time::unix_ms();
     let stream = &mut core.propagator.repl;
+    let mut cached_db = 0;
     let cached = match core.replica.take() {
         // Another master: whatever this replica processed of the old one.
         Some(old) => {
             if old.up() {
+                cached_db = old.client.db;
                 Some((old.master_replid.clone(), old.processed()))
             } else {
+                cached_db = old.cached_db;
                 old.cached.clone()
             }
         }
@@ -299,9 +302,9 @@ pub fn set_master(
     // from elsewhere; Redis unblocks them with an error. GoStore leaves
     // them to their timeouts.
     let _ = clients;
-    core.replica = Some(Box::new(crate::repl::replica::Link::new(
-        host, port, cached, now,
-    )));
+    let mut link = Box::new(crate::repl::replica::Link::new(host, port, cached, now));
+    link.cached_db = cached_db;
+    core.replica = Some(link);
     core.is_replica = true;
     crate::db::set_replica_expiry(true);
 }

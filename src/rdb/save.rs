@@ -44,6 +44,9 @@ pub struct RdbState {
     pub loaded_keys: u64,
     /// See `loaded_keys`.
     pub loaded_expired: u64,
+    /// The replication info of the RDB loaded at start-up, for a replica
+    /// to continue its master's stream (taken by `replica_start_from_config`).
+    pub loaded_repl: Option<crate::rdb::writer::ReplSaveInfo>,
 }
 
 impl Default for RdbState {
@@ -61,6 +64,7 @@ impl Default for RdbState {
             last_try: 0,
             loaded_keys: 0,
             loaded_expired: 0,
+            loaded_repl: None,
         }
     }
 }
@@ -110,7 +114,22 @@ pub fn save_options(core: &Core) -> SaveOptions {
         .iter()
         .map(|l| l.code.clone())
         .collect();
-    save_options_for(&core.config, functions)
+    let mut o = save_options_for(&core.config, functions);
+    // Redis's `rdbPopulateSaveInfo`: a master in a replication chain (a
+    // backlog exists), or a replica, records where its stream stands.
+    let stream = &core.propagator.repl;
+    if stream.active() {
+        let stream_db = match core.replica.as_ref() {
+            Some(link) => link.client.db,
+            None => stream.selected_db().unwrap_or(0),
+        };
+        o.repl = Some(crate::rdb::writer::ReplSaveInfo {
+            stream_db,
+            id: stream.replid.clone(),
+            offset: stream.offset,
+        });
+    }
+    o
 }
 
 /// How files are written under `c`, with these function libraries.
@@ -128,6 +147,7 @@ pub fn save_options_for(c: &Config, functions: Vec<Vec<u8>>) -> SaveOptions {
         key_delay_us: c.rdb_key_save_delay,
         incremental_fsync: true,
         functions,
+        repl: None,
     }
 }
 

@@ -54,6 +54,21 @@ pub struct SaveOptions {
     pub incremental_fsync: bool,
     /// The function libraries' code, written as RDB_OPCODE_FUNCTION2.
     pub functions: Vec<Vec<u8>>,
+    /// The replication stream's database, id and offset (the
+    /// `repl-stream-db`, `repl-id` and `repl-offset` AUX fields), so that a
+    /// replica restarted from this file continues with a partial resync.
+    pub repl: Option<ReplSaveInfo>,
+}
+
+/// Where the replication stream stood at a save (Redis's `rdbSaveInfo`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplSaveInfo {
+    /// The database the stream has selected.
+    pub stream_db: usize,
+    /// The replication id (a replica's is its master's).
+    pub id: String,
+    /// The replication offset.
+    pub offset: u64,
 }
 
 /// Where encoded bytes go: a buffer, drained to a file when there is one,
@@ -409,6 +424,11 @@ pub fn write_dataset(o: &mut Out, dbs: &[&Db], opts: &SaveOptions) -> io::Result
     let mut b = [0u8; MAX_I64_LEN];
     aux(o, "ctime", fmt_i64(now_ms / 1000, &mut b));
     aux(o, "used-mem", fmt_i64(opts.used_mem as i64, &mut b));
+    if let Some(r) = &opts.repl {
+        aux(o, "repl-stream-db", fmt_i64(r.stream_db as i64, &mut b));
+        aux(o, "repl-id", r.id.as_bytes());
+        aux(o, "repl-offset", fmt_i64(r.offset as i64, &mut b));
+    }
     aux(o, "aof-base", if opts.aof_base { b"1" } else { b"0" });
     write_functions(o, &opts.functions);
     let mut keys = 0u64;

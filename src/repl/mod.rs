@@ -150,6 +150,11 @@ impl ReplStream {
         self.proxy = true;
     }
 
+    /// The database the stream has selected, if any (`slaveseldb`).
+    pub fn selected_db(&self) -> Option<usize> {
+        self.seldb
+    }
+
     /// A new replication id, keeping the old one as `replid2` up to the
     /// current offset (Redis's `shiftReplicationId`): on promotion, and on a
     /// +CONTINUE that names a new id.

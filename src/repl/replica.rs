@@ -82,6 +82,9 @@ pub struct Link {
     /// The master state kept across a dropped link, for PSYNC
     /// (`server.cached_master`): its replid and processed offset.
     pub cached: Option<(String, u64)>,
+    /// The database the master's stream had selected when `cached` was
+    /// kept: a partial resync continues the stream without a SELECT.
+    pub cached_db: usize,
     /// Unix ms of the last byte from the master.
     pub last_io_ms: i64,
     /// Unix ms the link went down (0 while up).
@@ -125,6 +128,7 @@ impl Link {
             base: 0,
             read: 0,
             cached,
+            cached_db: 0,
             last_io_ms: now_ms,
             down_since_ms: 0,
             last_ack_ms: 0,

@@ -26,7 +26,23 @@ impl Server {
     /// caching its own history so that PSYNC may continue from it.
     pub(super) fn replica_start_from_config(&mut self) {
         if let Some((host, port)) = self.core.config.replicaof.clone() {
+            // The history the RDB recorded becomes this replica's own, which
+            // `set_master` caches for the first PSYNC
+            // (`replicationCacheMasterUsingMyself`).
+            let saved = self.core.rdb.loaded_repl.take();
+            if let Some(r) = &saved {
+                log::info!(
+                    "Using the replication ID {} and offset {} saved in the RDB file",
+                    r.id,
+                    r.offset
+                );
+                let size = self.core.config.repl_backlog_size as usize;
+                self.core.propagator.repl.follow(&r.id, r.offset, size);
+            }
             crate::commands::repl::set_master(&mut self.core, &mut self.clients, host, port);
+            if let (Some(r), Some(link)) = (saved, self.core.replica.as_mut()) {
+                link.cached_db = r.stream_db;
+            }
         }
     }
 
@@ -232,6 +248,8 @@ impl Server {
             stream.proxy = true;
             log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
             self.replica_online(link, off, now);
+            // The stream goes on in the database it had selected.
+            link.client.db = link.cached_db;
             return self.replica_stream(link, now);
         }
         Err(format!("Unexpected reply to PSYNC from master: {text}"))
@@ -485,6 +503,7 @@ impl Server {
             log::info!("Connection with master lost.");
             log::info!("* Caching the disconnected master state.");
             link.cached = Some((link.master_replid.clone(), link.processed()));
+            link.cached_db = link.client.db;
             link.down_since_ms = now;
         }
         if let Some(mut sock) = link.sock.take() {

@@ -239,6 +239,14 @@ impl Server {
                 );
                 self.core.rdb.loaded_keys = st.keys_loaded;
                 self.core.rdb.loaded_expired = st.keys_expired;
+                // A replica restarted from its RDB continues its master's
+                // stream from there (`loadDataFromDisk`).
+                if self.core.config.replicaof.is_some() {
+                    self.core.rdb.loaded_repl = repl_info(&st.aux, self.dbs.len());
+                    if self.core.rdb.loaded_repl.is_none() {
+                        log::info!("The RDB file holds no replication ID and offset: a full resync will follow");
+                    }
+                }
                 Ok(())
             }
             Err(e) => Err(StartError::Rdb(format!(
@@ -252,4 +260,25 @@ impl Server {
     pub fn local_addrs(&self) -> Vec<std::net::SocketAddr> {
         self.core.listeners.addrs()
     }
+}
+
+/// The `repl-id`, `repl-offset` and `repl-stream-db` AUX fields, when all
+/// three are there and sound.
+fn repl_info(aux: &[(String, Vec<u8>)], dbs: usize) -> Option<crate::rdb::writer::ReplSaveInfo> {
+    let field = |name: &str| {
+        aux.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+    };
+    let id = field("repl-id")?;
+    let offset: u64 = field("repl-offset")?.parse().ok()?;
+    let stream_db: usize = field("repl-stream-db")?.parse().ok()?;
+    if id.len() != 40 || !id.bytes().all(|b| b.is_ascii_hexdigit()) || stream_db >= dbs {
+        return None;
+    }
+    Some(crate::rdb::writer::ReplSaveInfo {
+        stream_db,
+        id,
+        offset,
+    })
 }

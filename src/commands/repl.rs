@@ -322,6 +322,7 @@ pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     );
     if is(args.get(1), "no") && is(args.get(2), "one") {
         let core = ctx.server_mut();
+        core.config.replicaof = None;
         if let Some(link) = core.replica.take() {
             // Promotion (`replicationUnsetMaster`): a new history that
             // keeps the old one as replid2, so the old master's other
@@ -366,6 +367,7 @@ pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             return Ok(());
         }
     }
+    core.config.replicaof = Some((host.clone(), port as u16));
     set_master(core, &mut Default::default(), host.clone(), port as u16);
     log::info!("REPLICAOF {host}:{port} enabled (user request from '{who}')");
     ctx.reply.ok();

@@ -245,8 +245,10 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// `repl-ping-replica-period`: seconds between PINGs to replicas.
     pub repl_ping_replica_period: u64,
-    /// `replicaof <host> <port>` from the config file: the master to
-    /// follow at start-up.
+    /// `replicaof <host> <port>`: the master to follow at start-up, then
+    /// whatever REPLICAOF last set (None after `REPLICAOF NO ONE`), so
+    /// CONFIG GET and CONFIG REWRITE report the current master as Redis's
+    /// `server.masterhost` does.
     pub replicaof: Option<(String, u16)>,
     /// `masterauth`: the password AUTH sends to the master.
     pub masterauth: String,
@@ -401,6 +403,9 @@ pub enum Rewrite {
     OutputLimits,
     /// Always written; `""` when empty.
     Percentiles,
+    /// `replicaof host port` while following a master; as a master every
+    /// `replicaof`/`slaveof` line goes (Redis's `rewriteConfigReplicaOfOption`).
+    ReplicaOf,
 }
 
 /// `enable-protected-configs`, `enable-debug-command`: Redis's
@@ -1793,7 +1798,7 @@ static DIRECTIVES: &[Directive] = &[
         false,
         Some(2),
         "",
-        Rewrite::Plain,
+        Rewrite::ReplicaOf,
         None,
         |c| c
             .replicaof

@@ -361,3 +361,65 @@ fn config_rewrite_follows_replicaof_like_redis() {
     assert_eq!(results[0], results[1], "GoStore, then Redis");
     assert_eq!(results[0][2], "[\"replicaof 127.0.0.1 2\"]");
 }
+
+/// `replica-announce-ip` / `replica-announce-port` (and their `slave-`
+/// aliases) change what a replica tells its master, so the master's INFO
+/// (which Sentinel reads to find replicas) shows the announced address;
+/// `replica-announced no` shows in INFO as `replica_announced:0`. The
+/// settings read back as redis-server's do.
+#[test]
+fn replica_announce_settings_reach_the_master_s_info() {
+    let get = |port: u16| {
+        let mut c = RawConn::connect(port);
+        let mut out = Vec::new();
+        for pat in ["replica-announce*", "slave-announce*"] {
+            let v = common::resp::parse(&c.cmd(&[b"CONFIG", b"GET", pat.as_bytes()])).sorted();
+            out.push(common::resp::show(&v.bytes()));
+        }
+        out
+    };
+    let args = [
+        "--replica-announce-ip",
+        "10.0.0.9",
+        "--slave-announce-port",
+        "4242",
+        "--replica-announced",
+        "no",
+    ];
+    let redis = TestServer::redis(&args);
+    let replica = TestServer::gostore(&args);
+    assert_eq!(
+        get(replica.port),
+        get(redis.port),
+        "CONFIG GET: GoStore, then Redis"
+    );
+
+    let master = TestServer::gostore(&[]);
+    let mut c = replica.raw_conn();
+    let r = c.cmd_str(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert_eq!(r, "+OK\r\n");
+    common::wait_for(30, "the master to list the replica online", || {
+        Info::fetch(master.port)
+            .get("slave0")
+            .is_some_and(|s| s.contains("state=online"))
+    });
+    let slave0 = Info::fetch(master.port).get("slave0").map(str::to_string);
+    assert!(
+        slave0
+            .as_deref()
+            .is_some_and(|s| s.starts_with("ip=10.0.0.9,port=4242,")),
+        "{slave0:?}"
+    );
+    assert_eq!(
+        Info::fetch(replica.port).get("replica_announced"),
+        Some("0")
+    );
+    assert_eq!(
+        c.cmd_str(&["CONFIG", "SET", "replica-announced", "yes"]),
+        "+OK\r\n"
+    );
+    assert_eq!(
+        Info::fetch(replica.port).get("replica_announced"),
+        Some("1")
+    );
+}

@@ -367,9 +367,10 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                     }
                     let _ = write!(
                         o,
-                        "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+                        "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
                         core.config.replica_priority,
-                        u8::from(core.config.replica_read_only)
+                        u8::from(core.config.replica_read_only),
+                        u8::from(core.config.replica_announced)
                     );
                 }
             }

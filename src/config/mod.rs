@@ -258,6 +258,15 @@ pub struct Config {
     pub replica_read_only: bool,
     /// `replica-priority` (INFO `slave_priority`, for Sentinel).
     pub replica_priority: u64,
+    /// `replica-announce-ip`: the address a replica gives its master
+    /// (REPLCONF ip-address), for INFO and Sentinel; empty is none.
+    pub replica_announce_ip: String,
+    /// `replica-announce-port`: the port a replica gives its master in
+    /// place of its own (REPLCONF listening-port); 0 is its own.
+    pub replica_announce_port: u16,
+    /// `replica-announced`: INFO's `replica_announced`; Sentinel leaves a
+    /// replica saying 0 out of its replica lists and never promotes it.
+    pub replica_announced: bool,
 }
 
 impl Default for Config {
@@ -356,6 +365,9 @@ impl Config {
             masteruser: String::new(),
             replica_read_only: true,
             replica_priority: 100,
+            replica_announce_ip: String::new(),
+            replica_announce_port: 0,
+            replica_announced: true,
         }
     }
 
@@ -1875,6 +1887,51 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.replica_priority.to_string(),
         |c, a, _| {
             c.replica_priority = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-announce-ip",
+        Some("slave-announce-ip"),
+        Mutable,
+        false,
+        Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
+        |c| c.replica_announce_ip.clone(),
+        |c, a, _| {
+            c.replica_announce_ip = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-announce-port",
+        Some("slave-announce-port"),
+        Mutable,
+        false,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.replica_announce_port.to_string(),
+        |c, a, _| {
+            c.replica_announce_port = int(&a[0], 0, 65535)? as u16;
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-announced",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.replica_announced),
+        |c, a, _| {
+            c.replica_announced = yes_no(&a[0])?;
             Ok(())
         }
     ),

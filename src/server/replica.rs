@@ -150,8 +150,22 @@ impl Server {
                             String::from_utf8_lossy(&line)
                         );
                     }
-                    link.send(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
-                    link.state = State::ReceiveCapa;
+                    let ip = self.core.config.replica_announce_ip.clone();
+                    if ip.is_empty() {
+                        send_capa(link);
+                    } else {
+                        link.send(&[b"REPLCONF", b"ip-address", ip.as_bytes()]);
+                        link.state = State::ReceiveIp;
+                    }
+                }
+                State::ReceiveIp => {
+                    if check_reply(&line).is_err() {
+                        log::info!(
+                            "(Non critical) Master does not understand REPLCONF ip-address: {}",
+                            String::from_utf8_lossy(&line)
+                        );
+                    }
+                    send_capa(link);
                 }
                 State::ReceiveCapa => {
                     if check_reply(&line).is_err() {
@@ -189,13 +203,16 @@ impl Server {
     }
 
     fn send_port(&mut self, link: &mut Link) {
-        let port = self
-            .core
-            .listeners
-            .addrs()
-            .first()
-            .map_or(self.core.config.port, |a| a.port())
-            .to_string();
+        let port = match self.core.config.replica_announce_port {
+            0 => self
+                .core
+                .listeners
+                .addrs()
+                .first()
+                .map_or(self.core.config.port, |a| a.port()),
+            announced => announced,
+        }
+        .to_string();
         link.send(&[b"REPLCONF", b"listening-port", port.as_bytes()]);
         link.state = State::ReceivePort;
     }
@@ -529,4 +546,10 @@ impl Server {
         }
         self.replica_io();
     }
+}
+
+/// The handshake's last REPLCONF: what this replica can take.
+fn send_capa(link: &mut Link) {
+    link.send(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+    link.state = State::ReceiveCapa;
 }

@@ -423,3 +423,55 @@ fn replica_announce_settings_reach_the_master_s_info() {
         Some("1")
     );
 }
+
+/// `min-replicas-to-write`: with too few good replicas a write (alone, in
+/// MULTI, in a script) is refused with -NOREPLICAS as redis-server refuses
+/// it; a replica that comes online lets writes through, and losing it
+/// refuses them again.
+#[test]
+fn min_replicas_to_write_refuses_writes_like_redis() {
+    let script_write = "return redis.call('set','k','v')";
+    let mut seen = Vec::new();
+    for kind in [common::Kind::GoStore, common::Kind::Redis] {
+        let s = TestServer::start(kind, &["--min-replicas-to-write", "1"]);
+        let mut c = s.raw_conn();
+        let mut out = vec![
+            c.cmd_str(&["SET", "k", "v"]),
+            c.cmd_str(&["GET", "k"]),
+            c.cmd_str(&["MULTI"]),
+            c.cmd_str(&["SET", "k", "v"]),
+            c.cmd_str(&["EXEC"]),
+            c.cmd_str(&["CONFIG", "GET", "min-slaves-*"]),
+            format!("{:?}", Info::fetch(s.port).get("min_slaves_good_slaves")),
+        ];
+        // The script's name follows the error; its hash is the same.
+        out.push(c.cmd_str(&["EVAL", script_write, "0"]));
+        assert_eq!(
+            c.cmd_str(&["CONFIG", "SET", "min-replicas-max-lag", "0"]),
+            "+OK\r\n"
+        );
+        out.push(c.cmd_str(&["SET", "k", "v"]));
+        out.push(format!(
+            "{:?}",
+            Info::fetch(s.port).get("min_slaves_good_slaves")
+        ));
+        seen.push(out);
+    }
+    assert_eq!(seen[0], seen[1], "GoStore, then Redis");
+    assert!(seen[0][0].starts_with("-NOREPLICAS"), "{:?}", seen[0]);
+
+    let master = TestServer::gostore(&["--min-replicas-to-write", "1"]);
+    let mut replica = TestServer::gostore(&[]);
+    let mut r = replica.raw_conn();
+    let reply = r.cmd_str(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+    assert_eq!(reply, "+OK\r\n");
+    let mut c = master.raw_conn();
+    common::wait_for(30, "the master to count one good replica", || {
+        Info::fetch(master.port).get("min_slaves_good_slaves") == Some("1")
+    });
+    assert_eq!(c.cmd_str(&["SET", "k", "v"]), "+OK\r\n");
+    replica.kill9();
+    common::wait_for(30, "writes to be refused once the replica is gone", || {
+        c.cmd_str(&["SET", "k", "v"]).starts_with("-NOREPLICAS")
+    });
+}

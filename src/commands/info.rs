@@ -375,6 +375,17 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 }
             }
             let _ = write!(o, "connected_slaves:{}\r\n", replicas.len());
+            let (want, lag) = (
+                core.config.min_replicas_to_write,
+                core.config.min_replicas_max_lag,
+            );
+            if want > 0 && lag > 0 {
+                let good = replicas
+                    .iter()
+                    .filter(|r| r.state == "online" && r.lag as u64 <= lag)
+                    .count();
+                let _ = write!(o, "min_slaves_good_slaves:{good}\r\n");
+            }
             for (i, r) in replicas.iter().enumerate() {
                 let _ = write!(
                     o,

@@ -245,6 +245,13 @@ pub struct Config {
     pub repl_backlog_size: u64,
     /// `repl-ping-replica-period`: seconds between PINGs to replicas.
     pub repl_ping_replica_period: u64,
+    /// `min-replicas-to-write`: writes are refused (-NOREPLICAS) unless at
+    /// least this many replicas are online and acknowledged within
+    /// `min-replicas-max-lag` seconds; 0 turns the check off.
+    pub min_replicas_to_write: u64,
+    /// `min-replicas-max-lag`: seconds since its last ACK for a replica to
+    /// count as good; 0 turns the check off.
+    pub min_replicas_max_lag: u64,
     /// `replicaof <host> <port>`: the master to follow at start-up, then
     /// whatever REPLICAOF last set (None after `REPLICAOF NO ONE`), so
     /// CONFIG GET and CONFIG REWRITE report the current master as Redis's
@@ -360,6 +367,8 @@ impl Config {
             notify_keyspace_events: 0,
             repl_backlog_size: 0,
             repl_ping_replica_period: 0,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
             replicaof: None,
             masterauth: String::new(),
             masteruser: String::new(),
@@ -1784,6 +1793,36 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.repl_backlog_size.to_string(),
         |c, a, _| {
             c.repl_backlog_size = memory(&a[0], 1, i64::MAX)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "min-replicas-to-write",
+        Some("min-slaves-to-write"),
+        Mutable,
+        false,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.min_replicas_to_write.to_string(),
+        |c, a, _| {
+            c.min_replicas_to_write = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "min-replicas-max-lag",
+        Some("min-slaves-max-lag"),
+        Mutable,
+        false,
+        Some(1),
+        "10",
+        Rewrite::Plain,
+        None,
+        |c| c.min_replicas_max_lag.to_string(),
+        |c, a, _| {
+            c.min_replicas_max_lag = int(&a[0], 0, i32::MAX as i64)? as u64;
             Ok(())
         }
     ),

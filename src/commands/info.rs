@@ -403,7 +403,8 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 .map_or(core.config.repl_backlog_size, |b| b.size() as u64);
             let _ = write!(
                 o,
-                "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{size}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{histlen}\r\n",
+                "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{size}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{histlen}\r\n",
+                st.failover.state.name(),
                 st.replid,
                 st.replid2,
                 st.offset,

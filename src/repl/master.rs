@@ -61,7 +61,8 @@ pub fn feed_replicas(stream: &mut ReplStream, clients: &mut Clients) {
 /// a PING in the stream (`replicationCron`), so that they see the link
 /// alive and their offset moves.
 pub fn cron(stream: &mut ReplStream, clients: &Clients, period_secs: u64, now_ms: i64) {
-    if !stream.active() || period_secs == 0 {
+    // A FAILOVER waits for a replica to reach the offset: no PING moves it.
+    if !stream.active() || period_secs == 0 || stream.failover.state != super::FailoverState::None {
         return;
     }
     if now_ms - stream.last_ping_ms < period_secs as i64 * 1000 {

@@ -475,3 +475,45 @@ fn min_replicas_to_write_refuses_writes_like_redis() {
         c.cmd_str(&["SET", "k", "v"]).starts_with("-NOREPLICAS")
     });
 }
+
+/// Sentinel's `CLIENT KILL TYPE normal` must not cut a master's replicas:
+/// replica connections are of type `replica`/`slave`, as in Redis, for
+/// CLIENT KILL and CLIENT LIST.
+#[test]
+fn client_kill_type_normal_spares_replicas_like_redis() {
+    let mut seen = Vec::new();
+    for kind in [common::Kind::GoStore, common::Kind::Redis] {
+        let args: &[&str] = match kind {
+            common::Kind::Redis => &["--repl-diskless-sync-delay", "0"],
+            common::Kind::GoStore => &[],
+        };
+        let master = TestServer::start(kind, args);
+        let replica = TestServer::start(kind, &[]);
+        let mut r = replica.raw_conn();
+        let reply = r.cmd_str(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+        assert_eq!(reply, "+OK\r\n");
+        // One connection only, so that no other normal client is around.
+        let mut c = master.raw_conn();
+        common::wait_for(30, "the replica online", || {
+            c.cmd_str(&["INFO", "replication"]).contains("state=online")
+        });
+        let lines = |c: &mut RawConn, ty: &str| {
+            let list = c.cmd_str(&["CLIENT", "LIST", "TYPE", ty]);
+            list.lines().filter(|l| l.contains("id=")).count()
+        };
+        let out = vec![
+            lines(&mut c, "normal"),
+            lines(&mut c, "replica"),
+            lines(&mut c, "slave"),
+            lines(&mut c, "pubsub"),
+        ];
+        let killed_normal = c.cmd_str(&["CLIENT", "KILL", "TYPE", "normal"]);
+        let still = Info::fetch(master.port)
+            .get("connected_slaves")
+            .map(str::to_string);
+        let killed_replica = c.cmd_str(&["CLIENT", "KILL", "TYPE", "replica"]);
+        seen.push((out, killed_normal, still, killed_replica));
+    }
+    assert_eq!(seen[0], seen[1], "GoStore, then Redis");
+    assert_eq!(seen[0].3, ":1\r\n");
+}

@@ -185,7 +185,7 @@ fn sentinel_conf(dir: &Path, port: u16, master: u16) -> PathBuf {
          logfile \"{d}/sentinel-{port}.log\"\n\
          sentinel resolve-hostnames no\n\
          sentinel monitor mymaster 127.0.0.1 {master} 2\n\
-         sentinel down-after-milliseconds mymaster 1000\n\
+         sentinel down-after-milliseconds mymaster 2000\n\
          sentinel failover-timeout mymaster 10000\n\
          sentinel parallel-syncs mymaster 2\n",
         d = dir.display()

@@ -517,3 +517,47 @@ fn client_kill_type_normal_spares_replicas_like_redis() {
     assert_eq!(seen[0], seen[1], "GoStore, then Redis");
     assert_eq!(seen[0].3, ":1\r\n");
 }
+
+/// Sentinel's reconfiguration transaction, as it sends it to a replica it
+/// repoints and to the replica it promotes: every command queues, EXEC
+/// runs them all with Redis's replies, the normal and pub/sub clients are
+/// closed and the sentinel's own connection stays.
+#[test]
+fn sentinel_reconfiguration_transaction_runs_like_redis() {
+    let mut seen = Vec::new();
+    for kind in [common::Kind::GoStore, common::Kind::Redis] {
+        let dir = TempDir::new("sentinel-tx");
+        let conf = dir.path().join("server.conf");
+        std::fs::write(&conf, "maxmemory-policy noeviction\n").expect("conf");
+        let s = TestServer::start_in(kind, dir.path(), &[conf.to_str().expect("path")]);
+        let mut out = Vec::new();
+        for slaveof in [
+            vec!["SLAVEOF", "127.0.0.1", "1"],
+            vec!["SLAVEOF", "NO", "ONE"],
+        ] {
+            let mut normal = s.raw_conn();
+            assert_eq!(normal.cmd_str(&["PING"]), "+PONG\r\n");
+            let mut sub = s.raw_conn();
+            let r = sub.cmd_str(&["SUBSCRIBE", "__sentinel__:hello"]);
+            assert!(r.starts_with("*3\r\n"), "{r}");
+            let mut c = s.raw_conn();
+            out.push(c.cmd_str(&["CLIENT", "SETNAME", "sentinel-0123abcd-cmd"]));
+            for args in [
+                vec!["MULTI"],
+                slaveof.clone(),
+                vec!["CONFIG", "REWRITE"],
+                vec!["CLIENT", "KILL", "TYPE", "normal"],
+                vec!["CLIENT", "KILL", "TYPE", "pubsub"],
+                vec!["EXEC"],
+            ] {
+                out.push(c.cmd_str(&args));
+            }
+            out.push(c.cmd_str(&["PING"]));
+            assert!(normal.is_closed(), "{kind:?}: the normal client is closed");
+            assert!(sub.is_closed(), "{kind:?}: the pub/sub client is closed");
+            out.push(format!("{:?}", conf_replicaof(&conf)));
+        }
+        seen.push(out);
+    }
+    assert_eq!(seen[0], seen[1], "GoStore, then Redis");
+}

@@ -248,6 +248,12 @@ pub fn rewrite_content(old: &[u8], config: &Config) -> Vec<u8> {
                     st.rewrite_line(name, line.into_bytes(), l != dl);
                 }
             }
+            Rewrite::ReplicaOf => match &config.replicaof {
+                Some((host, port)) => {
+                    st.rewrite_line(name, format!("{name} {host} {port}").into_bytes(), true)
+                }
+                None => st.mark_processed(name),
+            },
             Rewrite::Percentiles => {
                 let line = if value.is_empty() {
                     format!("{name} \"\"")

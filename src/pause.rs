@@ -23,6 +23,10 @@ pub struct Pause {
     kind: Kind,
     /// Unix ms when it ends.
     end_ms: i64,
+    /// FAILOVER holds writes until it ends or is aborted, apart from any
+    /// CLIENT PAUSE (Redis's `PAUSE_DURING_FAILOVER` purpose): CLIENT
+    /// UNPAUSE does not end it.
+    failover: bool,
 }
 
 impl Pause {
@@ -30,16 +34,23 @@ impl Pause {
     /// later end of this and any pause in effect (Redis's `pauseClients`).
     pub fn pause(&mut self, kind: Kind, end_ms: i64) {
         if self.kind == Kind::Off {
-            *self = Pause { kind, end_ms };
+            self.kind = kind;
+            self.end_ms = end_ms;
         } else {
             self.kind = self.kind.max(kind);
             self.end_ms = self.end_ms.max(end_ms);
         }
     }
 
-    /// CLIENT UNPAUSE.
+    /// CLIENT UNPAUSE: ends the client pause, not a failover's.
     pub fn unpause(&mut self) {
-        *self = Pause::default();
+        self.kind = Kind::Off;
+        self.end_ms = 0;
+    }
+
+    /// FAILOVER starts (true) or ends (false) holding writes.
+    pub fn set_failover(&mut self, on: bool) {
+        self.failover = on;
     }
 
     /// The pause in effect at `now_ms` (an expired one is cleared). Returns
@@ -54,7 +65,7 @@ impl Pause {
 
     /// Whether any pause is in effect.
     pub fn active(&self) -> bool {
-        self.kind != Kind::Off
+        self.kind != Kind::Off || self.failover
     }
 
     /// The kind in effect.
@@ -62,9 +73,9 @@ impl Pause {
         self.kind
     }
 
-    /// When it ends (Unix ms), if paused.
+    /// When the client pause ends (Unix ms), if there is one.
     pub fn end_ms(&self) -> Option<i64> {
-        self.active().then_some(self.end_ms)
+        (self.kind != Kind::Off).then_some(self.end_ms)
     }
 
     /// Whether the pause in effect holds a command: every one under `ALL`,
@@ -77,7 +88,7 @@ impl Pause {
     /// a held one.
     pub fn holds(&self, may_write: bool) -> bool {
         match self.kind {
-            Kind::Off => false,
+            Kind::Off => self.failover && may_write,
             Kind::All => true,
             Kind::Write => may_write,
         }
@@ -85,7 +96,7 @@ impl Pause {
 
     /// Whether writes (and so expiry and eviction) are held.
     pub fn writes_paused(&self) -> bool {
-        self.kind >= Kind::Write
+        self.kind >= Kind::Write || self.failover
     }
 }
 

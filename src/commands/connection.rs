@@ -469,16 +469,22 @@ enum ClientType {
     Normal,
     /// Clients with pub/sub subscriptions.
     Pubsub,
-    /// Masters and replicas: GoStore has none.
-    Replication,
+    /// Replicas connected to this server (`replica`, `slave`).
+    Replica,
+    /// The link to this replica's master: not a listed client here, so
+    /// nothing matches.
+    Master,
 }
 
 impl ClientType {
     fn matches(self, s: &ClientState) -> bool {
+        // A replica is of type replica whatever else it is, as in Redis.
+        let replica = s.has(Flags::REPLICA);
         match self {
-            ClientType::Normal => !s.has(Flags::PUBSUB),
-            ClientType::Pubsub => s.has(Flags::PUBSUB),
-            ClientType::Replication => false,
+            ClientType::Normal => !replica && !s.has(Flags::PUBSUB),
+            ClientType::Pubsub => !replica && s.has(Flags::PUBSUB),
+            ClientType::Replica => replica,
+            ClientType::Master => false,
         }
     }
 }
@@ -489,8 +495,10 @@ fn check_type(t: &[u8]) -> Result<ClientType, CmdError> {
         Ok(ClientType::Normal)
     } else if is(t, "pubsub") {
         Ok(ClientType::Pubsub)
-    } else if is(t, "master") || is(t, "replica") || is(t, "slave") {
-        Ok(ClientType::Replication)
+    } else if is(t, "replica") || is(t, "slave") {
+        Ok(ClientType::Replica)
+    } else if is(t, "master") {
+        Ok(ClientType::Master)
     } else {
         Err(CmdError::msg(format!(
             "ERR Unknown client type '{}'",

@@ -368,13 +368,25 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                     }
                     let _ = write!(
                         o,
-                        "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:1\r\n",
+                        "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
                         core.config.replica_priority,
-                        u8::from(core.config.replica_read_only)
+                        u8::from(core.config.replica_read_only),
+                        u8::from(core.config.replica_announced)
                     );
                 }
             }
             let _ = write!(o, "connected_slaves:{}\r\n", replicas.len());
+            let (want, lag) = (
+                core.config.min_replicas_to_write,
+                core.config.min_replicas_max_lag,
+            );
+            if want > 0 && lag > 0 {
+                let good = replicas
+                    .iter()
+                    .filter(|r| r.state == "online" && r.lag as u64 <= lag)
+                    .count();
+                let _ = write!(o, "min_slaves_good_slaves:{good}\r\n");
+            }
             for (i, r) in replicas.iter().enumerate() {
                 let _ = write!(
                     o,
@@ -392,7 +404,8 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                 .map_or(core.config.repl_backlog_size, |b| b.size() as u64);
             let _ = write!(
                 o,
-                "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{size}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{histlen}\r\n",
+                "master_failover_state:{}\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:{}\r\nrepl_backlog_active:{}\r\nrepl_backlog_size:{size}\r\nrepl_backlog_first_byte_offset:{first}\r\nrepl_backlog_histlen:{histlen}\r\n",
+                st.failover.state.name(),
                 st.replid,
                 st.replid2,
                 st.offset,

@@ -153,6 +153,17 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             return Outcome::Done;
         }
     }
+    // Too few replicas acknowledging: writes are refused
+    // (`min-replicas-to-write`).
+    if flags & spec::WRITE != 0 && !crate::repl::master::enough_good_replicas(x.core, x.clients) {
+        reject(
+            x,
+            &CmdError::Static(crate::repl::master::NOREPLICAS),
+            Some(id),
+            args,
+        );
+        return Outcome::Done;
+    }
     // A read-only replica takes writes from its master only.
     if x.core.is_replica
         && x.core.config.replica_read_only

@@ -7,7 +7,7 @@ use super::Ctx;
 use crate::blocked::{BlockReason, BlockRequest};
 use crate::client::Flags;
 use crate::error::{CmdError, CmdResult};
-use crate::repl::{master, ReplicaInfo};
+use crate::repl::{master, Failover, FailoverState, ReplicaInfo};
 use crate::resp::parser::Args;
 use crate::util::num::parse_i64;
 
@@ -75,12 +75,13 @@ pub fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// (`+CONTINUE`), else a full resync (`+FULLRESYNC <replid> <offset>`
 /// then the RDB as a bulk without its final CRLF).
 pub fn psync(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    sync_common(ctx, Some((args.get(1), args.get(2))))
+    let failover = args.len() > 3 && is(args.get(3), "failover");
+    sync_common(ctx, Some((args.get(1), args.get(2))), failover)
 }
 
 /// `SYNC`: the old protocol, always a full copy with no preamble.
 pub fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    sync_common(ctx, None)
+    sync_common(ctx, None, false)
 }
 
 fn replica_name(ctx: &Ctx<'_>) -> String {
@@ -93,7 +94,7 @@ fn replica_name(ctx: &Ctx<'_>) -> String {
     format!("{ip}:{port}")
 }
 
-fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>) -> CmdResult {
+fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>, failover: bool) -> CmdResult {
     if ctx.client.has(Flags::REPLICA) {
         // Already a replica: ignored, as Redis does.
         return Ok(());
@@ -101,6 +102,26 @@ fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>) -> CmdResult {
     if ctx.client.has(Flags::MULTI) {
         return Err(CmdError::Static(
             "ERR Command not allowed inside a transaction",
+        ));
+    }
+    // `PSYNC <replid> <offset> FAILOVER`: the master that ran FAILOVER
+    // asks this replica to take over; it must share this history.
+    if let (true, Some((id, _))) = (failover, psync) {
+        if id != ctx.server().propagator.repl.replid.as_bytes() {
+            return Err(CmdError::Static(
+                "ERR PSYNC FAILOVER replid must match my replid.",
+            ));
+        }
+        if unset_master(ctx.server_mut()) {
+            log::info!(
+                "MASTER MODE enabled (failover request from '{}')",
+                client_who(ctx)
+            );
+        }
+    }
+    if ctx.server().propagator.repl.failover.state != FailoverState::None {
+        return Err(CmdError::Static(
+            "NOMASTERLINK Can't SYNC while failing over",
         ));
     }
     if ctx.server().replica.as_ref().is_some_and(|l| !l.up()) {
@@ -298,6 +319,7 @@ pub fn set_master(
             .then(|| (stream.replid.clone(), stream.offset)),
     };
     stream.proxy = true;
+    core.config.replicaof = Some((host.clone(), port));
     // Blocked clients of a master would wait for writes that now come
     // from elsewhere; Redis unblocks them with an error. GoStore leaves
     // them to their timeouts.
@@ -309,42 +331,61 @@ pub fn set_master(
     crate::db::set_replica_expiry(true);
 }
 
-/// `REPLICAOF host port` / `REPLICAOF NO ONE` (and `SLAVEOF`).
-pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let who = format!(
+/// Makes this replica a master (Redis's `replicationUnsetMaster`): a new
+/// history that keeps the old one as replid2, so the old master's other
+/// replicas (and the old master itself after a FAILOVER) can PSYNC here.
+/// False when it was a master already.
+pub fn unset_master(core: &mut crate::core::Core) -> bool {
+    core.config.replicaof = None;
+    let Some(link) = core.replica.take() else {
+        return false;
+    };
+    let id = crate::core::new_run_id(&mut core.rng);
+    let stream = &mut core.propagator.repl;
+    if !stream.active() {
+        let size = core.config.repl_backlog_size as usize;
+        stream.follow(&link.master_replid, link.processed(), size);
+    }
+    stream.proxy = false;
+    stream.shift_replid(id);
+    core.is_replica = false;
+    crate::db::set_replica_expiry(false);
+    log::info!(
+        "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+        stream.replid2,
+        stream.second_offset,
+        stream.replid
+    );
+    // The loop deregisters the dropped link's socket when it sees no link
+    // (`replica_io`); here it is closed by drop.
+    drop(link);
+    true
+}
+
+/// The client as the replication log lines name it.
+fn client_who(ctx: &Ctx<'_>) -> String {
+    format!(
         "id={} addr={} laddr={} fd={} name={}",
         ctx.client.id,
         ctx.client.addr,
         ctx.client.laddr,
         ctx.client.fd,
         String::from_utf8_lossy(ctx.client.name.as_deref().unwrap_or_default())
-    );
+    )
+}
+
+/// `REPLICAOF host port` / `REPLICAOF NO ONE` (and `SLAVEOF`).
+pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let who = client_who(ctx);
+    if ctx.server().propagator.repl.failover.state != FailoverState::None {
+        return Err(CmdError::Static(
+            "ERR REPLICAOF not allowed while failing over.",
+        ));
+    }
     if is(args.get(1), "no") && is(args.get(2), "one") {
         let core = ctx.server_mut();
-        if let Some(link) = core.replica.take() {
-            // Promotion (`replicationUnsetMaster`): a new history that
-            // keeps the old one as replid2, so the old master's other
-            // replicas can PSYNC here.
-            let id = crate::core::new_run_id(&mut core.rng);
-            let stream = &mut core.propagator.repl;
-            if !stream.active() {
-                let size = core.config.repl_backlog_size as usize;
-                stream.follow(&link.master_replid, link.processed(), size);
-            }
-            stream.proxy = false;
-            stream.shift_replid(id);
-            core.is_replica = false;
-            crate::db::set_replica_expiry(false);
-            log::info!(
-                "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
-                stream.replid2,
-                stream.second_offset,
-                stream.replid
-            );
+        if unset_master(core) {
             log::info!("MASTER MODE enabled (user request from '{who}')");
-            // The loop deregisters the dropped link's socket when it sees
-            // no link (`replica_io`); here it is closed by drop.
-            drop(link);
         }
         ctx.reply.ok();
         return Ok(());
@@ -370,4 +411,167 @@ pub fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     log::info!("REPLICAOF {host}:{port} enabled (user request from '{who}')");
     ctx.reply.ok();
     Ok(())
+}
+
+/// `FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]`: a coordinated
+/// hand-over to a replica (Redis 7.0's `failoverCommand`). Writes are held
+/// until the target has the whole stream; then this server follows it and
+/// its PSYNC asks it to become the master. The loop drives the steps
+/// (`Server::failover_step`).
+pub fn failover(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() == 2 && is(args.get(1), "abort") {
+        if ctx.server().propagator.repl.failover.state == FailoverState::None {
+            return Err(CmdError::Static("ERR No failover in progress."));
+        }
+        abort_failover(ctx.server_mut(), "Failover manually aborted");
+        ctx.reply.ok();
+        return Ok(());
+    }
+    let not_int = CmdError::Static("ERR value is not an integer or out of range");
+    let (mut timeout, mut force, mut target) = (0i64, false, None);
+    let mut j = 1;
+    while j < args.len() {
+        let a = args.get(j);
+        if is(a, "timeout") && j + 1 < args.len() && timeout == 0 {
+            timeout = parse_i64(args.get(j + 1)).ok_or(not_int.clone())?;
+            if timeout <= 0 {
+                return Err(CmdError::Static(
+                    "ERR FAILOVER timeout must be greater than 0",
+                ));
+            }
+            j += 1;
+        } else if is(a, "to") && j + 2 < args.len() && target.is_none() {
+            let port = parse_i64(args.get(j + 2)).ok_or(not_int.clone())?;
+            target = Some((String::from_utf8_lossy(args.get(j + 1)).into_owned(), port));
+            j += 2;
+        } else if is(a, "force") && !force {
+            force = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let core = ctx.server();
+    if core.propagator.repl.failover.state != FailoverState::None {
+        return Err(CmdError::Static("ERR FAILOVER already in progress."));
+    }
+    if core.is_replica {
+        return Err(CmdError::Static(
+            "ERR FAILOVER is not valid when server is a replica.",
+        ));
+    }
+    if !ctx.clients().iter().any(|c| c.state.has(Flags::REPLICA)) {
+        return Err(CmdError::Static(
+            "ERR FAILOVER requires connected replicas.",
+        ));
+    }
+    if force && (timeout == 0 || target.is_none()) {
+        return Err(CmdError::Static(
+            "ERR FAILOVER with force option requires both a timeout and target HOST and IP.",
+        ));
+    }
+    let target = match target {
+        Some((host, port)) => {
+            let found = master::replicas(ctx.clients())
+                .find(|r| r.ip.eq_ignore_ascii_case(&host) && i64::from(r.port) == port);
+            match found {
+                None => {
+                    return Err(CmdError::Static(
+                        "ERR FAILOVER target HOST and PORT is not a replica.",
+                    ))
+                }
+                Some(r) if r.state != "online" => {
+                    return Err(CmdError::Static(
+                        "ERR FAILOVER target replica is not online.",
+                    ))
+                }
+                Some(r) => {
+                    log::info!("FAILOVER requested to {host}:{port}.");
+                    Some((host, r.port))
+                }
+            }
+        }
+        None => {
+            log::info!("FAILOVER requested to any replica.");
+            None
+        }
+    };
+    let now = ctx.now_ms;
+    let core = ctx.server_mut();
+    core.propagator.repl.failover = Failover {
+        state: FailoverState::WaitForSync,
+        target,
+        end_ms: if timeout > 0 { now + timeout } else { 0 },
+        force,
+        rejected: false,
+    };
+    core.ops.pause.set_failover(true);
+    ctx.reply.ok();
+    Ok(())
+}
+
+/// Ends a FAILOVER without handing over (Redis's `abortFailover`): a
+/// server already following the target is a master again.
+pub fn abort_failover(core: &mut crate::core::Core, why: &str) {
+    let f = &core.propagator.repl.failover;
+    if f.state == FailoverState::None {
+        return;
+    }
+    match &f.target {
+        Some((h, p)) => log::info!("FAILOVER to {h}:{p} aborted: {why}"),
+        None => log::info!("FAILOVER to any replica aborted: {why}"),
+    }
+    if f.state == FailoverState::InProgress {
+        unset_master(core);
+    }
+    clear_failover(core);
+}
+
+/// The FAILOVER is over: writes flow again (Redis's `clearFailoverState`).
+pub fn clear_failover(core: &mut crate::core::Core) {
+    core.propagator.repl.failover = Failover::default();
+    core.ops.pause.set_failover(false);
+}
+
+/// The FAILOVER's next step, run by the loop after each tick's commands
+/// and acknowledgements (Redis's `updateFailoverStatus`): give up or force
+/// at the timeout, else hand over once the target acknowledged the whole
+/// stream.
+pub fn failover_step(core: &mut crate::core::Core, clients: &mut crate::client::Clients, now: i64) {
+    let f = core.propagator.repl.failover.clone();
+    if f.state != FailoverState::WaitForSync {
+        return;
+    }
+    if f.end_ms != 0 && f.end_ms <= now {
+        if f.force {
+            if let Some((host, port)) = f.target {
+                log::info!("FAILOVER to {host}:{port} time out exceeded, failing over.");
+                core.propagator.repl.failover.state = FailoverState::InProgress;
+                set_master(core, clients, host, port);
+            }
+        } else {
+            abort_failover(core, "Replica never caught up before timeout");
+        }
+        return;
+    }
+    let offset = core.propagator.repl.offset;
+    let caught_up = match &f.target {
+        Some((host, port)) => master::replicas(clients)
+            .find(|r| r.ip.eq_ignore_ascii_case(host) && r.port == *port)
+            .is_some_and(|r| r.offset == offset),
+        None => match master::replicas(clients).find(|r| r.offset == offset) {
+            Some(r) => {
+                core.propagator.repl.failover.target = Some((r.ip, r.port));
+                true
+            }
+            None => false,
+        },
+    };
+    if caught_up {
+        if let Some((host, port)) = core.propagator.repl.failover.target.clone() {
+            core.propagator.repl.failover.state = FailoverState::InProgress;
+            log::info!("Failover target {host}:{port} is synced, failing over.");
+            set_master(core, clients, host, port);
+        }
+    }
 }

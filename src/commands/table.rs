@@ -343,6 +343,10 @@ cmd("expiretime", 2, READONLY | FAST, Some(keys::expiretime))
 .key_specs(&[KeySpec::new(&["RO", "access"], BeginSearch::Index(1), FindKeys::Range { lastkey: 0, step: 1, limit: 0 })])
 .doc(Group::Generic, "7.0.0", "Get the expiration Unix timestamp for a key", "O(1)")
 .args(&[arg("key", ArgKind::Key).key_spec(0)]),
+cmd("failover", -1, ADMIN | NOSCRIPT | STALE, Some(repl::failover))
+.acl(&["admin", "slow", "dangerous"])
+.doc(Group::Server, "6.2.0", "Start a coordinated failover between this server and one of its replicas.", "O(1)")
+.args(&[arg("target", ArgKind::Block).token("TO").optional().args(&[arg("host", ArgKind::Str), arg("port", ArgKind::Integer), arg("force", ArgKind::PureToken).token("FORCE").optional()]), arg("abort", ArgKind::PureToken).token("ABORT").optional(), arg("milliseconds", ArgKind::Integer).token("TIMEOUT").optional()]),
 cmd("fcall", -3, NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MOVABLEKEYS, Some(scripting::eval_entry))
 .acl(&["slow", "scripting"])
 .key_specs(&[KeySpec::new(&["RW", "access", "update"], BeginSearch::Index(2), FindKeys::Keynum { keynumidx: 0, firstkey: 1, step: 1 }).notes("We cannot tell how the keys will be used so we assume the worst, RW and UPDATE")])

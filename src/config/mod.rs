@@ -257,8 +257,17 @@ pub struct Config {
     /// `repl-diskless-sync-max-replicas`: start at once when this many are
     /// waiting (0: no such limit).
     pub repl_diskless_sync_max_replicas: u64,
-    /// `replicaof <host> <port>` from the config file: the master to
-    /// follow at start-up.
+    /// `min-replicas-to-write`: writes are refused (-NOREPLICAS) unless at
+    /// least this many replicas are online and acknowledged within
+    /// `min-replicas-max-lag` seconds; 0 turns the check off.
+    pub min_replicas_to_write: u64,
+    /// `min-replicas-max-lag`: seconds since its last ACK for a replica to
+    /// count as good; 0 turns the check off.
+    pub min_replicas_max_lag: u64,
+    /// `replicaof <host> <port>`: the master to follow at start-up, then
+    /// whatever REPLICAOF last set (None after `REPLICAOF NO ONE`), so
+    /// CONFIG GET and CONFIG REWRITE report the current master as Redis's
+    /// `server.masterhost` does.
     pub replicaof: Option<(String, u16)>,
     /// `masterauth`: the password AUTH sends to the master.
     pub masterauth: String,
@@ -271,6 +280,15 @@ pub struct Config {
     /// `replica-serve-stale-data`: while the link to the master is down, a
     /// replica still answers with the data it has (no: `-MASTERDOWN`).
     pub replica_serve_stale_data: bool,
+    /// `replica-announce-ip`: the address a replica gives its master
+    /// (REPLCONF ip-address), for INFO and Sentinel; empty is none.
+    pub replica_announce_ip: String,
+    /// `replica-announce-port`: the port a replica gives its master in
+    /// place of its own (REPLCONF listening-port); 0 is its own.
+    pub replica_announce_port: u16,
+    /// `replica-announced`: INFO's `replica_announced`; Sentinel leaves a
+    /// replica saying 0 out of its replica lists and never promotes it.
+    pub replica_announced: bool,
 }
 
 impl Default for Config {
@@ -368,12 +386,17 @@ impl Config {
             repl_diskless_sync: true,
             repl_diskless_sync_delay: 5,
             repl_diskless_sync_max_replicas: 0,
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
             replicaof: None,
             masterauth: String::new(),
             masteruser: String::new(),
             replica_read_only: true,
             replica_priority: 100,
             replica_serve_stale_data: true,
+            replica_announce_ip: String::new(),
+            replica_announce_port: 0,
+            replica_announced: true,
         }
     }
 
@@ -421,6 +444,9 @@ pub enum Rewrite {
     OutputLimits,
     /// Always written; `""` when empty.
     Percentiles,
+    /// `replicaof host port` while following a master; as a master every
+    /// `replicaof`/`slaveof` line goes (Redis's `rewriteConfigReplicaOfOption`).
+    ReplicaOf,
 }
 
 /// `enable-protected-configs`, `enable-debug-command`: Redis's
@@ -1791,6 +1817,36 @@ static DIRECTIVES: &[Directive] = &[
         }
     ),
     d!(
+        "min-replicas-to-write",
+        Some("min-slaves-to-write"),
+        Mutable,
+        false,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.min_replicas_to_write.to_string(),
+        |c, a, _| {
+            c.min_replicas_to_write = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "min-replicas-max-lag",
+        Some("min-slaves-max-lag"),
+        Mutable,
+        false,
+        Some(1),
+        "10",
+        Rewrite::Plain,
+        None,
+        |c| c.min_replicas_max_lag.to_string(),
+        |c, a, _| {
+            c.min_replicas_max_lag = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
         "repl-ping-replica-period",
         Some("repl-ping-slave-period"),
         Mutable,
@@ -1875,7 +1931,7 @@ static DIRECTIVES: &[Directive] = &[
         false,
         Some(2),
         "",
-        Rewrite::Plain,
+        Rewrite::ReplicaOf,
         None,
         |c| c
             .replicaof
@@ -1967,6 +2023,51 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.replica_priority.to_string(),
         |c, a, _| {
             c.replica_priority = int(&a[0], 0, i32::MAX as i64)? as u64;
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-announce-ip",
+        Some("slave-announce-ip"),
+        Mutable,
+        false,
+        Some(1),
+        "",
+        Rewrite::StrOrUnset,
+        None,
+        |c| c.replica_announce_ip.clone(),
+        |c, a, _| {
+            c.replica_announce_ip = text(&a[0]);
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-announce-port",
+        Some("slave-announce-port"),
+        Mutable,
+        false,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.replica_announce_port.to_string(),
+        |c, a, _| {
+            c.replica_announce_port = int(&a[0], 0, 65535)? as u16;
+            Ok(())
+        }
+    ),
+    d!(
+        "replica-announced",
+        None,
+        Mutable,
+        false,
+        Some(1),
+        "yes",
+        Rewrite::Plain,
+        None,
+        |c| yn(c.replica_announced),
+        |c, a, _| {
+            c.replica_announced = yes_no(&a[0])?;
             Ok(())
         }
     ),

@@ -69,7 +69,8 @@ pub fn feed_replicas(stream: &mut ReplStream, clients: &mut Clients) {
 /// a PING in the stream (`replicationCron`), so that they see the link
 /// alive and their offset moves.
 pub fn cron(stream: &mut ReplStream, clients: &Clients, period_secs: u64, now_ms: i64) {
-    if !stream.active() || period_secs == 0 {
+    // A FAILOVER waits for a replica to reach the offset: no PING moves it.
+    if !stream.active() || period_secs == 0 || stream.failover.state != super::FailoverState::None {
         return;
     }
     if now_ms - stream.last_ping_ms < period_secs as i64 * 1000 {
@@ -152,3 +153,24 @@ pub fn count_acks(clients: &Clients, offset: u64) -> usize {
         .filter(|c| c.state.repl.as_ref().is_some_and(|r| r.ack_off >= offset))
         .count()
 }
+
+/// The replicas that count for `min-replicas-to-write`: online, with an
+/// ACK within `max_lag` seconds (Redis's `refreshGoodSlavesCount`).
+pub fn good_replicas(clients: &Clients, max_lag: u64) -> usize {
+    replicas(clients)
+        .filter(|r| r.state == "online" && r.lag as u64 <= max_lag)
+        .count()
+}
+
+/// Whether writes may run under `min-replicas-to-write` (Redis's
+/// `checkGoodReplicasStatus`): always on a replica or with the check off.
+pub fn enough_good_replicas(core: &crate::core::Core, clients: &Clients) -> bool {
+    let (want, lag) = (
+        core.config.min_replicas_to_write,
+        core.config.min_replicas_max_lag,
+    );
+    core.is_replica || want == 0 || lag == 0 || good_replicas(clients, lag) as u64 >= want
+}
+
+/// `-NOREPLICAS`, Redis's `shared.noreplicaserr`.
+pub const NOREPLICAS: &str = "NOREPLICAS Not enough good replicas to write.";

@@ -72,6 +72,49 @@ pub struct ReplStream {
     pub proxy: bool,
     /// The child writing a snapshot to replicas (`sync`).
     pub sync: Option<sync::SyncJob>,
+    /// A coordinated failover (FAILOVER) under way.
+    pub failover: Failover,
+}
+
+/// Where a FAILOVER stands (Redis's `failover_state`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum FailoverState {
+    /// None.
+    #[default]
+    None,
+    /// Writes are held until the target acknowledges the whole stream.
+    WaitForSync,
+    /// This server follows the target and asks it, with `PSYNC ...
+    /// FAILOVER`, to become the master.
+    InProgress,
+}
+
+impl FailoverState {
+    /// INFO's `master_failover_state`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FailoverState::None => "no-failover",
+            FailoverState::WaitForSync => "waiting-for-sync",
+            FailoverState::InProgress => "failover-in-progress",
+        }
+    }
+}
+
+/// A FAILOVER's parameters and progress.
+#[derive(Debug, Default, Clone)]
+pub struct Failover {
+    /// Where it stands.
+    pub state: FailoverState,
+    /// The replica to hand over to: named by TO, or the first one found
+    /// caught up.
+    pub target: Option<(String, u16)>,
+    /// Unix ms when waiting gives up (TIMEOUT); 0 is never.
+    pub end_ms: i64,
+    /// FORCE: at the timeout hand over anyway instead of aborting.
+    pub force: bool,
+    /// The target refused our `PSYNC ... FAILOVER`: abort once the link is
+    /// back in place.
+    pub rejected: bool,
 }
 
 impl Default for ReplStream {
@@ -91,6 +134,7 @@ impl Default for ReplStream {
             last_ping_ms: 0,
             proxy: false,
             sync: None,
+            failover: Failover::default(),
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum State {
     ReceiveAuth,
     /// REPLCONF listening-port sent.
     ReceivePort,
+    /// REPLCONF ip-address sent (`replica-announce-ip`).
+    ReceiveIp,
     /// REPLCONF capa sent.
     ReceiveCapa,
     /// PSYNC sent.

@@ -795,6 +795,9 @@ impl Run<'_, '_> {
                     return Err(format!("-MISCONF Errors writing to the AOF file: {e}"));
                 }
             }
+            if !crate::repl::master::enough_good_replicas(x.core, x.clients) {
+                return Err(format!("-{}", crate::repl::master::NOREPLICAS));
+            }
         }
         if !self.allow_oom && self.oom && spec.flags & spec::DENYOOM != 0 {
             return Err("-OOM command not allowed when used memory > 'maxmemory'.".into());

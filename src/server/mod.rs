@@ -288,6 +288,8 @@ impl Server {
 
     /// The end of the tick: expiry, AOF write, replies, closes.
     fn before_sleep(&mut self) {
+        // A FAILOVER moves on once this tick's ACKs are in.
+        crate::commands::repl::failover_step(&mut self.core, &mut self.clients, unix_ms());
         self.release_parked();
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
         // A replica expires nothing itself: the master's DELs do.

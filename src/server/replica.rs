@@ -66,6 +66,12 @@ impl Server {
         } else if let Some(mut sock) = link.sock.take() {
             let _ = self.poll.registry().deregister(&mut sock);
         }
+        if self.core.propagator.repl.failover.rejected {
+            crate::commands::repl::abort_failover(
+                &mut self.core,
+                "Failover target rejected psync request",
+            );
+        }
     }
 
     fn replica_step(&mut self, link: &mut Link, now: i64) -> Result<(), Fail> {
@@ -166,8 +172,22 @@ impl Server {
                             String::from_utf8_lossy(&line)
                         );
                     }
-                    link.send(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
-                    link.state = State::ReceiveCapa;
+                    let ip = self.core.config.replica_announce_ip.clone();
+                    if ip.is_empty() {
+                        send_capa(link);
+                    } else {
+                        link.send(&[b"REPLCONF", b"ip-address", ip.as_bytes()]);
+                        link.state = State::ReceiveIp;
+                    }
+                }
+                State::ReceiveIp => {
+                    if check_reply(&line).is_err() {
+                        log::info!(
+                            "(Non critical) Master does not understand REPLCONF ip-address: {}",
+                            String::from_utf8_lossy(&line)
+                        );
+                    }
+                    send_capa(link);
                 }
                 State::ReceiveCapa => {
                     if check_reply(&line).is_err() {
@@ -176,16 +196,25 @@ impl Server {
                             String::from_utf8_lossy(&line)
                         );
                     }
-                    match link.cached.clone() {
+                    // A master handing over with FAILOVER asks the target
+                    // to take the master role in the same PSYNC.
+                    let failover = self.core.propagator.repl.failover.state
+                        == crate::repl::FailoverState::InProgress;
+                    let (id, next) = match link.cached.clone() {
                         Some((id, off)) => {
                             let next = (off + 1).to_string();
                             log::info!("Trying a partial resynchronization (request {id}:{next}).");
-                            link.send(&[b"PSYNC", id.as_bytes(), next.as_bytes()]);
+                            (id, next)
                         }
                         None => {
                             log::info!("Partial resynchronization not possible (no cached master)");
-                            link.send(&[b"PSYNC", b"?", b"-1"]);
+                            ("?".to_string(), "-1".to_string())
                         }
+                    };
+                    if failover {
+                        link.send(&[b"PSYNC", id.as_bytes(), next.as_bytes(), b"FAILOVER"]);
+                    } else {
+                        link.send(&[b"PSYNC", id.as_bytes(), next.as_bytes()]);
                     }
                     link.state = State::ReceivePsync;
                 }
@@ -205,19 +234,33 @@ impl Server {
     }
 
     fn send_port(&mut self, link: &mut Link) {
-        let port = self
-            .core
-            .listeners
-            .addrs()
-            .first()
-            .map_or(self.core.config.port, |a| a.port())
-            .to_string();
+        let port = match self.core.config.replica_announce_port {
+            0 => self
+                .core
+                .listeners
+                .addrs()
+                .first()
+                .map_or(self.core.config.port, |a| a.port()),
+            announced => announced,
+        }
+        .to_string();
         link.send(&[b"REPLCONF", b"listening-port", port.as_bytes()]);
         link.state = State::ReceivePort;
     }
 
     fn replica_psync_reply(&mut self, link: &mut Link, line: &[u8], now: i64) -> Result<(), Fail> {
         let text = String::from_utf8_lossy(line).into_owned();
+        // A FAILOVER is done once the target took our PSYNC either way;
+        // refused, this server is a master again.
+        if self.core.propagator.repl.failover.state == crate::repl::FailoverState::InProgress {
+            if text.starts_with("+CONTINUE") || text.starts_with("+FULLRESYNC") {
+                crate::commands::repl::clear_failover(&mut self.core);
+            } else {
+                // Undone by `replica_io` once the link is back in place.
+                self.core.propagator.repl.failover.rejected = true;
+                return Ok(());
+            }
+        }
         if let Some(rest) = text.strip_prefix("+FULLRESYNC") {
             let mut it = rest.split_whitespace();
             let id = it.next().unwrap_or_default().to_string();
@@ -550,4 +593,10 @@ impl Server {
         }
         self.replica_io();
     }
+}
+
+/// The handshake's last REPLCONF: what this replica can take.
+fn send_capa(link: &mut Link) {
+    link.send(&[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]);
+    link.state = State::ReceiveCapa;
 }

@@ -24,6 +24,9 @@ pub const MAX_C_STACK: usize = 8000;
 pub enum LibErr {
     /// `luaL_error`: the text, after the caller's position.
     Msg(String),
+    /// A runtime error raised from inside a C function (no position),
+    /// e.g. `table index is nil`.
+    Raw(String),
     /// `luaL_argerror(narg, extramsg)`.
     Arg(i32, String),
     /// An error of Lua itself (out of memory and the like), passed on.
@@ -39,6 +42,23 @@ impl From<mlua::Error> for LibErr {
 pub type LibResult<T> = Result<T, LibErr>;
 
 static FAIL_MARK: u8 = 0;
+static SPREAD_MARK: u8 = 0;
+
+fn spread_ptr() -> *mut c_void {
+    std::ptr::addr_of!(SPREAD_MARK) as *const c_void as *mut c_void
+}
+
+/// Results returned as the elements 1..=n of a table, which the C closure
+/// pushes onto its own stack: many results need no mlua reference each
+/// (mlua's reference stack is no bigger than Lua's C stack).
+pub fn spread(t: mlua::Table, n: usize) -> LibResult<MultiValue> {
+    Ok(MultiValue::from_iter([
+        Value::LightUserData(LightUserData(spread_ptr())),
+        Value::Table(t),
+        Value::Number(n as f64),
+    ]))
+}
+
 fn fail_ptr() -> *mut c_void {
     std::ptr::addr_of!(FAIL_MARK) as *const c_void as *mut c_void
 }
@@ -53,6 +73,7 @@ fn fail_marker() -> Value {
 fn render(lua: &Lua, e: LibErr) -> Result<String, mlua::Error> {
     let msg = match e {
         LibErr::Lua(e) => return Err(e),
+        LibErr::Raw(m) => return Ok(m),
         LibErr::Msg(m) => m,
         LibErr::Arg(mut narg, extra) => {
             let (name, what) = lua
@@ -119,6 +140,21 @@ unsafe extern "C-unwind" fn raise_failure(l: *mut ffi::lua_State) -> c_int {
             if mark == fail_ptr() {
                 ffi::lua_settop(l, 2);
                 ffi::lua_error(l);
+            }
+            if n == 3 && mark == spread_ptr() {
+                let count = ffi::lua_tointeger(l, 3) as c_int;
+                // Keep only the table (slot 1), then push its elements; the
+                // Rust side kept the count within Lua's C stack limit.
+                ffi::lua_settop(l, 2);
+                ffi::lua_replace(l, 1);
+                if count > 0 && ffi::lua_checkstack(l, count) == 0 {
+                    ffi::lua_pushstring(l, c"stack overflow".as_ptr());
+                    ffi::lua_error(l);
+                }
+                for i in 1..=count {
+                    ffi::lua_rawgeti(l, 1, i as _);
+                }
+                return count.max(0);
             }
         }
         n
@@ -246,7 +282,6 @@ pub fn check_int(args: &[Value], narg: usize) -> LibResult<i32> {
 }
 
 /// `luaL_optinteger`.
-#[allow(dead_code)] // cmsgpack and struct, next
 pub fn opt_integer(args: &[Value], narg: usize, def: i64) -> LibResult<i64> {
     match args.get(narg - 1) {
         None | Some(Value::Nil) => Ok(def),

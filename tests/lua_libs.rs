@@ -162,3 +162,82 @@ fn random_values_pack_encode_and_round_trip_as_redis_does() {
     assert_eq!(ok, b"$8\r\n\x93\x01\xa1a\x81\xa1b\xc3\r\n".to_vec());
     assert_eq!(compared, 1800);
 }
+
+/// Random bytes of `alphabet`, up to `max` long.
+fn garbage(r: &mut Rng, alphabet: &[u8], max: u64) -> Vec<u8> {
+    let n = r.below(max + 1);
+    (0..n)
+        .map(|_| alphabet[r.below(alphabet.len() as u64) as usize])
+        .collect()
+}
+
+/// Decoders fed garbage answer what Redis answers (a value or the same
+/// error text), and the server stays up.
+#[test]
+fn decoders_fed_garbage_answer_as_redis_does() {
+    let redis = TestServer::redis(&[]);
+    let gostore = TestServer::gostore(&[]);
+    let (mut rc, mut gc) = (redis.raw_conn(), gostore.raw_conn());
+    let mut r = Rng(0xD1B5_4A32_D192_ED03);
+    // The results (or the error) of a pcall, as bytes both servers print
+    // the same way: values packed again with cmsgpack.
+    let show = "local function show(ok, ...) \
+                  if not ok then return 'error: ' .. tostring((...)) end \
+                  local n = select('#', ...) \
+                  if n == 0 then return 'none' end \
+                  return {n, cmsgpack.pack(...)} \
+                end ";
+    let all_bytes: Vec<u8> = (0..=255).collect();
+    let msgpack_bytes: Vec<u8> = [
+        0x00, 0x01, 0x7f, 0x80, 0x81, 0x8f, 0x90, 0x91, 0x9f, 0xa0, 0xa1, 0xbf, 0xc0, 0xc1, 0xc2,
+        0xc3, 0xc4, 0xca, 0xcb, 0xcc, 0xcd, 0xce, 0xcf, 0xd0, 0xd1, 0xd2, 0xd3, 0xd9, 0xda, 0xdb,
+        0xdc, 0xdd, 0xde, 0xdf, 0xe0, 0xff, b'a',
+    ]
+    .to_vec();
+    let json_bytes = b"[]{}\",:0123456789eE.+-tfnulrasxIN\\/ \t\nu".to_vec();
+    let fmt_bytes = b"bBhHlLTiIfdxcs<>! 0123456789=z".to_vec();
+    let mut compared = 0;
+    for i in 0..1000 {
+        let (script, args): (String, Vec<Vec<u8>>) = match i % 5 {
+            0 => (
+                format!("{show} return show(pcall(cmsgpack.unpack, ARGV[1]))"),
+                vec![garbage(&mut r, &msgpack_bytes, 24)],
+            ),
+            1 => (
+                format!("{show} return show(pcall(cmsgpack.unpack_limit, ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])))"),
+                vec![
+                    garbage(&mut r, &all_bytes, 16),
+                    r.below(4).to_string().into_bytes(),
+                    r.below(6).to_string().into_bytes(),
+                ],
+            ),
+            2 => (
+                format!("{show} return show(pcall(function(s) return cmsgpack.pack(cjson.decode(s)) end, ARGV[1]))"),
+                vec![garbage(&mut r, &json_bytes, 24)],
+            ),
+            3 => (
+                format!("{show} return show(pcall(struct.unpack, ARGV[1], ARGV[2]))"),
+                vec![
+                    garbage(&mut r, &fmt_bytes, 8),
+                    garbage(&mut r, &all_bytes, 40),
+                ],
+            ),
+            _ => (
+                format!("{show} return show(pcall(struct.pack, ARGV[1], 1, 'abcdefgh', -2.5, 'xy', 300, 7))"),
+                vec![garbage(&mut r, &fmt_bytes, 8)],
+            ),
+        };
+        let mut cmd: Vec<&[u8]> = vec![b"EVAL", script.as_bytes(), b"0"];
+        cmd.extend(args.iter().map(|a| a.as_slice()));
+        let (a, b) = (rc.cmd(&cmd), gc.cmd(&cmd));
+        assert_eq!(
+            String::from_utf8_lossy(&a),
+            String::from_utf8_lossy(&b),
+            "script: {script}\nargs: {args:?}"
+        );
+        assert_eq!(a, b, "script: {script}\nargs: {args:?}");
+        compared += 1;
+    }
+    assert_eq!(compared, 1000);
+    assert_eq!(gc.cmd_str(&["PING"]), "+PONG\r\n");
+}

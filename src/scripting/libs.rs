@@ -2,9 +2,15 @@
 //! and the Rust halves of the `redis` table (`sha1hex`, `log`,
 //! `error_reply`, `status_reply`, `setresp`'s checks).
 //!
-//! `cjson`, `cmsgpack` and `struct` are not provided (see
-//! docs/compatibility.md): a script that names them gets the sandbox's
-//! nonexistent-global error.
+//! The C libraries Redis links into its Lua are redone in Rust under
+//! `libs/`: `cjson`, `cmsgpack`, `struct`, and Redis's rand48-based
+//! `math.random`/`math.randomseed`.
+
+mod cjson;
+mod cmsgpack;
+mod lstruct;
+mod rand48;
+mod support;
 
 use mlua::{Lua, MultiValue, Table, Value};
 
@@ -162,6 +168,29 @@ pub fn load(lua: &Lua, globals: &Table) -> mlua::Result<()> {
         })?,
     )?;
     globals.raw_set("bit", bit)?;
+    if let Value::Table(math) = globals.raw_get::<Value>("math")? {
+        rand48::load(lua, &math)?;
+    }
+    cjson::load(lua, globals)?;
+    cmsgpack::load(lua, globals)?;
+    lstruct::load(lua, globals)?;
+    // Read-only views, as Redis's protected tables (the sandbox set-up
+    // makes `bit`, `math` and the others read-only the same way).
+    let readonly: mlua::Function = lua
+        .load(
+            r#"
+local G = ...
+for _, name in ipairs({'cjson', 'cmsgpack', 'struct'}) do
+  rawset(G, name, setmetatable({}, {
+    __index = rawget(G, name),
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __metatable = false,
+  }))
+end"#,
+        )
+        .set_name("=gostore")
+        .into_function()?;
+    readonly.call::<()>(globals.clone())?;
     Ok(())
 }
 

@@ -279,3 +279,41 @@ fn a_replica_restarted_from_its_rdb_continues_with_a_partial_resync() {
         );
     }
 }
+
+/// A replica away while more than the backlog was written must load a full
+/// copy again: its PSYNC is refused (`sync_partial_err`) and answered with
+/// a full resync, by GoStore as by redis-server, and it ends equal.
+#[test]
+fn a_backlog_overflow_forces_a_full_resync() {
+    let big = "x".repeat(40_000);
+    for kind in ["gostore", "redis"] {
+        let m = master_of_kind(kind, &["--repl-backlog-size", "16kb"]);
+        fill(m.port, 0, 20);
+        let port = m.port.to_string();
+        let r = TestServer::redis(&["--replicaof", "127.0.0.1", &port]);
+        wait_caught_up(m.port, r.port);
+        // The link drops and 40 KB follow it in the same transaction: the
+        // replica's offset is out of the 16 KB backlog when it comes back.
+        let mut c = RawConn::connect(m.port);
+        assert_eq!(c.cmd_str(&["MULTI"]), "+OK\r\n");
+        assert_eq!(
+            c.cmd_str(&["CLIENT", "KILL", "TYPE", "replica"]),
+            "+QUEUED\r\n"
+        );
+        assert_eq!(c.cmd_str(&["SET", "big", &big]), "+QUEUED\r\n");
+        let exec = c.cmd_str(&["EXEC"]);
+        assert!(exec.starts_with("*2\r\n:1\r\n+OK"), "{kind}: {exec:?}");
+        wait_for(30, "a second full sync", || {
+            Info::fetch(m.port).get("sync_full") == Some("2")
+        });
+        wait_caught_up(m.port, r.port);
+        let info = Info::fetch(m.port);
+        assert_eq!(info.get("sync_partial_err"), Some("1"), "{kind}");
+        assert_eq!(info.get("sync_partial_ok"), Some("0"), "{kind}");
+        assert_same(
+            &without_encodings(&dump(r.port, 1)),
+            &without_encodings(&dump(m.port, 1)),
+            &format!("a replica of {kind} after the overflow"),
+        );
+    }
+}

@@ -266,6 +266,12 @@ impl Server {
                 continue;
             };
             c.state.flags.set(Flags::PENDING_WRITE, false);
+            // A killed client gets nothing more (Redis's
+            // handleClientsWithPendingWrites skips CLOSE_ASAP): a replica
+            // killed in a transaction must not receive what followed.
+            if c.state.has(Flags::CLOSE_ASAP) {
+                continue;
+            }
             if crate::repl::sync::socket_owned_by_child(&c.state) {
                 // A snapshot child writes to this replica's socket; what
                 // the loop has for it waits until the child is done.

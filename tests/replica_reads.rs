@@ -138,3 +138,48 @@ fn with_the_link_down_and_serve_stale_data_no_only_stale_commands_run() {
         replies[0][0]
     );
 }
+
+/// A server that becomes a replica answers its clients waiting in blocking
+/// commands `-UNBLOCKED ...` and closes them (their keys now change only by
+/// the master's stream), as redis-server does; a client held by CLIENT
+/// PAUSE is not among them.
+#[test]
+fn becoming_a_replica_unblocks_blocked_clients_with_an_error() {
+    use std::io::{Read, Write};
+    let target = TestServer::redis(&[]);
+    let mut replies = Vec::new();
+    for server in [TestServer::gostore(&[]), TestServer::redis(&[])] {
+        let mut waiters = Vec::new();
+        for cmdline in [
+            &b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n0\r\n"[..],
+            b"*3\r\n$8\r\nBZPOPMIN\r\n$1\r\nz\r\n$1\r\n0\r\n",
+            b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n",
+        ] {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+            s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+                .expect("timeout");
+            s.write_all(cmdline).expect("send");
+            waiters.push(s);
+        }
+        wait_for(30, "three blocked clients", || {
+            Info::fetch(server.port).get("blocked_clients") == Some("3")
+        });
+        let t = target.port.to_string();
+        assert_eq!(cmd(server.port, &["REPLICAOF", "127.0.0.1", &t]), "+OK\r\n");
+        let mut got = Vec::new();
+        for mut s in waiters {
+            // The error, then the connection closes.
+            let mut all = Vec::new();
+            s.read_to_end(&mut all)
+                .expect("the server closes the client");
+            got.push(String::from_utf8_lossy(&all).into_owned());
+        }
+        replies.push(got);
+    }
+    assert_eq!(replies[0], replies[1], "GoStore vs redis-server");
+    assert!(
+        replies[0][0].starts_with("-UNBLOCKED force unblock"),
+        "{:?}",
+        replies[0]
+    );
+}

@@ -320,15 +320,15 @@ pub fn set_master(
     };
     stream.proxy = true;
     core.config.replicaof = Some((host.clone(), port));
-    // Blocked clients of a master would wait for writes that now come
-    // from elsewhere; Redis unblocks them with an error. GoStore leaves
-    // them to their timeouts.
     let _ = clients;
     let mut link = Box::new(crate::repl::replica::Link::new(host, port, cached, now));
     link.cached_db = cached_db;
     core.replica = Some(link);
     core.is_replica = true;
     crate::db::set_replica_expiry(true);
+    // Their keys now change only by the master's stream
+    // (`disconnectAllBlockedClients`).
+    core.propagator.repl.unblock_all = true;
 }
 
 /// Makes this replica a master (Redis's `replicationUnsetMaster`): a new

@@ -72,6 +72,9 @@ pub struct ReplStream {
     pub proxy: bool,
     /// The child writing a snapshot to replicas (`sync`).
     pub sync: Option<sync::SyncJob>,
+    /// This server just became a replica: the loop answers its clients
+    /// waiting in blocking commands `-UNBLOCKED` and closes them.
+    pub unblock_all: bool,
     /// A coordinated failover (FAILOVER) under way.
     pub failover: Failover,
 }
@@ -134,6 +137,7 @@ impl Default for ReplStream {
             last_ping_ms: 0,
             proxy: false,
             sync: None,
+            unblock_all: false,
             failover: Failover::default(),
         }
     }

@@ -517,6 +517,34 @@ impl Server {
         }
     }
 
+    /// This server became a replica: its keys now change only through the
+    /// master's stream, so clients waiting in a blocking command (not those
+    /// held by CLIENT PAUSE) get `-UNBLOCKED` and are closed after it, as
+    /// Redis's `disconnectAllBlockedClients`.
+    pub(super) fn disconnect_blocked_clients(&mut self) {
+        let reasons = [
+            BlockReason::List,
+            BlockReason::Zset,
+            BlockReason::Stream,
+            BlockReason::Wait,
+        ];
+        for reason in reasons {
+            for (t, req) in self.core.blocked.release(reason) {
+                self.forget_waits(t, &req);
+                if let Some(c) = self.clients.get_mut(t) {
+                    c.state.flags.set(Flags::BLOCKED, false);
+                    c.reply.error(&crate::error::CmdError::Static(
+                        "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)",
+                    ));
+                    c.query.consume();
+                    c.state.block_deadline_ms = 0;
+                    c.state.flags.set(Flags::CLOSE_AFTER_REPLY, true);
+                    self.clients.queue_flush(t);
+                }
+            }
+        }
+    }
+
     /// Ends an expired CLIENT PAUSE (or one lifted by CLIENT UNPAUSE) and
     /// lets the held clients run their commands.
     pub(super) fn check_pause_end(&mut self) {

@@ -290,6 +290,9 @@ impl Server {
     fn before_sleep(&mut self) {
         // A FAILOVER moves on once this tick's ACKs are in.
         crate::commands::repl::failover_step(&mut self.core, &mut self.clients, unix_ms());
+        if std::mem::take(&mut self.core.propagator.repl.unblock_all) {
+            self.disconnect_blocked_clients();
+        }
         self.release_parked();
         // Under CLIENT PAUSE WRITE the dataset must not change: no expiry.
         // A replica expires nothing itself: the master's DELs do.

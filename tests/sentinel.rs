@@ -566,3 +566,38 @@ fn sentinel_reconfiguration_transaction_runs_like_redis() {
     }
     assert_eq!(seen[0], seen[1], "GoStore, then Redis");
 }
+
+/// `CLIENT KILL TYPE master` on a replica closes its link to the master,
+/// which it then re-establishes with a partial resync, as redis-server does.
+#[test]
+fn client_kill_type_master_drops_the_link_like_redis() {
+    let mut seen = Vec::new();
+    for kind in [common::Kind::GoStore, common::Kind::Redis] {
+        let master = TestServer::gostore(&[]);
+        let replica = TestServer::start(kind, &[]);
+        let mut r = replica.raw_conn();
+        let reply = r.cmd_str(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+        assert_eq!(reply, "+OK\r\n");
+        let link_up = |r: &mut RawConn| {
+            r.cmd_str(&["INFO", "replication"])
+                .contains("master_link_status:up")
+        };
+        common::wait_for(30, "the link up", || link_up(&mut r));
+        let mut out = vec![
+            r.cmd_str(&["CLIENT", "KILL", "TYPE", "normal"]),
+            r.cmd_str(&["CLIENT", "KILL", "TYPE", "master"]),
+        ];
+        common::wait_for(30, "the master to see a partial resync", || {
+            Info::fetch(master.port).get("sync_partial_ok") == Some("1")
+        });
+        common::wait_for(30, "the link up again", || link_up(&mut r));
+        out.push(
+            master
+                .raw_conn()
+                .cmd_str(&["CLIENT", "KILL", "TYPE", "master"]),
+        );
+        seen.push(out);
+    }
+    assert_eq!(seen[0], seen[1], "GoStore, then Redis");
+    assert_eq!(seen[0][1], ":1\r\n");
+}

@@ -31,7 +31,11 @@ fn signal(s: &TestServer, sig: i32) {
 fn failover_errors_match_redis() {
     let mut seen = Vec::new();
     for kind in [Kind::GoStore, Kind::Redis] {
-        let master = TestServer::start(kind, &[]);
+        let args: &[&str] = match kind {
+            Kind::Redis => &["--repl-diskless-sync-delay", "0"],
+            Kind::GoStore => &[],
+        };
+        let master = TestServer::start(kind, args);
         let replica = TestServer::start(kind, &[]);
         let mut c = master.raw_conn();
         let mut out = Vec::new();

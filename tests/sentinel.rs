@@ -601,3 +601,68 @@ fn client_kill_type_master_drops_the_link_like_redis() {
     assert_eq!(seen[0], seen[1], "GoStore, then Redis");
     assert_eq!(seen[0][1], ":1\r\n");
 }
+
+/// Moving off Redis with Sentinel: a GoStore replica of a redis-server
+/// master is promoted by `SENTINEL FAILOVER`, with the data WAIT counted
+/// on it, takes writes, and the old Redis master ends up following it.
+#[test]
+fn sentinel_failover_moves_a_redis_master_to_its_gostore_replica() {
+    let sentinel = sentinel_bin();
+    let dir = TempDir::new("sentinel-redis");
+    let rconf = dir.path().join("redis.conf");
+    std::fs::write(&rconf, "repl-diskless-sync-delay 0\n").expect("conf");
+    let redis = TestServer::start_in(
+        common::Kind::Redis,
+        dir.path(),
+        &[rconf.to_str().expect("path")],
+    );
+    let gdir = TempDir::new("sentinel-gostore");
+    let gconf = gdir.path().join("gostore.conf");
+    std::fs::write(&gconf, format!("replicaof 127.0.0.1 {}\n", redis.port)).expect("conf");
+    let gostore = TestServer::start_in(
+        common::Kind::GoStore,
+        gdir.path(),
+        &[gconf.to_str().expect("path")],
+    );
+    let mut c = redis.raw_conn();
+    common::wait_for(30, "the GoStore replica online", || {
+        c.cmd_str(&["INFO", "replication"])
+            .contains(&format!("port={},state=online", gostore.port))
+    });
+    for i in 0..100 {
+        assert_eq!(c.cmd_str(&["SET", &format!("k{i}"), "v"]), "+OK\r\n");
+    }
+    assert_eq!(c.cmd_str(&["WAIT", "1", "10000"]), ":1\r\n");
+
+    let sport = free_port();
+    let sconf = sentinel_conf(dir.path(), sport, redis.port);
+    let cl = Cluster {
+        dir,
+        nodes: Vec::new(),
+        sentinels: vec![Proc::start(sentinel, sconf, sport)],
+    };
+    cl.wait(30, "the sentinel to see the replica", || {
+        query(sport, &["SENTINEL", "MASTER", "mymaster"])
+            .is_some_and(|v| field(&v, "num-slaves").as_deref() == Some("1"))
+    });
+    // Refused (-NOGOODSLAVE) until the sentinel has read the replica's INFO.
+    cl.wait(30, "SENTINEL FAILOVER to be accepted", || {
+        query(sport, &["SENTINEL", "FAILOVER", "mymaster"]) == Some(redis::Value::Okay)
+    });
+    cl.wait(60, "the GoStore replica promoted", || {
+        sentinel_master_port(sport) == Some(gostore.port)
+            && Info::fetch(gostore.port).get("role") == Some("master")
+    });
+    let mut g = gostore.raw_conn();
+    assert_eq!(g.cmd_str(&["DBSIZE"]), ":100\r\n");
+    assert_eq!(g.cmd_str(&["SET", "after", "x"]), "+OK\r\n");
+    assert_eq!(conf_replicaof(&gconf), Vec::<String>::new());
+    cl.wait(60, "the old Redis master to follow GoStore", || {
+        let i = Info::fetch(redis.port);
+        i.get("master_port") == Some(gostore.port.to_string().as_str())
+            && i.get("master_link_status") == Some("up")
+    });
+    cl.wait(30, "the write to reach Redis", || {
+        query(redis.port, &["GET", "after"]) == Some(redis::Value::BulkString(b"x".to_vec()))
+    });
+}

@@ -441,7 +441,12 @@ fn min_replicas_to_write_refuses_writes_like_redis() {
             c.cmd_str(&["MULTI"]),
             c.cmd_str(&["SET", "k", "v"]),
             c.cmd_str(&["EXEC"]),
-            c.cmd_str(&["CONFIG", "GET", "min-slaves-*"]),
+            // Sorted: Redis answers in its dict's order.
+            common::resp::show(
+                &common::resp::parse(&c.cmd(&[b"CONFIG", b"GET", b"min-slaves-*"]))
+                    .sorted()
+                    .bytes(),
+            ),
             format!("{:?}", Info::fetch(s.port).get("min_slaves_good_slaves")),
         ];
         // The script's name follows the error; its hash is the same.
@@ -560,4 +565,104 @@ fn sentinel_reconfiguration_transaction_runs_like_redis() {
         seen.push(out);
     }
     assert_eq!(seen[0], seen[1], "GoStore, then Redis");
+}
+
+/// `CLIENT KILL TYPE master` on a replica closes its link to the master,
+/// which it then re-establishes with a partial resync, as redis-server does.
+#[test]
+fn client_kill_type_master_drops_the_link_like_redis() {
+    let mut seen = Vec::new();
+    for kind in [common::Kind::GoStore, common::Kind::Redis] {
+        let master = TestServer::gostore(&[]);
+        let replica = TestServer::start(kind, &[]);
+        let mut r = replica.raw_conn();
+        let reply = r.cmd_str(&["REPLICAOF", "127.0.0.1", &master.port.to_string()]);
+        assert_eq!(reply, "+OK\r\n");
+        let link_up = |r: &mut RawConn| {
+            r.cmd_str(&["INFO", "replication"])
+                .contains("master_link_status:up")
+        };
+        common::wait_for(30, "the link up", || link_up(&mut r));
+        let mut out = vec![
+            r.cmd_str(&["CLIENT", "KILL", "TYPE", "normal"]),
+            r.cmd_str(&["CLIENT", "KILL", "TYPE", "master"]),
+        ];
+        common::wait_for(30, "the master to see a partial resync", || {
+            Info::fetch(master.port).get("sync_partial_ok") == Some("1")
+        });
+        common::wait_for(30, "the link up again", || link_up(&mut r));
+        out.push(
+            master
+                .raw_conn()
+                .cmd_str(&["CLIENT", "KILL", "TYPE", "master"]),
+        );
+        seen.push(out);
+    }
+    assert_eq!(seen[0], seen[1], "GoStore, then Redis");
+    assert_eq!(seen[0][1], ":1\r\n");
+}
+
+/// Moving off Redis with Sentinel: a GoStore replica of a redis-server
+/// master is promoted by `SENTINEL FAILOVER`, with the data WAIT counted
+/// on it, takes writes, and the old Redis master ends up following it.
+#[test]
+fn sentinel_failover_moves_a_redis_master_to_its_gostore_replica() {
+    let sentinel = sentinel_bin();
+    let dir = TempDir::new("sentinel-redis");
+    let rconf = dir.path().join("redis.conf");
+    std::fs::write(&rconf, "repl-diskless-sync-delay 0\n").expect("conf");
+    let redis = TestServer::start_in(
+        common::Kind::Redis,
+        dir.path(),
+        &[rconf.to_str().expect("path")],
+    );
+    let gdir = TempDir::new("sentinel-gostore");
+    let gconf = gdir.path().join("gostore.conf");
+    std::fs::write(&gconf, format!("replicaof 127.0.0.1 {}\n", redis.port)).expect("conf");
+    let gostore = TestServer::start_in(
+        common::Kind::GoStore,
+        gdir.path(),
+        &[gconf.to_str().expect("path")],
+    );
+    let mut c = redis.raw_conn();
+    common::wait_for(30, "the GoStore replica online", || {
+        c.cmd_str(&["INFO", "replication"])
+            .contains(&format!("port={},state=online", gostore.port))
+    });
+    for i in 0..100 {
+        assert_eq!(c.cmd_str(&["SET", &format!("k{i}"), "v"]), "+OK\r\n");
+    }
+    assert_eq!(c.cmd_str(&["WAIT", "1", "10000"]), ":1\r\n");
+
+    let sport = free_port();
+    let sconf = sentinel_conf(dir.path(), sport, redis.port);
+    let cl = Cluster {
+        dir,
+        nodes: Vec::new(),
+        sentinels: vec![Proc::start(sentinel, sconf, sport)],
+    };
+    cl.wait(30, "the sentinel to see the replica", || {
+        query(sport, &["SENTINEL", "MASTER", "mymaster"])
+            .is_some_and(|v| field(&v, "num-slaves").as_deref() == Some("1"))
+    });
+    // Refused (-NOGOODSLAVE) until the sentinel has read the replica's INFO.
+    cl.wait(30, "SENTINEL FAILOVER to be accepted", || {
+        query(sport, &["SENTINEL", "FAILOVER", "mymaster"]) == Some(redis::Value::Okay)
+    });
+    cl.wait(60, "the GoStore replica promoted", || {
+        sentinel_master_port(sport) == Some(gostore.port)
+            && Info::fetch(gostore.port).get("role") == Some("master")
+    });
+    let mut g = gostore.raw_conn();
+    assert_eq!(g.cmd_str(&["DBSIZE"]), ":100\r\n");
+    assert_eq!(g.cmd_str(&["SET", "after", "x"]), "+OK\r\n");
+    assert_eq!(conf_replicaof(&gconf), Vec::<String>::new());
+    cl.wait(60, "the old Redis master to follow GoStore", || {
+        let i = Info::fetch(redis.port);
+        i.get("master_port") == Some(gostore.port.to_string().as_str())
+            && i.get("master_link_status") == Some("up")
+    });
+    cl.wait(30, "the write to reach Redis", || {
+        query(redis.port, &["GET", "after"]) == Some(redis::Value::BulkString(b"x".to_vec()))
+    });
 }

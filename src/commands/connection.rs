@@ -471,20 +471,21 @@ enum ClientType {
     Pubsub,
     /// Replicas connected to this server (`replica`, `slave`).
     Replica,
-    /// The link to this replica's master: not a listed client here, so
-    /// nothing matches.
+    /// The link to this replica's master (CLIENT KILL only: it is not in
+    /// CLIENT LIST here).
     Master,
 }
 
 impl ClientType {
     fn matches(self, s: &ClientState) -> bool {
-        // A replica is of type replica whatever else it is, as in Redis.
-        let replica = s.has(Flags::REPLICA);
+        // The master's and a replica's connections are of their type
+        // whatever else they are, as in Redis.
+        let replication = s.has(Flags::REPLICA) || s.has(Flags::MASTER);
         match self {
-            ClientType::Normal => !replica && !s.has(Flags::PUBSUB),
-            ClientType::Pubsub => !replica && s.has(Flags::PUBSUB),
-            ClientType::Replica => replica,
-            ClientType::Master => false,
+            ClientType::Normal => !replication && !s.has(Flags::PUBSUB),
+            ClientType::Pubsub => !replication && s.has(Flags::PUBSUB),
+            ClientType::Replica => s.has(Flags::REPLICA),
+            ClientType::Master => s.has(Flags::MASTER),
         }
     }
 }
@@ -634,6 +635,13 @@ pub fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut killed = victims.len() as i64;
     for t in victims {
         ctx.clients_mut().kill(t);
+    }
+    // The master's connection, while it is up (Redis's master client).
+    if let Some(link) = ctx.server_mut().replica.as_mut() {
+        if link.up() && !link.kill && matches(&link.client) {
+            link.kill = true;
+            killed += 1;
+        }
     }
     let me = !f.skipme && matches(ctx.client);
     if me {

@@ -538,10 +538,10 @@ pub fn clear_failover(core: &mut crate::core::Core) {
 /// at the timeout, else hand over once the target acknowledged the whole
 /// stream.
 pub fn failover_step(core: &mut crate::core::Core, clients: &mut crate::client::Clients, now: i64) {
-    let f = core.propagator.repl.failover.clone();
-    if f.state != FailoverState::WaitForSync {
+    if core.propagator.repl.failover.state != FailoverState::WaitForSync {
         return;
     }
+    let f = core.propagator.repl.failover.clone();
     if f.end_ms != 0 && f.end_ms <= now {
         if f.force {
             if let Some((host, port)) = f.target {

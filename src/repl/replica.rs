@@ -100,6 +100,9 @@ pub struct Link {
     /// REPLICAOF asked for it: connect at the end of this tick, not at
     /// the next retry.
     pub connect_now: bool,
+    /// CLIENT KILL TYPE master asked for the link to be closed (done by
+    /// the loop, which owns the socket's registration).
+    pub kill: bool,
 }
 
 impl Link {
@@ -137,6 +140,7 @@ impl Link {
             handshake_ms: now_ms,
             ready: false,
             connect_now: true,
+            kill: false,
         }
     }
 

@@ -53,6 +53,11 @@ impl Server {
             return;
         };
         let now = unix_ms();
+        if link.kill {
+            // CLIENT KILL TYPE master: as a lost link, then reconnect.
+            link.kill = false;
+            self.replica_drop(&mut link, "", now);
+        }
         let result = self.replica_step(&mut link, now);
         if let Err(msg) = result {
             self.replica_drop(&mut link, &msg, now);
@@ -541,7 +546,9 @@ impl Server {
     /// The link failed or closed: keep the master's state for PSYNC and
     /// connect again at the next cron.
     fn replica_drop(&mut self, link: &mut Link, msg: &str, now: i64) {
-        log::warn!("{msg}");
+        if !msg.is_empty() {
+            log::warn!("{msg}");
+        }
         if link.state == State::Connected {
             log::info!("Connection with master lost.");
             log::info!("* Caching the disconnected master state.");

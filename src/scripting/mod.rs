@@ -774,16 +774,15 @@ fn call_script(
 ) -> mlua::Result<(bool, Value)> {
     let keys = args_table(lua, args, 3, 3 + numkeys)?;
     let argv = args_table(lua, args, 3 + numkeys, args.len())?;
-    let r: MultiValue = if is_function {
+    // xpcall's two results, read straight off the stack.
+    let (ok, v): (Value, Value) = if is_function {
         runner.call((func, keys, argv))?
     } else {
         globals.raw_set("KEYS", keys)?;
         globals.raw_set("ARGV", argv)?;
         runner.call(func)?
     };
-    let mut it = r.into_iter();
-    let ok = matches!(it.next(), Some(Value::Boolean(true)));
-    Ok((ok, it.next().unwrap_or(Value::Nil)))
+    Ok((matches!(ok, Value::Boolean(true)), v))
 }
 
 /// A Lua array of the arguments `from..to` (KEYS, ARGV).

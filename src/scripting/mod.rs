@@ -396,16 +396,16 @@ impl Scripting {
         self.cached(sha).is_some()
     }
 
-    /// The cached script with this SHA-1 (lower or upper case), looked up
-    /// without allocating.
-    fn cached(&self, sha: &[u8]) -> Option<&Script> {
+    /// The cached script with this SHA-1 (lower or upper case), and its
+    /// SHA-1 as the cache keeps it, looked up without allocating.
+    fn cached(&self, sha: &[u8]) -> Option<(&String, &Script)> {
         let mut key = [0u8; 40];
         if sha.len() != key.len() || !sha.is_ascii() {
             return None;
         }
         key.copy_from_slice(sha);
         key.make_ascii_lowercase();
-        self.scripts.get(std::str::from_utf8(&key).ok()?)
+        self.scripts.get_key_value(std::str::from_utf8(&key).ok()?)
     }
 
     /// Compiles and caches `body` (EVAL, SCRIPT LOAD); returns its SHA-1.
@@ -434,7 +434,7 @@ impl Scripting {
 
     /// The shebang flags of a cached script.
     fn flags_of(&self, sha: &[u8]) -> Option<u32> {
-        self.cached(sha).map(|s| s.flags)
+        self.cached(sha).map(|(_, s)| s.flags)
     }
 }
 
@@ -622,11 +622,7 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
         }
     } else if name.starts_with("evalsha") {
         match x.core.scripting.cached(args.get(1)) {
-            Some(s) => (
-                s.func.clone(),
-                s.flags,
-                String::from_utf8_lossy(args.get(1)).to_ascii_lowercase(),
-            ),
+            Some((sha, s)) => (s.func.clone(), s.flags, sha.clone()),
             None => {
                 return (
                     Err(CmdError::Static(

@@ -167,6 +167,11 @@ impl ArgsBuf {
         });
     }
 
+    /// Bytes of room held (the buffer's and the spans').
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity() + self.spans.capacity() * std::mem::size_of::<Span>()
+    }
+
     /// The view handlers take.
     pub fn args(&self) -> Args<'_> {
         Args {

@@ -566,6 +566,10 @@ pub fn command_flags(x: &Exec<'_>, id: u32, args: &Args<'_>, cmd_flags: u32) -> 
     f
 }
 
+/// The most room the script's argument and reply buffers keep between
+/// runs.
+const KEEP_BUFFER: usize = 64 * 1024;
+
 /// The state of one run, shared by the `redis.call` closure.
 struct Run<'r, 'x> {
     x: &'r mut Exec<'x>,
@@ -704,10 +708,16 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
     } = state.into_inner();
     let sc = &mut x.core.scripting;
     sc.client = Some(client);
-    sc.argbuf = argbuf;
     let script_resp3 = script_reply.is_resp3();
     script_reply.discard();
-    sc.reply = script_reply;
+    // The buffers are kept for the next run, unless a big command or reply
+    // grew them: that memory goes back now.
+    if argbuf.capacity() <= KEEP_BUFFER {
+        sc.argbuf = argbuf;
+    }
+    if script_reply.capacity() <= KEEP_BUFFER {
+        sc.reply = script_reply;
+    }
     let funcname = sc.running.take().map(|r| r.name).unwrap_or_default();
     if x.core.shutdown.is_some() {
         // SHUTDOWN NOSAVE stopped the script: Redis exits without

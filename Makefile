@@ -35,10 +35,20 @@ lint:
 
 ## oracle: install what the tests compare against when missing: Redis 7
 ##   (redis-server, redis-tools, redis-sentinel), twemproxy (nutcracker) for
-##   the scale-out test, and as root systemd's unit checker
+##   the scale-out test, Python's rq package (pip) for the job queue test,
+##   and as root systemd's unit checker
 ##   (systemd-analyze). Without root, a missing systemd-analyze only skips
 ##   the check of deploy/gostore.service; as root (CI) it is required.
 oracle:
+	@if ! python3 -c 'import rq' >/dev/null 2>&1; then \
+		if ! python3 -m pip --version >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing pip for the rq job queue test: apt-get install -y python3-pip"; \
+			(apt-get install -y python3-pip || (apt-get update && apt-get install -y python3-pip)) >/dev/null; \
+		fi; \
+		echo "Installing the Python rq package (tests/rq_app.rs runs an rq job queue): python3 -m pip install --quiet rq"; \
+		python3 -m pip install --quiet rq || python3 -m pip install --quiet --break-system-packages rq \
+			|| { echo "pip could not install rq: python3 -m pip install rq"; exit 1; }; \
+	fi
 	@missing=""; \
 	for t in redis-server:redis-server redis-cli:redis-tools redis-benchmark:redis-tools redis-check-aof:redis-tools redis-sentinel:redis-sentinel nutcracker:nutcracker; do \
 		PATH="$$PATH:/usr/sbin:/sbin" command -v $${t%%:*} >/dev/null 2>&1 || missing="$$missing $${t##*:}"; \

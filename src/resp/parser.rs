@@ -141,6 +141,47 @@ impl OwnedArgs {
     }
 }
 
+/// An argument list built in one buffer that is kept and reused: the
+/// commands a script calls, which then cost no allocation once the buffer
+/// has grown to their size.
+#[derive(Debug, Default)]
+pub struct ArgsBuf {
+    buf: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+impl ArgsBuf {
+    /// Forgets the arguments, keeping the room.
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.spans.clear();
+    }
+
+    /// Appends one argument.
+    pub fn push(&mut self, arg: &[u8]) {
+        let start = self.buf.len();
+        self.buf.extend_from_slice(arg);
+        self.spans.push(Span::Buf {
+            start,
+            len: arg.len(),
+        });
+    }
+
+    /// Bytes of room held (the buffer's and the spans').
+    pub fn capacity(&self) -> usize {
+        self.buf.capacity() + self.spans.capacity() * std::mem::size_of::<Span>()
+    }
+
+    /// The view handlers take.
+    pub fn args(&self) -> Args<'_> {
+        Args {
+            buf: &self.buf,
+            spans: &self.spans,
+            owned: &[],
+        }
+    }
+}
+
 /// Where the parser is within a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {

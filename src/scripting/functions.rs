@@ -179,7 +179,6 @@ local real, register = ...
 local api = {
   REDIS_VERSION = real.REDIS_VERSION, REDIS_VERSION_NUM = real.REDIS_VERSION_NUM,
   log = real.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
-  setresp = real.setresp,
 }
 api.register_function = function(...)
   local e = register(...)

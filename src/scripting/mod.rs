@@ -24,15 +24,16 @@ pub(crate) mod convert;
 pub(crate) mod functions;
 pub(crate) mod libs;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use mlua::{Function, Lua, MultiValue, Table, Value};
 
 use crate::client::{ClientState, Flags};
 use crate::commands::{call_counted, spec, Exec};
 use crate::error::{CmdError, CmdResult};
-use crate::resp::parser::{Args, OwnedArgs};
+use crate::resp::parser::{Args, ArgsBuf};
 use crate::resp::Reply;
 
 /// Redis's version, as scripts see it.
@@ -71,26 +72,29 @@ pub struct Scripting {
     env: Table,
     /// The globals (KEYS and ARGV are set here).
     globals: Table,
-    /// Internal table the `redis.call` wrappers read `rcall` from.
+    /// Internal table of the setup's helpers (`run`, `unwrap`).
     internal: Table,
-    /// The `redis` table (scripts see a read-only view of it).
-    redis: Table,
+    /// `internal.run`: calls a script under the error handler.
+    runner: Function,
     scripts: HashMap<String, Script>,
     /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
     scripts_bytes: usize,
     /// The script's client, kept between runs.
     client: Option<Box<ClientState>>,
+    /// The script client's reply buffer, kept between runs.
+    reply: Reply,
+    /// The arguments of the command a script calls, kept between calls.
+    argbuf: ArgsBuf,
     /// Function libraries (FUNCTION LOAD).
     pub functions: functions::Libraries,
     /// The script being run, if any (SCRIPT KILL, -BUSY).
     pub running: Option<busy::Running>,
 }
 
-/// Name of the registry slot holding the running script's busy callback.
-const BUSY_FN: &str = "gostore_busy";
-
-/// Builds the interpreter with Redis's libraries and sandbox.
-fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Table)> {
+/// Builds the interpreter with Redis's libraries and sandbox: the
+/// interpreter, its globals, the scripts' environment, the internal table
+/// and its runner.
+fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Function)> {
     use mlua::StdLib;
     // SAFETY: the debug library is loaded only so that the error handler
     // below can capture `debug.getinfo` in a local; the global `debug` is
@@ -117,25 +121,137 @@ fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Table)> {
     let env: Table = setup.get("env")?;
     let redis: Table = setup.get("redis")?;
     libs::register_redis(&lua, &redis, &internal)?;
+    register_run_api(&lua, &redis)?;
     // Redis's luaMaskCountHook: past busy-reply-threshold, serve the other
-    // clients (the running script's callback, see `busy`), and stop the
-    // script once killed.
+    // clients (see `busy`), and stop the script once killed.
     lua.set_hook(
         mlua::HookTriggers::new().every_nth_instruction(busy::HOOK_EVERY),
-        |lua, _| {
+        |_, _| {
             if !busy::past_deadline() {
                 return Ok(mlua::VmState::Continue);
             }
-            let Ok(f) = lua.named_registry_value::<Function>(BUSY_FN) else {
-                return Ok(mlua::VmState::Continue);
-            };
-            if f.call::<bool>(()).unwrap_or(false) {
+            // Stopping is sticky: a killed script is raised at every hook
+            // (a pcall in the script cannot keep it going).
+            let stop = with_run(|st| {
+                let stop = st.stopping || busy::serve(st.x);
+                st.stopping = stop;
+                stop
+            });
+            if stop == Some(true) {
                 return Err(libs::raise(busy::KILLED));
             }
             Ok(mlua::VmState::Continue)
         },
     )?;
-    Ok((lua, globals, env, internal, redis))
+    let runner: Function = internal.raw_get("run")?;
+    Ok((lua, globals, env, internal, runner))
+}
+
+thread_local! {
+    /// The run in progress (a `&RefCell<Run>` with its lifetimes erased),
+    /// or null: what `redis.call` and the busy hook act on. Set only by
+    /// `Published`.
+    static CURRENT: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Publishes a run in `CURRENT` for as long as it lives (the script's
+/// call), then puts back what was there. It borrows the run's cell, so the
+/// cell cannot move or drop while it is published.
+struct Published<'s> {
+    prev: *const (),
+    _cell: PhantomData<&'s ()>,
+}
+
+impl<'s> Published<'s> {
+    fn new(cell: &'s RefCell<Run<'_, '_>>) -> Published<'s> {
+        let p: *const RefCell<Run<'_, '_>> = cell;
+        let prev = CURRENT.with(|c| c.replace(p.cast()));
+        Published {
+            prev,
+            _cell: PhantomData,
+        }
+    }
+}
+
+impl Drop for Published<'_> {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.prev));
+    }
+}
+
+/// Runs `f` on the published run; `None` when no script is running (or
+/// the run is already in use further up the stack).
+fn with_run<R>(f: impl FnOnce(&mut Run<'_, '_>) -> R) -> Option<R> {
+    let p = CURRENT.with(Cell::get);
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null CURRENT comes from `Published::new`, which took it
+    // from a live `&RefCell<Run>` and, borrowing that cell for its own
+    // lifetime, puts the previous value back before the cell can move or
+    // drop; everything here runs on this one thread. The lifetimes the cast
+    // erases are re-bound by `f`, which must accept any lifetimes and so
+    // cannot keep the references. The RefCell still checks the borrow.
+    let cell = unsafe { &*p.cast::<RefCell<Run<'_, '_>>>() };
+    let mut run = cell.try_borrow_mut().ok()?;
+    Some(f(&mut run))
+}
+
+/// The `redis` functions that act on the run in progress (`call`,
+/// `pcall`, `setresp`, `set_repl`), made once: they reach the run through
+/// `with_run`, and outside a run they raise Redis's errors.
+fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
+    const NO_RUN_CALL: &str = "redis.call/pcall can only be called inside a script invocation";
+    let call = lua.create_function(|lua, a: MultiValue| {
+        let (v, raise) =
+            with_run(|st| st.redis_call(lua, &a)).ok_or_else(|| libs::raise(NO_RUN_CALL))??;
+        match (raise, &v) {
+            (true, Value::Table(t)) => Err(libs::raise_table(t)),
+            _ => Ok(v),
+        }
+    })?;
+    redis.raw_set("call", call)?;
+    let pcall = lua.create_function(|lua, a: MultiValue| {
+        Ok(with_run(|st| st.redis_call(lua, &a))
+            .ok_or_else(|| libs::raise(NO_RUN_CALL))??
+            .0)
+    })?;
+    redis.raw_set("pcall", pcall)?;
+    let setresp = lua.create_function(|_, a: MultiValue| {
+        with_run(|st| {
+            if a.len() != 1 {
+                return Err(libs::raise("redis.setresp() requires one argument."));
+            }
+            let n = number_of(a.front());
+            if n != 2 && n != 3 {
+                return Err(libs::raise("RESP version must be 2 or 3."));
+            }
+            st.reply.set_resp3(n == 3);
+            Ok(())
+        })
+        .ok_or_else(|| libs::raise("redis.setresp can only be called inside a script invocation"))?
+    })?;
+    redis.raw_set("setresp", setresp)?;
+    let set_repl = lua.create_function(|_, a: MultiValue| {
+        with_run(|st| {
+            if a.len() != 1 {
+                return Err(libs::raise("redis.set_repl() requires two arguments."));
+            }
+            let n = number_of(a.front());
+            if n & !3 != 0 {
+                return Err(libs::raise(
+                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
+                ));
+            }
+            st.repl_aof = n & 1 != 0;
+            Ok(())
+        })
+        .ok_or_else(|| {
+            libs::raise("redis.set_repl can only be called inside a script invocation")
+        })?
+    })?;
+    redis.raw_set("set_repl", set_repl)?;
+    Ok(())
 }
 
 /// The Lua side of the setup: the `redis` table's Lua-written functions,
@@ -236,16 +352,18 @@ impl Default for Scripting {
 impl Scripting {
     /// A fresh interpreter with an empty cache.
     pub fn new() -> Scripting {
-        let (lua, globals, env, internal, redis) = new_lua().expect("the Lua interpreter starts");
+        let (lua, globals, env, internal, runner) = new_lua().expect("the Lua interpreter starts");
         Scripting {
             lua,
             env,
             globals,
             internal,
-            redis,
+            runner,
             scripts: HashMap::new(),
             scripts_bytes: 0,
             client: None,
+            reply: Reply::new(),
+            argbuf: ArgsBuf::default(),
             functions: functions::Libraries::default(),
             running: None,
         }
@@ -275,10 +393,19 @@ impl Scripting {
 
     /// Whether a script with this SHA-1 (lower or upper case) is cached.
     pub fn exists(&self, sha: &[u8]) -> bool {
-        sha.len() == 40
-            && self
-                .scripts
-                .contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase())
+        self.cached(sha).is_some()
+    }
+
+    /// The cached script with this SHA-1 (lower or upper case), and its
+    /// SHA-1 as the cache keeps it, looked up without allocating.
+    fn cached(&self, sha: &[u8]) -> Option<(&String, &Script)> {
+        let mut key = [0u8; 40];
+        if sha.len() != key.len() || !sha.is_ascii() {
+            return None;
+        }
+        key.copy_from_slice(sha);
+        key.make_ascii_lowercase();
+        self.scripts.get_key_value(std::str::from_utf8(&key).ok()?)
     }
 
     /// Compiles and caches `body` (EVAL, SCRIPT LOAD); returns its SHA-1.
@@ -306,8 +433,8 @@ impl Scripting {
     }
 
     /// The shebang flags of a cached script.
-    fn flags_of(&self, sha: &str) -> Option<u32> {
-        self.scripts.get(sha).map(|s| s.flags)
+    fn flags_of(&self, sha: &[u8]) -> Option<u32> {
+        self.cached(sha).map(|(_, s)| s.flags)
     }
 }
 
@@ -405,7 +532,7 @@ pub fn command_flags(x: &Exec<'_>, id: u32, args: &Args<'_>, cmd_flags: u32) -> 
     let script = match name {
         "eval" | "eval_ro" => {
             let sha = sha1_hex(args.get(1));
-            match x.core.scripting.flags_of(&sha) {
+            match x.core.scripting.flags_of(sha.as_bytes()) {
                 Some(f) => f,
                 None => match parse_shebang(args.get(1)) {
                     Ok((f, _)) => f,
@@ -413,13 +540,10 @@ pub fn command_flags(x: &Exec<'_>, id: u32, args: &Args<'_>, cmd_flags: u32) -> 
                 },
             }
         }
-        "evalsha" | "evalsha_ro" => {
-            let sha = String::from_utf8_lossy(args.get(1)).to_ascii_lowercase();
-            match x.core.scripting.flags_of(&sha) {
-                Some(f) => f,
-                None => return cmd_flags,
-            }
-        }
+        "evalsha" | "evalsha_ro" => match x.core.scripting.flags_of(args.get(1)) {
+            Some(f) => f,
+            None => return cmd_flags,
+        },
         "fcall" | "fcall_ro" => match x.core.scripting.functions.flags_of(args.get(1)) {
             Some(f) => f | script_flags::HAS_SHEBANG,
             None => return cmd_flags,
@@ -442,6 +566,10 @@ pub fn command_flags(x: &Exec<'_>, id: u32, args: &Args<'_>, cmd_flags: u32) -> 
     f
 }
 
+/// The most room the script's argument and reply buffers keep between
+/// runs.
+const KEEP_BUFFER: usize = 64 * 1024;
+
 /// The state of one run, shared by the `redis.call` closure.
 struct Run<'r, 'x> {
     x: &'r mut Exec<'x>,
@@ -455,6 +583,8 @@ struct Run<'r, 'x> {
     oom: bool,
     /// Changes made by the script's commands.
     dirty: u64,
+    /// The arguments of the command the script calls (kept between runs).
+    argbuf: ArgsBuf,
     /// `redis.set_repl`: whether effects go to the AOF.
     repl_aof: bool,
     /// The script was killed or the server shuts down: it is stopped.
@@ -494,38 +624,28 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
             ),
             None => return (Err(CmdError::Static("ERR Function not found")), 0),
         }
-    } else {
-        let sha = if name.starts_with("evalsha") {
-            let sha = String::from_utf8_lossy(args.get(1)).to_ascii_lowercase();
-            if !x.core.scripting.scripts.contains_key(&sha) {
+    } else if name.starts_with("evalsha") {
+        match x.core.scripting.cached(args.get(1)) {
+            Some((sha, s)) => (s.func.clone(), s.flags, sha.clone()),
+            None => {
                 return (
                     Err(CmdError::Static(
                         "NOSCRIPT No matching script. Please use EVAL.",
                     )),
                     0,
-                );
+                )
             }
-            sha
-        } else {
-            match x.core.scripting.load_script(args.get(1)) {
-                Ok(sha) => sha,
-                Err(e) => return (Err(e), 0),
-            }
+        }
+    } else {
+        let sha = match x.core.scripting.load_script(args.get(1)) {
+            Ok(sha) => sha,
+            Err(e) => return (Err(e), 0),
         };
         let s = &x.core.scripting.scripts[&sha];
         (s.func.clone(), s.flags, sha)
     };
-    if is_function && ro_command && flags & script_flags::NO_WRITES == 0 {
-        return (
-            Err(CmdError::Static(
-                "ERR Can not execute a script with write flag using *_ro command.",
-            )),
-            0,
-        );
-    }
-    if !is_function
-        && ro_command
-        && flags & script_flags::HAS_SHEBANG != 0
+    if ro_command
+        && (is_function || flags & script_flags::HAS_SHEBANG != 0)
         && flags & script_flags::NO_WRITES == 0
     {
         return (
@@ -535,141 +655,75 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
             0,
         );
     }
-    let lua = x.core.scripting.lua.clone();
-    let internal = x.core.scripting.internal.clone();
-    let redis = x.core.scripting.redis.clone();
-    let globals = x.core.scripting.globals.clone();
-    let mut client = x.core.scripting.client.take().unwrap_or_else(|| {
+    let sc = &mut x.core.scripting;
+    let lua = sc.lua.clone();
+    let runner = sc.runner.clone();
+    let globals = sc.globals.clone();
+    let mut client = sc.client.take().unwrap_or_else(|| {
         let mut c = ClientState::new(0, "lua".into(), String::new(), -1, false, 0, true);
         c.flags.set(Flags::DENY_BLOCKING, true);
         Box::new(c)
+    });
+    let mut reply = std::mem::take(&mut sc.reply);
+    reply.discard();
+    reply.set_resp3(false);
+    let argbuf = std::mem::take(&mut sc.argbuf);
+    sc.running = Some(busy::Running {
+        is_eval: !is_function,
+        write_dirty: false,
+        killed: false,
+        timed_out: false,
+        name: funcname,
     });
     client.db = x.client.db;
     let oom = x.core.config.maxmemory > 0
         && !x.core.loading
         && crate::memory::used_memory() > x.core.config.maxmemory as usize;
-    let keys: Vec<&[u8]> = (0..numkeys).map(|i| args.get(3 + i)).collect();
-    let argv: Vec<&[u8]> = args.iter_from(3 + numkeys).collect();
-    let resp3 = x.reply.is_resp3();
+    busy::arm(x.core.config.busy_reply_threshold);
+    let effects_mark = x.core.propagator.pending();
     let state = RefCell::new(Run {
         x,
         client,
-        reply: Reply::new(),
+        reply,
         read_only: ro_command || flags & script_flags::NO_WRITES != 0,
         allow_oom: flags & script_flags::ALLOW_OOM != 0,
         oom,
         dirty: 0,
+        argbuf,
         repl_aof: true,
         stopping: false,
     });
-    {
-        let x = &mut *state.borrow_mut().x;
-        x.core.scripting.running = Some(busy::Running {
-            is_eval: !is_function,
-            write_dirty: false,
-            killed: false,
-            timed_out: false,
-            name: funcname.clone(),
-        });
-        busy::arm(x.core.config.busy_reply_threshold);
-    }
-    let effects_mark = state.borrow().x.core.propagator.pending();
-    let outcome: mlua::Result<(bool, Value)> = lua.scope(|scope| {
-        let busy_fn = scope.create_function_mut(|_, ()| {
-            // Stopping is sticky: a killed script is raised at every hook
-            // (a pcall in the script cannot keep it going).
-            Ok(match state.try_borrow_mut() {
-                Ok(mut st) => {
-                    let stop = st.stopping || busy::serve(st.x);
-                    st.stopping = stop;
-                    stop
-                }
-                Err(_) => false,
-            })
-        })?;
-        lua.set_named_registry_value(BUSY_FN, busy_fn)?;
-        let call = scope.create_function_mut(|lua, a: MultiValue| {
-            let (v, raise) = state.borrow_mut().redis_call(lua, a)?;
-            match (raise, &v) {
-                (true, Value::Table(t)) => Err(libs::raise_table(t)),
-                _ => Ok(v),
-            }
-        })?;
-        redis.raw_set("call", call)?;
-        let pcall = scope.create_function_mut(|lua, a: MultiValue| {
-            Ok(state.borrow_mut().redis_call(lua, a)?.0)
-        })?;
-        redis.raw_set("pcall", pcall)?;
-        let setresp = scope.create_function_mut(|_, a: MultiValue| {
-            if a.len() != 1 {
-                return Err(libs::raise("redis.setresp() requires one argument."));
-            }
-            let n = number_of(a.front());
-            if n != 2 && n != 3 {
-                return Err(libs::raise("RESP version must be 2 or 3."));
-            }
-            state.borrow_mut().reply.set_resp3(n == 3);
-            Ok(())
-        })?;
-        let set_repl = scope.create_function_mut(|_, a: MultiValue| {
-            if a.len() != 1 {
-                return Err(libs::raise("redis.set_repl() requires two arguments."));
-            }
-            let n = number_of(a.front());
-            if n & !3 != 0 {
-                return Err(libs::raise(
-                    "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.",
-                ));
-            }
-            state.borrow_mut().repl_aof = n & 1 != 0;
-            Ok(())
-        })?;
-        redis.raw_set("set_repl", set_repl)?;
-        redis.raw_set("setresp", setresp)?;
-        let keys_t = lua.create_sequence_from(
-            keys.iter()
-                .map(|k| lua.create_string(k))
-                .collect::<mlua::Result<Vec<_>>>()?,
-        )?;
-        let argv_t = lua.create_sequence_from(
-            argv.iter()
-                .map(|k| lua.create_string(k))
-                .collect::<mlua::Result<Vec<_>>>()?,
-        )?;
-        let runner: Function = internal.raw_get("run")?;
-        let r: MultiValue = if is_function {
-            runner.call((func.clone(), keys_t, argv_t))?
-        } else {
-            globals.raw_set("KEYS", keys_t)?;
-            globals.raw_set("ARGV", argv_t)?;
-            runner.call(func.clone())?
-        };
-        let mut it = r.into_iter();
-        let ok = matches!(it.next(), Some(Value::Boolean(true)));
-        let v = it.next().unwrap_or(Value::Nil);
-        Ok((ok, v))
-    });
+    let outcome = {
+        let _published = Published::new(&state);
+        call_script(&lua, &runner, &globals, func, is_function, args, numkeys)
+    };
     busy::disarm();
-    let _ = lua.unset_named_registry_value(BUSY_FN);
-    for name in ["call", "pcall", "setresp", "set_repl"] {
-        let _ = redis.raw_set(name, Value::Nil);
-    }
     let Run {
         x,
         client,
-        reply: script_reply,
+        reply: mut script_reply,
         dirty,
+        argbuf,
         ..
     } = state.into_inner();
-    x.core.scripting.client = Some(client);
-    x.core.scripting.running = None;
+    let sc = &mut x.core.scripting;
+    sc.client = Some(client);
+    let script_resp3 = script_reply.is_resp3();
+    script_reply.discard();
+    // The buffers are kept for the next run, unless a big command or reply
+    // grew them: that memory goes back now.
+    if argbuf.capacity() <= KEEP_BUFFER {
+        sc.argbuf = argbuf;
+    }
+    if script_reply.capacity() <= KEEP_BUFFER {
+        sc.reply = script_reply;
+    }
+    let funcname = sc.running.take().map(|r| r.name).unwrap_or_default();
     if x.core.shutdown.is_some() {
         // SHUTDOWN NOSAVE stopped the script: Redis exits without
         // propagating what it had written.
         x.core.propagator.truncate(effects_mark);
     }
-    let script_resp3 = script_reply.is_resp3();
-    let _ = resp3;
     let result = match outcome {
         Err(e) => Err(CmdError::msg(format!(
             "ERR Error running script {funcname}, {:.100}",
@@ -713,6 +767,39 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
     (result, dirty)
 }
 
+/// Calls a script (or a function) under the error handler, with KEYS and
+/// ARGV from `args`: whether it succeeded, and its value or error.
+fn call_script(
+    lua: &Lua,
+    runner: &Function,
+    globals: &Table,
+    func: Function,
+    is_function: bool,
+    args: &Args<'_>,
+    numkeys: usize,
+) -> mlua::Result<(bool, Value)> {
+    let keys = args_table(lua, args, 3, 3 + numkeys)?;
+    let argv = args_table(lua, args, 3 + numkeys, args.len())?;
+    // xpcall's two results, read straight off the stack.
+    let (ok, v): (Value, Value) = if is_function {
+        runner.call((func, keys, argv))?
+    } else {
+        globals.raw_set("KEYS", keys)?;
+        globals.raw_set("ARGV", argv)?;
+        runner.call(func)?
+    };
+    Ok((matches!(ok, Value::Boolean(true)), v))
+}
+
+/// A Lua array of the arguments `from..to` (KEYS, ARGV).
+fn args_table(lua: &Lua, args: &Args<'_>, from: usize, to: usize) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(to - from, 0)?;
+    for i in from..to {
+        t.raw_set(i - from + 1, lua.create_string(args.get(i))?)?;
+    }
+    Ok(t)
+}
+
 /// EVAL's and FCALL's numkeys, checked against the arguments.
 fn parse_numkeys(args: &Args<'_>) -> Result<usize, CmdError> {
     let n = crate::util::num::parse_i64(args.get(2)).ok_or(CmdError::NotInteger)?;
@@ -730,7 +817,7 @@ fn parse_numkeys(args: &Args<'_>) -> Result<usize, CmdError> {
 impl Run<'_, '_> {
     /// `redis.call` / `redis.pcall`: the reply as a Lua value, and whether
     /// it is an error `redis.call` must raise.
-    fn redis_call(&mut self, lua: &Lua, a: MultiValue) -> mlua::Result<(Value, bool)> {
+    fn redis_call(&mut self, lua: &Lua, a: &MultiValue) -> mlua::Result<(Value, bool)> {
         if a.is_empty() {
             let t = convert::error_table(
                 lua,
@@ -738,13 +825,21 @@ impl Run<'_, '_> {
             )?;
             return Ok((Value::Table(t), true));
         }
-        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(a.len());
+        let mut argv = std::mem::take(&mut self.argbuf);
+        argv.clear();
         for v in a.iter() {
             match v {
-                Value::String(s) => argv.push(s.as_bytes().to_vec()),
-                Value::Number(n) => argv.push(convert::number_arg(*n)),
-                Value::Integer(n) => argv.push(n.to_string().into_bytes()),
+                Value::String(s) => argv.push(&s.as_bytes()),
+                Value::Number(n) => argv.push(&convert::number_arg(*n)),
+                // Lua 5.1 numbers are doubles, which Redis writes with
+                // `%.17g`: whole numbers under 1e17 come out as integers.
+                Value::Integer(n) if n.unsigned_abs() < 100_000_000_000_000_000 => {
+                    let mut buf = [0u8; crate::util::num::MAX_I64_LEN];
+                    argv.push(crate::util::num::fmt_i64(*n, &mut buf));
+                }
+                Value::Integer(n) => argv.push(&convert::number_arg(*n as f64)),
                 _ => {
+                    self.argbuf = argv;
                     let t = convert::error_table(
                         lua,
                         b"Lua redis lib command arguments must be strings or integers",
@@ -753,7 +848,9 @@ impl Run<'_, '_> {
                 }
             }
         }
-        match self.script_call(argv) {
+        let called = self.script_call(&argv.args());
+        self.argbuf = argv;
+        match called {
             Err(text) => {
                 let t = convert::error_table(lua, text.as_bytes())?;
                 t.raw_set("ignore_error_stats_update", true)?;
@@ -771,11 +868,9 @@ impl Run<'_, '_> {
 
     /// Redis's `scriptCall`: the checks for a command a script calls, then
     /// `call` on the script's client. An `Err` is a refusal's text.
-    fn script_call(&mut self, argv: Vec<Vec<u8>>) -> Result<(), String> {
-        let owned = OwnedArgs::new(argv);
-        let args = owned.args();
+    fn script_call(&mut self, args: &Args<'_>) -> Result<(), String> {
         let x = &mut *self.x;
-        let Some(id) = lookup(x, &args) else {
+        let Some(id) = lookup(x, args) else {
             return Err("Unknown Redis command called from script".into());
         };
         let spec = x.core.commands.spec(id);
@@ -817,7 +912,7 @@ impl Run<'_, '_> {
             redaction: &mut *x.redaction,
         };
         let mark = sub.core.propagator.pending();
-        let (_, dirty) = call_counted(&mut sub, id, &args);
+        let (_, dirty) = call_counted(&mut sub, id, args);
         if !self.repl_aof {
             sub.core.propagator.truncate(mark);
         }

@@ -168,7 +168,7 @@ fn node_conf(dir: &Path, port: u16, master: Option<u16>) -> PathBuf {
     let data = dir.join(format!("node-{port}"));
     std::fs::create_dir_all(&data).expect("node dir");
     let mut text = format!(
-        "port {port}\nbind 127.0.0.1\ndir \"{}\"\nappendonly yes\nsave \"\"\n",
+        "port {port}\nbind 127.0.0.1\ndir \"{}\"\nappendonly yes\nsave \"\"\nrepl-diskless-sync-delay 0\n",
         data.display()
     );
     if let Some(m) = master {
@@ -618,7 +618,14 @@ fn sentinel_failover_moves_a_redis_master_to_its_gostore_replica() {
     );
     let gdir = TempDir::new("sentinel-gostore");
     let gconf = gdir.path().join("gostore.conf");
-    std::fs::write(&gconf, format!("replicaof 127.0.0.1 {}\n", redis.port)).expect("conf");
+    std::fs::write(
+        &gconf,
+        format!(
+            "replicaof 127.0.0.1 {}\nrepl-diskless-sync-delay 0\n",
+            redis.port
+        ),
+    )
+    .expect("conf");
     let gostore = TestServer::start_in(
         common::Kind::GoStore,
         gdir.path(),

@@ -3,7 +3,7 @@
 //! cache, and the run of one script.
 //!
 //! - **The sandbox**: the libraries Redis loads (base, table, string, math,
-//!   and `bit`, see `libs`); `loadfile`, `dofile`, `print`, `os`, `io`
+//!   `bit`, `cjson`, `cmsgpack` and `struct`, see `libs`); `loadfile`, `dofile`, `print`, `os`, `io`
 //!   and `debug` are absent. Scripts run with an environment that reads
 //!   through to the globals and refuses writes (`Attempt to modify a
 //!   readonly table`); reading a global that does not exist is an error

@@ -515,15 +515,15 @@ pub fn xrevrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 pub fn xdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     let now = ctx.now_ms;
-    let s = get_stream_mut(ctx.db, key, now)?;
+    // A missing key answers 0 before the IDs are parsed, as in Redis.
+    let Some(s) = get_stream_mut(ctx.db, key, now)? else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
     let ids = args
         .iter_from(2)
         .map(parse_strict)
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(s) = s else {
-        ctx.reply.int(0);
-        return Ok(());
-    };
     let deleted = s.xdel(&ids);
     if deleted > 0 {
         ctx.db.signal_modified_key(key);
@@ -1239,14 +1239,15 @@ pub fn xack(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     let now = ctx.now_ms;
     let s = get_stream_mut(ctx.db, key, now)?;
-    let ids = args
-        .iter_from(3)
-        .map(parse_strict)
-        .collect::<Result<Vec<_>, _>>()?;
+    // No key or group answers 0 before the IDs are parsed, as in Redis.
     let Some(g) = s.and_then(|s| s.groups.get_mut(args.get(2))) else {
         ctx.reply.int(0);
         return Ok(());
     };
+    let ids = args
+        .iter_from(3)
+        .map(parse_strict)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut acked = 0;
     for id in ids {
         if let Some(n) = g.pel.remove(&id) {
@@ -1552,12 +1553,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let cname = args.get(3);
     let now = ctx.now_ms;
     let clock = wall_ms(now);
-    {
-        let s = get_stream(ctx.db, key, now)?;
-        if s.is_none_or(|s| !s.groups.contains_key(gname)) {
-            return Err(nogroup(key, gname));
-        }
-    }
+    // Every argument is parsed before the key is looked up, as Redis does:
+    // a bad argument is reported before WRONGTYPE or NOGROUP.
     let minidle = int_arg_msg(
         args.get(4),
         "ERR Invalid min-idle-time argument for XAUTOCLAIM",
@@ -1588,6 +1585,12 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             return Err(CmdError::Syntax);
         }
         j += 1;
+    }
+    {
+        let s = get_stream(ctx.db, key, now)?;
+        if s.is_none_or(|s| !s.groups.contains_key(gname)) {
+            return Err(nogroup(key, gname));
+        }
     }
     let mut attempts = count * 10;
     let Some(s) = get_stream_mut(ctx.db, key, now)? else {
@@ -1721,6 +1724,11 @@ fn reply_edge(reply: &mut Reply, s: &Stream, last: bool) {
 /// `XINFO STREAM key [FULL [COUNT count]]`.
 pub fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(2);
+    // The key is looked up before the options are parsed, as in Redis.
+    let now = ctx.now_ms;
+    let Some(s) = get_stream(ctx.db, key, now)? else {
+        return Err(CmdError::NoSuchKey);
+    };
     let mut full = false;
     let mut count: i64 = 10;
     let unknown = || {
@@ -1741,10 +1749,6 @@ pub fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             count = int_arg(args.get(5))?.max(0);
         }
     }
-    let now = ctx.now_ms;
-    let Some(s) = get_stream(ctx.db, key, now)? else {
-        return Err(CmdError::NoSuchKey);
-    };
     let reply = &mut *ctx.reply;
     reply.map_len(if full { 9 } else { 10 });
     reply.bulk(b"length");

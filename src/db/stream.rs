@@ -681,6 +681,10 @@ impl Stream {
         if self.length == 0 || self.max_deleted_id.is_zero() {
             return false;
         }
+        // Every tombstone lies before the first entry: none is ahead.
+        if self.first_id > self.max_deleted_id {
+            return false;
+        }
         start <= self.max_deleted_id
     }
 

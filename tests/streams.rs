@@ -366,3 +366,69 @@ fn blocking_reads_are_served_in_order() {
     }
     assert_eq!(transcripts[0], transcripts[1]);
 }
+
+/// Nodes close where Redis's close: GoStore counts a node's bytes as the
+/// listpack Redis would hold (integers packed as integers, string headers,
+/// back lengths, the master entry), so the node count and what an
+/// approximate trim removes match Redis's for values of every encoding.
+#[test]
+fn nodes_close_where_redis_s_close() {
+    let values = [
+        "1",
+        "0",
+        "-0",
+        "007",
+        "+5",
+        "127",
+        "128",
+        "-4096",
+        "4096",
+        "40000",
+        "-9000000",
+        "3000000000",
+        "9223372036854775807",
+        "9223372036854775808",
+        "",
+        "two",
+        &"x".repeat(24),
+        &"y".repeat(63),
+        &"z".repeat(64),
+        &"w".repeat(200),
+    ];
+    let mut transcripts = Vec::new();
+    for srv in [TestServer::gostore(&[]), TestServer::redis(&[])] {
+        let mut c = srv.raw_conn();
+        let mut out = Vec::new();
+        for (entries, bytes) in [
+            ("2", "80"),
+            ("0", "80"),
+            ("0", "200"),
+            ("100", "4096"),
+            ("5", "0"),
+        ] {
+            c.cmd_str(&["DEL", "s"]);
+            c.cmd_str(&["CONFIG", "SET", "stream-node-max-entries", entries]);
+            c.cmd_str(&["CONFIG", "SET", "stream-node-max-bytes", bytes]);
+            for (i, v) in values.iter().enumerate() {
+                let id = format!("{}-{}", 1 + i / 3, i % 3);
+                if i % 4 == 3 {
+                    c.cmd_str(&["XADD", "s", &id, "a", v, "b", v]);
+                } else {
+                    c.cmd_str(&["XADD", "s", &id, "a", v]);
+                }
+                let info = c.cmd_str(&["XINFO", "STREAM", "s"]);
+                let keys = info
+                    .split("radix-tree-keys\r\n:")
+                    .nth(1)
+                    .and_then(|r| r.split('\r').next())
+                    .unwrap_or("?")
+                    .to_string();
+                out.push(format!("{entries}/{bytes} {id}: {keys} nodes"));
+            }
+            out.push(c.cmd_str(&["XTRIM", "s", "MAXLEN", "~", "5"]));
+            out.push(c.cmd_str(&["XLEN", "s"]));
+        }
+        transcripts.push(out);
+    }
+    assert_eq!(transcripts[0], transcripts[1]);
+}

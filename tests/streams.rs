@@ -146,6 +146,38 @@ const SCRIPT: &[&[&str]] = &[
         "40-0",
     ],
     &["XADD", "t", "MAXLEN", "0", "1-1", "x", "y"],
+    // A read of `>` with nothing new creates no consumer; a NOACK reader's
+    // creation is propagated (no XCLAIM names it), wrapped with its SETID.
+    &["XGROUP", "CREATE", "e", "g", "0", "MKSTREAM"],
+    &["XREADGROUP", "GROUP", "g", "nobody", "STREAMS", "e", ">"],
+    &["XINFO", "GROUPS", "e"],
+    &["XADD", "e", "1-0", "a", "1"],
+    &[
+        "XREADGROUP",
+        "GROUP",
+        "g",
+        "nack",
+        "NOACK",
+        "STREAMS",
+        "e",
+        ">",
+    ],
+    &["XREADGROUP", "GROUP", "g", "hist", "STREAMS", "e", "0"],
+    &["XINFO", "GROUPS", "e"],
+    // An approximate MINID trim that empties the stream is propagated
+    // with the greatest ID; one that stops at a deleted first entry, with
+    // that entry's ID.
+    &["XTRIM", "e", "MINID", "~", "5"],
+    &["CONFIG", "SET", "stream-node-max-entries", "2"],
+    &["XADD", "tm", "1-0", "a", "1"],
+    &["XADD", "tm", "2-0", "a", "1"],
+    &["XADD", "tm", "3-0", "a", "1"],
+    &["XADD", "tm", "4-0", "a", "1"],
+    &["XADD", "tm", "5-0", "a", "1"],
+    &["XDEL", "tm", "3-0"],
+    &["XTRIM", "tm", "MINID", "~", "4"],
+    &["XADD", "tm", "MINID", "~", "5", "6-0", "a", "1"],
+    &["CONFIG", "SET", "stream-node-max-entries", "100"],
     &["SET", "end", "1"],
 ];
 

@@ -322,11 +322,17 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &Args<'_>, xadd: bool) -> Result<AddTrim,
 }
 
 /// The trim threshold as propagated after an approximate trim: the exact
-/// length or first ID it reached (Redis's `streamRewriteTrimArgument`).
+/// length or first ID it reached (Redis's `streamRewriteTrimArgument`):
+/// the first entry's ID even if it is deleted, and for a stream left
+/// without entries the greatest ID, so that the replayed trim also
+/// empties it.
 fn exact_trim_arg(s: &Stream, how: Trim) -> Vec<u8> {
     match how {
         Trim::MaxLen(_) => s.len().to_string().into_bytes(),
-        Trim::MinId(_) => s.first_id.to_bytes(),
+        Trim::MinId(_) => s
+            .first_with_tombstones()
+            .unwrap_or(StreamId::MAX)
+            .to_bytes(),
     }
 }
 
@@ -1146,12 +1152,28 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, group_cmd: bool) -> CmdResu
                 serve = true;
                 start_after = last;
             }
-            let Some(g) = s.groups.get_mut(gname) else {
-                continue;
-            };
-            let mut ev = Vec::new();
-            if consumer_of(&mut ev, g, cname, wall_ms(now)) {
-                events.push(("xgroup-createconsumer", key.to_vec()));
+            // Redis 7.0 creates the consumer only for a stream it serves
+            // now: a read of `>` with nothing new creates none.
+            if serve {
+                let Some(g) = s.groups.get_mut(gname) else {
+                    continue;
+                };
+                let mut ev = Vec::new();
+                if consumer_of(&mut ev, g, cname, wall_ms(now)) {
+                    events.push(("xgroup-createconsumer", key.to_vec()));
+                    // No XCLAIM will name a NOACK reader: Redis 7.0
+                    // propagates its creation (and nothing for another
+                    // reader's, whose claims create it on replay).
+                    if noack {
+                        props.push(vec![
+                            b"XGROUP".to_vec(),
+                            b"CREATECONSUMER".to_vec(),
+                            key.to_vec(),
+                            gname.to_vec(),
+                            cname.to_vec(),
+                        ]);
+                    }
+                }
             }
         } else if !s.is_empty() && s.edge(true).is_some_and(|m| m > gt) {
             serve = true;
@@ -1199,14 +1221,6 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, group_cmd: bool) -> CmdResu
         // Redis propagates what the read changed, not the read itself.
         ctx.dirty += props.len() as u64;
         propagate_all(ctx, &props);
-        if props.is_empty() && !events.is_empty() {
-            if let Some((gname, cname)) = group {
-                for (_, key) in &events {
-                    ctx.dirty += 1;
-                    ctx.propagate_as(&[b"XGROUP", b"CREATECONSUMER", key, gname, cname]);
-                }
-            }
-        }
     }
     if let Some(d) = d {
         if resp3 {

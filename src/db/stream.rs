@@ -633,6 +633,13 @@ impl Stream {
         e
     }
 
+    /// The first entry's ID, deleted or not (Redis's `streamGetEdgeID`
+    /// without skipping tombstones); None when the stream has no node.
+    pub fn first_with_tombstones(&self) -> Option<StreamId> {
+        let (m, n) = self.nodes.first_key_value()?;
+        n.all(*m).first().map(|e| e.id)
+    }
+
     fn refresh_first(&mut self) {
         self.first_id = if self.length == 0 {
             StreamId::MIN

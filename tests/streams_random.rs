@@ -12,10 +12,10 @@
 //! times, idle times and delivery times; and `radix-tree-nodes`, which
 //! GoStore estimates (docs/compatibility.md).
 //!
-//! GoStore runs with the AOF on: each case's slice of its AOF is loaded by
-//! a fresh redis-server, which must reach the same state;
-//! at the end redis-server loads GoStore's whole AOF directory and reaches
-//! the last case's state.
+//! Both run with the AOF on: each case's slice of GoStore's AOF must be
+//! Redis's (delivery times aside), and a fresh redis-server loading either
+//! slice must reach the same state; at the end redis-server loads GoStore's whole AOF directory, before and
+//! after BGREWRITEAOF, into the state it reaches from Redis's own.
 
 mod common;
 
@@ -504,38 +504,63 @@ fn random_stream_sequences_reply_like_redis_and_replay_from_the_aof() {
     }
 
     // redis-server loads GoStore's AOF directory (every case, FLUSHALLs
-    // between) and reaches the last case's state.
+    // between) into the state it reaches from Redis's own; after
+    // BGREWRITEAOF on both, the same, and that is the live state.
     let mut g = gostore.raw_conn();
-    g.cmd_str(&["CONFIG", "SET", "stream-node-max-entries", "100"]);
-    g.cmd_str(&["CONFIG", "SET", "stream-node-max-bytes", "4096"]);
-    let want = state(&mut g);
+    let mut r = redis.raw_conn();
+    for c in [&mut g, &mut r] {
+        c.cmd_str(&["CONFIG", "SET", "stream-node-max-entries", "100"]);
+        c.cmd_str(&["CONFIG", "SET", "stream-node-max-bytes", "4096"]);
+    }
+    let check = |what: &str| {
+        let ours = load_in_redis(&gostore, true);
+        let theirs = load_in_redis(&redis, false);
+        if let Err(e) = same_state(&ours, &theirs, what, "") {
+            panic!("{e}");
+        }
+        ours
+    };
+    check("redis-server loading GoStore's AOF, against Redis's");
+    let live = state(&mut r);
+    for (srv, c) in [(&gostore, &mut g), (&redis, &mut r)] {
+        let done = common::info_field(srv.port, "aof_rewrites")
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0);
+        c.cmd_str(&["BGREWRITEAOF"]);
+        common::wait_for_rewrites(srv.port, done + 1);
+    }
+    let rewritten = check("redis-server loading GoStore's rewritten AOF, against Redis's");
+    if let Err(e) = same_state(
+        &rewritten,
+        &live,
+        "the rewritten AOF loaded, against the live state",
+        "",
+    ) {
+        panic!("{e}");
+    }
+}
+
+/// What redis-server holds after loading a copy of `srv`'s AOF directory
+/// (GoStore's file names when `gostore`).
+fn load_in_redis(srv: &TestServer, gostore: bool) -> Vec<String> {
     let dir = TempDir::new("streams-random-aof");
-    let from = gostore.path.join("appendonlydir");
+    let from = srv.path.join("appendonlydir");
     let to = dir.path().join("appendonlydir");
     std::fs::create_dir_all(&to).expect("mkdir");
     for e in std::fs::read_dir(&from).expect("aof dir").flatten() {
         std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
     }
-    // GoStore's file names (see tests/aof_redis.rs).
-    let loaded = TestServer::start_in(
-        Kind::Redis,
-        dir.path(),
-        &[
-            "--appendonly",
-            "yes",
+    let mut args = vec!["--appendonly", "yes"];
+    if gostore {
+        // GoStore's file names (see tests/aof_redis.rs).
+        args.extend([
             "--appendfilename",
             "database.aof",
             "--appenddirname",
             "appendonlydir",
-        ],
-    );
-    let mut l = loaded.raw_conn();
-    if let Err(e) = same_state(
-        &state(&mut l),
-        &want,
-        "redis-server loading GoStore's AOF",
-        "",
-    ) {
-        panic!("{e}");
+        ]);
     }
+    let loaded = TestServer::start_in(Kind::Redis, dir.path(), &args);
+    let mut l = loaded.raw_conn();
+    state(&mut l)
 }

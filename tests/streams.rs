@@ -178,6 +178,16 @@ const SCRIPT: &[&[&str]] = &[
     &["XTRIM", "tm", "MINID", "~", "4"],
     &["XADD", "tm", "MINID", "~", "5", "6-0", "a", "1"],
     &["CONFIG", "SET", "stream-node-max-entries", "100"],
+    // XCLAIM propagates each ID as its caller wrote it; a NACK FORCE
+    // creates counts one delivery before the claim counts its own.
+    &["XADD", "f", "7-0", "a", "1"],
+    &["XADD", "f", "8-0", "a", "1"],
+    &["XGROUP", "CREATE", "f", "g", "$"],
+    &["XCLAIM", "f", "g", "c", "0", "7", "FORCE"],
+    &["XCLAIM", "f", "g", "c", "0", "8", "FORCE", "JUSTID"],
+    &["XCLAIM", "f", "g", "d", "0", "7-0", "8"],
+    &["XDEL", "f", "8-0"],
+    &["XCLAIM", "f", "g", "d", "0", "8", "JUSTID"],
     &["SET", "end", "1"],
 ];
 

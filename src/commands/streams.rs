@@ -859,14 +859,16 @@ fn consumer_of(ctx_notify: &mut Vec<&'static str>, g: &mut Group, name: &[u8], n
 }
 
 /// Propagation of one pending entry (Redis's `streamPropagateXCLAIM`).
-fn xclaim_argv(key: &[u8], group: &[u8], g: &Group, id: StreamId, nack: &Nack) -> Vec<Vec<u8>> {
+/// `id` is the ID as XCLAIM's caller wrote it (Redis propagates its
+/// argument, `5` as `5`), or as Redis formats one it found.
+fn xclaim_argv(key: &[u8], group: &[u8], g: &Group, id: Vec<u8>, nack: &Nack) -> Vec<Vec<u8>> {
     vec![
         b"XCLAIM".to_vec(),
         key.to_vec(),
         group.to_vec(),
         nack.consumer.to_vec(),
         b"0".to_vec(),
-        id.to_bytes(),
+        id,
         b"TIME".to_vec(),
         nack.delivery_time.to_string().into_bytes(),
         b"RETRYCOUNT".to_vec(),
@@ -991,7 +993,7 @@ fn deliver(
         if let Some(c) = g.consumers.get_mut(cname) {
             c.pel.insert(id);
         }
-        props.push(xclaim_argv(key, gname, g, id, &nack));
+        props.push(xclaim_argv(key, gname, g, id.to_bytes(), &nack));
         g.pel.insert(id, nack);
     }
     // Redis 7.0.15 writes the group's position only for NOACK reads (the
@@ -1422,7 +1424,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut ids = Vec::new();
     while j < args.len() {
         match parse_strict(args.get(j)) {
-            Ok(id) => ids.push(id),
+            Ok(id) => ids.push((id, args.get(j))),
             Err(_) => break,
         }
         j += 1;
@@ -1486,14 +1488,14 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let d = reply.defer_len();
     let mut len = 0;
     let mut dirty = 0;
-    for id in ids {
+    for (id, id_arg) in ids {
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(gname) else {
             break;
         };
         if !exists {
             if let Some(n) = drop_nack(g, id) {
-                props.push(xclaim_argv(key, gname, g, id, &n));
+                props.push(xclaim_argv(key, gname, g, id_arg.to_vec(), &n));
                 propagate_last_id = false;
                 dirty += 1;
             }
@@ -1503,9 +1505,11 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         if force && !g.pel.contains_key(&id) {
             g.pel.insert(
                 id,
+                // Redis's streamCreateNACK counts one delivery, and the
+                // claim below counts another (unless JUSTID or RETRYCOUNT).
                 Nack {
                     delivery_time: clock,
-                    delivery_count: 0,
+                    delivery_count: 1,
                     consumer: Box::from(&b""[..]),
                 },
             );
@@ -1529,7 +1533,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let Some(n) = g.pel.get(&id) else {
             continue;
         };
-        props.push(xclaim_argv(key, gname, g, id, n));
+        props.push(xclaim_argv(key, gname, g, id_arg.to_vec(), n));
         propagate_last_id = false;
         dirty += 1;
         if justid {
@@ -1617,10 +1621,11 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     reply.array_len(3);
     let mut entries: Vec<StreamId> = Vec::new();
     let mut cursor = start;
-    let mut last_seen: Option<StreamId> = None;
+    // Whether the scan reached the end of the pending entries.
+    let mut exhausted = false;
     let mut dirty = 0;
     loop {
-        if attempts == 0 || count == 0 {
+        if exhausted || attempts == 0 || count == 0 {
             break;
         }
         attempts -= 1;
@@ -1628,23 +1633,23 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             break;
         };
         let Some((&id, n)) = g.pel.range(cursor..).next() else {
-            last_seen = None;
-            cursor = StreamId::MAX;
+            exhausted = true;
             break;
         };
-        last_seen = Some(id);
         let delivery = n.delivery_time;
-        cursor = match id.incr() {
-            Some(c) => c,
-            None => StreamId::MAX,
-        };
+        // Past the greatest ID there is nothing left: the scan ends with
+        // this one, whatever it does with it, and the cursor is 0-0.
+        match id.incr() {
+            Some(c) => cursor = c,
+            None => exhausted = true,
+        }
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(gname) else {
             break;
         };
         if !exists {
             if let Some(n) = drop_nack(g, id) {
-                props.push(xclaim_argv(key, gname, g, id, &n));
+                props.push(xclaim_argv(key, gname, g, id.to_bytes(), &n));
                 dirty += 1;
             }
             deleted.push(id);
@@ -1662,27 +1667,19 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
         }
         if let Some(n) = g.pel.get(&id) {
-            props.push(xclaim_argv(key, gname, g, id, n));
+            props.push(xclaim_argv(key, gname, g, id.to_bytes(), n));
         }
         dirty += 1;
         entries.push(id);
         count -= 1;
-        if id == StreamId::MAX {
-            break;
-        }
     }
-    let _ = last_seen;
-    // The cursor: the next pending ID after the last examined one.
+    // The cursor: the next pending ID after the last examined one, 0-0
+    // when there is none.
     let next = s
         .groups
         .get(gname)
-        .and_then(|g| {
-            if cursor == StreamId::MAX && last_seen.is_none() {
-                None
-            } else {
-                g.pel.range(cursor..).next().map(|(k, _)| *k)
-            }
-        })
+        .filter(|_| !exhausted)
+        .and_then(|g| g.pel.range(cursor..).next().map(|(k, _)| *k))
         .unwrap_or(StreamId::MIN);
     reply_id(reply, next);
     reply.array_len(entries.len());

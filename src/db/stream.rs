@@ -526,8 +526,9 @@ impl Stream {
 
     /// Adds a node read from an RDB file: `master` (greater than every
     /// node's so far), its master fields and its entries in ID order, each
-    /// with its deleted flag. A node with no live entry is dropped. The
-    /// stream's length and IDs are the caller's to set.
+    /// with its deleted flag. A node with no entry at all is dropped; one
+    /// with only deleted entries (left by an exact trim) is kept, as Redis
+    /// keeps it. The stream's length and IDs are the caller's to set.
     pub fn push_raw_node(
         &mut self,
         master: StreamId,
@@ -544,7 +545,7 @@ impl Stream {
                 node.deleted += 1;
             }
         }
-        if node.live > 0 {
+        if node.live + node.deleted > 0 {
             node.buf.shrink_to_fit();
             self.nodes.insert(master, node);
         }
@@ -621,16 +622,23 @@ impl Stream {
             .map(|e| e.fields())
     }
 
-    /// The first or last live ID.
+    /// The first or last live ID. A node whose entries an exact trim
+    /// flagged all deleted stays, as in Redis: it is skipped.
     pub fn edge(&self, last: bool) -> Option<StreamId> {
-        let e = if last {
-            let (m, n) = self.nodes.last_key_value()?;
-            n.live_entries(*m).last().map(|e| e.id)
-        } else {
-            let (m, n) = self.nodes.first_key_value()?;
-            n.live_entries(*m).first().map(|e| e.id)
+        let live = |(m, n): (&StreamId, &Node)| -> Option<StreamId> {
+            let entries = n.live_entries(*m);
+            let e = if last {
+                entries.last()
+            } else {
+                entries.first()
+            };
+            e.map(|e| e.id)
         };
-        e
+        if last {
+            self.nodes.iter().rev().find_map(live)
+        } else {
+            self.nodes.iter().find_map(live)
+        }
     }
 
     /// The first entry's ID, deleted or not (Redis's `streamGetEdgeID`
@@ -750,9 +758,8 @@ impl Stream {
             node.deleted += n;
             self.length -= n as u64;
             deleted += n as u64;
-            if node.live == 0 {
-                first.remove();
-            }
+            // A node left with no live entry stays (Redis's streamTrim
+            // keeps it; only XDEL removes a node it empties).
             break;
         }
         self.refresh_first();

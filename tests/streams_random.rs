@@ -198,6 +198,13 @@ fn stream_command() -> impl Strategy<Value = Vec<String>> {
         8 => (key(), group(), consumer(), count(), opt(s(&["NOACK"])),
               prop_oneof![4 => Just(">".to_string()), 1 => Just("0".to_string()), 1 => id()])
             .prop_map(|(k, g, c, n, a, i)| cat(vec![s(&["XREADGROUP", "GROUP"]), vec![g, c], n, a, s(&["STREAMS"]), vec![k, i]])),
+        // Both streams at once, each from its own ID.
+        2 => (group(), consumer(), count(), opt(s(&["NOACK"])),
+              prop_oneof![3 => Just(">".to_string()), 1 => Just("0".to_string()), 1 => id()],
+              prop_oneof![3 => Just(">".to_string()), 1 => Just("0".to_string()), 1 => id()])
+            .prop_map(|(g, c, n, a, i, j)| cat(vec![s(&["XREADGROUP", "GROUP"]), vec![g, c], n, a, s(&["STREAMS", "s1", "s2"]), vec![i, j]])),
+        1 => (count(), prop_oneof![Just("0".to_string()), id(), Just("$".to_string())], id())
+            .prop_map(|(n, i, j)| cat(vec![s(&["XREAD"]), n, s(&["STREAMS", "s2", "s1"]), vec![i, j]])),
         3 => (key(), group(), prop::collection::vec(id(), 1..3))
             .prop_map(|(k, g, ids)| cat(vec![s(&["XACK"]), vec![k, g], ids])),
         2 => (key(), group()).prop_map(|(k, g)| vec!["XPENDING".to_string(), k, g]),

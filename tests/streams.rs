@@ -504,3 +504,71 @@ fn nodes_close_where_redis_s_close() {
     }
     assert_eq!(transcripts[0], transcripts[1]);
 }
+
+/// A blocked XREADGROUP served later creates its consumer then, with the
+/// same event, and a NOACK reader's creation is propagated with its SETID,
+/// as Redis 7.0.15 does; one that times out creates none.
+#[test]
+fn a_served_blocked_group_read_creates_and_propagates_its_consumer_as_redis() {
+    let mut transcripts = Vec::new();
+    for srv in [
+        TestServer::gostore(&["--appendonly", "yes"]),
+        TestServer::redis(&["--appendonly", "yes"]),
+    ] {
+        let mut ctl = srv.raw_conn();
+        let mut sub = srv.raw_conn();
+        let mut w = srv.raw_conn();
+        let mut out = Vec::new();
+        ctl.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+        sub.cmd_str(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+        out.push(ctl.cmd_str(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]));
+        out.push(w.cmd_str(&[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "late",
+            "BLOCK",
+            "10",
+            "STREAMS",
+            "s",
+            ">",
+        ]));
+        out.push(ctl.cmd_str(&["XINFO", "GROUPS", "s"]));
+        send(
+            &mut w,
+            &[
+                "XREADGROUP",
+                "GROUP",
+                "g",
+                "nack",
+                "NOACK",
+                "BLOCK",
+                "0",
+                "STREAMS",
+                "s",
+                ">",
+            ],
+        );
+        wait_for(10, "the reader to block", || {
+            blocked_clients(&mut ctl) == "1"
+        });
+        out.push(ctl.cmd_str(&["XADD", "s", "1-0", "a", "1"]));
+        out.push(read_text(&mut w));
+        out.push(ctl.cmd_str(&["XINFO", "GROUPS", "s"]));
+        out.push(ctl.cmd_str(&["SET", "end", "1"]));
+        loop {
+            let m = read_text(&mut sub);
+            let end = m.contains("\r\nend\r\n");
+            out.push(m);
+            if end {
+                break;
+            }
+        }
+        wait_for(10, "the AOF to have the last command", || {
+            incr_aof(&srv).contains("$3\r\nend\r\n")
+        });
+        out.push(without_times(&incr_aof(&srv)));
+        transcripts.push(out);
+    }
+    assert_eq!(transcripts[0], transcripts[1]);
+}

@@ -347,3 +347,139 @@ fn subscribers_are_the_pubsub_client_type_for_client_list_and_kill() {
         log
     });
 }
+
+/// Every keyspace notification the stream, bitmap and HyperLogLog
+/// commands deliver with `flags`, as a subscriber to `__key*__:*`
+/// receives them: each command that changes something, and some that
+/// change nothing (no event).
+fn stream_bit_hll_notifications(s: &TestServer, flags: &str) -> Vec<String> {
+    let mut c = s.raw_conn();
+    c.cmd_str(&["CONFIG", "SET", "notify-keyspace-events", flags]);
+    c.cmd_str(&["CONFIG", "SET", "stream-node-max-entries", "2"]);
+    let mut sub = s.raw_conn();
+    sub.cmd(&[b"PSUBSCRIBE", b"__key*__:*"]);
+    sub.cmd(&[b"SUBSCRIBE", b"done"]);
+    let mut replies = Vec::new();
+    for cmd in [
+        // Streams.
+        &["XADD", "s", "1-0", "a", "1"][..],
+        &["XADD", "s", "2-0", "a", "2"],
+        &["XADD", "s", "3-0", "a", "3"],
+        &["XADD", "s", "MAXLEN", "2", "4-0", "a", "4"],
+        &["XADD", "s", "MAXLEN", "~", "100", "5-0", "a", "5"],
+        &["XADD", "none", "NOMKSTREAM", "1-0", "a", "1"],
+        &["XTRIM", "s", "MAXLEN", "3"],
+        &["XTRIM", "s", "MAXLEN", "3"],
+        &["XTRIM", "s", "MINID", "~", "0"],
+        &["XDEL", "s", "4-0", "99-0"],
+        &["XDEL", "s", "99-0"],
+        &["XSETID", "s", "10-0"],
+        &["XGROUP", "CREATE", "s", "g", "0"],
+        &["XGROUP", "CREATE", "s", "g", "0"],
+        &["XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
+        &["XGROUP", "CREATECONSUMER", "s", "g", "c1"],
+        &["XGROUP", "SETID", "s", "g", "0"],
+        &["XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"],
+        &["XREADGROUP", "GROUP", "g", "c4", "STREAMS", "s", "0"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c5",
+            "NOACK",
+            "STREAMS",
+            "m",
+            ">",
+        ],
+        &["XADD", "s", "11-0", "a", "6"],
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c6",
+            "NOACK",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+        &["XACK", "s", "g", "3-0"],
+        &["XCLAIM", "s", "g", "c7", "0", "5-0"],
+        &["XCLAIM", "s", "g", "c1", "0", "5-0", "JUSTID"],
+        &["XDEL", "s", "5-0"],
+        &["XCLAIM", "s", "g", "c8", "0", "5-0"],
+        &["XADD", "s", "12-0", "a", "7"],
+        &["XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", ">"],
+        &["XDEL", "s", "12-0"],
+        &["XAUTOCLAIM", "s", "g", "c9", "0", "0"],
+        &["XAUTOCLAIM", "s", "g", "c1", "0", "0"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "c2"],
+        &["XGROUP", "DELCONSUMER", "s", "g", "nobody"],
+        &["XGROUP", "DESTROY", "s", "g"],
+        &["XGROUP", "DESTROY", "s", "g"],
+        &["XTRIM", "s", "MAXLEN", "0"],
+        &["DEL", "s", "m"],
+        // Bitmaps.
+        &["SETBIT", "b", "7", "1"],
+        &["SETBIT", "b", "7", "1"],
+        &["SETBIT", "b", "100", "0"],
+        &["SETBIT", "b", "7", "0"],
+        &["BITOP", "OR", "b2", "b", "none"],
+        &["BITOP", "NOT", "b3", "b"],
+        &["BITOP", "AND", "b3", "none", "none2"],
+        &["BITFIELD", "bf", "SET", "u8", "0", "200"],
+        &[
+            "BITFIELD", "bf", "INCRBY", "u8", "0", "10", "GET", "u8", "0",
+        ],
+        &[
+            "BITFIELD", "bf", "OVERFLOW", "FAIL", "INCRBY", "u8", "0", "250",
+        ],
+        &["BITFIELD", "bf", "GET", "u8", "0"],
+        &["BITFIELD_RO", "bf", "GET", "u8", "0"],
+        &[
+            "BITFIELD", "bf2", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9",
+        ],
+        // HyperLogLog.
+        &["PFADD", "h", "a", "b"],
+        &["PFADD", "h", "a"],
+        &["PFADD", "h2"],
+        &["PFADD", "h2"],
+        &["PFCOUNT", "h"],
+        &["PFCOUNT", "h", "h2"],
+        &["PFADD", "h3", "c"],
+        &["PFMERGE", "h4", "h", "h3"],
+        &["PFMERGE", "h4"],
+        &["PFMERGE", "h5", "none"],
+        &["PFDEBUG", "TODENSE", "h"],
+        &["DEL", "h", "h2"],
+    ] {
+        replies.push(c.cmd_str(cmd));
+    }
+    c.cmd_str(&["PUBLISH", "done", "done"]);
+    let mut got = read_until_done(&mut sub);
+    // The replies too, delivery times aside (XCLAIM/XAUTOCLAIM's are
+    // entries and IDs only).
+    got.extend(replies);
+    got
+}
+
+#[test]
+fn stream_bitmap_and_hyperloglog_notifications_are_redis_s() {
+    let all = same_on_both(&[], |s| stream_bit_hll_notifications(s, "KEA"));
+    for event in [
+        "xgroup-createconsumer",
+        "xtrim",
+        "xsetid",
+        "setbit",
+        "pfadd",
+    ] {
+        assert!(
+            all.iter()
+                .any(|m| m.contains(&format!("__keyevent@0__:{event}"))),
+            "{event}: {all:?}"
+        );
+    }
+    same_on_both(&[], |s| stream_bit_hll_notifications(s, "Kt"));
+    same_on_both(&[], |s| stream_bit_hll_notifications(s, "E$n"));
+}

@@ -322,11 +322,17 @@ fn parse_add_trim(ctx: &Ctx<'_>, args: &Args<'_>, xadd: bool) -> Result<AddTrim,
 }
 
 /// The trim threshold as propagated after an approximate trim: the exact
-/// length or first ID it reached (Redis's `streamRewriteTrimArgument`).
+/// length or first ID it reached (Redis's `streamRewriteTrimArgument`):
+/// the first entry's ID even if it is deleted, and for a stream left
+/// without entries the greatest ID, so that the replayed trim also
+/// empties it.
 fn exact_trim_arg(s: &Stream, how: Trim) -> Vec<u8> {
     match how {
         Trim::MaxLen(_) => s.len().to_string().into_bytes(),
-        Trim::MinId(_) => s.first_id.to_bytes(),
+        Trim::MinId(_) => s
+            .first_with_tombstones()
+            .unwrap_or(StreamId::MAX)
+            .to_bytes(),
     }
 }
 
@@ -515,15 +521,15 @@ pub fn xrevrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 pub fn xdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     let now = ctx.now_ms;
-    let s = get_stream_mut(ctx.db, key, now)?;
+    // A missing key answers 0 before the IDs are parsed, as in Redis.
+    let Some(s) = get_stream_mut(ctx.db, key, now)? else {
+        ctx.reply.int(0);
+        return Ok(());
+    };
     let ids = args
         .iter_from(2)
         .map(parse_strict)
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(s) = s else {
-        ctx.reply.int(0);
-        return Ok(());
-    };
     let deleted = s.xdel(&ids);
     if deleted > 0 {
         ctx.db.signal_modified_key(key);
@@ -853,14 +859,16 @@ fn consumer_of(ctx_notify: &mut Vec<&'static str>, g: &mut Group, name: &[u8], n
 }
 
 /// Propagation of one pending entry (Redis's `streamPropagateXCLAIM`).
-fn xclaim_argv(key: &[u8], group: &[u8], g: &Group, id: StreamId, nack: &Nack) -> Vec<Vec<u8>> {
+/// `id` is the ID as XCLAIM's caller wrote it (Redis propagates its
+/// argument, `5` as `5`), or as Redis formats one it found.
+fn xclaim_argv(key: &[u8], group: &[u8], g: &Group, id: Vec<u8>, nack: &Nack) -> Vec<Vec<u8>> {
     vec![
         b"XCLAIM".to_vec(),
         key.to_vec(),
         group.to_vec(),
         nack.consumer.to_vec(),
         b"0".to_vec(),
-        id.to_bytes(),
+        id,
         b"TIME".to_vec(),
         nack.delivery_time.to_string().into_bytes(),
         b"RETRYCOUNT".to_vec(),
@@ -985,7 +993,7 @@ fn deliver(
         if let Some(c) = g.consumers.get_mut(cname) {
             c.pel.insert(id);
         }
-        props.push(xclaim_argv(key, gname, g, id, &nack));
+        props.push(xclaim_argv(key, gname, g, id.to_bytes(), &nack));
         g.pel.insert(id, nack);
     }
     // Redis 7.0.15 writes the group's position only for NOACK reads (the
@@ -1146,12 +1154,28 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, group_cmd: bool) -> CmdResu
                 serve = true;
                 start_after = last;
             }
-            let Some(g) = s.groups.get_mut(gname) else {
-                continue;
-            };
-            let mut ev = Vec::new();
-            if consumer_of(&mut ev, g, cname, wall_ms(now)) {
-                events.push(("xgroup-createconsumer", key.to_vec()));
+            // Redis 7.0 creates the consumer only for a stream it serves
+            // now: a read of `>` with nothing new creates none.
+            if serve {
+                let Some(g) = s.groups.get_mut(gname) else {
+                    continue;
+                };
+                let mut ev = Vec::new();
+                if consumer_of(&mut ev, g, cname, wall_ms(now)) {
+                    events.push(("xgroup-createconsumer", key.to_vec()));
+                    // No XCLAIM will name a NOACK reader: Redis 7.0
+                    // propagates its creation (and nothing for another
+                    // reader's, whose claims create it on replay).
+                    if noack {
+                        props.push(vec![
+                            b"XGROUP".to_vec(),
+                            b"CREATECONSUMER".to_vec(),
+                            key.to_vec(),
+                            gname.to_vec(),
+                            cname.to_vec(),
+                        ]);
+                    }
+                }
             }
         } else if !s.is_empty() && s.edge(true).is_some_and(|m| m > gt) {
             serve = true;
@@ -1199,14 +1223,6 @@ fn xread_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, group_cmd: bool) -> CmdResu
         // Redis propagates what the read changed, not the read itself.
         ctx.dirty += props.len() as u64;
         propagate_all(ctx, &props);
-        if props.is_empty() && !events.is_empty() {
-            if let Some((gname, cname)) = group {
-                for (_, key) in &events {
-                    ctx.dirty += 1;
-                    ctx.propagate_as(&[b"XGROUP", b"CREATECONSUMER", key, gname, cname]);
-                }
-            }
-        }
     }
     if let Some(d) = d {
         if resp3 {
@@ -1239,14 +1255,15 @@ pub fn xack(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     let now = ctx.now_ms;
     let s = get_stream_mut(ctx.db, key, now)?;
-    let ids = args
-        .iter_from(3)
-        .map(parse_strict)
-        .collect::<Result<Vec<_>, _>>()?;
+    // No key or group answers 0 before the IDs are parsed, as in Redis.
     let Some(g) = s.and_then(|s| s.groups.get_mut(args.get(2))) else {
         ctx.reply.int(0);
         return Ok(());
     };
+    let ids = args
+        .iter_from(3)
+        .map(parse_strict)
+        .collect::<Result<Vec<_>, _>>()?;
     let mut acked = 0;
     for id in ids {
         if let Some(n) = g.pel.remove(&id) {
@@ -1407,7 +1424,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut ids = Vec::new();
     while j < args.len() {
         match parse_strict(args.get(j)) {
-            Ok(id) => ids.push(id),
+            Ok(id) => ids.push((id, args.get(j))),
             Err(_) => break,
         }
         j += 1;
@@ -1471,14 +1488,14 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let d = reply.defer_len();
     let mut len = 0;
     let mut dirty = 0;
-    for id in ids {
+    for (id, id_arg) in ids {
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(gname) else {
             break;
         };
         if !exists {
             if let Some(n) = drop_nack(g, id) {
-                props.push(xclaim_argv(key, gname, g, id, &n));
+                props.push(xclaim_argv(key, gname, g, id_arg.to_vec(), &n));
                 propagate_last_id = false;
                 dirty += 1;
             }
@@ -1488,9 +1505,11 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         if force && !g.pel.contains_key(&id) {
             g.pel.insert(
                 id,
+                // Redis's streamCreateNACK counts one delivery, and the
+                // claim below counts another (unless JUSTID or RETRYCOUNT).
                 Nack {
                     delivery_time: clock,
-                    delivery_count: 0,
+                    delivery_count: 1,
                     consumer: Box::from(&b""[..]),
                 },
             );
@@ -1514,7 +1533,7 @@ pub fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let Some(n) = g.pel.get(&id) else {
             continue;
         };
-        props.push(xclaim_argv(key, gname, g, id, n));
+        props.push(xclaim_argv(key, gname, g, id_arg.to_vec(), n));
         propagate_last_id = false;
         dirty += 1;
         if justid {
@@ -1552,12 +1571,8 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let cname = args.get(3);
     let now = ctx.now_ms;
     let clock = wall_ms(now);
-    {
-        let s = get_stream(ctx.db, key, now)?;
-        if s.is_none_or(|s| !s.groups.contains_key(gname)) {
-            return Err(nogroup(key, gname));
-        }
-    }
+    // Every argument is parsed before the key is looked up, as Redis does:
+    // a bad argument is reported before WRONGTYPE or NOGROUP.
     let minidle = int_arg_msg(
         args.get(4),
         "ERR Invalid min-idle-time argument for XAUTOCLAIM",
@@ -1589,6 +1604,12 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         j += 1;
     }
+    {
+        let s = get_stream(ctx.db, key, now)?;
+        if s.is_none_or(|s| !s.groups.contains_key(gname)) {
+            return Err(nogroup(key, gname));
+        }
+    }
     let mut attempts = count * 10;
     let Some(s) = get_stream_mut(ctx.db, key, now)? else {
         return Ok(());
@@ -1600,10 +1621,11 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     reply.array_len(3);
     let mut entries: Vec<StreamId> = Vec::new();
     let mut cursor = start;
-    let mut last_seen: Option<StreamId> = None;
+    // Whether the scan reached the end of the pending entries.
+    let mut exhausted = false;
     let mut dirty = 0;
     loop {
-        if attempts == 0 || count == 0 {
+        if exhausted || attempts == 0 || count == 0 {
             break;
         }
         attempts -= 1;
@@ -1611,23 +1633,23 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             break;
         };
         let Some((&id, n)) = g.pel.range(cursor..).next() else {
-            last_seen = None;
-            cursor = StreamId::MAX;
+            exhausted = true;
             break;
         };
-        last_seen = Some(id);
         let delivery = n.delivery_time;
-        cursor = match id.incr() {
-            Some(c) => c,
-            None => StreamId::MAX,
-        };
+        // Past the greatest ID there is nothing left: the scan ends with
+        // this one, whatever it does with it, and the cursor is 0-0.
+        match id.incr() {
+            Some(c) => cursor = c,
+            None => exhausted = true,
+        }
         let exists = s.get(id).is_some();
         let Some(g) = s.groups.get_mut(gname) else {
             break;
         };
         if !exists {
             if let Some(n) = drop_nack(g, id) {
-                props.push(xclaim_argv(key, gname, g, id, &n));
+                props.push(xclaim_argv(key, gname, g, id.to_bytes(), &n));
                 dirty += 1;
             }
             deleted.push(id);
@@ -1645,27 +1667,19 @@ pub fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
         }
         if let Some(n) = g.pel.get(&id) {
-            props.push(xclaim_argv(key, gname, g, id, n));
+            props.push(xclaim_argv(key, gname, g, id.to_bytes(), n));
         }
         dirty += 1;
         entries.push(id);
         count -= 1;
-        if id == StreamId::MAX {
-            break;
-        }
     }
-    let _ = last_seen;
-    // The cursor: the next pending ID after the last examined one.
+    // The cursor: the next pending ID after the last examined one, 0-0
+    // when there is none.
     let next = s
         .groups
         .get(gname)
-        .and_then(|g| {
-            if cursor == StreamId::MAX && last_seen.is_none() {
-                None
-            } else {
-                g.pel.range(cursor..).next().map(|(k, _)| *k)
-            }
-        })
+        .filter(|_| !exhausted)
+        .and_then(|g| g.pel.range(cursor..).next().map(|(k, _)| *k))
         .unwrap_or(StreamId::MIN);
     reply_id(reply, next);
     reply.array_len(entries.len());
@@ -1721,6 +1735,11 @@ fn reply_edge(reply: &mut Reply, s: &Stream, last: bool) {
 /// `XINFO STREAM key [FULL [COUNT count]]`.
 pub fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(2);
+    // The key is looked up before the options are parsed, as in Redis.
+    let now = ctx.now_ms;
+    let Some(s) = get_stream(ctx.db, key, now)? else {
+        return Err(CmdError::NoSuchKey);
+    };
     let mut full = false;
     let mut count: i64 = 10;
     let unknown = || {
@@ -1741,10 +1760,6 @@ pub fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             count = int_arg(args.get(5))?.max(0);
         }
     }
-    let now = ctx.now_ms;
-    let Some(s) = get_stream(ctx.db, key, now)? else {
-        return Err(CmdError::NoSuchKey);
-    };
     let reply = &mut *ctx.reply;
     reply.map_len(if full { 9 } else { 10 });
     reply.bulk(b"length");

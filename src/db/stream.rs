@@ -3,7 +3,9 @@
 //! Entries live in nodes (Redis's listpacks under a rax): a `BTreeMap`
 //! keyed by each node's master ID gives O(log n) seeks by ID. A node is
 //! closed once it reaches `stream-node-max-bytes` or
-//! `stream-node-max-entries` (deleted entries count, as Redis counts them).
+//! `stream-node-max-entries` (deleted entries count, as Redis counts them);
+//! its bytes are counted as the listpack Redis would hold (each element's
+//! encoding and back length), so nodes close where Redis's close.
 //! Each node keeps its master entry's field names; an entry whose fields
 //! are the master's, in order, stores only its values (Redis's
 //! `STREAM_ITEM_FLAG_SAMEFIELDS`).
@@ -132,6 +134,55 @@ pub struct Node {
     live: u32,
     /// Entries flagged deleted.
     deleted: u32,
+    /// The bytes of the listpack Redis would hold for this node, but for
+    /// its two counters (live, deleted): see `lp_bytes`.
+    lp_base: usize,
+}
+
+/// Bytes of a listpack element holding the integer `v`: its encoding and
+/// its back length (Redis's `lpEncodeGetType` and `lpEncodeBacklen`).
+fn lp_int_bytes(v: i64) -> usize {
+    let enc = match v {
+        0..=127 => 1,
+        -4096..=4095 => 2,
+        -32768..=32767 => 3,
+        -8_388_608..=8_388_607 => 4,
+        -2_147_483_648..=2_147_483_647 => 5,
+        _ => 9,
+    };
+    enc + 1
+}
+
+/// Bytes of a listpack element holding the string `s`: as an integer when
+/// it is one in the strict form Redis's `lpStringToInt64` accepts.
+fn lp_str_bytes(s: &[u8]) -> usize {
+    let digits = s.strip_prefix(b"-").unwrap_or(s);
+    let canonical = !s.is_empty()
+        && s.len() < 21
+        && (s == b"0"
+            || (digits.first().is_some_and(|d| (b'1'..=b'9').contains(d))
+                && digits.iter().all(u8::is_ascii_digit)));
+    if canonical {
+        if let Some(v) = std::str::from_utf8(s)
+            .ok()
+            .and_then(|x| x.parse::<i64>().ok())
+        {
+            return lp_int_bytes(v);
+        }
+    }
+    let enc = match s.len() {
+        0..=63 => 1 + s.len(),
+        64..=4095 => 2 + s.len(),
+        _ => 5 + s.len(),
+    };
+    let back = match enc {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2_097_150 => 3,
+        2_097_151..=268_435_454 => 4,
+        _ => 5,
+    };
+    enc + back
 }
 
 /// An entry decoded from a node.
@@ -187,23 +238,33 @@ impl<'a> EntryRef<'a> {
 
 impl Node {
     fn new(fields: &[(&[u8], &[u8])]) -> Node {
+        let names: Vec<&[u8]> = fields.iter().map(|(f, _)| *f).collect();
+        Node::with_master_fields(&names)
+    }
+
+    fn with_master_fields(names: &[&[u8]]) -> Node {
+        // The header (6) and end byte (1), then the master entry: its two
+        // counters (see `lp_bytes`), the field count, the names, and the
+        // 0 that ends it.
+        let lp_base = 6
+            + 1
+            + lp_int_bytes(names.len() as i64)
+            + names.iter().map(|f| lp_str_bytes(f)).sum::<usize>()
+            + lp_int_bytes(0);
         Node {
-            master_fields: fields.iter().map(|(f, _)| Box::from(*f)).collect(),
+            master_fields: names.iter().map(|f| Box::from(*f)).collect(),
             buf: Vec::new(),
             live: 0,
             deleted: 0,
+            lp_base,
         }
     }
 
-    /// Bytes as Redis's `lp_bytes` check sees them: the buffer and the
-    /// master fields.
-    fn bytes(&self) -> usize {
-        self.buf.len()
-            + self
-                .master_fields
-                .iter()
-                .map(|f| f.len() + 1)
-                .sum::<usize>()
+    /// The bytes of the listpack Redis keeps for this node (`lpBytes`), the
+    /// size its `stream-node-max-bytes` check reads, so that nodes close
+    /// where Redis's close.
+    fn lp_bytes(&self) -> usize {
+        self.lp_base + lp_int_bytes(i64::from(self.live)) + lp_int_bytes(i64::from(self.deleted))
     }
 
     fn append(&mut self, master: StreamId, id: StreamId, fields: &[(&[u8], &[u8])]) {
@@ -212,6 +273,24 @@ impl Node {
                 .iter()
                 .zip(self.master_fields.iter())
                 .all(|((f, _), m)| *f == &m[..]);
+        // The listpack entry Redis appends: flags, ms and seq deltas from
+        // the master ID (as int64), the values or the count and the pairs,
+        // and lp-count.
+        let n = fields.len() as i64;
+        self.lp_base += lp_int_bytes(if same { 2 } else { 0 })
+            + lp_int_bytes(id.ms.wrapping_sub(master.ms) as i64)
+            + lp_int_bytes(id.seq.wrapping_sub(master.seq) as i64);
+        if same {
+            self.lp_base += fields.iter().map(|(_, v)| lp_str_bytes(v)).sum::<usize>();
+            self.lp_base += lp_int_bytes(n + 3);
+        } else {
+            self.lp_base += lp_int_bytes(n)
+                + fields
+                    .iter()
+                    .map(|(f, v)| lp_str_bytes(f) + lp_str_bytes(v))
+                    .sum::<usize>()
+                + lp_int_bytes(2 * n + 4);
+        }
         self.buf.push(if same { FLAG_SAMEFIELDS } else { 0 });
         put_varint(&mut self.buf, id.ms - master.ms);
         put_varint(&mut self.buf, id.seq);
@@ -403,12 +482,14 @@ impl Stream {
     /// Appends an entry with `id` (greater than `last_id`, checked by the
     /// caller).
     pub fn append(&mut self, id: StreamId, fields: &[(&[u8], &[u8])], limits: StreamLimits) {
-        let entry_bytes: usize = fields.iter().map(|(f, v)| f.len() + v.len() + 2).sum();
+        // Redis's check: the tail listpack's bytes plus the raw lengths of
+        // the new fields and values.
+        let entry_bytes: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
         let need_new = match self.nodes.last_key_value() {
             None => true,
             Some((_, n)) => {
                 let count = (n.live + n.deleted) as usize;
-                (limits.max_bytes > 0 && n.bytes() + entry_bytes >= limits.max_bytes)
+                (limits.max_bytes > 0 && n.lp_bytes() + entry_bytes >= limits.max_bytes)
                     || (limits.max_entries > 0 && count >= limits.max_entries)
             }
         };
@@ -445,20 +526,16 @@ impl Stream {
 
     /// Adds a node read from an RDB file: `master` (greater than every
     /// node's so far), its master fields and its entries in ID order, each
-    /// with its deleted flag. A node with no live entry is dropped. The
-    /// stream's length and IDs are the caller's to set.
+    /// with its deleted flag. A node with no entry at all is dropped; one
+    /// with only deleted entries (left by an exact trim) is kept, as Redis
+    /// keeps it. The stream's length and IDs are the caller's to set.
     pub fn push_raw_node(
         &mut self,
         master: StreamId,
         master_fields: &[&[u8]],
         entries: &[RawEntry<'_>],
     ) {
-        let mut node = Node {
-            master_fields: master_fields.iter().map(|f| Box::from(*f)).collect(),
-            buf: Vec::new(),
-            live: 0,
-            deleted: 0,
-        };
+        let mut node = Node::with_master_fields(master_fields);
         for (id, deleted, fields) in entries {
             let off = node.buf.len();
             node.append(master, *id, fields);
@@ -468,7 +545,7 @@ impl Stream {
                 node.deleted += 1;
             }
         }
-        if node.live > 0 {
+        if node.live + node.deleted > 0 {
             node.buf.shrink_to_fit();
             self.nodes.insert(master, node);
         }
@@ -545,16 +622,30 @@ impl Stream {
             .map(|e| e.fields())
     }
 
-    /// The first or last live ID.
+    /// The first or last live ID. A node whose entries an exact trim
+    /// flagged all deleted stays, as in Redis: it is skipped.
     pub fn edge(&self, last: bool) -> Option<StreamId> {
-        let e = if last {
-            let (m, n) = self.nodes.last_key_value()?;
-            n.live_entries(*m).last().map(|e| e.id)
-        } else {
-            let (m, n) = self.nodes.first_key_value()?;
-            n.live_entries(*m).first().map(|e| e.id)
+        let live = |(m, n): (&StreamId, &Node)| -> Option<StreamId> {
+            let entries = n.live_entries(*m);
+            let e = if last {
+                entries.last()
+            } else {
+                entries.first()
+            };
+            e.map(|e| e.id)
         };
-        e
+        if last {
+            self.nodes.iter().rev().find_map(live)
+        } else {
+            self.nodes.iter().find_map(live)
+        }
+    }
+
+    /// The first entry's ID, deleted or not (Redis's `streamGetEdgeID`
+    /// without skipping tombstones); None when the stream has no node.
+    pub fn first_with_tombstones(&self) -> Option<StreamId> {
+        let (m, n) = self.nodes.first_key_value()?;
+        n.all(*m).first().map(|e| e.id)
     }
 
     fn refresh_first(&mut self) {
@@ -667,9 +758,8 @@ impl Stream {
             node.deleted += n;
             self.length -= n as u64;
             deleted += n as u64;
-            if node.live == 0 {
-                first.remove();
-            }
+            // A node left with no live entry stays (Redis's streamTrim
+            // keeps it; only XDEL removes a node it empties).
             break;
         }
         self.refresh_first();
@@ -679,6 +769,10 @@ impl Stream {
     /// Redis's `streamRangeHasTombstones` from `start` to the end.
     pub fn has_tombstones_from(&self, start: StreamId) -> bool {
         if self.length == 0 || self.max_deleted_id.is_zero() {
+            return false;
+        }
+        // Every tombstone lies before the first entry: none is ahead.
+        if self.first_id > self.max_deleted_id {
             return false;
         }
         start <= self.max_deleted_id

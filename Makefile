@@ -41,13 +41,18 @@ lint:
 ##   the check of deploy/gostore.service; as root (CI) it is required.
 oracle:
 	@if ! python3 -c 'import rq' >/dev/null 2>&1; then \
-		if ! python3 -m pip --version >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing pip for the rq job queue test: apt-get install -y python3-pip"; \
-			(apt-get install -y python3-pip || (apt-get update && apt-get install -y python3-pip)) >/dev/null; \
+		if [ "$$(id -u)" != "0" ] && ! python3 -c '' >/dev/null 2>&1; then \
+			echo "python3 does not run for this user: tests/rq_app.rs (an rq job queue) will fail until it does, with the rq package (python3 -m pip install --user rq)."; \
+		else \
+			if ! python3 -m pip --version >/dev/null 2>&1 && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+				echo "Installing pip for the rq job queue test: apt-get install -y python3-pip"; \
+				(apt-get install -y python3-pip || (apt-get update && apt-get install -y python3-pip)) >/dev/null; \
+			fi; \
+			user=""; [ "$$(id -u)" = "0" ] || user="--user"; \
+			echo "Installing the Python rq package (tests/rq_app.rs runs an rq job queue): python3 -m pip install --quiet $$user rq"; \
+			python3 -m pip install --quiet $$user rq || python3 -m pip install --quiet $$user --break-system-packages rq \
+				|| { echo "pip could not install rq: python3 -m pip install $$user rq"; exit 1; }; \
 		fi; \
-		echo "Installing the Python rq package (tests/rq_app.rs runs an rq job queue): python3 -m pip install --quiet rq"; \
-		python3 -m pip install --quiet rq || python3 -m pip install --quiet --break-system-packages rq \
-			|| { echo "pip could not install rq: python3 -m pip install rq"; exit 1; }; \
 	fi
 	@missing=""; \
 	for t in redis-server:redis-server redis-cli:redis-tools redis-benchmark:redis-tools redis-check-aof:redis-tools redis-sentinel:redis-sentinel nutcracker:nutcracker; do \

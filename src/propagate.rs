@@ -23,6 +23,9 @@
 use crate::aof::Aof;
 use crate::resp::encode::command as encode_command;
 
+/// The largest unit buffer kept for reuse between units.
+const KEEP_BYTES: usize = 1024 * 1024;
+
 /// Pending operations and the consumers' stream state.
 #[derive(Debug, Default)]
 pub struct Propagator {
@@ -96,9 +99,12 @@ impl Propagator {
             let db = ops[ops.len() - 1].0;
             self.emit(aof, db, &exec);
         }
-        // Keep the storage for the next unit.
-        self.buf = buf;
-        self.buf.clear();
+        // Keep the storage for the next unit, unless a big value made it
+        // big: one 4 MB SET must not hold 4 MB for good.
+        if buf.capacity() <= KEEP_BYTES {
+            self.buf = buf;
+            self.buf.clear();
+        }
         self.ops = ops;
         self.ops.clear();
     }

@@ -565,6 +565,30 @@ fn used_memory_follows_the_dataset_and_client_buffers() {
     assert!((4_000_000..4_100_000).contains(&usage), "{usage}");
 }
 
+/// A big write leaves no big buffer behind once its value is gone: the
+/// unit of operations it was propagated in (and the AOF buffer) are given
+/// back rather than kept for reuse.
+#[test]
+fn a_big_write_leaves_no_big_buffer_behind() {
+    let srv = gostore(&["--appendonly", "yes"]);
+    let mut c = srv.raw_conn();
+    let base = info(&mut c, "used_memory");
+    let value = "x".repeat(4_000_000);
+    let mut w = srv.raw_conn();
+    assert_eq!(w.cmd_str(&["SET", "big", &value]), "+OK\r\n");
+    assert_eq!(w.cmd_str(&["DEL", "big"]), ":1\r\n");
+    drop(w);
+    // The writer's buffers go with it; what stays is the server's.
+    wait_for(10, "the writer's connection to close", || {
+        info(&mut c, "connected_clients") == 1
+    });
+    let after = info(&mut c, "used_memory");
+    assert!(
+        after - base < 1_000_000,
+        "used_memory {after} after a 4 MB SET and DEL, {base} before"
+    );
+}
+
 #[test]
 fn info_memory_and_memory_stats_have_redis_fields_in_redis_order() {
     let redis = TestServer::redis(&[]);

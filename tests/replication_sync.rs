@@ -30,14 +30,49 @@ fn slave0_state(master: u16) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Waits until the replica's link is up at the master's offset; on a
+/// timeout the panic shows both sides' replication state.
 fn wait_caught_up(master: u16, replica: u16) {
-    wait_for(60, "the replica to reach the master's offset", || {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
         let m = Info::fetch(master);
         let r = Info::fetch(replica);
-        r.get("master_link_status") == Some("up")
+        if r.get("master_link_status") == Some("up")
             && m.get("master_repl_offset").is_some()
             && m.get("master_repl_offset") == r.get("slave_repl_offset")
-    });
+        {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            let show = |i: &Info| {
+                [
+                    "role",
+                    "connected_slaves",
+                    "slave0",
+                    "slave1",
+                    "master_repl_offset",
+                    "sync_full",
+                    "sync_partial_ok",
+                    "master_host",
+                    "master_port",
+                    "master_link_status",
+                    "master_sync_in_progress",
+                    "slave_repl_offset",
+                    "rdb_bgsave_in_progress",
+                ]
+                .iter()
+                .map(|f| format!("{f}={:?}", i.get(f)))
+                .collect::<Vec<_>>()
+                .join(" ")
+            };
+            panic!(
+                "replica {replica} never reached master {master}'s offset:\n  master: {}\n  replica: {}",
+                show(&m),
+                show(&r)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }
 
 /// While the child sends a slow snapshot (rdb-key-save-delay), the master

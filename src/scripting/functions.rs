@@ -151,7 +151,7 @@ impl Scripting {
     /// Runs a library's code with the load-time API; the functions it
     /// registered.
     fn run_library(&mut self, code: &[u8]) -> Result<Vec<FunctionDef>, LoadError> {
-        let lua = &self.lua;
+        let lua = &self.func.lua;
         let fail = |e: mlua::Error| LoadError::Run(super::lua_error_text(&e));
         let registered: Rc<RefCell<Vec<FunctionDef>>> = Rc::default();
         let reg_error: Rc<RefCell<Option<String>>> = Rc::default();
@@ -169,7 +169,7 @@ return {
 }"#,
             )
             .set_name("=gostore")
-            .call(self.globals.clone())
+            .call(self.func.globals.clone())
             .map_err(fail)?;
         env.set_metatable(Some(meta)).map_err(fail)?;
         let load_api: Table = lua
@@ -193,26 +193,29 @@ return setmetatable(api, {
 })"#,
             )
             .set_name("=gostore")
-            .call((self.globals.raw_get::<Value>("redis").map_err(fail)?, {
-                let registered = registered.clone();
-                let reg_error = reg_error.clone();
-                lua.create_function(move |_, a: MultiValue| match register_args(&a) {
-                    Ok(def) => {
-                        if registered.borrow().iter().any(|f| f.name == def.name) {
-                            return Ok(Some(
-                                "ERR Function already exists in the library".to_string(),
-                            ));
+            .call((
+                self.func.globals.raw_get::<Value>("redis").map_err(fail)?,
+                {
+                    let registered = registered.clone();
+                    let reg_error = reg_error.clone();
+                    lua.create_function(move |_, a: MultiValue| match register_args(&a) {
+                        Ok(def) => {
+                            if registered.borrow().iter().any(|f| f.name == def.name) {
+                                return Ok(Some(
+                                    "ERR Function already exists in the library".to_string(),
+                                ));
+                            }
+                            registered.borrow_mut().push(def);
+                            Ok(None)
                         }
-                        registered.borrow_mut().push(def);
-                        Ok(None)
-                    }
-                    Err(e) => {
-                        *reg_error.borrow_mut() = Some(e.clone());
-                        Ok(Some(e))
-                    }
-                })
-                .map_err(fail)?
-            }))
+                        Err(e) => {
+                            *reg_error.borrow_mut() = Some(e.clone());
+                            Ok(Some(e))
+                        }
+                    })
+                    .map_err(fail)?
+                },
+            ))
             .map_err(fail)?;
         env.raw_set("redis", load_api).map_err(fail)?;
         let func = lua
@@ -221,7 +224,7 @@ return setmetatable(api, {
             .set_environment(env.clone())
             .into_function()
             .map_err(|e| LoadError::Compile(super::lua_error_text(&e)))?;
-        let runner: Function = self.internal.raw_get("run").map_err(fail)?;
+        let runner: Function = self.func.internal.raw_get("run").map_err(fail)?;
         let r: MultiValue = runner.call(func).map_err(fail)?;
         let mut it = r.into_iter();
         if !matches!(it.next(), Some(Value::Boolean(true))) {
@@ -235,7 +238,7 @@ return setmetatable(api, {
             return Err(LoadError::Run(msg));
         }
         // From now on the functions see the whole API.
-        let redis: Value = self.globals.raw_get("redis").map_err(fail)?;
+        let redis: Value = self.func.globals.raw_get("redis").map_err(fail)?;
         env.raw_set("redis", redis).map_err(fail)?;
         let out = registered.borrow().clone();
         Ok(out)
@@ -256,7 +259,7 @@ return setmetatable(api, {
     /// FUNCTION FLUSH.
     pub fn function_flush(&mut self) {
         self.functions.libs.clear();
-        self.lua.gc_collect().ok();
+        self.func.lua.gc_collect().ok();
     }
 }
 

@@ -64,8 +64,11 @@ struct Script {
     flags: u32,
 }
 
-/// The scripting engine: the interpreter, EVAL's cache and counters.
-pub struct Scripting {
+/// One Lua interpreter with Redis's libraries and sandbox. Redis runs
+/// EVAL scripts and FUNCTION libraries in interpreters of their own, and
+/// SCRIPT FLUSH replaces EVAL's (the libraries' settings, such as cjson's,
+/// go back to their defaults).
+struct Vm {
     lua: Lua,
     /// The environment scripts run in (reads through to the globals,
     /// refuses writes).
@@ -76,6 +79,14 @@ pub struct Scripting {
     internal: Table,
     /// `internal.run`: calls a script under the error handler.
     runner: Function,
+}
+
+/// The scripting engine: the interpreters, EVAL's cache and counters.
+pub struct Scripting {
+    /// EVAL's interpreter.
+    eval: Vm,
+    /// FUNCTION's interpreter.
+    func: Vm,
     scripts: HashMap<String, Script>,
     /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
     scripts_bytes: usize,
@@ -91,10 +102,8 @@ pub struct Scripting {
     pub running: Option<busy::Running>,
 }
 
-/// Builds the interpreter with Redis's libraries and sandbox: the
-/// interpreter, its globals, the scripts' environment, the internal table
-/// and its runner.
-fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Function)> {
+/// Builds an interpreter with Redis's libraries and sandbox.
+fn new_lua() -> mlua::Result<Vm> {
     use mlua::StdLib;
     // SAFETY: the debug library is loaded only so that the error handler
     // below can capture `debug.getinfo` in a local; the global `debug` is
@@ -144,7 +153,13 @@ fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Function)> {
         },
     )?;
     let runner: Function = internal.raw_get("run")?;
-    Ok((lua, globals, env, internal, runner))
+    Ok(Vm {
+        lua,
+        env,
+        globals,
+        internal,
+        runner,
+    })
 }
 
 thread_local! {
@@ -352,13 +367,9 @@ impl Default for Scripting {
 impl Scripting {
     /// A fresh interpreter with an empty cache.
     pub fn new() -> Scripting {
-        let (lua, globals, env, internal, runner) = new_lua().expect("the Lua interpreter starts");
         Scripting {
-            lua,
-            env,
-            globals,
-            internal,
-            runner,
+            eval: new_lua().expect("the Lua interpreter starts"),
+            func: new_lua().expect("the Lua interpreter starts"),
             scripts: HashMap::new(),
             scripts_bytes: 0,
             client: None,
@@ -379,16 +390,30 @@ impl Scripting {
         self.scripts_bytes
     }
 
-    /// The interpreter's memory (INFO used_memory_lua).
+    /// EVAL's interpreter's memory (INFO used_memory_lua,
+    /// used_memory_vm_eval).
     pub fn lua_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.eval.lua.used_memory()
     }
 
-    /// `SCRIPT FLUSH`: forgets every cached script.
+    /// FUNCTION's interpreter's memory (INFO used_memory_vm_functions).
+    pub fn functions_vm_memory(&self) -> usize {
+        self.func.lua.used_memory()
+    }
+
+    /// `SCRIPT FLUSH`: forgets every cached script and, as Redis, starts
+    /// EVAL's interpreter afresh (what scripts set in the libraries, such
+    /// as cjson's settings, goes with it). Should a new interpreter fail to
+    /// start (out of memory), the old one stays.
     pub fn flush_scripts(&mut self) {
         self.scripts.clear();
         self.scripts_bytes = 0;
-        self.lua.gc_collect().ok();
+        match new_lua() {
+            Ok(vm) => self.eval = vm,
+            Err(_) => {
+                self.eval.lua.gc_collect().ok();
+            }
+        }
     }
 
     /// Whether a script with this SHA-1 (lower or upper case) is cached.
@@ -416,10 +441,11 @@ impl Scripting {
         }
         let (flags, skip) = parse_shebang(body)?;
         let func = self
+            .eval
             .lua
             .load(&body[skip..])
             .set_name("@user_script")
-            .set_environment(self.env.clone())
+            .set_environment(self.eval.env.clone())
             .into_function()
             .map_err(|e| {
                 CmdError::msg(format!(
@@ -656,9 +682,10 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
         );
     }
     let sc = &mut x.core.scripting;
-    let lua = sc.lua.clone();
-    let runner = sc.runner.clone();
-    let globals = sc.globals.clone();
+    let vm = if is_function { &sc.func } else { &sc.eval };
+    let lua = vm.lua.clone();
+    let runner = vm.runner.clone();
+    let globals = vm.globals.clone();
     let mut client = sc.client.take().unwrap_or_else(|| {
         let mut c = ClientState::new(0, "lua".into(), String::new(), -1, false, 0, true);
         c.flags.set(Flags::DENY_BLOCKING, true);

@@ -155,23 +155,23 @@ impl Scripting {
         let fail = |e: mlua::Error| LoadError::Run(super::lua_error_text(&e));
         let registered: Rc<RefCell<Vec<FunctionDef>>> = Rc::default();
         let reg_error: Rc<RefCell<Option<String>>> = Rc::default();
-        // The library's environment: reads go to the globals, writes are
-        // refused, and `redis` is the load-time API until loading ends.
+        // The library's environment, as Redis's function_lua.c sets it: at
+        // load time reads see only the load-time `redis` table (no globals,
+        // no `_G`, no base library), after it the globals; writes are
+        // refused.
         let env = lua.create_table().map_err(fail)?;
         let meta: Table = lua
             .load(
                 r#"
-local G = ...
 return {
-  __index = G,
   __newindex = function() error("Attempt to modify a readonly table", 2) end,
   __metatable = false,
 }"#,
             )
             .set_name("=gostore")
-            .call(self.func.globals.clone())
+            .call(())
             .map_err(fail)?;
-        env.set_metatable(Some(meta)).map_err(fail)?;
+        env.set_metatable(Some(meta.clone())).map_err(fail)?;
         let load_api: Table = lua
             .load(
                 r#"
@@ -217,7 +217,22 @@ return setmetatable(api, {
                 },
             ))
             .map_err(fail)?;
-        env.raw_set("redis", load_api).map_err(fail)?;
+        let load_globals: Table = lua
+            .load(
+                r#"
+local api = ...
+return setmetatable({redis = api}, {
+  __index = function(t, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})"#,
+            )
+            .set_name("=gostore")
+            .call(load_api)
+            .map_err(fail)?;
+        meta.raw_set("__index", load_globals).map_err(fail)?;
         let func = lua
             .load(code)
             .set_name("@user_function")
@@ -237,9 +252,9 @@ return setmetatable(api, {
             };
             return Err(LoadError::Run(msg));
         }
-        // From now on the functions see the whole API.
-        let redis: Value = self.func.globals.raw_get("redis").map_err(fail)?;
-        env.raw_set("redis", redis).map_err(fail)?;
+        // From now on the functions see the globals and the whole API.
+        meta.raw_set("__index", self.func.globals.clone())
+            .map_err(fail)?;
         let out = registered.borrow().clone();
         Ok(out)
     }

@@ -13,6 +13,8 @@ mod lstruct;
 mod rand48;
 mod support;
 
+pub use support::c_wrapper;
+
 use mlua::{Lua, MultiValue, Table, Value};
 
 use super::convert;
@@ -68,23 +70,6 @@ pub fn load(lua: &Lua, globals: &Table) -> mlua::Result<()> {
     cjson::load(lua, globals)?;
     cmsgpack::load(lua, globals)?;
     lstruct::load(lua, globals)?;
-    // Read-only views, as Redis's protected tables (the sandbox set-up
-    // makes `bit`, `math` and the others read-only the same way).
-    let readonly: mlua::Function = lua
-        .load(
-            r#"
-local G = ...
-for _, name in ipairs({'cjson', 'cmsgpack', 'struct'}) do
-  rawset(G, name, setmetatable({}, {
-    __index = rawget(G, name),
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
-  }))
-end"#,
-        )
-        .set_name("=gostore")
-        .into_function()?;
-    readonly.call::<()>(globals.clone())?;
     Ok(())
 }
 

@@ -122,6 +122,7 @@ fn new_lua() -> mlua::Result<Vm> {
     }
     libs::load(&lua, &globals)?;
     let internal = lua.create_table()?;
+    internal.raw_set("cwrap", libs::c_wrapper(&lua)?)?;
     let setup: Table = lua.load(SETUP).set_name("=gostore").call((
         internal.clone(),
         REDIS_VERSION,
@@ -278,6 +279,10 @@ local dbg = debug
 debug = nil
 local G = _G
 local rawget, error, type, tostring, lpcall, select = rawget, error, type, tostring, pcall, select
+local setmetatable, getmetatable, rawset, ipairs = setmetatable, getmetatable, rawset, ipairs
+local setfenv = setfenv
+-- Absent from Redis's Lua.
+G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 local redis = {}
 redis.REDIS_VERSION = version
 redis.REDIS_VERSION_NUM = version_num
@@ -293,16 +298,140 @@ redis.REPL_AOF = 1
 redis.REPL_SLAVE = 2
 redis.REPL_REPLICA = 2
 redis.REPL_ALL = 3
+-- Redis patches Lua with read-only tables; with stock Lua the globals'
+-- tables are kept behind read-only views (reads go through, writes are
+-- refused), and the base functions that bypass metamethods (rawset,
+-- rawget, next, pairs, getmetatable, setmetatable, table.insert,
+-- table.foreach) are wrapped so that they see through the views and
+-- refuse to modify a protected table, as Redis's patched ones do.
+local RO = "Attempt to modify a readonly table"
+local real_of = setmetatable({}, {__mode = 'k'})
+local protected = setmetatable({}, {__mode = 'k'})
+local shown_mt = setmetatable({}, {__mode = 'k'})
 local function readonly(t)
-  return setmetatable({}, {
+  local v = setmetatable({}, {
     __index = t,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __newindex = function() error(RO, 2) end,
     __metatable = false,
   })
+  real_of[v] = t
+  protected[v] = true
+  return v
 end
 G.redis = readonly(redis)
-for _, name in ipairs({'string', 'math', 'table', 'bit', 'coroutine'}) do
+for _, name in ipairs({'string', 'math', 'table', 'bit', 'coroutine', 'cjson', 'cmsgpack', 'struct'}) do
   if rawget(G, name) then rawset(G, name, readonly(rawget(G, name))) end
+end
+local string_mt = getmetatable('')
+rawset(string_mt, '__index', G.string)
+shown_mt[string_mt] = readonly(string_mt)
+protected[G] = true
+-- The C functions' own argument errors, raised from their Lua wrappers
+-- as luaL_argerror and luaL_error would from the C function: the
+-- wrapper's name as its caller called it, at the caller's position (none
+-- when the caller is C code, e.g. pcall). The wrappers run under a C
+-- closure (`cwrap`), so the caller is one frame above the wrapper.
+-- `depth`: the frames between the raising helper and the wrapper (1
+-- when the wrapper calls it).
+local getinfo, format, tonumber = dbg.getinfo, string.format, tonumber
+local cwrap = internal.cwrap
+local function fail(msg, depth)
+  error(msg, 3 + depth)
+end
+local function argerror(narg, extra, depth)
+  local ar = getinfo(2 + depth, 'n')
+  local name = ar and ar.name
+  if ar and ar.namewhat == 'method' then
+    narg = narg - 1
+    if narg == 0 then
+      error(format("calling '%s' on bad self (%s)", tostring(name), extra), 3 + depth)
+    end
+  end
+  error(format("bad argument #%d to '%s' (%s)", narg, name or '?', extra), 3 + depth)
+end
+local function typename(n, i, v)
+  if i > n then return 'no value' end
+  return type(v)
+end
+local function checktype(n, i, v, want)
+  if type(v) ~= want then
+    argerror(i, want .. ' expected, got ' .. typename(n, i, v), 2)
+  end
+end
+do
+  local rawset, rawget, next, pairs, getmetatable, setmetatable =
+    rawset, rawget, next, pairs, getmetatable, setmetatable
+  local rawgetmt = dbg.getmetatable
+  local insert, foreach = table.insert, table.foreach
+  G.rawset = cwrap(function(...)
+    local n, t = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if n < 2 then argerror(2, 'value expected', 1) end
+    if n < 3 then argerror(3, 'value expected', 1) end
+    if protected[t] then error(RO, 0) end
+    local r = rawset(...)
+    return r
+  end)
+  G.rawget = cwrap(function(...)
+    local n, t, k = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if n < 2 then argerror(2, 'value expected', 1) end
+    return (rawget(real_of[t] or t, k))
+  end)
+  local next_ = cwrap(function(...)
+    local n, t, k = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    local a, b = next(real_of[t] or t, k)
+    return a, b
+  end)
+  G.next = next_
+  G.pairs = cwrap(function(...)
+    local n, t = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if real_of[t] ~= nil then return next_, t, nil end
+    return next, t, nil
+  end)
+  G.getmetatable = cwrap(function(...)
+    local n, t = select('#', ...), ...
+    if n < 1 then argerror(1, 'value expected', 1) end
+    if real_of[t] ~= nil then return shown_mt[t] end
+    local m = getmetatable(t)
+    if m ~= nil and shown_mt[m] ~= nil then return shown_mt[m] end
+    return m
+  end)
+  G.setmetatable = cwrap(function(...)
+    local n, t, m = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if n < 2 or (m ~= nil and type(m) ~= 'table') then
+      argerror(2, 'nil or table expected', 1)
+    end
+    if protected[t] then error(RO, 0) end
+    local mt = rawgetmt(t)
+    if mt ~= nil and rawget(mt, '__metatable') ~= nil then
+      fail('cannot change a protected metatable', 1)
+    end
+    return (setmetatable(t, m))
+  end)
+  local tbl = real_of[G.table]
+  rawset(tbl, 'insert', cwrap(function(...)
+    local n, t, pos = select('#', ...), ...
+    if n == 2 and type(t) == 'table' and not protected[t] then return insert(t, pos) end
+    checktype(n, 1, t, 'table')
+    if n ~= 2 and n ~= 3 then fail("wrong number of arguments to 'insert'", 1) end
+    if n == 3 and tonumber(pos) == nil then
+      argerror(2, 'number expected, got ' .. type(pos), 1)
+    end
+    if protected[t] then error(RO, 0) end
+    insert(...)
+  end))
+  if foreach then
+    rawset(tbl, 'foreach', cwrap(function(...)
+      local n, t, f = select('#', ...), ...
+      checktype(n, 1, t, 'table')
+      checktype(n, 2, f, 'function')
+      return (foreach(real_of[t] or t, f))
+    end))
+  end
 end
 local function pcall_ret(ok, ...)
   if not ok then
@@ -334,14 +463,22 @@ local handler = function(err)
   end
   return err
 end
-setmetatable(G, {
-  __index = function(t, k)
-    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-  end,
+local nonexistent = function(t, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local G_mt = {
+  __index = nonexistent,
   __newindex = function(t, k, v)
     error("Attempt to modify a readonly table", 2)
   end,
-})
+}
+setmetatable(G, G_mt)
+-- Scripts reach the globals as `_G` through a read-only view (so that
+-- they cannot overwrite a global), whose metatable shows as Redis's
+-- error metatable, read-only.
+local Gv = readonly(G)
+shown_mt[Gv] = readonly({__index = nonexistent})
+rawset(G, '_G', Gv)
 local env = setmetatable({}, {
   __index = G,
   __newindex = function(t, k, v)
@@ -349,6 +486,27 @@ local env = setmetatable({}, {
   end,
   __metatable = false,
 })
+-- Chunks that scripts load run in the scripts' environment, not in the
+-- globals themselves (where they could overwrite a global).
+do
+  local loadstring, load = loadstring, load
+  local function wrap(f, ...)
+    if f then setfenv(f, env) end
+    return f, ...
+  end
+  rawset(G, 'loadstring', cwrap(function(...)
+    local n, s = select('#', ...), ...
+    if type(s) ~= 'string' and type(s) ~= 'number' then
+      argerror(1, 'string expected, got ' .. typename(n, 1, s), 1)
+    end
+    return wrap(loadstring(...))
+  end))
+  rawset(G, 'load', cwrap(function(...)
+    local n, f = select('#', ...), ...
+    checktype(n, 1, f, 'function')
+    return wrap(load(...))
+  end))
+end
 internal.run = function(f, ...)
   local n = select('#', ...)
   if n == 0 then return xpcall(f, handler) end

@@ -320,3 +320,50 @@ pub fn null_value() -> Value {
 pub fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
+
+/// A C closure that calls its upvalue (a Lua function) with its
+/// arguments and returns all its results: the base functions' Lua
+/// wrappers run under it, so that a script that tail-calls one keeps its
+/// frame (as it does calling a C function), and the wrapper sees its
+/// caller at a fixed distance (the C closure, then the caller).
+unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state and this closure was
+    // made by `c_wrap` with a function as upvalue 1. Nothing here owns a
+    // destructor, so an error unwinding through `lua_call` (longjmp)
+    // skips nothing.
+    unsafe {
+        let nargs = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// `cwrap(f)`: the C closure around `f` (see `trampoline`).
+unsafe extern "C-unwind" fn c_wrap(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state; the argument is
+    // checked to be a function before it becomes the closure's upvalue.
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION {
+            ffi::lua_pushstring(l, c"cwrap: function expected".as_ptr());
+            ffi::lua_error(l);
+        }
+        ffi::lua_settop(l, 1);
+        ffi::lua_pushcclosure(l, trampoline, 1);
+        1
+    }
+}
+
+/// The `cwrap` function the sandbox's set-up uses (see `trampoline`).
+pub fn c_wrapper(lua: &Lua) -> mlua::Result<Function> {
+    let any = lua.create_function(|_, ()| Ok(()))?;
+    // SAFETY: the callback drops the value exec_raw pushed and pushes the
+    // C function `c_wrap`, leaving it as the single result.
+    unsafe {
+        lua.exec_raw(any, |l| {
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushcfunction(l, c_wrap);
+        })
+    }
+}

@@ -103,7 +103,7 @@ pub struct Scripting {
 }
 
 /// Builds an interpreter with Redis's libraries and sandbox.
-fn new_lua() -> mlua::Result<Vm> {
+fn new_lua(for_functions: bool) -> mlua::Result<Vm> {
     use mlua::StdLib;
     // SAFETY: the debug library is loaded only so that the error handler
     // below can capture `debug.getinfo` in a local; the global `debug` is
@@ -127,6 +127,7 @@ fn new_lua() -> mlua::Result<Vm> {
         internal.clone(),
         REDIS_VERSION,
         REDIS_VERSION_NUM,
+        for_functions,
     ))?;
     let env: Table = setup.get("env")?;
     let redis: Table = setup.get("redis")?;
@@ -267,6 +268,51 @@ fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
         })?
     })?;
     redis.raw_set("set_repl", set_repl)?;
+    // With no ACL users, every command is allowed; Redis's errors for no
+    // arguments, a bad argument and an unknown command.
+    let acl_check_cmd = lua.create_function(|_, a: MultiValue| {
+        with_run(|st| {
+            let name_of = |v: Option<&Value>| -> Option<Vec<u8>> {
+                match v? {
+                    Value::String(s) => Some(s.as_bytes().to_vec()),
+                    _ => None,
+                }
+            };
+            if a.is_empty() {
+                return Err(libs::raise(
+                    "Please specify at least one argument for this redis lib call",
+                ));
+            }
+            let bad = a
+                .iter()
+                .any(|v| !matches!(v, Value::String(_) | Value::Number(_) | Value::Integer(_)));
+            if bad {
+                return Err(libs::raise(
+                    "Lua redis lib command arguments must be strings or integers",
+                ));
+            }
+            let commands = &st.x.core.commands;
+            let found = name_of(a.front())
+                .and_then(|name| commands.lookup(&name))
+                .and_then(|id| {
+                    if commands.spec(id).subcommands.is_empty() || a.len() < 2 {
+                        return Some(id);
+                    }
+                    let sub = name_of(a.get(1)).unwrap_or_default();
+                    commands.lookup_sub(id, &sub)
+                });
+            match found {
+                Some(_) => Ok(true),
+                None => Err(libs::raise(
+                    "Invalid command passed to redis.acl_check_cmd()",
+                )),
+            }
+        })
+        .ok_or_else(|| {
+            libs::raise("redis.acl_check_cmd can only be called inside a script invocation")
+        })?
+    })?;
+    redis.raw_set("acl_check_cmd", acl_check_cmd)?;
     Ok(())
 }
 
@@ -274,7 +320,7 @@ fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
 /// Redis's `pcall` that turns error tables into their text, the error
 /// handler, and the protected environment.
 const SETUP: &str = r#"
-local internal, version, version_num = ...
+local internal, version, version_num, for_functions = ...
 local dbg = debug
 debug = nil
 local G = _G
@@ -286,9 +332,13 @@ G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 local redis = {}
 redis.REDIS_VERSION = version
 redis.REDIS_VERSION_NUM = version_num
-redis.replicate_commands = function() return true end
-redis.breakpoint = function() return false end
-redis.debug = function() end
+-- EVAL's alone: functions' `redis` has no debugger or replication
+-- switches, as Redis's.
+if not for_functions then
+  redis.replicate_commands = function() return true end
+  redis.breakpoint = function() return false end
+  redis.debug = function() end
+end
 redis.LOG_DEBUG = 0
 redis.LOG_VERBOSE = 1
 redis.LOG_NOTICE = 2
@@ -507,6 +557,8 @@ do
     return wrap(load(...))
   end))
 end
+-- Redis's EVAL state names its error handler as a global.
+if not for_functions then rawset(G, '__redis__err__handler', handler) end
 internal.run = function(f, ...)
   local n = select('#', ...)
   if n == 0 then return xpcall(f, handler) end
@@ -526,8 +578,8 @@ impl Scripting {
     /// A fresh interpreter with an empty cache.
     pub fn new() -> Scripting {
         Scripting {
-            eval: new_lua().expect("the Lua interpreter starts"),
-            func: new_lua().expect("the Lua interpreter starts"),
+            eval: new_lua(false).expect("the Lua interpreter starts"),
+            func: new_lua(true).expect("the Lua interpreter starts"),
             scripts: HashMap::new(),
             scripts_bytes: 0,
             client: None,
@@ -566,7 +618,7 @@ impl Scripting {
     pub fn flush_scripts(&mut self) {
         self.scripts.clear();
         self.scripts_bytes = 0;
-        match new_lua() {
+        match new_lua(false) {
             Ok(vm) => self.eval = vm,
             Err(_) => {
                 self.eval.lua.gc_collect().ok();

@@ -13,7 +13,7 @@ mod lstruct;
 mod rand48;
 mod support;
 
-pub use support::c_wrapper;
+pub use support::{c_wrapper, VIEWS_KEY};
 
 use mlua::{Lua, MultiValue, Table, Value};
 

@@ -130,6 +130,7 @@ fn new_lua(for_functions: bool) -> mlua::Result<Vm> {
         for_functions,
     ))?;
     let env: Table = setup.get("env")?;
+    lua.set_named_registry_value(libs::VIEWS_KEY, setup.get::<Table>("views")?)?;
     let redis: Table = setup.get("redis")?;
     libs::register_redis(&lua, &redis, &internal)?;
     register_run_api(&lua, &redis)?;
@@ -565,7 +566,7 @@ internal.run = function(f, ...)
   local a, b = ...
   return xpcall(function() return f(a, b) end, handler)
 end
-return { env = env, handler = handler, redis = redis }
+return { env = env, handler = handler, redis = redis, views = real_of }
 "#;
 
 impl Default for Scripting {

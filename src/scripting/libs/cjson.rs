@@ -290,6 +290,7 @@ impl Encoder<'_> {
                 "Cannot serialise, excessive nesting ({depth})"
             )));
         }
+        let t = &super::support::real_table(lua, t);
         match self.array_length(v, t)? {
             Some(len) if len > 0 => {
                 self.out.push(b'[');

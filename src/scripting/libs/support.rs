@@ -367,3 +367,19 @@ pub fn c_wrapper(lua: &Lua) -> mlua::Result<Function> {
         })
     }
 }
+
+/// The registry key of the sandbox's table of read-only views (view to
+/// the table it shows).
+pub const VIEWS_KEY: &str = "gostore.readonly_views";
+
+/// The table behind a read-only view (`string`, `_G`, ...), or `t`
+/// itself: what Redis's C libraries see when they walk it, since Redis's
+/// read-only tables are the tables themselves.
+pub fn real_table(lua: &Lua, t: &Table) -> Table {
+    if let Ok(Value::Table(views)) = lua.named_registry_value::<Value>(VIEWS_KEY) {
+        if let Ok(Value::Table(real)) = views.raw_get::<Value>(t.clone()) {
+            return real;
+        }
+    }
+    t.clone()
+}

@@ -13,7 +13,7 @@ mod lstruct;
 mod rand48;
 mod support;
 
-pub use support::{c_wrapper, VIEWS_KEY};
+pub use support::{c_wrapper, guard_maker, VIEWS_KEY};
 
 use mlua::{Lua, MultiValue, Table, Value};
 

@@ -123,6 +123,7 @@ fn new_lua(for_functions: bool) -> mlua::Result<Vm> {
     libs::load(&lua, &globals)?;
     let internal = lua.create_table()?;
     internal.raw_set("cwrap", libs::c_wrapper(&lua)?)?;
+    internal.raw_set("guard", libs::guard_maker(&lua)?)?;
     let setup: Table = lua.load(SETUP).set_name("=gostore").call((
         internal.clone(),
         REDIS_VERSION,
@@ -385,7 +386,7 @@ protected[G] = true
 -- `depth`: the frames between the raising helper and the wrapper (1
 -- when the wrapper calls it).
 local getinfo, format, tonumber = dbg.getinfo, string.format, tonumber
-local cwrap = internal.cwrap
+local cwrap, guard = internal.cwrap, internal.guard
 local function fail(msg, depth)
   error(msg, 3 + depth)
 end
@@ -414,7 +415,7 @@ do
     rawset, rawget, next, pairs, getmetatable, setmetatable
   local rawgetmt = dbg.getmetatable
   local insert, foreach = table.insert, table.foreach
-  G.rawset = cwrap(function(...)
+  G.rawset = guard(function(...)
     local n, t = select('#', ...), ...
     checktype(n, 1, t, 'table')
     if n < 2 then argerror(2, 'value expected', 1) end
@@ -422,26 +423,26 @@ do
     if protected[t] then error(RO, 0) end
     local r = rawset(...)
     return r
-  end)
-  G.rawget = cwrap(function(...)
+  end, rawset, protected, 2)
+  G.rawget = guard(function(...)
     local n, t, k = select('#', ...), ...
     checktype(n, 1, t, 'table')
     if n < 2 then argerror(2, 'value expected', 1) end
     return (rawget(real_of[t] or t, k))
-  end)
-  local next_ = cwrap(function(...)
+  end, rawget, real_of, 3)
+  local next_ = guard(function(...)
     local n, t, k = select('#', ...), ...
     checktype(n, 1, t, 'table')
     local a, b = next(real_of[t] or t, k)
     return a, b
-  end)
+  end, next, real_of, 0)
   G.next = next_
-  G.pairs = cwrap(function(...)
+  G.pairs = guard(function(...)
     local n, t = select('#', ...), ...
     checktype(n, 1, t, 'table')
     if real_of[t] ~= nil then return next_, t, nil end
     return next, t, nil
-  end)
+  end, pairs, real_of, 0)
   G.getmetatable = cwrap(function(...)
     local n, t = select('#', ...), ...
     if n < 1 then argerror(1, 'value expected', 1) end
@@ -464,7 +465,7 @@ do
     return (setmetatable(t, m))
   end)
   local tbl = real_of[G.table]
-  rawset(tbl, 'insert', cwrap(function(...)
+  rawset(tbl, 'insert', guard(function(...)
     local n, t, pos = select('#', ...), ...
     if n == 2 and type(t) == 'table' and not protected[t] then return insert(t, pos) end
     checktype(n, 1, t, 'table')
@@ -474,7 +475,7 @@ do
     end
     if protected[t] then error(RO, 0) end
     insert(...)
-  end))
+  end, insert, protected, 1))
   if foreach then
     rawset(tbl, 'foreach', cwrap(function(...)
       local n, t, f = select('#', ...), ...

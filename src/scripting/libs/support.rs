@@ -383,3 +383,75 @@ pub fn real_table(lua: &Lua, t: &Table) -> Table {
     }
     t.clone()
 }
+
+/// `guard`'s fast-path rules, by function (upvalue 4).
+const GUARD_INSERT: ffi::lua_Integer = 1;
+const GUARD_RAWSET: ffi::lua_Integer = 2;
+const GUARD_RAWGET: ffi::lua_Integer = 3;
+
+/// A base function's guard: when the first argument is a table that the
+/// set (upvalue 3) does not hold and the arguments are ones the original
+/// C function (upvalue 2) accepts, calls it straight away; otherwise calls
+/// the Lua wrapper (upvalue 1) as `trampoline` does. Scripts' common calls
+/// (`table.insert(t, v)`, `next(t)`, `pairs(t)`) so pay no Lua call.
+unsafe extern "C-unwind" fn guard(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state and this closure was
+    // made by `make_guard` with four upvalues (two functions, a table,
+    // an integer). Nothing here owns a destructor, so an error unwinding
+    // through `lua_call` (longjmp) skips nothing.
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        let mut fast = n >= 1 && ffi::lua_type(l, 1) == ffi::LUA_TTABLE;
+        if fast {
+            ffi::lua_pushvalue(l, 1);
+            ffi::lua_rawget(l, ffi::lua_upvalueindex(3));
+            fast = ffi::lua_type(l, -1) == ffi::LUA_TNIL;
+            ffi::lua_settop(l, n);
+        }
+        if fast {
+            fast = match ffi::lua_tointeger(l, ffi::lua_upvalueindex(4)) {
+                GUARD_INSERT => n == 2 || (n == 3 && ffi::lua_type(l, 2) == ffi::LUA_TNUMBER),
+                GUARD_RAWSET => n >= 3,
+                GUARD_RAWGET => n >= 2,
+                _ => true,
+            };
+        }
+        let f = if fast { 2 } else { 1 };
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(f));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, n, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// `guard(wrapper, original, set, kind)`: the guard closure (see `guard`).
+unsafe extern "C-unwind" fn make_guard(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state; the arguments are
+    // checked before they become the closure's upvalues.
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION
+            || ffi::lua_type(l, 2) != ffi::LUA_TFUNCTION
+            || ffi::lua_type(l, 3) != ffi::LUA_TTABLE
+            || ffi::lua_type(l, 4) != ffi::LUA_TNUMBER
+        {
+            ffi::lua_pushstring(l, c"guard: bad arguments".as_ptr());
+            ffi::lua_error(l);
+        }
+        ffi::lua_settop(l, 4);
+        ffi::lua_pushcclosure(l, guard, 4);
+        1
+    }
+}
+
+/// The `guard` function the sandbox's set-up uses (see `guard`).
+pub fn guard_maker(lua: &Lua) -> mlua::Result<Function> {
+    let any = lua.create_function(|_, ()| Ok(()))?;
+    // SAFETY: the callback drops the value exec_raw pushed and pushes the
+    // C function `make_guard`, leaving it as the single result.
+    unsafe {
+        lua.exec_raw(any, |l| {
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushcfunction(l, make_guard);
+        })
+    }
+}

@@ -1,13 +1,18 @@
 //! Lua scripting, as Redis 7.0 runs it (eval.c, script.c, script_lua.c):
-//! one Lua 5.1 interpreter (the `mlua` crate, vendored), EVAL's script
-//! cache, and the run of one script.
+//! two Lua 5.1 interpreters (the `mlua` crate, vendored), one for EVAL
+//! scripts (replaced at SCRIPT FLUSH) and one for FUNCTION libraries,
+//! EVAL's script cache, and the run of one script.
 //!
 //! - **The sandbox**: the libraries Redis loads (base, table, string, math,
-//!   `bit`, `cjson`, `cmsgpack` and `struct`, see `libs`); `loadfile`, `dofile`, `print`, `os`, `io`
-//!   and `debug` are absent. Scripts run with an environment that reads
+//!   `bit`, `cjson`, `cmsgpack` and `struct`, see `libs`); `loadfile`,
+//!   `dofile`, `print`, `getfenv`, `setfenv`, `newproxy`, `os`, `io` and
+//!   `debug` are absent. Scripts run with an environment that reads
 //!   through to the globals and refuses writes (`Attempt to modify a
 //!   readonly table`); reading a global that does not exist is an error
 //!   (`Script attempted to access nonexistent global variable 'x'`).
+//!   `_G` and the libraries' tables are read-only views, and the base
+//!   functions that bypass metamethods are guarded (see `SETUP`), in place
+//!   of Redis's patched read-only tables.
 //! - **A run** (`run`): `call` hands EVAL, EVALSHA, their `_RO` forms and
 //!   FCALL here. KEYS and ARGV are set, `redis.call` is bound for the run
 //!   to a closure over the server (`mlua`'s scope, so nothing outlives the

@@ -456,7 +456,7 @@ do
     if m ~= nil and shown_mt[m] ~= nil then return shown_mt[m] end
     return m
   end)
-  G.setmetatable = cwrap(function(...)
+  G.setmetatable = guard(function(...)
     local n, t, m = select('#', ...), ...
     checktype(n, 1, t, 'table')
     if n < 2 or (m ~= nil and type(m) ~= 'table') then
@@ -468,7 +468,7 @@ do
       fail('cannot change a protected metatable', 1)
     end
     return (setmetatable(t, m))
-  end)
+  end, setmetatable, protected, 4)
   local tbl = real_of[G.table]
   rawset(tbl, 'insert', guard(function(...)
     local n, t, pos = select('#', ...), ...

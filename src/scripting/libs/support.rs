@@ -388,6 +388,7 @@ pub fn real_table(lua: &Lua, t: &Table) -> Table {
 const GUARD_INSERT: ffi::lua_Integer = 1;
 const GUARD_RAWSET: ffi::lua_Integer = 2;
 const GUARD_RAWGET: ffi::lua_Integer = 3;
+const GUARD_SETMETATABLE: ffi::lua_Integer = 4;
 
 /// A base function's guard: when the first argument is a table that the
 /// set (upvalue 3) does not hold and the arguments are ones the original
@@ -413,8 +414,17 @@ unsafe extern "C-unwind" fn guard(l: *mut ffi::lua_State) -> c_int {
                 GUARD_INSERT => n == 2 || (n == 3 && ffi::lua_type(l, 2) == ffi::LUA_TNUMBER),
                 GUARD_RAWSET => n >= 3,
                 GUARD_RAWGET => n >= 2,
+                // A table with no metatable yet, given a table or nil:
+                // nothing the original could refuse.
+                GUARD_SETMETATABLE => {
+                    n >= 2
+                        && matches!(ffi::lua_type(l, 2), ffi::LUA_TTABLE | ffi::LUA_TNIL)
+                        && ffi::lua_getmetatable(l, 1) == 0
+                }
                 _ => true,
             };
+            // lua_getmetatable pushed the metatable it found.
+            ffi::lua_settop(l, n);
         }
         let f = if fast { 2 } else { 1 };
         ffi::lua_pushvalue(l, ffi::lua_upvalueindex(f));

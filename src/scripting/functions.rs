@@ -151,27 +151,27 @@ impl Scripting {
     /// Runs a library's code with the load-time API; the functions it
     /// registered.
     fn run_library(&mut self, code: &[u8]) -> Result<Vec<FunctionDef>, LoadError> {
-        let lua = &self.lua;
+        let lua = &self.func.lua;
         let fail = |e: mlua::Error| LoadError::Run(super::lua_error_text(&e));
         let registered: Rc<RefCell<Vec<FunctionDef>>> = Rc::default();
         let reg_error: Rc<RefCell<Option<String>>> = Rc::default();
-        // The library's environment: reads go to the globals, writes are
-        // refused, and `redis` is the load-time API until loading ends.
+        // The library's environment, as Redis's function_lua.c sets it: at
+        // load time reads see only the load-time `redis` table (no globals,
+        // no `_G`, no base library), after it the globals; writes are
+        // refused.
         let env = lua.create_table().map_err(fail)?;
         let meta: Table = lua
             .load(
                 r#"
-local G = ...
 return {
-  __index = G,
   __newindex = function() error("Attempt to modify a readonly table", 2) end,
   __metatable = false,
 }"#,
             )
             .set_name("=gostore")
-            .call(self.globals.clone())
+            .call(())
             .map_err(fail)?;
-        env.set_metatable(Some(meta)).map_err(fail)?;
+        env.set_metatable(Some(meta.clone())).map_err(fail)?;
         let load_api: Table = lua
             .load(
                 r#"
@@ -193,35 +193,53 @@ return setmetatable(api, {
 })"#,
             )
             .set_name("=gostore")
-            .call((self.globals.raw_get::<Value>("redis").map_err(fail)?, {
-                let registered = registered.clone();
-                let reg_error = reg_error.clone();
-                lua.create_function(move |_, a: MultiValue| match register_args(&a) {
-                    Ok(def) => {
-                        if registered.borrow().iter().any(|f| f.name == def.name) {
-                            return Ok(Some(
-                                "ERR Function already exists in the library".to_string(),
-                            ));
+            .call((
+                self.func.globals.raw_get::<Value>("redis").map_err(fail)?,
+                {
+                    let registered = registered.clone();
+                    let reg_error = reg_error.clone();
+                    lua.create_function(move |_, a: MultiValue| match register_args(&a) {
+                        Ok(def) => {
+                            if registered.borrow().iter().any(|f| f.name == def.name) {
+                                return Ok(Some(
+                                    "ERR Function already exists in the library".to_string(),
+                                ));
+                            }
+                            registered.borrow_mut().push(def);
+                            Ok(None)
                         }
-                        registered.borrow_mut().push(def);
-                        Ok(None)
-                    }
-                    Err(e) => {
-                        *reg_error.borrow_mut() = Some(e.clone());
-                        Ok(Some(e))
-                    }
-                })
-                .map_err(fail)?
-            }))
+                        Err(e) => {
+                            *reg_error.borrow_mut() = Some(e.clone());
+                            Ok(Some(e))
+                        }
+                    })
+                    .map_err(fail)?
+                },
+            ))
             .map_err(fail)?;
-        env.raw_set("redis", load_api).map_err(fail)?;
+        let load_globals: Table = lua
+            .load(
+                r#"
+local api = ...
+return setmetatable({redis = api}, {
+  __index = function(t, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})"#,
+            )
+            .set_name("=gostore")
+            .call(load_api)
+            .map_err(fail)?;
+        meta.raw_set("__index", load_globals).map_err(fail)?;
         let func = lua
             .load(code)
             .set_name("@user_function")
             .set_environment(env.clone())
             .into_function()
             .map_err(|e| LoadError::Compile(super::lua_error_text(&e)))?;
-        let runner: Function = self.internal.raw_get("run").map_err(fail)?;
+        let runner: Function = self.func.internal.raw_get("run").map_err(fail)?;
         let r: MultiValue = runner.call(func).map_err(fail)?;
         let mut it = r.into_iter();
         if !matches!(it.next(), Some(Value::Boolean(true))) {
@@ -234,9 +252,9 @@ return setmetatable(api, {
             };
             return Err(LoadError::Run(msg));
         }
-        // From now on the functions see the whole API.
-        let redis: Value = self.globals.raw_get("redis").map_err(fail)?;
-        env.raw_set("redis", redis).map_err(fail)?;
+        // From now on the functions see the globals and the whole API.
+        meta.raw_set("__index", self.func.globals.clone())
+            .map_err(fail)?;
         let out = registered.borrow().clone();
         Ok(out)
     }
@@ -256,7 +274,7 @@ return setmetatable(api, {
     /// FUNCTION FLUSH.
     pub fn function_flush(&mut self) {
         self.functions.libs.clear();
-        self.lua.gc_collect().ok();
+        self.func.lua.gc_collect().ok();
     }
 }
 

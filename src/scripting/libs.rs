@@ -6,11 +6,14 @@
 //! `libs/`: `cjson`, `cmsgpack`, `struct`, and Redis's rand48-based
 //! `math.random`/`math.randomseed`.
 
+mod bit;
 mod cjson;
 mod cmsgpack;
 mod lstruct;
 mod rand48;
 mod support;
+
+pub use support::{c_wrapper, guard_maker, VIEWS_KEY};
 
 use mlua::{Lua, MultiValue, Table, Value};
 
@@ -57,140 +60,16 @@ fn find_raise(e: &mlua::Error) -> Option<&Raise> {
     }
 }
 
-/// LuaBitOp's number to 32-bit conversion (modular).
-fn tobit(v: &Value) -> mlua::Result<i32> {
-    let n = match v {
-        Value::Number(n) => *n,
-        Value::Integer(i) => *i as f64,
-        Value::String(s) => s
-            .to_str()
-            .ok()
-            .and_then(|s| s.trim().parse::<f64>().ok())
-            .ok_or_else(|| mlua::Error::RuntimeError("bad argument (number expected)".into()))?,
-        _ => {
-            return Err(mlua::Error::RuntimeError(
-                "bad argument (number expected)".into(),
-            ))
-        }
-    };
-    let b = n + 6_755_399_441_055_744.0;
-    Ok(b.to_bits() as u32 as i32)
-}
-
-fn args_bits(a: &MultiValue) -> mlua::Result<Vec<i32>> {
-    a.iter().map(tobit).collect()
-}
-
-/// Sets the `bit` global.
+/// Sets the `bit`, `cjson`, `cmsgpack` and `struct` globals and
+/// Redis's `math.random`.
 pub fn load(lua: &Lua, globals: &Table) -> mlua::Result<()> {
-    let bit = lua.create_table()?;
-    bit.raw_set(
-        "tobit",
-        lua.create_function(
-            |_, a: MultiValue| Ok(tobit(a.front().unwrap_or(&Value::Nil))? as f64),
-        )?,
-    )?;
-    bit.raw_set(
-        "bnot",
-        lua.create_function(|_, a: MultiValue| {
-            Ok(!tobit(a.front().unwrap_or(&Value::Nil))? as f64)
-        })?,
-    )?;
-    for (name, op) in [("band", 0u8), ("bor", 1), ("bxor", 2)] {
-        bit.raw_set(
-            name,
-            lua.create_function(move |_, a: MultiValue| {
-                let v = args_bits(&a)?;
-                let mut it = v.into_iter();
-                let mut acc = it.next().ok_or_else(|| {
-                    mlua::Error::RuntimeError(
-                        "bad argument #1 (number expected, got no value)".into(),
-                    )
-                })?;
-                for x in it {
-                    acc = match op {
-                        0 => acc & x,
-                        1 => acc | x,
-                        _ => acc ^ x,
-                    };
-                }
-                Ok(acc as f64)
-            })?,
-        )?;
-    }
-    for (name, op) in [
-        ("lshift", 0u8),
-        ("rshift", 1),
-        ("arshift", 2),
-        ("rol", 3),
-        ("ror", 4),
-    ] {
-        bit.raw_set(
-            name,
-            lua.create_function(move |_, (x, n): (Value, Value)| {
-                let x = tobit(&x)?;
-                let n = (tobit(&n)? & 31) as u32;
-                let u = x as u32;
-                let r = match op {
-                    0 => u.wrapping_shl(n),
-                    1 => u.wrapping_shr(n),
-                    2 => (x.wrapping_shr(n)) as u32,
-                    3 => u.rotate_left(n),
-                    _ => u.rotate_right(n),
-                };
-                Ok(r as i32 as f64)
-            })?,
-        )?;
-    }
-    bit.raw_set(
-        "bswap",
-        lua.create_function(|_, x: Value| Ok(tobit(&x)?.swap_bytes() as f64))?,
-    )?;
-    bit.raw_set(
-        "tohex",
-        lua.create_function(|_, (x, n): (Value, Option<Value>)| {
-            let x = tobit(&x)? as u32;
-            let mut n = match n {
-                Some(v) => tobit(&v)?,
-                None => 8,
-            };
-            let upper = n < 0;
-            if upper {
-                n = -n;
-            }
-            let n = n.clamp(1, 8) as usize;
-            let s = if upper {
-                format!("{x:08X}")
-            } else {
-                format!("{x:08x}")
-            };
-            Ok(s[8 - n..].to_string())
-        })?,
-    )?;
-    globals.raw_set("bit", bit)?;
+    bit::load(lua, globals)?;
     if let Value::Table(math) = globals.raw_get::<Value>("math")? {
         rand48::load(lua, &math)?;
     }
     cjson::load(lua, globals)?;
     cmsgpack::load(lua, globals)?;
     lstruct::load(lua, globals)?;
-    // Read-only views, as Redis's protected tables (the sandbox set-up
-    // makes `bit`, `math` and the others read-only the same way).
-    let readonly: mlua::Function = lua
-        .load(
-            r#"
-local G = ...
-for _, name in ipairs({'cjson', 'cmsgpack', 'struct'}) do
-  rawset(G, name, setmetatable({}, {
-    __index = rawget(G, name),
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __metatable = false,
-  }))
-end"#,
-        )
-        .set_name("=gostore")
-        .into_function()?;
-    readonly.call::<()>(globals.clone())?;
     Ok(())
 }
 

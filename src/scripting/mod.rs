@@ -1,13 +1,18 @@
 //! Lua scripting, as Redis 7.0 runs it (eval.c, script.c, script_lua.c):
-//! one Lua 5.1 interpreter (the `mlua` crate, vendored), EVAL's script
-//! cache, and the run of one script.
+//! two Lua 5.1 interpreters (the `mlua` crate, vendored), one for EVAL
+//! scripts (replaced at SCRIPT FLUSH) and one for FUNCTION libraries,
+//! EVAL's script cache, and the run of one script.
 //!
 //! - **The sandbox**: the libraries Redis loads (base, table, string, math,
-//!   `bit`, `cjson`, `cmsgpack` and `struct`, see `libs`); `loadfile`, `dofile`, `print`, `os`, `io`
-//!   and `debug` are absent. Scripts run with an environment that reads
+//!   `bit`, `cjson`, `cmsgpack` and `struct`, see `libs`); `loadfile`,
+//!   `dofile`, `print`, `getfenv`, `setfenv`, `newproxy`, `os`, `io` and
+//!   `debug` are absent. Scripts run with an environment that reads
 //!   through to the globals and refuses writes (`Attempt to modify a
 //!   readonly table`); reading a global that does not exist is an error
 //!   (`Script attempted to access nonexistent global variable 'x'`).
+//!   `_G` and the libraries' tables are read-only views, and the base
+//!   functions that bypass metamethods are guarded (see `SETUP`), in place
+//!   of Redis's patched read-only tables.
 //! - **A run** (`run`): `call` hands EVAL, EVALSHA, their `_RO` forms and
 //!   FCALL here. KEYS and ARGV are set, `redis.call` is bound for the run
 //!   to a closure over the server (`mlua`'s scope, so nothing outlives the
@@ -64,8 +69,11 @@ struct Script {
     flags: u32,
 }
 
-/// The scripting engine: the interpreter, EVAL's cache and counters.
-pub struct Scripting {
+/// One Lua interpreter with Redis's libraries and sandbox. Redis runs
+/// EVAL scripts and FUNCTION libraries in interpreters of their own, and
+/// SCRIPT FLUSH replaces EVAL's (the libraries' settings, such as cjson's,
+/// go back to their defaults).
+struct Vm {
     lua: Lua,
     /// The environment scripts run in (reads through to the globals,
     /// refuses writes).
@@ -76,6 +84,14 @@ pub struct Scripting {
     internal: Table,
     /// `internal.run`: calls a script under the error handler.
     runner: Function,
+}
+
+/// The scripting engine: the interpreters, EVAL's cache and counters.
+pub struct Scripting {
+    /// EVAL's interpreter.
+    eval: Vm,
+    /// FUNCTION's interpreter.
+    func: Vm,
     scripts: HashMap<String, Script>,
     /// Bytes of the cached scripts' bodies (INFO used_memory_scripts_eval).
     scripts_bytes: usize,
@@ -91,10 +107,8 @@ pub struct Scripting {
     pub running: Option<busy::Running>,
 }
 
-/// Builds the interpreter with Redis's libraries and sandbox: the
-/// interpreter, its globals, the scripts' environment, the internal table
-/// and its runner.
-fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Function)> {
+/// Builds an interpreter with Redis's libraries and sandbox.
+fn new_lua(for_functions: bool) -> mlua::Result<Vm> {
     use mlua::StdLib;
     // SAFETY: the debug library is loaded only so that the error handler
     // below can capture `debug.getinfo` in a local; the global `debug` is
@@ -113,12 +127,16 @@ fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Function)> {
     }
     libs::load(&lua, &globals)?;
     let internal = lua.create_table()?;
+    internal.raw_set("cwrap", libs::c_wrapper(&lua)?)?;
+    internal.raw_set("guard", libs::guard_maker(&lua)?)?;
     let setup: Table = lua.load(SETUP).set_name("=gostore").call((
         internal.clone(),
         REDIS_VERSION,
         REDIS_VERSION_NUM,
+        for_functions,
     ))?;
     let env: Table = setup.get("env")?;
+    lua.set_named_registry_value(libs::VIEWS_KEY, setup.get::<Table>("views")?)?;
     let redis: Table = setup.get("redis")?;
     libs::register_redis(&lua, &redis, &internal)?;
     register_run_api(&lua, &redis)?;
@@ -144,7 +162,13 @@ fn new_lua() -> mlua::Result<(Lua, Table, Table, Table, Function)> {
         },
     )?;
     let runner: Function = internal.raw_get("run")?;
-    Ok((lua, globals, env, internal, runner))
+    Ok(Vm {
+        lua,
+        env,
+        globals,
+        internal,
+        runner,
+    })
 }
 
 thread_local! {
@@ -251,6 +275,51 @@ fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
         })?
     })?;
     redis.raw_set("set_repl", set_repl)?;
+    // With no ACL users, every command is allowed; Redis's errors for no
+    // arguments, a bad argument and an unknown command.
+    let acl_check_cmd = lua.create_function(|_, a: MultiValue| {
+        with_run(|st| {
+            let name_of = |v: Option<&Value>| -> Option<Vec<u8>> {
+                match v? {
+                    Value::String(s) => Some(s.as_bytes().to_vec()),
+                    _ => None,
+                }
+            };
+            if a.is_empty() {
+                return Err(libs::raise(
+                    "Please specify at least one argument for this redis lib call",
+                ));
+            }
+            let bad = a
+                .iter()
+                .any(|v| !matches!(v, Value::String(_) | Value::Number(_) | Value::Integer(_)));
+            if bad {
+                return Err(libs::raise(
+                    "Lua redis lib command arguments must be strings or integers",
+                ));
+            }
+            let commands = &st.x.core.commands;
+            let found = name_of(a.front())
+                .and_then(|name| commands.lookup(&name))
+                .and_then(|id| {
+                    if commands.spec(id).subcommands.is_empty() || a.len() < 2 {
+                        return Some(id);
+                    }
+                    let sub = name_of(a.get(1)).unwrap_or_default();
+                    commands.lookup_sub(id, &sub)
+                });
+            match found {
+                Some(_) => Ok(true),
+                None => Err(libs::raise(
+                    "Invalid command passed to redis.acl_check_cmd()",
+                )),
+            }
+        })
+        .ok_or_else(|| {
+            libs::raise("redis.acl_check_cmd can only be called inside a script invocation")
+        })?
+    })?;
+    redis.raw_set("acl_check_cmd", acl_check_cmd)?;
     Ok(())
 }
 
@@ -258,17 +327,25 @@ fn register_run_api(lua: &Lua, redis: &Table) -> mlua::Result<()> {
 /// Redis's `pcall` that turns error tables into their text, the error
 /// handler, and the protected environment.
 const SETUP: &str = r#"
-local internal, version, version_num = ...
+local internal, version, version_num, for_functions = ...
 local dbg = debug
 debug = nil
 local G = _G
 local rawget, error, type, tostring, lpcall, select = rawget, error, type, tostring, pcall, select
+local setmetatable, getmetatable, rawset, ipairs = setmetatable, getmetatable, rawset, ipairs
+local setfenv = setfenv
+-- Absent from Redis's Lua.
+G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 local redis = {}
 redis.REDIS_VERSION = version
 redis.REDIS_VERSION_NUM = version_num
-redis.replicate_commands = function() return true end
-redis.breakpoint = function() return false end
-redis.debug = function() end
+-- EVAL's alone: functions' `redis` has no debugger or replication
+-- switches, as Redis's.
+if not for_functions then
+  redis.replicate_commands = function() return true end
+  redis.breakpoint = function() return false end
+  redis.debug = function() end
+end
 redis.LOG_DEBUG = 0
 redis.LOG_VERBOSE = 1
 redis.LOG_NOTICE = 2
@@ -278,16 +355,140 @@ redis.REPL_AOF = 1
 redis.REPL_SLAVE = 2
 redis.REPL_REPLICA = 2
 redis.REPL_ALL = 3
+-- Redis patches Lua with read-only tables; with stock Lua the globals'
+-- tables are kept behind read-only views (reads go through, writes are
+-- refused), and the base functions that bypass metamethods (rawset,
+-- rawget, next, pairs, getmetatable, setmetatable, table.insert,
+-- table.foreach) are wrapped so that they see through the views and
+-- refuse to modify a protected table, as Redis's patched ones do.
+local RO = "Attempt to modify a readonly table"
+local real_of = setmetatable({}, {__mode = 'k'})
+local protected = setmetatable({}, {__mode = 'k'})
+local shown_mt = setmetatable({}, {__mode = 'k'})
 local function readonly(t)
-  return setmetatable({}, {
+  local v = setmetatable({}, {
     __index = t,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __newindex = function() error(RO, 2) end,
     __metatable = false,
   })
+  real_of[v] = t
+  protected[v] = true
+  return v
 end
 G.redis = readonly(redis)
-for _, name in ipairs({'string', 'math', 'table', 'bit', 'coroutine'}) do
+for _, name in ipairs({'string', 'math', 'table', 'bit', 'coroutine', 'cjson', 'cmsgpack', 'struct'}) do
   if rawget(G, name) then rawset(G, name, readonly(rawget(G, name))) end
+end
+local string_mt = getmetatable('')
+rawset(string_mt, '__index', G.string)
+shown_mt[string_mt] = readonly(string_mt)
+protected[G] = true
+-- The C functions' own argument errors, raised from their Lua wrappers
+-- as luaL_argerror and luaL_error would from the C function: the
+-- wrapper's name as its caller called it, at the caller's position (none
+-- when the caller is C code, e.g. pcall). The wrappers run under a C
+-- closure (`cwrap`), so the caller is one frame above the wrapper.
+-- `depth`: the frames between the raising helper and the wrapper (1
+-- when the wrapper calls it).
+local getinfo, format, tonumber = dbg.getinfo, string.format, tonumber
+local cwrap, guard = internal.cwrap, internal.guard
+local function fail(msg, depth)
+  error(msg, 3 + depth)
+end
+local function argerror(narg, extra, depth)
+  local ar = getinfo(2 + depth, 'n')
+  local name = ar and ar.name
+  if ar and ar.namewhat == 'method' then
+    narg = narg - 1
+    if narg == 0 then
+      error(format("calling '%s' on bad self (%s)", tostring(name), extra), 3 + depth)
+    end
+  end
+  error(format("bad argument #%d to '%s' (%s)", narg, name or '?', extra), 3 + depth)
+end
+local function typename(n, i, v)
+  if i > n then return 'no value' end
+  return type(v)
+end
+local function checktype(n, i, v, want)
+  if type(v) ~= want then
+    argerror(i, want .. ' expected, got ' .. typename(n, i, v), 2)
+  end
+end
+do
+  local rawset, rawget, next, pairs, getmetatable, setmetatable =
+    rawset, rawget, next, pairs, getmetatable, setmetatable
+  local rawgetmt = dbg.getmetatable
+  local insert, foreach = table.insert, table.foreach
+  G.rawset = guard(function(...)
+    local n, t = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if n < 2 then argerror(2, 'value expected', 1) end
+    if n < 3 then argerror(3, 'value expected', 1) end
+    if protected[t] then error(RO, 0) end
+    local r = rawset(...)
+    return r
+  end, rawset, protected, 2)
+  G.rawget = guard(function(...)
+    local n, t, k = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if n < 2 then argerror(2, 'value expected', 1) end
+    return (rawget(real_of[t] or t, k))
+  end, rawget, real_of, 3)
+  local next_ = guard(function(...)
+    local n, t, k = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    local a, b = next(real_of[t] or t, k)
+    return a, b
+  end, next, real_of, 0)
+  G.next = next_
+  G.pairs = guard(function(...)
+    local n, t = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if real_of[t] ~= nil then return next_, t, nil end
+    return next, t, nil
+  end, pairs, real_of, 0)
+  G.getmetatable = cwrap(function(...)
+    local n, t = select('#', ...), ...
+    if n < 1 then argerror(1, 'value expected', 1) end
+    if real_of[t] ~= nil then return shown_mt[t] end
+    local m = getmetatable(t)
+    if m ~= nil and shown_mt[m] ~= nil then return shown_mt[m] end
+    return m
+  end)
+  G.setmetatable = guard(function(...)
+    local n, t, m = select('#', ...), ...
+    checktype(n, 1, t, 'table')
+    if n < 2 or (m ~= nil and type(m) ~= 'table') then
+      argerror(2, 'nil or table expected', 1)
+    end
+    if protected[t] then error(RO, 0) end
+    local mt = rawgetmt(t)
+    if mt ~= nil and rawget(mt, '__metatable') ~= nil then
+      fail('cannot change a protected metatable', 1)
+    end
+    return (setmetatable(t, m))
+  end, setmetatable, protected, 4)
+  local tbl = real_of[G.table]
+  rawset(tbl, 'insert', guard(function(...)
+    local n, t, pos = select('#', ...), ...
+    if n == 2 and type(t) == 'table' and not protected[t] then return insert(t, pos) end
+    checktype(n, 1, t, 'table')
+    if n ~= 2 and n ~= 3 then fail("wrong number of arguments to 'insert'", 1) end
+    if n == 3 and tonumber(pos) == nil then
+      argerror(2, 'number expected, got ' .. type(pos), 1)
+    end
+    if protected[t] then error(RO, 0) end
+    insert(...)
+  end, insert, protected, 1))
+  if foreach then
+    rawset(tbl, 'foreach', cwrap(function(...)
+      local n, t, f = select('#', ...), ...
+      checktype(n, 1, t, 'table')
+      checktype(n, 2, f, 'function')
+      return (foreach(real_of[t] or t, f))
+    end))
+  end
 end
 local function pcall_ret(ok, ...)
   if not ok then
@@ -319,14 +520,22 @@ local handler = function(err)
   end
   return err
 end
-setmetatable(G, {
-  __index = function(t, k)
-    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-  end,
+local nonexistent = function(t, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local G_mt = {
+  __index = nonexistent,
   __newindex = function(t, k, v)
     error("Attempt to modify a readonly table", 2)
   end,
-})
+}
+setmetatable(G, G_mt)
+-- Scripts reach the globals as `_G` through a read-only view (so that
+-- they cannot overwrite a global), whose metatable shows as Redis's
+-- error metatable, read-only.
+local Gv = readonly(G)
+shown_mt[Gv] = readonly({__index = nonexistent})
+rawset(G, '_G', Gv)
 local env = setmetatable({}, {
   __index = G,
   __newindex = function(t, k, v)
@@ -334,13 +543,36 @@ local env = setmetatable({}, {
   end,
   __metatable = false,
 })
+-- Chunks that scripts load run in the scripts' environment, not in the
+-- globals themselves (where they could overwrite a global).
+do
+  local loadstring, load = loadstring, load
+  local function wrap(f, ...)
+    if f then setfenv(f, env) end
+    return f, ...
+  end
+  rawset(G, 'loadstring', cwrap(function(...)
+    local n, s = select('#', ...), ...
+    if type(s) ~= 'string' and type(s) ~= 'number' then
+      argerror(1, 'string expected, got ' .. typename(n, 1, s), 1)
+    end
+    return wrap(loadstring(...))
+  end))
+  rawset(G, 'load', cwrap(function(...)
+    local n, f = select('#', ...), ...
+    checktype(n, 1, f, 'function')
+    return wrap(load(...))
+  end))
+end
+-- Redis's EVAL state names its error handler as a global.
+if not for_functions then rawset(G, '__redis__err__handler', handler) end
 internal.run = function(f, ...)
   local n = select('#', ...)
   if n == 0 then return xpcall(f, handler) end
   local a, b = ...
   return xpcall(function() return f(a, b) end, handler)
 end
-return { env = env, handler = handler, redis = redis }
+return { env = env, handler = handler, redis = redis, views = real_of }
 "#;
 
 impl Default for Scripting {
@@ -352,13 +584,9 @@ impl Default for Scripting {
 impl Scripting {
     /// A fresh interpreter with an empty cache.
     pub fn new() -> Scripting {
-        let (lua, globals, env, internal, runner) = new_lua().expect("the Lua interpreter starts");
         Scripting {
-            lua,
-            env,
-            globals,
-            internal,
-            runner,
+            eval: new_lua(false).expect("the Lua interpreter starts"),
+            func: new_lua(true).expect("the Lua interpreter starts"),
             scripts: HashMap::new(),
             scripts_bytes: 0,
             client: None,
@@ -379,16 +607,30 @@ impl Scripting {
         self.scripts_bytes
     }
 
-    /// The interpreter's memory (INFO used_memory_lua).
+    /// EVAL's interpreter's memory (INFO used_memory_lua,
+    /// used_memory_vm_eval).
     pub fn lua_memory(&self) -> usize {
-        self.lua.used_memory()
+        self.eval.lua.used_memory()
     }
 
-    /// `SCRIPT FLUSH`: forgets every cached script.
+    /// FUNCTION's interpreter's memory (INFO used_memory_vm_functions).
+    pub fn functions_vm_memory(&self) -> usize {
+        self.func.lua.used_memory()
+    }
+
+    /// `SCRIPT FLUSH`: forgets every cached script and, as Redis, starts
+    /// EVAL's interpreter afresh (what scripts set in the libraries, such
+    /// as cjson's settings, goes with it). Should a new interpreter fail to
+    /// start (out of memory), the old one stays.
     pub fn flush_scripts(&mut self) {
         self.scripts.clear();
         self.scripts_bytes = 0;
-        self.lua.gc_collect().ok();
+        match new_lua(false) {
+            Ok(vm) => self.eval = vm,
+            Err(_) => {
+                self.eval.lua.gc_collect().ok();
+            }
+        }
     }
 
     /// Whether a script with this SHA-1 (lower or upper case) is cached.
@@ -416,10 +658,11 @@ impl Scripting {
         }
         let (flags, skip) = parse_shebang(body)?;
         let func = self
+            .eval
             .lua
             .load(&body[skip..])
             .set_name("@user_script")
-            .set_environment(self.env.clone())
+            .set_environment(self.eval.env.clone())
             .into_function()
             .map_err(|e| {
                 CmdError::msg(format!(
@@ -656,9 +899,10 @@ pub fn run(x: &mut Exec<'_>, id: u32, args: &Args<'_>) -> (CmdResult, u64) {
         );
     }
     let sc = &mut x.core.scripting;
-    let lua = sc.lua.clone();
-    let runner = sc.runner.clone();
-    let globals = sc.globals.clone();
+    let vm = if is_function { &sc.func } else { &sc.eval };
+    let lua = vm.lua.clone();
+    let runner = vm.runner.clone();
+    let globals = vm.globals.clone();
     let mut client = sc.client.take().unwrap_or_else(|| {
         let mut c = ClientState::new(0, "lua".into(), String::new(), -1, false, 0, true);
         c.flags.set(Flags::DENY_BLOCKING, true);

@@ -46,13 +46,6 @@ impl Default for Config {
 
 type Shared = Rc<RefCell<Config>>;
 
-/// How deep `encode` goes, whatever `encode_max_depth` says: each level
-/// holds a few mlua references (their stack is as small as Lua's C stack)
-/// and a Rust stack frame, so GoStore stops where Redis, with its
-/// default, stops anyway (1000) plus a margin. Redis's own bound is Lua's
-/// C stack (about 7997 levels of arrays).
-const ENCODE_DEPTH_CAP: i32 = 1500;
-
 /// `printf("%.*g", prec, n)`.
 pub fn fmt_g(n: f64, prec: i32) -> String {
     let mut buf = [0u8; 64];
@@ -242,8 +235,8 @@ impl Encoder<'_> {
         Ok(Some(max))
     }
 
-    /// `json_append_data`; `top` is the Lua stack the C code would use.
-    fn value(&mut self, v: &Value, depth: i32, top: usize) -> LibResult<()> {
+    /// `json_append_data` for a value that is not a table.
+    fn scalar(&mut self, v: &Value) -> LibResult<()> {
         match v {
             Value::String(s) => append_string(&mut self.out, &s.as_bytes()),
             Value::Number(n) => self.number(v, *n)?,
@@ -253,66 +246,145 @@ impl Encoder<'_> {
                 .extend_from_slice(if *b { b"true" } else { b"false" }),
             Value::Nil => self.out.extend_from_slice(b"null"),
             Value::LightUserData(p) if p.0.is_null() => self.out.extend_from_slice(b"null"),
-            Value::Table(t) => {
-                let depth = depth + 1;
-                if depth > self.cfg.encode_max_depth
-                    || top + 3 > MAX_C_STACK
-                    || depth > ENCODE_DEPTH_CAP
-                {
-                    return Err(LibErr::Msg(format!(
-                        "Cannot serialise, excessive nesting ({depth})"
-                    )));
-                }
-                match self.array_length(v, t)? {
-                    Some(len) if len > 0 => {
-                        self.out.push(b'[');
-                        for i in 1..=len {
-                            if i > 1 {
-                                self.out.push(b',');
-                            }
-                            let item: Value = t.raw_get(i)?;
-                            self.value(&item, depth, top + 1)?;
-                        }
-                        self.out.push(b']');
-                    }
-                    _ => {
-                        self.out.push(b'{');
-                        for (i, pair) in t.pairs::<Value, Value>().enumerate() {
-                            let (k, item) = pair?;
-                            let k = &k;
-                            let item = &item;
-                            if i > 0 {
-                                self.out.push(b',');
-                            }
-                            match k {
-                                Value::String(s) => {
-                                    append_string(&mut self.out, &s.as_bytes());
-                                    self.out.push(b':');
-                                }
-                                _ => match number_of(k) {
-                                    Some(n) => {
-                                        self.out.push(b'"');
-                                        self.number(k, n)?;
-                                        self.out.extend_from_slice(b"\":");
-                                    }
-                                    None => {
-                                        return Err(serialise_error(
-                                            k,
-                                            "table key must be a number or string",
-                                        ))
-                                    }
-                                },
-                            }
-                            self.value(item, depth, top + 2)?;
-                        }
-                        self.out.push(b'}');
-                    }
-                }
-            }
             other => return Err(serialise_error(other, "type not supported")),
         }
         Ok(())
     }
+
+    /// An object's key, `"key":`.
+    fn key(&mut self, k: &Value) -> LibResult<()> {
+        match k {
+            Value::String(s) => {
+                append_string(&mut self.out, &s.as_bytes());
+                self.out.push(b':');
+            }
+            _ => match number_of(k) {
+                Some(n) => {
+                    self.out.push(b'"');
+                    self.number(k, n)?;
+                    self.out.extend_from_slice(b"\":");
+                }
+                None => return Err(serialise_error(k, "table key must be a number or string")),
+            },
+        }
+        Ok(())
+    }
+
+    /// `json_append_data` for a table at `depth`, `top` being the Lua
+    /// stack the C code would use there: writes an empty container whole,
+    /// else its opening and the frame that walks it. The table (and an
+    /// object's keys, in `next` order) are kept in `held`, not as Rust
+    /// references, so the nesting is bounded by Lua's C stack as in the C
+    /// code (about 7997 levels of arrays), not by mlua's reference stack.
+    fn open(
+        &mut self,
+        lua: &Lua,
+        held: &Table,
+        v: &Value,
+        t: &Table,
+        depth: usize,
+        top: usize,
+    ) -> LibResult<Option<Frame>> {
+        if depth > self.cfg.encode_max_depth.max(0) as usize || top + 3 > MAX_C_STACK {
+            return Err(LibErr::Msg(format!(
+                "Cannot serialise, excessive nesting ({depth})"
+            )));
+        }
+        let t = &super::support::real_table(lua, t);
+        match self.array_length(v, t)? {
+            Some(len) if len > 0 => {
+                self.out.push(b'[');
+                held.raw_set(2 * depth - 1, t)?;
+                Ok(Some(Frame {
+                    len: len as usize,
+                    next: 1,
+                    object: false,
+                    top,
+                }))
+            }
+            _ => {
+                let keys = lua.create_table()?;
+                let mut n = 0usize;
+                for pair in t.pairs::<Value, Value>() {
+                    let (k, _) = pair?;
+                    n += 1;
+                    keys.raw_set(n, k)?;
+                }
+                if n == 0 {
+                    self.out.extend_from_slice(b"{}");
+                    return Ok(None);
+                }
+                self.out.push(b'{');
+                held.raw_set(2 * depth - 1, t)?;
+                held.raw_set(2 * depth, keys)?;
+                Ok(Some(Frame {
+                    len: n,
+                    next: 1,
+                    object: true,
+                    top,
+                }))
+            }
+        }
+    }
+
+    /// `json_append_data` for the value to encode, walking nested tables
+    /// with a stack of frames instead of recursion.
+    fn value(&mut self, lua: &Lua, root: &Value) -> LibResult<()> {
+        let Value::Table(t) = root else {
+            return self.scalar(root);
+        };
+        let held = lua.create_table()?;
+        let mut frames: Vec<Frame> = Vec::new();
+        if let Some(f) = self.open(lua, &held, root, t, 1, 1)? {
+            frames.push(f);
+        }
+        loop {
+            let depth = frames.len();
+            let Some(f) = frames.last_mut() else { break };
+            if f.next > f.len {
+                self.out.push(if f.object { b'}' } else { b']' });
+                held.raw_set(2 * depth - 1, Value::Nil)?;
+                held.raw_set(2 * depth, Value::Nil)?;
+                frames.pop();
+                continue;
+            }
+            if f.next > 1 {
+                self.out.push(b',');
+            }
+            let i = f.next;
+            f.next += 1;
+            let (object, top) = (f.object, f.top);
+            let t: Table = held.raw_get(2 * depth - 1)?;
+            let item: Value = if object {
+                let keys: Table = held.raw_get(2 * depth)?;
+                let k: Value = keys.raw_get(i)?;
+                self.key(&k)?;
+                t.raw_get(k)?
+            } else {
+                t.raw_get(i)?
+            };
+            drop(t);
+            match &item {
+                Value::Table(child) => {
+                    let child_top = top + if object { 2 } else { 1 };
+                    if let Some(f) = self.open(lua, &held, &item, child, depth + 1, child_top)? {
+                        frames.push(f);
+                    }
+                }
+                _ => self.scalar(&item)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A table being encoded: its length (array) or key count (object), the
+/// next element, and the Lua stack the C code would use at its level.
+struct Frame {
+    len: usize,
+    next: usize,
+    object: bool,
+    top: usize,
 }
 
 fn encode(lua: &Lua, cfg: &Shared, args: &[Value]) -> LibResult<MultiValue> {
@@ -324,7 +396,7 @@ fn encode(lua: &Lua, cfg: &Shared, args: &[Value]) -> LibResult<MultiValue> {
         cfg: &cfg,
         out: Vec::new(),
     };
-    enc.value(&args[0], 0, 1)?;
+    enc.value(lua, &args[0])?;
     one(Value::String(lua.create_string(&enc.out)?))
 }
 

@@ -110,27 +110,28 @@ fn is_array(t: &Table) -> mlua::Result<bool> {
     Ok(max == count)
 }
 
-fn encode_value(out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result<()> {
+fn encode_value(lua: &Lua, out: &mut Vec<u8>, v: &Value, level: usize) -> mlua::Result<()> {
     match v {
         Value::String(s) => encode_bytes(out, &s.as_bytes()),
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
         Value::Number(n) => encode_number(out, *n),
         Value::Integer(i) => encode_number(out, *i as f64),
         Value::Table(t) if level < MAX_NESTING => {
+            let t = &super::support::real_table(lua, t);
             if is_array(t)? {
                 let len = t.raw_len();
                 encode_header(out, len, 0x90, 0xdc, 0xdd);
                 for i in 1..=len {
                     let item: Value = t.raw_get(i)?;
-                    encode_value(out, &item, level + 1)?;
+                    encode_value(lua, out, &item, level + 1)?;
                 }
             } else {
                 let len = t.pairs::<Value, Value>().count();
                 encode_header(out, len, 0x80, 0xde, 0xdf);
                 for pair in t.pairs::<Value, Value>() {
                     let (k, item) = pair?;
-                    encode_value(out, &k, level + 1)?;
-                    encode_value(out, &item, level + 1)?;
+                    encode_value(lua, out, &k, level + 1)?;
+                    encode_value(lua, out, &item, level + 1)?;
                 }
             }
         }
@@ -152,7 +153,7 @@ fn pack(lua: &Lua, a: MultiValue) -> LibResult<MultiValue> {
     }
     let mut out = Vec::new();
     for v in a.iter() {
-        encode_value(&mut out, v, 0)?;
+        encode_value(lua, &mut out, v, 0)?;
     }
     one(Value::String(lua.create_string(&out)?))
 }

@@ -320,3 +320,148 @@ pub fn null_value() -> Value {
 pub fn is_c_space(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
+
+/// A C closure that calls its upvalue (a Lua function) with its
+/// arguments and returns all its results: the base functions' Lua
+/// wrappers run under it, so that a script that tail-calls one keeps its
+/// frame (as it does calling a C function), and the wrapper sees its
+/// caller at a fixed distance (the C closure, then the caller).
+unsafe extern "C-unwind" fn trampoline(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state and this closure was
+    // made by `c_wrap` with a function as upvalue 1. Nothing here owns a
+    // destructor, so an error unwinding through `lua_call` (longjmp)
+    // skips nothing.
+    unsafe {
+        let nargs = ffi::lua_gettop(l);
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(1));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, nargs, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// `cwrap(f)`: the C closure around `f` (see `trampoline`).
+unsafe extern "C-unwind" fn c_wrap(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state; the argument is
+    // checked to be a function before it becomes the closure's upvalue.
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION {
+            ffi::lua_pushstring(l, c"cwrap: function expected".as_ptr());
+            ffi::lua_error(l);
+        }
+        ffi::lua_settop(l, 1);
+        ffi::lua_pushcclosure(l, trampoline, 1);
+        1
+    }
+}
+
+/// The `cwrap` function the sandbox's set-up uses (see `trampoline`).
+pub fn c_wrapper(lua: &Lua) -> mlua::Result<Function> {
+    let any = lua.create_function(|_, ()| Ok(()))?;
+    // SAFETY: the callback drops the value exec_raw pushed and pushes the
+    // C function `c_wrap`, leaving it as the single result.
+    unsafe {
+        lua.exec_raw(any, |l| {
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushcfunction(l, c_wrap);
+        })
+    }
+}
+
+/// The registry key of the sandbox's table of read-only views (view to
+/// the table it shows).
+pub const VIEWS_KEY: &str = "gostore.readonly_views";
+
+/// The table behind a read-only view (`string`, `_G`, ...), or `t`
+/// itself: what Redis's C libraries see when they walk it, since Redis's
+/// read-only tables are the tables themselves.
+pub fn real_table(lua: &Lua, t: &Table) -> Table {
+    if let Ok(Value::Table(views)) = lua.named_registry_value::<Value>(VIEWS_KEY) {
+        if let Ok(Value::Table(real)) = views.raw_get::<Value>(t.clone()) {
+            return real;
+        }
+    }
+    t.clone()
+}
+
+/// `guard`'s fast-path rules, by function (upvalue 4).
+const GUARD_INSERT: ffi::lua_Integer = 1;
+const GUARD_RAWSET: ffi::lua_Integer = 2;
+const GUARD_RAWGET: ffi::lua_Integer = 3;
+const GUARD_SETMETATABLE: ffi::lua_Integer = 4;
+
+/// A base function's guard: when the first argument is a table that the
+/// set (upvalue 3) does not hold and the arguments are ones the original
+/// C function (upvalue 2) accepts, calls it straight away; otherwise calls
+/// the Lua wrapper (upvalue 1) as `trampoline` does. Scripts' common calls
+/// (`table.insert(t, v)`, `next(t)`, `pairs(t)`) so pay no Lua call.
+unsafe extern "C-unwind" fn guard(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state and this closure was
+    // made by `make_guard` with four upvalues (two functions, a table,
+    // an integer). Nothing here owns a destructor, so an error unwinding
+    // through `lua_call` (longjmp) skips nothing.
+    unsafe {
+        let n = ffi::lua_gettop(l);
+        let mut fast = n >= 1 && ffi::lua_type(l, 1) == ffi::LUA_TTABLE;
+        if fast {
+            ffi::lua_pushvalue(l, 1);
+            ffi::lua_rawget(l, ffi::lua_upvalueindex(3));
+            fast = ffi::lua_type(l, -1) == ffi::LUA_TNIL;
+            ffi::lua_settop(l, n);
+        }
+        if fast {
+            fast = match ffi::lua_tointeger(l, ffi::lua_upvalueindex(4)) {
+                GUARD_INSERT => n == 2 || (n == 3 && ffi::lua_type(l, 2) == ffi::LUA_TNUMBER),
+                GUARD_RAWSET => n >= 3,
+                GUARD_RAWGET => n >= 2,
+                // A table with no metatable yet, given a table or nil:
+                // nothing the original could refuse.
+                GUARD_SETMETATABLE => {
+                    n >= 2
+                        && matches!(ffi::lua_type(l, 2), ffi::LUA_TTABLE | ffi::LUA_TNIL)
+                        && ffi::lua_getmetatable(l, 1) == 0
+                }
+                _ => true,
+            };
+            // lua_getmetatable pushed the metatable it found.
+            ffi::lua_settop(l, n);
+        }
+        let f = if fast { 2 } else { 1 };
+        ffi::lua_pushvalue(l, ffi::lua_upvalueindex(f));
+        ffi::lua_insert(l, 1);
+        ffi::lua_call(l, n, ffi::LUA_MULTRET);
+        ffi::lua_gettop(l)
+    }
+}
+
+/// `guard(wrapper, original, set, kind)`: the guard closure (see `guard`).
+unsafe extern "C-unwind" fn make_guard(l: *mut ffi::lua_State) -> c_int {
+    // SAFETY (whole body): `l` is the running state; the arguments are
+    // checked before they become the closure's upvalues.
+    unsafe {
+        if ffi::lua_type(l, 1) != ffi::LUA_TFUNCTION
+            || ffi::lua_type(l, 2) != ffi::LUA_TFUNCTION
+            || ffi::lua_type(l, 3) != ffi::LUA_TTABLE
+            || ffi::lua_type(l, 4) != ffi::LUA_TNUMBER
+        {
+            ffi::lua_pushstring(l, c"guard: bad arguments".as_ptr());
+            ffi::lua_error(l);
+        }
+        ffi::lua_settop(l, 4);
+        ffi::lua_pushcclosure(l, guard, 4);
+        1
+    }
+}
+
+/// The `guard` function the sandbox's set-up uses (see `guard`).
+pub fn guard_maker(lua: &Lua) -> mlua::Result<Function> {
+    let any = lua.create_function(|_, ()| Ok(()))?;
+    // SAFETY: the callback drops the value exec_raw pushed and pushes the
+    // C function `make_guard`, leaving it as the single result.
+    unsafe {
+        lua.exec_raw(any, |l| {
+            ffi::lua_settop(l, 0);
+            ffi::lua_pushcfunction(l, make_guard);
+        })
+    }
+}

@@ -11,28 +11,8 @@
 mod common;
 
 use common::resp::RawConn;
+use common::rng::Rng;
 use common::TestServer;
-
-/// xorshift64*: small, seeded, reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len() as u64) as usize]
-    }
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + self.below((hi - lo + 1) as u64) as i64
-    }
-}
 
 /// Runs `args` on both servers and fails on different replies.
 fn both(r: &mut RawConn, g: &mut RawConn, args: &[Vec<u8>], ctx: &str) -> Vec<u8> {
@@ -58,18 +38,18 @@ const BKEYS: &[&str] = &["b1", "b2", "b3", "h"];
 
 fn bit_offset(rng: &mut Rng) -> String {
     match rng.below(10) {
-        0 => rng.range(-3, -1).to_string(),
+        0 => rng.int_range(-3, -1).to_string(),
         1 => "x".into(),
-        2 => rng.range(0, 2000).to_string(),
-        _ => rng.range(0, 120).to_string(),
+        2 => rng.int_range(0, 2000).to_string(),
+        _ => rng.int_range(0, 120).to_string(),
     }
 }
 
 fn index(rng: &mut Rng) -> String {
     match rng.below(12) {
         0 => "x".into(),
-        1 => rng.range(-200, 200).to_string(),
-        _ => rng.range(-12, 40).to_string(),
+        1 => rng.int_range(-200, 200).to_string(),
+        _ => rng.int_range(-12, 40).to_string(),
     }
 }
 
@@ -80,7 +60,11 @@ fn field_type(rng: &mut Rng) -> String {
         2 => "i64".into(),
         3 => "u63".into(),
         4 => "x8".into(),
-        n => format!("{}{}", if n % 2 == 0 { "i" } else { "u" }, rng.range(1, 16)),
+        n => format!(
+            "{}{}",
+            if n % 2 == 0 { "i" } else { "u" },
+            rng.int_range(1, 16)
+        ),
     }
 }
 
@@ -88,9 +72,9 @@ fn field_value(rng: &mut Rng) -> String {
     match rng.below(10) {
         0 => i64::MAX.to_string(),
         1 => i64::MIN.to_string(),
-        2 => rng.range(-100_000, 100_000).to_string(),
+        2 => rng.int_range(-100_000, 100_000).to_string(),
         3 => "v".into(),
-        _ => rng.range(-300, 300).to_string(),
+        _ => rng.int_range(-300, 300).to_string(),
     }
 }
 
@@ -137,7 +121,7 @@ fn bitmap_command(rng: &mut Rng) -> Vec<String> {
         10 | 11 => {
             let op = rng.pick(&["AND", "OR", "XOR", "NOT", "not", "NOR"]);
             c.extend(["BITOP".into(), op.into(), rng.pick(BKEYS).into()]);
-            for _ in 0..rng.range(1, 3) {
+            for _ in 0..rng.int_range(1, 3) {
                 c.push(rng.pick(&["b1", "b2", "b3", "missing", "h"]).into());
             }
         }
@@ -151,7 +135,7 @@ fn bitmap_command(rng: &mut Rng) -> Vec<String> {
                 .into(),
             );
             c.push(k);
-            for _ in 0..rng.range(0, 4) {
+            for _ in 0..rng.int_range(0, 4) {
                 match rng.below(8) {
                     0 => c.extend([
                         "OVERFLOW".into(),
@@ -177,18 +161,18 @@ fn bitmap_command(rng: &mut Rng) -> Vec<String> {
         }
         16 if rng.below(2) == 0 => {
             // Runs of ones, where BITPOS 0 must look past them.
-            let ones = "\u{ff}".repeat(rng.range(1, 6) as usize);
+            let ones = "\u{ff}".repeat(rng.int_range(1, 6) as usize);
             let tail = rng.pick(&["", "\u{fe}", "\u{7f}", "\u{00}"]);
             c.extend(["SET".into(), k, format!("{ones}{tail}")]);
         }
         16 => {
-            let len = rng.range(0, 12) as usize;
+            let len = rng.int_range(0, 12) as usize;
             let v: String = (0..len)
                 .map(|_| char::from(b"\x00\x01\x7f\xffab1"[rng.below(7) as usize]))
                 .collect();
             c.extend(["SET".into(), k, v]);
         }
-        17 => c.extend(["SET".into(), k, rng.range(-500, 500).to_string()]),
+        17 => c.extend(["SET".into(), k, rng.int_range(-500, 500).to_string()]),
         18 => c.extend(["APPEND".into(), k, "z".into()]),
         _ => c.extend(["OBJECT".into(), "ENCODING".into(), k]),
     }
@@ -197,9 +181,9 @@ fn bitmap_command(rng: &mut Rng) -> Vec<String> {
 
 fn field_offset(rng: &mut Rng) -> String {
     match rng.below(8) {
-        0 => format!("#{}", rng.range(0, 12)),
+        0 => format!("#{}", rng.int_range(0, 12)),
         1 => "-1".into(),
-        _ => rng.range(0, 100).to_string(),
+        _ => rng.int_range(0, 100).to_string(),
     }
 }
 
@@ -273,7 +257,7 @@ fn random_pfadds_give_redis_bytes_and_counts_through_promotion() {
         for step in 0..600 {
             let key = format!("p{}", rng.below(2));
             let mut c = vec![b"PFADD".to_vec(), key.clone().into_bytes()];
-            for _ in 0..rng.range(0, 16) {
+            for _ in 0..rng.int_range(0, 16) {
                 c.push(element(&mut rng));
             }
             let ctx = format!("seed {seed} step {step}");
@@ -418,7 +402,7 @@ fn corrupted_hyperloglogs_get_redis_errors_and_never_crash() {
     let mut errors = 0;
     for round in 0..600 {
         let mut bad = valid[round % valid.len()].clone();
-        for _ in 0..rng.range(1, 3) {
+        for _ in 0..rng.int_range(1, 3) {
             // Mostly the registers, sometimes the header.
             let at = if rng.below(8) == 0 {
                 rng.below(16) as usize

@@ -14,24 +14,8 @@ use std::time::{Duration, Instant};
 
 use common::dataset::{assert_same, dump, fill_every_type, without_encodings};
 use common::resp::RawConn;
+use common::rng::Rng;
 use common::{info_field, wait_for, TempDir, TestServer};
-
-/// A small deterministic PRNG (xorshift64*), seeded per run and printed on
-/// failure.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// Keys per kind and writer: writes keep overwriting a bounded keyspace.
 const SLOTS: u64 = 128;

@@ -10,39 +10,8 @@
 mod common;
 
 use common::resp::RawConn;
+use common::rng::Rng;
 use common::{wait_for, TestServer};
-
-/// xorshift64*, as the other randomized tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-}
 
 fn send(c: &mut RawConn, args: &[String]) -> Vec<u8> {
     let refs: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
@@ -66,7 +35,7 @@ const CENTRES: &[(f64, f64)] = &[
 
 /// A coordinate in one of several spellings Redis reads the same way.
 fn coord(rng: &mut Rng, v: f64) -> String {
-    match rng.below(4) {
+    match rng.index(4) {
         0 => format!("{v:.6}"),
         1 => format!("{v}"),
         2 => format!("{v:e}"),
@@ -80,10 +49,10 @@ fn clamp_point(lon: f64, lat: f64) -> (f64, f64) {
 
 /// A random point near a centre (spread from metres to hundreds of km).
 fn near(rng: &mut Rng, c: (f64, f64)) -> (f64, f64) {
-    let spread = [0.0001, 0.01, 0.5, 3.0][rng.below(4)];
+    let spread = [0.0001, 0.01, 0.5, 3.0][rng.index(4)];
     clamp_point(
-        c.0 + rng.range(-spread, spread),
-        c.1 + rng.range(-spread, spread),
+        c.0 + rng.float_range(-spread, spread),
+        c.1 + rng.float_range(-spread, spread),
     )
 }
 
@@ -91,14 +60,14 @@ fn near(rng: &mut Rng, c: (f64, f64)) -> (f64, f64) {
 /// exact duplicates under other names, and a string key `s`.
 fn fill(rng: &mut Rng) -> (Vec<Vec<String>>, usize) {
     let mut cmds = vec![words(&["FLUSHALL"]), words(&["SET", "s", "x"])];
-    let n = [5, 40, 127, 129, 300][rng.below(5)];
+    let n = [5, 40, 127, 129, 300][rng.index(5)];
     let mut add = words(&["GEOADD", "g"]);
     let mut last = (0.0, 0.0);
     for i in 0..n {
         let p = if i > 0 && rng.chance(10) {
             last
         } else {
-            let c = CENTRES[rng.below(CENTRES.len())];
+            let c = CENTRES[rng.index(CENTRES.len())];
             near(rng, c)
         };
         last = p;
@@ -123,7 +92,7 @@ fn size(rng: &mut Rng, unit: &str) -> String {
         return "0".into();
     }
     let metres =
-        [50.0, 2_000.0, 60_000.0, 400_000.0, 3_000_000.0][rng.below(5)] * rng.range(0.2, 1.5);
+        [50.0, 2_000.0, 60_000.0, 400_000.0, 3_000_000.0][rng.index(5)] * rng.float_range(0.2, 1.5);
     let per = match unit.to_ascii_lowercase().as_str() {
         "km" => 1000.0,
         "ft" => 0.3048,
@@ -135,7 +104,7 @@ fn size(rng: &mut Rng, unit: &str) -> String {
 
 /// The centre of a search: a point near a cluster.
 fn centre(rng: &mut Rng) -> (String, String) {
-    let c = CENTRES[rng.below(CENTRES.len())];
+    let c = CENTRES[rng.index(CENTRES.len())];
     let p = near(rng, c);
     (coord(rng, p.0), coord(rng, p.1))
 }
@@ -145,7 +114,7 @@ fn member(rng: &mut Rng, n: usize) -> String {
     if rng.chance(5) {
         "missing".into()
     } else {
-        format!("m{}", rng.below(n))
+        format!("m{}", rng.index(n))
     }
 }
 
@@ -153,13 +122,13 @@ fn member(rng: &mut Rng, n: usize) -> String {
 /// the WITH* flags (unless storing, mostly).
 fn options(rng: &mut Rng, storing: bool) -> Vec<String> {
     let mut opts: Vec<Vec<String>> = Vec::new();
-    match rng.below(4) {
+    match rng.index(4) {
         0 => opts.push(words(&["ASC"])),
         1 => opts.push(words(&["DESC"])),
         _ => {}
     }
     if rng.chance(50) {
-        let n = [1, 2, 3, 5, 10, 50, 1000][rng.below(7)];
+        let n = [1, 2, 3, 5, 10, 50, 1000][rng.index(7)];
         let mut c = vec!["COUNT".to_string(), n.to_string()];
         if rng.chance(40) {
             c.push("ANY".into());
@@ -181,7 +150,7 @@ fn options(rng: &mut Rng, storing: bool) -> Vec<String> {
         opts.push(words(&["COUNT", "0"]));
     }
     for i in (1..opts.len()).rev() {
-        let j = rng.below(i + 1);
+        let j = rng.index(i + 1);
         opts.swap(i, j);
     }
     opts.concat()
@@ -194,7 +163,7 @@ fn search_cmd(rng: &mut Rng, n: usize) -> (Vec<String>, bool) {
     } else {
         "g"
     };
-    match rng.below(6) {
+    match rng.index(6) {
         0 | 1 => {
             let store = rng.chance(40);
             let mut c = if store {
@@ -263,7 +232,7 @@ fn search_cmd(rng: &mut Rng, n: usize) -> (Vec<String>, bool) {
 
 /// GEODIST, GEOPOS, GEOHASH on random members.
 fn lookup_cmd(rng: &mut Rng, n: usize) -> Vec<String> {
-    match rng.below(3) {
+    match rng.index(3) {
         0 => {
             let mut c = words(&["GEODIST", "g"]);
             c.push(member(rng, n));
@@ -275,7 +244,7 @@ fn lookup_cmd(rng: &mut Rng, n: usize) -> Vec<String> {
         }
         k => {
             let mut c = words(&[if k == 1 { "GEOPOS" } else { "GEOHASH" }, "g"]);
-            for _ in 0..rng.below(4) + 1 {
+            for _ in 0..rng.index(4) + 1 {
                 c.push(member(rng, n));
             }
             c
@@ -317,7 +286,7 @@ fn random_geo_searches_match_redis() {
             );
         }
         for _ in 0..25 {
-            let p = rng.below(2);
+            let p = rng.index(2);
             let (c, store) = if rng.chance(15) {
                 (lookup_cmd(&mut rng, n), false)
             } else {

@@ -10,31 +10,10 @@
 
 mod common;
 
+use common::rng::Rng;
 use common::TestServer;
 use gostore::geohash::{self, Shape, ShapeKind};
 use std::collections::HashMap;
-
-/// xorshift64*, as the other randomized tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform in [lo, hi].
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        lo + (hi - lo) * u
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn seed() -> u64 {
     std::env::var("GEO_SEED")
@@ -87,14 +66,14 @@ fn points(rng: &mut Rng) -> Vec<(f64, f64)> {
     }
     for _ in 0..1500 {
         pts.push((
-            rng.range(-180.0, 180.0),
-            rng.range(GEO_LAT_MIN, GEO_LAT_MAX),
+            rng.float_range(-180.0, 180.0),
+            rng.float_range(GEO_LAT_MIN, GEO_LAT_MAX),
         ));
     }
     // Clusters: around random centres, within about a degree; some near the
     // antimeridian and the latitude limits.
     let mut centres: Vec<(f64, f64)> = (0..8)
-        .map(|_| (rng.range(-170.0, 170.0), rng.range(-80.0, 80.0)))
+        .map(|_| (rng.float_range(-170.0, 170.0), rng.float_range(-80.0, 80.0)))
         .collect();
     centres.push((179.5, 10.0));
     centres.push((-179.5, -10.0));
@@ -102,8 +81,8 @@ fn points(rng: &mut Rng) -> Vec<(f64, f64)> {
     centres.push((-60.0, -84.5));
     for &(clon, clat) in &centres {
         for _ in 0..150 {
-            let lon = (clon + rng.range(-1.0, 1.0)).clamp(GEO_LONG_MIN, GEO_LONG_MAX);
-            let lat = (clat + rng.range(-0.5, 0.5)).clamp(GEO_LAT_MIN, GEO_LAT_MAX);
+            let lon = (clon + rng.float_range(-1.0, 1.0)).clamp(GEO_LONG_MIN, GEO_LONG_MAX);
+            let lat = (clat + rng.float_range(-0.5, 0.5)).clamp(GEO_LAT_MIN, GEO_LAT_MAX);
             pts.push((lon, lat));
         }
     }
@@ -111,7 +90,10 @@ fn points(rng: &mut Rng) -> Vec<(f64, f64)> {
     // bounding box misses part of it: Redis drops neighbour cells there,
     // and so skips points that are inside the circle.
     for _ in 0..300 {
-        pts.push((rng.range(-140.0, -60.0), rng.range(82.0, GEO_LAT_MAX)));
+        pts.push((
+            rng.float_range(-140.0, -60.0),
+            rng.float_range(82.0, GEO_LAT_MAX),
+        ));
     }
     pts
 }
@@ -284,7 +266,7 @@ fn distances_match_redis() {
     // Same longitude as an earlier point: the latitude-only formula.
     for i in 0..200 {
         let lon = pts[i * 7].0;
-        pts.push((lon, rng.range(-85.0, 85.0)));
+        pts.push((lon, rng.float_range(-85.0, 85.0)));
     }
     // Pairs on one meridian whose haversine and latitude-only distances
     // round to different fourth decimals (found by search): only the
@@ -388,18 +370,18 @@ fn searches_match_redis() {
     for k in 0..400 {
         // Centre: a stored point (clusters are dense) or anywhere.
         let (lon, lat) = if k % 3 == 0 {
-            (rng.range(-180.0, 180.0), rng.range(-85.0, 85.0))
+            (rng.float_range(-180.0, 180.0), rng.float_range(-85.0, 85.0))
         } else {
             pts[rng.below(pts.len() as u64) as usize]
         };
         let (unit, factor) = units[rng.below(4) as usize];
         // Sizes from a metre to beyond the Earth's half circumference.
-        let metres = 10f64.powf(rng.range(0.0, 7.3));
+        let metres = 10f64.powf(rng.float_range(0.0, 7.3));
         let size = (metres / factor * 1000.0).round() / 1000.0;
         let kind = if k % 2 == 0 {
             ShapeKind::Radius(size)
         } else {
-            let h = (size * rng.range(0.2, 2.0) * 1000.0).round() / 1000.0;
+            let h = (size * rng.float_range(0.2, 2.0) * 1000.0).round() / 1000.0;
             ShapeKind::Box {
                 width: size,
                 height: h,

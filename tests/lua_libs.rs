@@ -5,22 +5,8 @@
 mod common;
 
 use common::resp::RawConn;
+use common::rng::Rng;
 use common::TestServer;
-
-/// xorshift64*: the same values on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 const EDGES: &[&str] = &[
     "0",

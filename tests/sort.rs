@@ -7,27 +7,8 @@
 mod common;
 
 use common::resp::RawConn;
+use common::rng::Rng;
 use common::{wait_for, TestServer};
-
-/// xorshift64*, as the other randomized tests.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
 
 /// Element and weight texts: numbers in many spellings, words, empty,
 /// bytes after a NUL, duplicates. No overflowing numbers: Redis leaves
@@ -57,7 +38,7 @@ fn words(s: &[&str]) -> Vec<Vec<u8>> {
 fn fill(rng: &mut Rng, numeric: bool) -> Vec<Vec<Vec<u8>>> {
     let pool = if numeric { NUMBERS } else { VALUES };
     let mut cmds = vec![words(&["FLUSHALL"])];
-    let n = rng.below(25);
+    let n = rng.index(25);
     let mut elems: Vec<&str> = Vec::new();
     for _ in 0..n {
         elems.push(rng.pick(pool));
@@ -68,7 +49,7 @@ fn fill(rng: &mut Rng, numeric: bool) -> Vec<Vec<Vec<u8>>> {
         cmds.push(c);
     }
     for e in &elems {
-        match rng.below(6) {
+        match rng.index(6) {
             0 => {}
             1 => cmds.push(vec![
                 b"SET".to_vec(),
@@ -103,11 +84,11 @@ fn fill(rng: &mut Rng, numeric: bool) -> Vec<Vec<Vec<u8>>> {
 
 /// A random SORT (or SORT_RO) command on `l`.
 fn sort_cmd(rng: &mut Rng) -> Vec<Vec<u8>> {
-    let ro = rng.below(4) == 0;
+    let ro = rng.index(4) == 0;
     let mut c = words(&[if ro { "SORT_RO" } else { "SORT" }, "l"]);
-    let opts = rng.below(5);
+    let opts = rng.index(5);
     for _ in 0..opts {
-        match rng.below(8) {
+        match rng.index(8) {
             0 => c.extend(words(&[rng.pick(&["ASC", "DESC", "asc", "desc"])])),
             1 => c.extend(words(&["ALPHA"])),
             2 => {

@@ -6,6 +6,7 @@
 
 pub mod dataset;
 pub mod resp;
+pub mod rng;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};

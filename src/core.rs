@@ -102,9 +102,28 @@ impl Stats {
 /// How a shutdown was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShutdownRequest {
-    /// SHUTDOWN NOSAVE/SAVE are accepted; GoStore writes no RDB, the AOF is
-    /// always flushed and fsynced.
+    /// What asked for it.
     pub reason: ShutdownReason,
+    /// SHUTDOWN SAVE (Some(true)) or NOSAVE (Some(false)); None: save the
+    /// RDB when save points are set, as Redis. The AOF is always flushed
+    /// and fsynced.
+    pub save: Option<bool>,
+    /// SHUTDOWN FORCE: exit even if the final save fails.
+    pub force: bool,
+    /// The id of the client that sent SHUTDOWN, told when it fails.
+    pub client: Option<u64>,
+}
+
+impl ShutdownRequest {
+    /// A shutdown asked for by a signal.
+    pub fn signal(reason: ShutdownReason) -> ShutdownRequest {
+        ShutdownRequest {
+            reason,
+            save: None,
+            force: false,
+            client: None,
+        }
+    }
 }
 
 /// What triggered the shutdown.

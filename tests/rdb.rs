@@ -236,3 +236,49 @@ fn bgsave_under_writes_saves_the_dataset_as_at_the_fork() {
     assert_eq!(c.cmd_str(&["GET", "k1999"]), "$6\r\nbefore\r\n");
     assert_eq!(g.sigterm(), Some(0));
 }
+
+/// Shutting down saves the final RDB snapshot when save points are set
+/// (SHUTDOWN and SIGTERM), not with SHUTDOWN NOSAVE, always with SHUTDOWN
+/// SAVE; a final save that fails calls the shutdown off with Redis's error
+/// unless FORCE, and the server goes on. The same exchange on redis-server.
+#[test]
+fn shutdown_saves_the_final_snapshot_as_redis_does() {
+    for kind in [Kind::GoStore, Kind::Redis] {
+        let dir = TempDir::new("shutdown-save");
+        let args = ["--appendonly", "no", "--save", "3600 1"];
+        let mut s = TestServer::start_in(kind, dir.path(), &args);
+        let get = |s: &TestServer, k: &str| s.raw_conn().cmd_str(&["GET", k]);
+        let set = |s: &TestServer, k: &str| {
+            assert_eq!(s.raw_conn().cmd_str(&["SET", k, "v"]), "+OK\r\n");
+        };
+        // SHUTDOWN: saved.
+        set(&s, "by-shutdown");
+        s.raw_conn().send(b"SHUTDOWN\r\n");
+        assert_eq!(s.wait(), Some(0), "{kind:?}");
+        s.restart();
+        assert_eq!(get(&s, "by-shutdown"), "$1\r\nv\r\n", "{kind:?}");
+        // SIGTERM: saved.
+        set(&s, "by-sigterm");
+        assert_eq!(s.sigterm(), Some(0), "{kind:?}");
+        s.restart();
+        assert_eq!(get(&s, "by-sigterm"), "$1\r\nv\r\n", "{kind:?}");
+        // SHUTDOWN NOSAVE: not saved.
+        set(&s, "lost");
+        s.raw_conn().send(b"SHUTDOWN NOSAVE\r\n");
+        assert_eq!(s.wait(), Some(0), "{kind:?}");
+        s.restart();
+        assert_eq!(get(&s, "lost"), "$-1\r\n", "{kind:?}");
+        // A save that cannot be written (its directory is gone): the
+        // shutdown is called off.
+        let mut c = s.raw_conn();
+        std::fs::remove_dir_all(dir.path()).expect("remove the server's dir");
+        assert_eq!(
+            c.cmd_str(&["SHUTDOWN"]),
+            "-ERR Errors trying to SHUTDOWN. Check logs.\r\n",
+            "{kind:?}"
+        );
+        assert_eq!(c.cmd_str(&["PING"]), "+PONG\r\n", "{kind:?} went on");
+        c.send(b"SHUTDOWN FORCE\r\n");
+        assert_eq!(s.wait(), Some(0), "{kind:?}: SHUTDOWN FORCE exits");
+    }
+}

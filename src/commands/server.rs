@@ -73,13 +73,15 @@ pub fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: the AOF is written and
 /// fsynced and the server exits; the client gets no reply (as Redis).
 pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let (mut save, mut nosave, mut abort) = (false, false, false);
+    let (mut save, mut nosave, mut abort, mut force) = (false, false, false, false);
     for a in args.iter_from(1) {
         if is(a, "NOSAVE") {
             nosave = true;
         } else if is(a, "SAVE") {
             save = true;
-        } else if is(a, "NOW") || is(a, "FORCE") {
+        } else if is(a, "NOW") {
+        } else if is(a, "FORCE") {
+            force = true;
         } else if is(a, "ABORT") {
             abort = true;
         } else {
@@ -100,8 +102,18 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             return Err(CmdError::Static(e));
         }
     }
+    let client = Some(ctx.client.id);
     ctx.server_mut().shutdown = Some(ShutdownRequest {
         reason: ShutdownReason::Command,
+        save: if save {
+            Some(true)
+        } else if nosave {
+            Some(false)
+        } else {
+            None
+        },
+        force,
+        client,
     });
     Ok(())
 }

@@ -231,7 +231,9 @@ impl Server {
             }
             self.before_sleep();
             if let Some(req) = self.core.shutdown {
-                return self.finish(req);
+                if self.prepare_shutdown(req) {
+                    return self.finish(req);
+                }
             }
         }
     }
@@ -266,7 +268,7 @@ impl Server {
                     "SIGTERM"
                 }
             );
-            self.core.shutdown = Some(ShutdownRequest { reason });
+            self.core.shutdown = Some(ShutdownRequest::signal(reason));
         }
     }
 
@@ -392,6 +394,60 @@ impl Server {
                 for key in db.take_expired() {
                     propagator.propagate_del(aof, i, &key);
                 }
+            }
+        }
+    }
+
+    /// What must succeed before exiting (Redis's `prepareForShutdown`):
+    /// children stop, and the final RDB snapshot is saved when save points
+    /// are set (or SHUTDOWN SAVE) unless NOSAVE. When that save fails and
+    /// FORCE was not given, the shutdown is called off: the server goes on
+    /// and the client that sent SHUTDOWN gets an error. Returns whether to
+    /// go on and exit.
+    fn prepare_shutdown(&mut self, req: ShutdownRequest) -> bool {
+        if self.core.rdb.child_running() {
+            log::warn!("There is a child saving an .rdb. Killing it!");
+            self.core.rdb.kill_child();
+        }
+        crate::repl::sync::kill(&mut self.core);
+        let save = req.save.unwrap_or(!self.core.config.save.is_empty());
+        if !save {
+            return true;
+        }
+        log::info!("Saving the final RDB snapshot before exiting.");
+        let path = crate::rdb::save::rdb_path(&self.core.config);
+        let opts = crate::rdb::save::save_options(&self.core);
+        let dbs: Vec<&crate::db::Db> = self.dbs.iter().collect();
+        match crate::rdb::save::save_foreground(&dbs, &path, &opts) {
+            Ok(()) => true,
+            Err(e) => {
+                log::warn!("{e}");
+                log::warn!("Error trying to save the DB, can't exit.");
+                if req.force {
+                    return true;
+                }
+                log::warn!(
+                    "Errors trying to shut down the server. Check the logs for more information."
+                );
+                self.core.shutdown = None;
+                let caller = self
+                    .clients
+                    .iter()
+                    .find(|c| Some(c.state.id) == req.client)
+                    .map(|c| c.token);
+                if let Some(t) = caller {
+                    if let Some(c) = self.clients.get_mut(t) {
+                        c.reply.error(&crate::error::CmdError::Static(
+                            "ERR Errors trying to SHUTDOWN. Check logs.",
+                        ));
+                    }
+                    self.clients.queue_flush(t);
+                    for t in self.clients.take_flush() {
+                        self.writes.push(t);
+                    }
+                    self.flush_replies();
+                }
+                false
             }
         }
     }

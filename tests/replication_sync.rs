@@ -352,3 +352,54 @@ fn a_backlog_overflow_forces_a_full_resync() {
         );
     }
 }
+
+/// A replica still loading its snapshot sends newlines instead of ACKs:
+/// they keep it from `repl-timeout`, by GoStore as by redis-server; once
+/// they stop, it is closed.
+#[test]
+fn newlines_from_a_loading_replica_keep_it_from_repl_timeout() {
+    use std::io::{Read, Write};
+    for server in [
+        TestServer::gostore(&["--repl-timeout", "1"]),
+        TestServer::redis(&["--repl-timeout", "1"]),
+    ] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        s.write_all(b"REPLCONF capa eof capa psync2\r\n")
+            .expect("send");
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).expect("REPLCONF's reply");
+        s.write_all(b"PSYNC ? -1\r\n").expect("send");
+        s.set_read_timeout(Some(std::time::Duration::from_millis(100)))
+            .expect("timeout");
+        let mut buf = [0u8; 65536];
+        // Three seconds of newlines, three times the timeout: still open.
+        for _ in 0..12 {
+            s.write_all(b"\n").expect("the replica link stays open");
+            // Pacing a simulated replica's keepalives, not waiting for a
+            // condition.
+            std::thread::sleep(std::time::Duration::from_millis(250));
+            match s.read(&mut buf) {
+                Ok(0) => panic!("port {}: closed while sending newlines", server.port),
+                Ok(_) => {}
+                Err(e) => assert!(
+                    matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                    "port {}: {e}",
+                    server.port
+                ),
+            }
+        }
+        // Silent: closed.
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => panic!("port {}: not closed once silent ({e})", server.port),
+            }
+        }
+    }
+}

@@ -74,6 +74,12 @@ impl Server {
                     // Any input counts as interaction (a big upload in
                     // progress is not idle), as Redis's readQueryFromClient.
                     c.state.last_interaction_ms = self.core.clock.tick_ms();
+                    if let Some(r) = c.state.repl.as_mut() {
+                        // A replica that is loading its snapshot sends
+                        // newlines, not ACKs: any input keeps it from
+                        // `repl-timeout`, as Redis's repl_ack_time.
+                        r.ack_ms = r.ack_ms.max(crate::util::time::unix_ms());
+                    }
                     self.core.stats.net_input_bytes += n as u64;
                     read_total += n;
                     // A short read drained the socket, unless the peer closed

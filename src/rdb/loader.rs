@@ -453,6 +453,19 @@ pub fn meta_for(m: &KeyMeta) -> u32 {
 
 /// Loads the RDB bytes `b` into `dbs` (`rdbLoadRio`).
 pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res<LoadStats> {
+    load_bytes_with(b, dbs, lim, o, &mut |_, _, _| {})
+}
+
+/// `load_bytes` calling `each` after every key read (loaded or skipped)
+/// with what was found so far, the position in `b`, and the databases
+/// (`rdbLoadProgressCallback`, `key-load-delay`: see `crate::loading`).
+pub fn load_bytes_with(
+    b: &[u8],
+    dbs: &mut [Db],
+    lim: &Limits,
+    o: LoadOptions,
+    each: &mut dyn FnMut(&LoadStats, usize, &mut [Db]),
+) -> Res<LoadStats> {
     let mut r = Reader::new(b);
     let sig = r
         .take(9)
@@ -542,11 +555,13 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
         let m = std::mem::take(&mut meta);
         let Some(value) = value else {
             st.empty_skipped += 1;
+            each(&st, r.pos(), dbs);
             continue;
         };
         if let (Some(when), Some(before)) = (m.expire_ms, o.expire_before) {
             if when < before {
                 st.keys_expired += 1;
+                each(&st, r.pos(), dbs);
                 continue;
             }
         }
@@ -565,6 +580,7 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
             d.expires.insert(&key, when);
         }
         st.keys_loaded += 1;
+        each(&st, r.pos(), dbs);
     }
     if version >= 5 {
         let end = r.pos();
@@ -587,6 +603,14 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
 pub fn load_file(path: &Path, dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res<LoadStats> {
     let b = std::fs::read(path).map_err(RdbError::Io)?;
     load_bytes(&b, dbs, lim, o)
+}
+
+/// The `used-mem` AUX field, when there is one and it is a number.
+pub fn aux_used_mem(st: &LoadStats) -> Option<u64> {
+    st.aux
+        .iter()
+        .find(|(k, _)| k == "used-mem")
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
 }
 
 /// Why a DUMP payload was refused.

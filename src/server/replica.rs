@@ -433,7 +433,22 @@ impl Server {
             check_crc: self.core.config.rdbchecksum,
         };
         let started = std::time::Instant::now();
-        match crate::rdb::loader::load_bytes(rdb, &mut self.dbs, &lim, o) {
+        // Clients get -LOADING meanwhile (Redis's `repl-diskless-load
+        // disabled` path: the transfer is whole, then loaded).
+        crate::loading::start(&mut self.core, rdb.len() as u64);
+        let loaded = {
+            let Server {
+                dbs,
+                core,
+                clients,
+                redaction,
+                ..
+            } = self;
+            let mut s = crate::loading::Serve { clients, redaction };
+            crate::loading::load_rdb(rdb, dbs, core, &mut s, &lim, o, 0)
+        };
+        crate::loading::stop(&mut self.core);
+        match loaded {
             Ok(st) => {
                 log::info!(
                     "Done loading RDB, keys loaded: {}, keys expired: {}.",

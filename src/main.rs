@@ -139,15 +139,6 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
-    log::info!(
-        "Running mode=standalone, listening on {}",
-        if addrs.is_empty() {
-            "no TCP port".to_string()
-        } else {
-            addrs.join(", ")
-        }
-    );
     match server.run() {
         0 => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,

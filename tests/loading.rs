@@ -246,3 +246,28 @@ fn a_replica_loading_its_full_sync_answers_loading_as_redis() {
     assert!(redis.contains(&"loading:1".to_string()), "{redis:?}");
     assert_eq!(replica_sync(Kind::GoStore), redis);
 }
+
+#[test]
+fn the_log_says_listening_before_the_load_as_redis() {
+    let mut srv = TestServer::gostore(&["--appendonly", "no"]);
+    fill(srv.port);
+    assert_eq!(RawConn::connect(srv.port).cmd_str(&["SAVE"]), "+OK\r\n");
+    srv.kill9();
+    let log = srv.path.join("restart.log");
+    let port = free_port();
+    let log_arg = log.to_str().expect("utf-8 path");
+    let _s = spawn(
+        Kind::GoStore,
+        &srv.path,
+        port,
+        &["--appendonly", "no", "--logfile", log_arg],
+    );
+    wait_for(30, "the load to end", || common::ping(port));
+    let text = std::fs::read_to_string(&log).expect("log");
+    let listening = text.find("Running mode=standalone, listening on");
+    let loaded = text.find("DB loaded from disk");
+    assert!(
+        listening.is_some() && loaded.is_some() && listening < loaded,
+        "{text}"
+    );
+}

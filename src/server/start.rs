@@ -57,6 +57,16 @@ impl Server {
         // Bind before loading, as Redis: a port conflict fails fast, and
         // clients that connect while the data loads are answered (-LOADING).
         let listeners = Listeners::bind(&config, registry).map_err(StartError::Listen)?;
+        // Logged before the load, as Redis: clients are served from now on.
+        let addrs: Vec<String> = listeners.addrs().iter().map(|a| a.to_string()).collect();
+        log::info!(
+            "Running mode=standalone, listening on {}",
+            if addrs.is_empty() {
+                "no TCP port".to_string()
+            } else {
+                addrs.join(", ")
+            }
+        );
         let mut config = config;
         crate::service::listening(&mut config);
         let mut rng = Rng::from_entropy();

@@ -167,8 +167,9 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             let _ = write!(
                 o,
                 "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
-                // The running client is out of the slab but still counted.
-                ctx.clients().len(),
+                // The running client is out of the slab but still counted;
+                // so is the master's, while the link is up, as Redis.
+                ctx.clients().len() + core.replica.as_ref().is_some_and(|l| l.up()) as usize,
                 core.config.maxclients,
                 max_in,
                 max_out,

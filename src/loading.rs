@@ -86,14 +86,18 @@ pub struct Serve<'a> {
     pub clients: &'a mut Clients,
     /// Scratch for the commands run.
     pub redaction: &'a mut Redaction,
+    /// The signal pipe: SIGTERM stops a load, as Redis's `whileBlockedCron`.
+    pub signals: Option<&'a crate::signals::SignalPipe>,
 }
 
 /// One key (RDB) or command (AOF) loaded; `at` is the load's position in
-/// bytes. Sleeps `key-load-delay` (RDB keys), and serves the clients when the position
-/// crossed an interval (or, for the AOF, every 1024 commands).
-pub fn progress(dbs: &mut [Db], core: &mut Core, s: &mut Serve<'_>, at: u64, aof: bool) {
+/// bytes. Sleeps `key-load-delay` (RDB keys), and serves the clients when
+/// the position crossed an interval (or, for the AOF, every 1024
+/// commands). Returns false when the load must stop: a client ran
+/// SHUTDOWN, or SIGTERM came (Redis then exits without saving).
+pub fn progress(dbs: &mut [Db], core: &mut Core, s: &mut Serve<'_>, at: u64, aof: bool) -> bool {
     let Some(info) = core.load.as_mut() else {
-        return;
+        return true;
     };
     info.count += 1;
     let count = info.count;
@@ -103,15 +107,16 @@ pub fn progress(dbs: &mut [Db], core: &mut Core, s: &mut Serve<'_>, at: u64, aof
     }
     let every = core.config.loading_process_events_interval_bytes.max(1) as u64;
     let Some(info) = core.load.as_mut() else {
-        return;
+        return true;
     };
     let crossed = at / every > info.loaded_bytes / every;
     let round = aof && count % AOF_COMMANDS_EVERY == 0;
     if !(crossed || round) {
-        return;
+        return true;
     }
     info.loaded_bytes = at;
     serve(dbs, core, s);
+    core.shutdown.is_none()
 }
 
 /// Sets the RDB's `used-mem` AUX field for INFO.
@@ -123,6 +128,12 @@ pub fn rdb_used_mem(core: &mut Core, v: u64) {
 
 /// One round of serving the clients while loading.
 fn serve(dbs: &mut [Db], core: &mut Core, s: &mut Serve<'_>) {
+    if let Some(p) = s.signals {
+        crate::server::on_signals(p.drain(), core);
+        if core.shutdown.is_some() {
+            return;
+        }
+    }
     // Served commands run as any client's do (renamed commands, the live
     // clock); `core.load` is what refuses them.
     let replaying = core.loading;
@@ -183,6 +194,6 @@ pub fn load_rdb(
                 rdb_used_mem(core, v);
             }
         }
-        progress(dbs, core, s, base + pos as u64, false);
+        progress(dbs, core, s, base + pos as u64, false)
     })
 }

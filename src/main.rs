@@ -133,6 +133,13 @@ fn main() -> ExitCode {
     gostore::memory::system::linux_memory_warnings(config.disable_thp);
     let server = match Server::new(config, config_file) {
         Ok(s) => s,
+        Err(gostore::server::StartError::Shutdown) => {
+            // SHUTDOWN while loading: nothing was written, nothing to save.
+            log::warn!("User requested shutdown...");
+            gostore::service::remove_pidfile();
+            log::warn!("GoStore is now ready to exit, bye bye...");
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             log::warn!("Fatal error at start-up: {e}");
             gostore::service::remove_pidfile();

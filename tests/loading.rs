@@ -271,3 +271,71 @@ fn the_log_says_listening_before_the_load_as_redis() {
         "{text}"
     );
 }
+
+/// SHUTDOWN (or SIGTERM) sent while the RDB loads: the exit status, and
+/// whether the load finished first.
+fn shutdown_while_loading(kind: Kind, sigterm: bool) -> (Option<i32>, bool, String) {
+    let mut srv = TestServer::start(kind, &["--appendonly", "no"]);
+    fill(srv.port);
+    assert_eq!(RawConn::connect(srv.port).cmd_str(&["SAVE"]), "+OK\r\n");
+    srv.kill9();
+    let log = srv.path.join("restart.log");
+    let port = free_port();
+    let log_arg = log.to_str().expect("utf-8 path");
+    let mut s = spawn(
+        kind,
+        &srv.path,
+        port,
+        &[
+            "--appendonly",
+            "no",
+            "--logfile",
+            log_arg,
+            "--key-load-delay",
+            "1000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+        ],
+    );
+    wait_for(30, "the server to listen", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let mut c = RawConn::connect(port);
+    let first = c.cmd_str(&["PING"]);
+    if sigterm {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(s.0.id() as i32, libc::SIGTERM) };
+    } else {
+        c.send(&common::resp::encode(&[b"SHUTDOWN", b"NOSAVE"]));
+    }
+    let mut status = None;
+    wait_for(60, "the server to exit", || match s.0.try_wait() {
+        Ok(Some(st)) => {
+            status = Some(st.code());
+            true
+        }
+        _ => false,
+    });
+    let text = std::fs::read_to_string(&log).expect("log");
+    (
+        status.flatten(),
+        text.contains("DB loaded from disk"),
+        first,
+    )
+}
+
+#[test]
+fn shutdown_while_loading_exits_at_once_without_finishing_the_load_as_redis() {
+    let loading = "-LOADING Redis is loading the dataset in memory\r\n".to_string();
+    let redis = shutdown_while_loading(Kind::Redis, false);
+    assert_eq!(redis, (Some(0), false, loading), "redis-server");
+    assert_eq!(shutdown_while_loading(Kind::GoStore, false), redis);
+}
+
+#[test]
+fn sigterm_while_loading_exits_at_once_without_finishing_the_load_as_redis() {
+    let loading = "-LOADING Redis is loading the dataset in memory\r\n".to_string();
+    let redis = shutdown_while_loading(Kind::Redis, true);
+    assert_eq!(redis, (Some(0), false, loading), "redis-server");
+    assert_eq!(shutdown_while_loading(Kind::GoStore, true), redis);
+}

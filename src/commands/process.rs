@@ -559,7 +559,8 @@ fn propagate_effects(
 
 /// Replays AOF `files` into `dbs` through `process_command`, on a client
 /// that loads (start-up, DEBUG RELOAD): the AOF's original command names,
-/// no expiry, nothing propagated. `progress` sees each command first. A
+/// no expiry, nothing propagated. `progress` sees each command first;
+/// `serve` serves clients as the load goes (`crate::loading`). A
 /// command the loader cannot replay stops the load with the reason; one
 /// that fails when run is skipped, as Redis does.
 pub fn replay_aof(
@@ -568,7 +569,7 @@ pub fn replay_aof(
     truncate_ok: bool,
     dbs: &mut [Db],
     core: &mut Core,
-    clients: &mut Clients,
+    serve: crate::loading::Serve<'_>,
     progress: &mut dyn FnMut(&Args<'_>),
 ) -> Result<crate::aof::loader::LoadStats, crate::aof::AofError> {
     let was_loading = core.loading;
@@ -589,14 +590,14 @@ pub fn replay_aof(
     // Where the load is, in (about) bytes: clients are served as it goes
     // when `core.load` is set (start-up), see `crate::loading`.
     let mut at: u64 = 0;
-    let mut serve_redaction = Redaction::default();
     let result = crate::aof::loader::load(files, manifest, truncate_ok, &mut |input| {
         let args = match input {
             crate::aof::loader::Input::Command(args) => args,
             crate::aof::loader::Input::Rdb(bytes) => {
                 let mut s = crate::loading::Serve {
-                    clients: &mut *clients,
-                    redaction: &mut serve_redaction,
+                    clients: &mut *serve.clients,
+                    redaction: &mut *serve.redaction,
+                    signals: serve.signals,
                 };
                 let taken = load_rdb_preamble(bytes, dbs, core, &mut s, &lim, at)?;
                 at += taken as u64;
@@ -610,17 +611,20 @@ pub fn replay_aof(
             dbs: &mut *dbs,
             client: &mut fake,
             reply: &mut reply,
-            clients: &mut *clients,
+            clients: &mut *serve.clients,
             core: &mut *core,
             redaction: &mut redaction,
         };
         let outcome = process_command(&mut x, args);
         reply.discard();
         let mut s = crate::loading::Serve {
-            clients: &mut *clients,
-            redaction: &mut serve_redaction,
+            clients: &mut *serve.clients,
+            redaction: &mut *serve.redaction,
+            signals: serve.signals,
         };
-        crate::loading::progress(dbs, core, &mut s, at, true);
+        if !crate::loading::progress(dbs, core, &mut s, at, true) {
+            return Err("the server is shutting down".to_string());
+        }
         match outcome {
             Outcome::Done => Ok(0),
             // The loader's client never waits (DENY_BLOCKING) and nothing

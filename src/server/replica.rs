@@ -463,9 +463,14 @@ impl Server {
                 core,
                 clients,
                 redaction,
+                signals,
                 ..
             } = self;
-            let mut s = crate::loading::Serve { clients, redaction };
+            let mut s = crate::loading::Serve {
+                clients,
+                redaction,
+                signals: Some(signals),
+            };
             crate::loading::load_rdb(rdb, dbs, core, &mut s, &lim, o, 0)
         };
         crate::loading::stop(&mut self.core);

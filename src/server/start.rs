@@ -16,6 +16,8 @@ pub enum StartError {
     Io(String, io::Error),
     /// The RDB file could not be loaded.
     Rdb(String),
+    /// SHUTDOWN ran while the data loaded: exit without saving, as Redis.
+    Shutdown,
 }
 
 impl std::fmt::Display for StartError {
@@ -25,6 +27,7 @@ impl std::fmt::Display for StartError {
             StartError::Aof(e) => write!(f, "{e}"),
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
             StartError::Rdb(m) => write!(f, "{m}"),
+            StartError::Shutdown => write!(f, "shutdown requested while loading"),
         }
     }
 }
@@ -168,7 +171,12 @@ impl Server {
         if !files.is_empty() {
             let started = Instant::now();
             let Server {
-                dbs, core, clients, ..
+                dbs,
+                core,
+                clients,
+                redaction,
+                signals,
+                ..
             } = self;
             let total = files
                 .iter()
@@ -186,10 +194,17 @@ impl Server {
                 truncate_ok,
                 dbs,
                 core,
-                clients,
+                crate::loading::Serve {
+                    clients,
+                    redaction,
+                    signals: Some(signals),
+                },
                 &mut |args| progress.command(args.total_bytes() + 16 * args.len()),
             );
             crate::loading::stop(core);
+            if core.shutdown.is_some() {
+                return Err(StartError::Shutdown);
+            }
             let stats = replayed.map_err(StartError::Aof)?;
             log::info!(
                 "DB loaded from append only file: {:.3} seconds ({} commands, {} bytes{})",
@@ -237,13 +252,21 @@ impl Server {
                     core,
                     clients,
                     redaction,
+                    signals,
                     ..
                 } = self;
-                let mut s = crate::loading::Serve { clients, redaction };
+                let mut s = crate::loading::Serve {
+                    clients,
+                    redaction,
+                    signals: Some(signals),
+                };
                 let r = crate::loading::load_rdb(&b, dbs, core, &mut s, &lim, o, 0);
                 crate::loading::stop(core);
                 r
             });
+        if self.core.shutdown.is_some() {
+            return Err(StartError::Shutdown);
+        }
         match loaded {
             Ok(st) => {
                 if let Err(e) = commands::process::load_libraries(&mut self.core, &st.functions) {

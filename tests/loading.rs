@@ -225,6 +225,23 @@ fn replica_sync(kind: Kind) -> Vec<String> {
     t.push(c.cmd_str(&["PING"]));
     t.push(c.cmd_str(&["GET", "key:1"]));
     t.extend(loading_fields(&mut c));
+    // Still a replica, in sync with its master, while it loads.
+    let repl = c.cmd_str(&["INFO", "replication"]);
+    for f in ["role", "master_link_status", "master_sync_in_progress"] {
+        let line = repl
+            .lines()
+            .find(|l| l.starts_with(&format!("{f}:")))
+            .unwrap_or("(missing)");
+        t.push(line.to_string());
+    }
+    let role = c.cmd_str(&["ROLE"]);
+    t.push(
+        role.lines()
+            .take(7)
+            .collect::<Vec<_>>()
+            .join("|")
+            .replace(&format!(":{}|", master.port), ":<master-port>|"),
+    );
     wait_for(60, "the load to end", || {
         c.cmd_str(&["PING"]) == "+PONG\r\n"
     });

@@ -457,6 +457,16 @@ impl Server {
         // Clients get -LOADING meanwhile (Redis's `repl-diskless-load
         // disabled` path: the transfer is whole, then loaded).
         crate::loading::start(&mut self.core, rdb.len() as u64);
+        // The link is out of `core` while it is handled; clients served
+        // during the load still see a replica in sync (INFO replication,
+        // ROLE), as Redis shows `master_sync_in_progress:1` then.
+        let mut view = Link::new(link.host.clone(), link.port, None, now);
+        view.state = State::Transfer;
+        view.base = link.base;
+        view.read = link.read;
+        view.last_io_ms = link.last_io_ms;
+        view.down_since_ms = link.down_since_ms;
+        self.core.replica = Some(Box::new(view));
         let loaded = {
             let Server {
                 dbs,
@@ -474,6 +484,7 @@ impl Server {
             crate::loading::load_rdb(rdb, dbs, core, &mut s, &lim, o, 0)
         };
         crate::loading::stop(&mut self.core);
+        self.core.replica = None;
         match loaded {
             Ok(st) => {
                 log::info!(

@@ -44,7 +44,13 @@ pub struct LoadInfo {
 impl LoadInfo {
     /// INFO persistence's `loading_*` lines (Redis's `genRedisInfoString`).
     pub fn info_lines(&self, now_s: i64) -> String {
-        let loaded = self.loaded_bytes as i64;
+        // An AOF's position is estimated from its commands: never past
+        // the end.
+        let loaded = if self.total_bytes > 0 {
+            self.loaded_bytes.min(self.total_bytes)
+        } else {
+            self.loaded_bytes
+        } as i64;
         let (perc, remaining) = if self.total_bytes > 0 {
             (
                 loaded as f64 / (self.total_bytes as f64 + 1.0) * 100.0,
@@ -61,7 +67,7 @@ impl LoadInfo {
         };
         format!(
             "loading_start_time:{}\r\nloading_total_bytes:{}\r\nloading_rdb_used_mem:{}\r\nloading_loaded_bytes:{}\r\nloading_loaded_perc:{perc:.2}\r\nloading_eta_seconds:{eta}\r\n",
-            self.start_time, self.total_bytes, self.rdb_used_mem, self.loaded_bytes
+            self.start_time, self.total_bytes, self.rdb_used_mem, loaded
         )
     }
 }
@@ -196,4 +202,32 @@ pub fn load_rdb(
         }
         progress(dbs, core, s, base + pos as u64, false)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoadInfo;
+
+    #[test]
+    fn info_lines_use_redis_arithmetic_and_never_pass_the_end() {
+        let mut l = LoadInfo {
+            start_time: 1000,
+            total_bytes: 60875,
+            loaded_bytes: 8190,
+            rdb_used_mem: 1235656,
+            ..LoadInfo::default()
+        };
+        // Figures redis-server 7.0.15 gave for the same position.
+        assert_eq!(
+            l.info_lines(1001),
+            "loading_start_time:1000\r\nloading_total_bytes:60875\r\nloading_rdb_used_mem:1235656\r\nloading_loaded_bytes:8190\r\nloading_loaded_perc:13.45\r\nloading_eta_seconds:6\r\n"
+        );
+        assert!(l.info_lines(1000).ends_with("loading_eta_seconds:1\r\n"));
+        // An AOF's estimated position past the end shows as the end.
+        l.loaded_bytes = 70000;
+        let text = l.info_lines(1001);
+        assert!(text.contains("loading_loaded_bytes:60875\r\n"), "{text}");
+        assert!(text.contains("loading_loaded_perc:100.00\r\n"), "{text}");
+        assert!(text.contains("loading_eta_seconds:0\r\n"), "{text}");
+    }
 }

@@ -367,3 +367,54 @@ fn sigterm_while_loading_exits_at_once_without_finishing_the_load_as_redis() {
     assert_eq!(redis, (Some(0), false, loading), "redis-server");
     assert_eq!(shutdown_while_loading(Kind::GoStore, true), redis);
 }
+
+/// A loading replica with `replica-serve-stale-data no`: the stale check
+/// comes first (MASTERDOWN), then -LOADING for what it lets through.
+fn replica_sync_no_stale(kind: Kind) -> Vec<String> {
+    let master = TestServer::start(kind, &[]);
+    fill(master.port);
+    let replica = TestServer::start(
+        kind,
+        &[
+            "--key-load-delay",
+            "1000",
+            "--loading-process-events-interval-bytes",
+            "1024",
+            "--replica-serve-stale-data",
+            "no",
+        ],
+    );
+    let mut c = RawConn::connect(replica.port);
+    let port = master.port.to_string();
+    let mut t = vec![c.cmd_str(&["REPLICAOF", "127.0.0.1", &port])];
+    wait_for(60, "the replica to be loading", || {
+        c.cmd_str(&["INFO", "persistence"])
+            .contains("\r\nloading:1\r\n")
+    });
+    for cmd in [
+        &["GET", "key:1"][..],
+        &["PING"],
+        &["ECHO", "hi"],
+        &["DBSIZE"],
+        &["MULTI"],
+        &["DISCARD"],
+    ] {
+        t.push(c.cmd_str(cmd));
+    }
+    wait_for(60, "the link to come up", || {
+        c.cmd_str(&["INFO", "replication"])
+            .contains("master_link_status:up")
+    });
+    t.push(c.cmd_str(&["GET", "key:1"]));
+    t
+}
+
+#[test]
+fn a_loading_replica_that_serves_no_stale_data_answers_as_redis() {
+    let redis = replica_sync_no_stale(Kind::Redis);
+    assert!(
+        redis[1].starts_with("-MASTERDOWN"),
+        "redis-server: {redis:?}"
+    );
+    assert_eq!(replica_sync_no_stale(Kind::GoStore), redis);
+}

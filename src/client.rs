@@ -371,7 +371,7 @@ impl ClientState {
                 .unwrap_or_default()
         };
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user=default redir={} resp={} lib-name={} lib-ver={}\n",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={} lib-name={} lib-ver={}\n",
             s.id,
             s.addr,
             s.laddr,
@@ -399,6 +399,12 @@ impl ClientState {
             io.omem,
             io.qbuf + io.qbuf_free + io.omem + s.multi_mem() + std::mem::size_of::<Client>(),
             s.last_cmd,
+            // The master's client runs as Redis's superuser.
+            if s.has(Flags::MASTER) {
+                "(superuser)"
+            } else {
+                "default"
+            },
             s.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             resp,
             text(&s.lib_name),
@@ -420,6 +426,9 @@ impl ClientState {
         }
         if self.has(Flags::MONITOR) {
             f.push('O');
+        }
+        if self.has(Flags::MASTER) {
+            f.push('M');
         }
         if self.has(Flags::PUBSUB) {
             f.push('P');

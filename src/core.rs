@@ -179,6 +179,9 @@ pub struct Core {
     pub shutdown: Option<ShutdownRequest>,
     /// Whether the AOF is being replayed.
     pub loading: bool,
+    /// A dataset loading while clients are served (`-LOADING`, INFO's
+    /// `loading:1`); see `crate::loading`.
+    pub load: Option<crate::loading::LoadInfo>,
     /// Peak of the allocator's in-use bytes.
     pub peak_memory: usize,
     /// Wall time for this tick (see `TickClock`).

@@ -45,6 +45,7 @@ pub(crate) mod latency;
 pub(crate) mod lazyfree;
 pub mod limits;
 pub(crate) mod listeners;
+pub(crate) mod loading;
 pub mod logging;
 pub mod memory;
 pub(crate) mod notify;

@@ -133,21 +133,19 @@ fn main() -> ExitCode {
     gostore::memory::system::linux_memory_warnings(config.disable_thp);
     let server = match Server::new(config, config_file) {
         Ok(s) => s,
+        Err(gostore::server::StartError::Shutdown) => {
+            // SHUTDOWN while loading: nothing was written, nothing to save.
+            log::warn!("User requested shutdown...");
+            gostore::service::remove_pidfile();
+            log::warn!("GoStore is now ready to exit, bye bye...");
+            return ExitCode::SUCCESS;
+        }
         Err(e) => {
             log::warn!("Fatal error at start-up: {e}");
             gostore::service::remove_pidfile();
             return ExitCode::FAILURE;
         }
     };
-    let addrs: Vec<String> = server.local_addrs().iter().map(|a| a.to_string()).collect();
-    log::info!(
-        "Running mode=standalone, listening on {}",
-        if addrs.is_empty() {
-            "no TCP port".to_string()
-        } else {
-            addrs.join(", ")
-        }
-    );
     match server.run() {
         0 => ExitCode::SUCCESS,
         _ => ExitCode::FAILURE,

@@ -141,3 +141,78 @@ fn gostore_replica_of_a_gostore_master() {
     wait_caught_up(m.port, g.port);
     same_data(m.port, g.port, "after the live stream");
 }
+
+/// The fields of a CLIENT LIST line that do not vary between runs.
+fn master_line_shape(line: &str, master_port: u16) -> Vec<String> {
+    line.split_whitespace()
+        .filter_map(|f| f.split_once('='))
+        .filter(|(k, _)| ["addr", "name", "flags", "db", "cmd", "user", "multi"].contains(k))
+        .map(|(k, v)| {
+            let v = v.replace(&master_port.to_string(), "<master-port>");
+            format!("{k}={v}")
+        })
+        .collect()
+}
+
+/// What a replica of a `kind` master shows of its link to it.
+fn master_client(kind: common::Kind) -> Vec<String> {
+    let master = TestServer::start(kind, &[]);
+    let replica = TestServer::start(kind, &[]);
+    replicaof(replica.port, master.port);
+    assert_eq!(
+        RawConn::connect(master.port).cmd_str(&["SET", "k", "v"]),
+        "+OK\r\n"
+    );
+    wait_caught_up(master.port, replica.port);
+    let mut c = RawConn::connect(replica.port);
+    let mut t = Vec::new();
+    let list = c.cmd_str(&["CLIENT", "LIST", "TYPE", "master"]);
+    let line = list
+        .lines()
+        .find(|l| l.starts_with("id="))
+        .unwrap_or_else(|| panic!("{kind:?}: no master client in {list:?}"))
+        .to_string();
+    t.extend(master_line_shape(&line, master.port));
+    let id = line
+        .strip_prefix("id=")
+        .and_then(|r| r.split_whitespace().next())
+        .expect("id")
+        .to_string();
+    let all = c.cmd_str(&["CLIENT", "LIST"]);
+    t.push(format!("listed: {}", all.matches("id=").count()));
+    t.push(format!(
+        "normal: {}",
+        c.cmd_str(&["CLIENT", "LIST", "TYPE", "normal"])
+            .matches("id=")
+            .count()
+    ));
+    let by_id = c.cmd_str(&["CLIENT", "LIST", "ID", &id]);
+    t.push(format!("by id: {}", by_id.contains("flags=M")));
+    t.push(format!(
+        "connected_clients:{}",
+        Info::fetch(replica.port)
+            .get("connected_clients")
+            .unwrap_or("?")
+    ));
+    // CLIENT KILL ID closes the link; a partial resync brings the same
+    // master client back.
+    t.push(c.cmd_str(&["CLIENT", "KILL", "ID", &id]));
+    wait_for(30, "the link to go down and up again", || {
+        Info::fetch(replica.port).get("master_link_status") == Some("up")
+            && c.cmd_str(&["CLIENT", "LIST", "TYPE", "master"])
+                .contains("flags=M")
+    });
+    let again = c.cmd_str(&["CLIENT", "LIST", "TYPE", "master"]);
+    t.push(format!(
+        "same id after the resync: {}",
+        again.starts_with(&format!("id={id} ")) || again.contains(&format!("\nid={id} "))
+    ));
+    t
+}
+
+#[test]
+fn the_link_to_the_master_is_listed_by_client_list_as_redis() {
+    let redis = master_client(common::Kind::Redis);
+    assert!(redis.contains(&"flags=M".to_string()), "{redis:?}");
+    assert_eq!(master_client(common::Kind::GoStore), redis);
+}

@@ -123,13 +123,14 @@ fn systemd_hears_ready_only_after_a_large_aof_has_loaded_and_stopping_on_sigterm
         msgs.last().unwrap().contains("EXTEND_TIMEOUT_USEC="),
         "loading extends the start timeout: {msgs:?}"
     );
-    // A client that asks while the AOF loads must not be answered before
-    // READY=1 has been sent.
+    // A client that asks while the AOF loads gets only -LOADING (as from
+    // Redis) before READY=1 has been sent: no PONG before READY.
     let mut probe = TcpStream::connect(("127.0.0.1", port)).unwrap();
     probe.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
     probe.set_nonblocking(true).unwrap();
     sock.set_nonblocking(true).unwrap();
     let mut ready_msg = None;
+    let mut got: Vec<u8> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while ready_msg.is_none() {
         assert!(Instant::now() < deadline, "no READY=1 within 60s: {msgs:?}");
@@ -144,6 +145,16 @@ fn systemd_hears_ready_only_after_a_large_aof_has_loaded_and_stopping_on_sigterm
         }
         let mut b = [0u8; 16];
         if let Ok(n) = probe.read(&mut b) {
+            got.extend_from_slice(&b[..n]);
+            let Some(end) = got.windows(2).position(|w| w == b"\r\n") else {
+                continue;
+            };
+            let line: Vec<u8> = got.drain(..end + 2).collect();
+            if line.starts_with(b"-LOADING ") {
+                // Still loading: ask again.
+                probe.write_all(b"*1\r\n$4\r\nPING\r\n").unwrap();
+                continue;
+            }
             // Answered: READY must already be queued on our socket.
             while let Some(m) = recv_text(&sock) {
                 msgs.push(m.clone());
@@ -154,7 +165,7 @@ fn systemd_hears_ready_only_after_a_large_aof_has_loaded_and_stopping_on_sigterm
             assert!(
                 ready_msg.is_some(),
                 "a client was answered ({:?}) before READY=1: {msgs:?}",
-                String::from_utf8_lossy(&b[..n])
+                String::from_utf8_lossy(&line)
             );
         }
         std::thread::sleep(Duration::from_millis(1));

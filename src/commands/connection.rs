@@ -471,8 +471,7 @@ enum ClientType {
     Pubsub,
     /// Replicas connected to this server (`replica`, `slave`).
     Replica,
-    /// The link to this replica's master (CLIENT KILL only: it is not in
-    /// CLIENT LIST here).
+    /// The link to this replica's master (listed while it is up).
     Master,
 }
 
@@ -529,6 +528,13 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     let now = crate::util::time::unix_ms();
     let resp_of = |c: &Client| if c.reply.is_resp3() { 3 } else { 2 };
+    // The master's connection, while the link is up (Redis lists its
+    // master client, `flags=M`).
+    let master = ctx.server().replica.as_ref().filter(|l| l.up()).map(|l| {
+        let mut s = l.client.clone();
+        s.last_interaction_ms = l.last_io_ms;
+        (s.id, s.info_line(Default::default(), now, 2), s)
+    });
     let mut text = String::new();
     {
         match &ids {
@@ -537,6 +543,10 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 for &id in ids {
                     if id == ctx.client.id as i64 {
                         text.push_str(&own_line(ctx, args));
+                    } else if let Some((_, line, _)) =
+                        master.as_ref().filter(|(mid, _, _)| *mid as i64 == id)
+                    {
+                        text.push_str(line);
                     } else if let Some(c) = ctx.clients().iter().find(|c| c.state.id as i64 == id) {
                         text.push_str(&c.state.info_line(c.io_stats(), now, resp_of(c)));
                     }
@@ -551,6 +561,11 @@ pub fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     .collect();
                 if ty.is_none_or(|t| t.matches(ctx.client)) {
                     lines.push((ctx.client.id, own_line(ctx, args)));
+                }
+                if let Some((id, line, s)) = master {
+                    if ty.is_none_or(|t| t.matches(&s)) {
+                        lines.push((id, line));
+                    }
                 }
                 lines.sort_by_key(|(id, _)| *id);
                 text = lines.into_iter().map(|(_, l)| l).collect();

@@ -141,6 +141,7 @@ impl Harness {
             rdb: Default::default(),
             shutdown: None,
             loading: false,
+            load: None,
             peak_memory: 0,
             clock: Default::default(),
             ops: Default::default(),

@@ -167,8 +167,9 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             let _ = write!(
                 o,
                 "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{}\r\nclient_recent_max_output_buffer:{}\r\nblocked_clients:{}\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
-                // The running client is out of the slab but still counted.
-                ctx.clients().len(),
+                // The running client is out of the slab but still counted;
+                // so is the master's, while the link is up, as Redis.
+                ctx.clients().len() + core.replica.as_ref().is_some_and(|l| l.up()) as usize,
                 core.config.maxclients,
                 max_in,
                 max_out,
@@ -240,7 +241,7 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
             let _ = write!(
                 o,
                 "# Persistence\r\nloading:{}\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:{}\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:{}\r\nrdb_last_bgsave_time_sec:{}\r\nrdb_current_bgsave_time_sec:{}\r\nrdb_saves:{}\r\nrdb_last_cow_size:{}\r\nrdb_last_load_keys_expired:{}\r\nrdb_last_load_keys_loaded:{}\r\naof_enabled:{}\r\naof_rewrite_in_progress:{}\r\naof_rewrite_scheduled:{}\r\naof_last_rewrite_time_sec:{}\r\naof_current_rewrite_time_sec:{}\r\naof_last_bgrewrite_status:{}\r\naof_rewrites:{}\r\naof_rewrites_consecutive_failures:{}\r\naof_last_write_status:{}\r\naof_last_cow_size:{}\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
-                core.loading as u8,
+                core.load.is_some() as u8,
                 core.dirty.saturating_sub(core.rdb.dirty_at_save),
                 core.rdb.child_running() as u8,
                 core.lastsave,
@@ -273,6 +274,9 @@ fn render(ctx: &mut Ctx<'_>, section: &str, o: &mut String) {
                     aof.fsync_in_progress() as u8,
                     aof.delayed_fsync,
                 );
+            }
+            if let Some(l) = core.load.as_ref() {
+                o.push_str(&l.info_lines(crate::util::time::unix_ms() / 1000));
             }
         }
         "stats" => {

@@ -18,9 +18,11 @@
 //!    queued commands' flags for OOM, MISCONF and the pause.
 //!
 //! The pub/sub context of RESP2 subscribers comes after MISCONF (only the
-//! (P|S)(UN)SUBSCRIBE commands, PING, QUIT and RESET). Later checks go here
-//! and nowhere else, where Redis has them: read-only replicas and LOADING
-//! before the pause.
+//! (P|S)(UN)SUBSCRIBE commands, PING, QUIT and RESET); then read-only
+//! replicas, `replica-serve-stale-data no`, `-LOADING` while a dataset
+//! loads (`crate::loading`: only commands flagged `loading`) and busy
+//! scripts, all before the pause. Later checks go here and nowhere else,
+//! where Redis has them.
 //!
 //! `call` runs the handler, counts it (INFO commandstats, slow log,
 //! MONITOR), then hands what changed to `propagate`: first the `DEL`s of
@@ -211,6 +213,29 @@ pub fn process_command(x: &mut Exec<'_>, args: &Args<'_>) -> Outcome {
             reject(
                 x,
                 &CmdError::Static("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."),
+                Some(id),
+                args,
+            );
+            return Outcome::Done;
+        }
+    }
+    // A dataset loading (clients served from inside the load): only the
+    // commands flagged `loading` run, and EXEC only when everything queued
+    // is such a command (Redis's processCommand). The loader's own client
+    // (`core.loading`) replays as usual.
+    if x.core.load.is_some() && !x.core.loading {
+        let commands = &x.core.commands;
+        let deny = !spec.has(spec::LOADING)
+            || (id == tx.exec
+                && x.client
+                    .multi
+                    .commands
+                    .iter()
+                    .any(|q| !commands.spec(q.id).has(spec::LOADING)));
+        if deny {
+            reject(
+                x,
+                &CmdError::Static(crate::loading::LOADING_ERR),
                 Some(id),
                 args,
             );
@@ -534,7 +559,8 @@ fn propagate_effects(
 
 /// Replays AOF `files` into `dbs` through `process_command`, on a client
 /// that loads (start-up, DEBUG RELOAD): the AOF's original command names,
-/// no expiry, nothing propagated. `progress` sees each command first. A
+/// no expiry, nothing propagated. `progress` sees each command first;
+/// `serve` serves clients as the load goes (`crate::loading`). A
 /// command the loader cannot replay stops the load with the reason; one
 /// that fails when run is skipped, as Redis does.
 pub fn replay_aof(
@@ -543,7 +569,7 @@ pub fn replay_aof(
     truncate_ok: bool,
     dbs: &mut [Db],
     core: &mut Core,
-    clients: &mut Clients,
+    serve: crate::loading::Serve<'_>,
     progress: &mut dyn FnMut(&Args<'_>),
 ) -> Result<crate::aof::loader::LoadStats, crate::aof::AofError> {
     let was_loading = core.loading;
@@ -561,25 +587,44 @@ pub fn replay_aof(
     let mut reply = Reply::new();
     let mut redaction = Redaction::default();
     let lim = crate::rdb::Limits::from_config(&core.config);
+    // Where the load is, in (about) bytes: clients are served as it goes
+    // when `core.load` is set (start-up), see `crate::loading`.
+    let mut at: u64 = 0;
     let result = crate::aof::loader::load(files, manifest, truncate_ok, &mut |input| {
         let args = match input {
             crate::aof::loader::Input::Command(args) => args,
             crate::aof::loader::Input::Rdb(bytes) => {
-                return load_rdb_preamble(bytes, dbs, core, &lim);
+                let mut s = crate::loading::Serve {
+                    clients: &mut *serve.clients,
+                    redaction: &mut *serve.redaction,
+                    signals: serve.signals,
+                };
+                let taken = load_rdb_preamble(bytes, dbs, core, &mut s, &lim, at)?;
+                at += taken as u64;
+                return Ok(taken);
             }
         };
         progress(args);
+        at += (args.total_bytes() + 16 * args.len()) as u64;
         core.commands.replayable(args.get(0), args.len())?;
         let mut x = Exec {
             dbs: &mut *dbs,
             client: &mut fake,
             reply: &mut reply,
-            clients: &mut *clients,
+            clients: &mut *serve.clients,
             core: &mut *core,
             redaction: &mut redaction,
         };
         let outcome = process_command(&mut x, args);
         reply.discard();
+        let mut s = crate::loading::Serve {
+            clients: &mut *serve.clients,
+            redaction: &mut *serve.redaction,
+            signals: serve.signals,
+        };
+        if !crate::loading::progress(dbs, core, &mut s, at, true) {
+            return Err("the server is shutting down".to_string());
+        }
         match outcome {
             Outcome::Done => Ok(0),
             // The loader's client never waits (DENY_BLOCKING) and nothing
@@ -603,14 +648,17 @@ fn load_rdb_preamble(
     bytes: &[u8],
     dbs: &mut [Db],
     core: &mut Core,
+    s: &mut crate::loading::Serve<'_>,
     lim: &crate::rdb::Limits,
+    base: u64,
 ) -> Result<usize, String> {
     log::info!("Reading RDB base file on AOF loading...");
     let o = crate::rdb::loader::LoadOptions {
         expire_before: None,
         check_crc: core.config.rdbchecksum,
     };
-    let st = crate::rdb::loader::load_bytes(bytes, dbs, lim, o).map_err(|e| e.to_string())?;
+    let st =
+        crate::loading::load_rdb(bytes, dbs, core, s, lim, o, base).map_err(|e| e.to_string())?;
     load_libraries(core, &st.functions)?;
     log::info!(
         "Done loading RDB, keys loaded: {}, keys expired: {}.",

@@ -103,9 +103,14 @@ pub fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     let client = Some(ctx.client.id);
+    // While loading, the dataset is partial: never saved (Redis forces
+    // NOSAVE then).
+    let loading = ctx.server().load.is_some();
     ctx.server_mut().shutdown = Some(ShutdownRequest {
         reason: ShutdownReason::Command,
-        save: if save {
+        save: if loading {
+            Some(false)
+        } else if save {
             Some(true)
         } else if nosave {
             Some(false)

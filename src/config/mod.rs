@@ -178,6 +178,12 @@ pub struct Config {
     pub rdbchecksum: bool,
     /// Testing only (hidden, as in Redis): µs a rewrite child sleeps per key.
     pub rdb_key_save_delay: i32,
+    /// Testing only (hidden, as in Redis): µs a load sleeps per RDB key
+    /// (negative: 1 µs once every -n keys).
+    pub key_load_delay: i32,
+    /// Hidden, as in Redis: bytes loaded between two rounds of serving the
+    /// clients (`-LOADING`, INFO) while a dataset loads.
+    pub loading_process_events_interval_bytes: i64,
     /// Longest bulk argument accepted.
     pub proto_max_bulk_len: i64,
     /// Most unparsed input one client may hold.
@@ -350,6 +356,8 @@ impl Config {
             rdbcompression: false,
             rdbchecksum: false,
             rdb_key_save_delay: 0,
+            key_load_delay: 0,
+            loading_process_events_interval_bytes: 2 * 1024 * 1024,
             proto_max_bulk_len: 0,
             client_query_buffer_limit: 0,
             hash_max_listpack_entries: 0,
@@ -1339,6 +1347,36 @@ static DIRECTIVES: &[Directive] = &[
         |c| c.rdb_key_save_delay.to_string(),
         |c, a, _| {
             c.rdb_key_save_delay = int(&a[0], i32::MIN as i64, i32::MAX as i64)? as i32;
+            Ok(())
+        }
+    ),
+    d!(
+        "key-load-delay",
+        None,
+        Mutable,
+        true,
+        Some(1),
+        "0",
+        Rewrite::Plain,
+        None,
+        |c| c.key_load_delay.to_string(),
+        |c, a, _| {
+            c.key_load_delay = int(&a[0], i32::MIN as i64, i32::MAX as i64)? as i32;
+            Ok(())
+        }
+    ),
+    d!(
+        "loading-process-events-interval-bytes",
+        None,
+        Mutable,
+        true,
+        Some(1),
+        "2097152",
+        Rewrite::Plain,
+        None,
+        |c| c.loading_process_events_interval_bytes.to_string(),
+        |c, a, _| {
+            c.loading_process_events_interval_bytes = int(&a[0], 1024, i32::MAX as i64)?;
             Ok(())
         }
     ),

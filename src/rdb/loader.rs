@@ -46,6 +46,8 @@ pub enum RdbError {
     },
     /// Well formed, but holds something GoStore cannot load.
     Unsupported(String),
+    /// Stopped by the caller (SHUTDOWN while loading).
+    Aborted,
 }
 
 impl fmt::Display for RdbError {
@@ -61,6 +63,7 @@ impl fmt::Display for RdbError {
                 "Wrong RDB checksum expected: ({expected:x}) got ({got:x})"
             ),
             RdbError::Unsupported(m) => write!(f, "{m}"),
+            RdbError::Aborted => write!(f, "Loading stopped: the server is shutting down"),
         }
     }
 }
@@ -453,6 +456,20 @@ pub fn meta_for(m: &KeyMeta) -> u32 {
 
 /// Loads the RDB bytes `b` into `dbs` (`rdbLoadRio`).
 pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res<LoadStats> {
+    load_bytes_with(b, dbs, lim, o, &mut |_, _, _| true)
+}
+
+/// `load_bytes` calling `each` after every key read (loaded or skipped)
+/// with what was found so far, the position in `b`, and the databases
+/// (`rdbLoadProgressCallback`, `key-load-delay`: see `crate::loading`);
+/// `each` returning false stops the load (`RdbError::Aborted`).
+pub fn load_bytes_with(
+    b: &[u8],
+    dbs: &mut [Db],
+    lim: &Limits,
+    o: LoadOptions,
+    each: &mut dyn FnMut(&LoadStats, usize, &mut [Db]) -> bool,
+) -> Res<LoadStats> {
     let mut r = Reader::new(b);
     let sig = r
         .take(9)
@@ -542,11 +559,17 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
         let m = std::mem::take(&mut meta);
         let Some(value) = value else {
             st.empty_skipped += 1;
+            if !each(&st, r.pos(), dbs) {
+                return Err(RdbError::Aborted);
+            }
             continue;
         };
         if let (Some(when), Some(before)) = (m.expire_ms, o.expire_before) {
             if when < before {
                 st.keys_expired += 1;
+                if !each(&st, r.pos(), dbs) {
+                    return Err(RdbError::Aborted);
+                }
                 continue;
             }
         }
@@ -565,6 +588,9 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
             d.expires.insert(&key, when);
         }
         st.keys_loaded += 1;
+        if !each(&st, r.pos(), dbs) {
+            return Err(RdbError::Aborted);
+        }
     }
     if version >= 5 {
         let end = r.pos();
@@ -587,6 +613,14 @@ pub fn load_bytes(b: &[u8], dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res
 pub fn load_file(path: &Path, dbs: &mut [Db], lim: &Limits, o: LoadOptions) -> Res<LoadStats> {
     let b = std::fs::read(path).map_err(RdbError::Io)?;
     load_bytes(&b, dbs, lim, o)
+}
+
+/// The `used-mem` AUX field, when there is one and it is a number.
+pub fn aux_used_mem(st: &LoadStats) -> Option<u64> {
+    st.aux
+        .iter()
+        .find(|(k, _)| k == "used-mem")
+        .and_then(|(_, v)| std::str::from_utf8(v).ok()?.parse().ok())
 }
 
 /// Why a DUMP payload was refused.

@@ -116,6 +116,21 @@ pub fn serve(x: &mut Exec<'_>) -> bool {
             r.name
         );
     }
+    serve_clients(x);
+    let stop = x.core.shutdown.is_some();
+    match x.core.scripting.running.as_ref() {
+        Some(r) if r.killed => {
+            log::warn!("Lua script killed by user with SCRIPT KILL.");
+            true
+        }
+        _ => stop,
+    }
+}
+
+/// One round of serving the other clients from inside a long run (a busy
+/// script, or a dataset loading: `crate::loading`): accepts connections,
+/// reads and runs what clients sent, writes the replies that may leave.
+pub(crate) fn serve_clients(x: &mut Exec<'_>) {
     x.core.clock.refresh();
     accept(x);
     let tokens: Vec<Token> = x.clients.iter().map(|c| c.token).collect();
@@ -131,14 +146,6 @@ pub fn serve(x: &mut Exec<'_>) -> bool {
         if close {
             x.clients.kill(token);
         }
-    }
-    let stop = x.core.shutdown.is_some();
-    match x.core.scripting.running.as_ref() {
-        Some(r) if r.killed => {
-            log::warn!("Lua script killed by user with SCRIPT KILL.");
-            true
-        }
-        _ => stop,
     }
 }
 
@@ -330,8 +337,9 @@ fn serve_client(x: &mut Exec<'_>, c: &mut Client) -> bool {
             process_command(&mut sub, &args)
         };
         if let Outcome::Block(_) = outcome {
-            // Only an allow-busy command held by CLIENT PAUSE gets here:
-            // it is left parsed, and runs when the script has ended.
+            // Only an allow-busy (or, loading, a `loading`) command held by
+            // CLIENT PAUSE gets here: it is left parsed, and runs when the
+            // script or the load has ended.
             c.state.flags.set(Flags::READABLE, true);
             break;
         }

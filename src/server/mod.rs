@@ -239,37 +239,7 @@ impl Server {
     }
 
     fn handle_signals(&mut self) {
-        for sig in self.signals.drain() {
-            let reason = match sig {
-                libc::SIGTERM => ShutdownReason::Sigterm,
-                libc::SIGINT => ShutdownReason::Sigint,
-                libc::SIGHUP => {
-                    crate::service::reopen_logs();
-                    continue;
-                }
-                _ => continue,
-            };
-            if self.core.shutdown.is_some() {
-                log::warn!(
-                    "Received {} while already shutting down, finishing the shutdown.",
-                    if sig == libc::SIGINT {
-                        "SIGINT"
-                    } else {
-                        "SIGTERM"
-                    }
-                );
-                continue;
-            }
-            log::warn!(
-                "Received {} scheduling shutdown...",
-                if sig == libc::SIGINT {
-                    "SIGINT"
-                } else {
-                    "SIGTERM"
-                }
-            );
-            self.core.shutdown = Some(ShutdownRequest::signal(reason));
-        }
+        on_signals(self.signals.drain(), &mut self.core);
     }
 
     /// Ends an expired CLIENT PAUSE and queues the clients whose wait is
@@ -485,4 +455,46 @@ enum Ran {
     Budget,
     /// The client is closing.
     Stop,
+}
+
+/// Signals received: SIGTERM and SIGINT schedule a shutdown, SIGHUP reopens
+/// the log file (the loop, and a load serving clients: `crate::loading`).
+pub(crate) fn on_signals(sigs: Vec<i32>, core: &mut Core) {
+    for sig in sigs {
+        let reason = match sig {
+            libc::SIGTERM => ShutdownReason::Sigterm,
+            libc::SIGINT => ShutdownReason::Sigint,
+            libc::SIGHUP => {
+                crate::service::reopen_logs();
+                continue;
+            }
+            _ => continue,
+        };
+        if core.shutdown.is_some() {
+            log::warn!(
+                "Received {} while already shutting down, finishing the shutdown.",
+                if sig == libc::SIGINT {
+                    "SIGINT"
+                } else {
+                    "SIGTERM"
+                }
+            );
+            continue;
+        }
+        log::warn!(
+            "Received {} scheduling shutdown...",
+            if sig == libc::SIGINT {
+                "SIGINT"
+            } else {
+                "SIGTERM"
+            }
+        );
+        let mut req = ShutdownRequest::signal(reason);
+        if core.load.is_some() {
+            // The dataset is partial: never saved over a good snapshot
+            // (Redis's prepareForShutdown while loading).
+            req.save = Some(false);
+        }
+        core.shutdown = Some(req);
+    }
 }

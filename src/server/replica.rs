@@ -295,7 +295,7 @@ impl Server {
             }
             stream.proxy = true;
             log::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
-            self.replica_online(link, off, now);
+            self.replica_online(link, off, now, true);
             // The stream goes on in the database it had selected.
             link.client.db = link.cached_db;
             return self.replica_stream(link, now);
@@ -304,7 +304,8 @@ impl Server {
     }
 
     /// The link is up from offset `off`: what is left in `inbuf` is stream.
-    fn replica_online(&mut self, link: &mut Link, off: u64, now: i64) {
+    /// `resumed`: a partial resync, which continues the cached master.
+    fn replica_online(&mut self, link: &mut Link, off: u64, now: i64, resumed: bool) {
         link.base = off;
         link.read = 0;
         link.parser = crate::resp::Parser::new();
@@ -317,6 +318,26 @@ impl Server {
         link.state = State::Connected;
         link.down_since_ms = 0;
         link.last_io_ms = now;
+        // The master's client, as CLIENT LIST shows it: a new one (id, age)
+        // after a full sync (Redis's `replicationCreateMasterClient`), the
+        // same one after a partial resync (`replicationResurrectCachedMaster`),
+        // on the new socket.
+        if !resumed || link.client.id == 0 {
+            link.client.id = self.core.new_client_id();
+            link.client.created_ms = now;
+        }
+        link.client.last_interaction_ms = now;
+        if let Some(sock) = link.sock.as_ref() {
+            use std::os::fd::AsRawFd;
+            if let Ok(a) = sock.peer_addr() {
+                link.client.addr = crate::client::fmt_addr(&a);
+            }
+            link.client.laddr = sock
+                .local_addr()
+                .map(|a| crate::client::fmt_addr(&a))
+                .unwrap_or_default();
+            link.client.fd = sock.as_raw_fd();
+        }
         let rest = std::mem::take(&mut link.inbuf);
         if !rest.is_empty() {
             let target = link.parser.read_target(rest.len());
@@ -433,7 +454,38 @@ impl Server {
             check_crc: self.core.config.rdbchecksum,
         };
         let started = std::time::Instant::now();
-        match crate::rdb::loader::load_bytes(rdb, &mut self.dbs, &lim, o) {
+        // Clients get -LOADING meanwhile (Redis's `repl-diskless-load
+        // disabled` path: the transfer is whole, then loaded).
+        crate::loading::start(&mut self.core, rdb.len() as u64);
+        // The link is out of `core` while it is handled; clients served
+        // during the load still see a replica in sync (INFO replication,
+        // ROLE), as Redis shows `master_sync_in_progress:1` then.
+        let mut view = Link::new(link.host.clone(), link.port, None, now);
+        view.state = State::Transfer;
+        view.base = link.base;
+        view.read = link.read;
+        view.last_io_ms = link.last_io_ms;
+        view.down_since_ms = link.down_since_ms;
+        self.core.replica = Some(Box::new(view));
+        let loaded = {
+            let Server {
+                dbs,
+                core,
+                clients,
+                redaction,
+                signals,
+                ..
+            } = self;
+            let mut s = crate::loading::Serve {
+                clients,
+                redaction,
+                signals: Some(signals),
+            };
+            crate::loading::load_rdb(rdb, dbs, core, &mut s, &lim, o, 0)
+        };
+        crate::loading::stop(&mut self.core);
+        self.core.replica = None;
+        match loaded {
             Ok(st) => {
                 log::info!(
                     "Done loading RDB, keys loaded: {}, keys expired: {}.",
@@ -478,7 +530,7 @@ impl Server {
         self.core.dirty += 1;
         log::info!("MASTER <-> REPLICA sync: Finished with success");
         let off = link.base;
-        self.replica_online(link, off, now);
+        self.replica_online(link, off, now, false);
         if eof_form {
             // The master puts a diskless replica online on its first ACK.
             link.ack(now);

@@ -1,6 +1,7 @@
-//! Start-up: `Server::new` binds the listeners (a port clash fails fast;
-//! clients that connect meanwhile wait in the backlog), checks the data
-//! directory, and replays the AOF through `process_command`.
+//! Start-up: `Server::new` binds the listeners (a port clash fails fast),
+//! checks the data directory, and replays the AOF through
+//! `process_command` (or loads the RDB), serving clients that connect
+//! meanwhile with `-LOADING` (`crate::loading`).
 
 use super::*;
 
@@ -15,6 +16,8 @@ pub enum StartError {
     Io(String, io::Error),
     /// The RDB file could not be loaded.
     Rdb(String),
+    /// SHUTDOWN ran while the data loaded: exit without saving, as Redis.
+    Shutdown,
 }
 
 impl std::fmt::Display for StartError {
@@ -24,6 +27,7 @@ impl std::fmt::Display for StartError {
             StartError::Aof(e) => write!(f, "{e}"),
             StartError::Io(what, e) => write!(f, "{what}: {e}"),
             StartError::Rdb(m) => write!(f, "{m}"),
+            StartError::Shutdown => write!(f, "shutdown requested while loading"),
         }
     }
 }
@@ -53,9 +57,19 @@ impl Server {
             )
             .map_err(|e| StartError::Io("Can't watch the signal pipe".into(), e))?;
 
-        // Bind before loading: a port conflict fails fast, and clients that
-        // connect while the AOF loads wait in the backlog until we accept.
+        // Bind before loading, as Redis: a port conflict fails fast, and
+        // clients that connect while the data loads are answered (-LOADING).
         let listeners = Listeners::bind(&config, registry).map_err(StartError::Listen)?;
+        // Logged before the load, as Redis: clients are served from now on.
+        let addrs: Vec<String> = listeners.addrs().iter().map(|a| a.to_string()).collect();
+        log::info!(
+            "Running mode=standalone, listening on {}",
+            if addrs.is_empty() {
+                "no TCP port".to_string()
+            } else {
+                addrs.join(", ")
+            }
+        );
         let mut config = config;
         crate::service::listening(&mut config);
         let mut rng = Rng::from_entropy();
@@ -92,6 +106,7 @@ impl Server {
             rdb: Default::default(),
             shutdown: None,
             loading: false,
+            load: None,
             peak_memory: 0,
             clock: Default::default(),
             ops: Default::default(),
@@ -156,7 +171,12 @@ impl Server {
         if !files.is_empty() {
             let started = Instant::now();
             let Server {
-                dbs, core, clients, ..
+                dbs,
+                core,
+                clients,
+                redaction,
+                signals,
+                ..
             } = self;
             let total = files
                 .iter()
@@ -166,16 +186,26 @@ impl Server {
             let mut progress = crate::service::LoadProgress::new(total);
             let manifest = core.aof.manifest_path();
             let truncate_ok = core.config.aof_load_truncated;
-            let stats = commands::process::replay_aof(
+            // Clients connecting meanwhile get -LOADING (or INFO...).
+            crate::loading::start(core, total);
+            let replayed = commands::process::replay_aof(
                 &files,
                 &manifest,
                 truncate_ok,
                 dbs,
                 core,
-                clients,
+                crate::loading::Serve {
+                    clients,
+                    redaction,
+                    signals: Some(signals),
+                },
                 &mut |args| progress.command(args.total_bytes() + 16 * args.len()),
-            )
-            .map_err(StartError::Aof)?;
+            );
+            crate::loading::stop(core);
+            if core.shutdown.is_some() {
+                return Err(StartError::Shutdown);
+            }
+            let stats = replayed.map_err(StartError::Aof)?;
             log::info!(
                 "DB loaded from append only file: {:.3} seconds ({} commands, {} bytes{})",
                 started.elapsed().as_secs_f64(),
@@ -212,7 +242,32 @@ impl Server {
             expire_before: Some(crate::util::time::unix_ms()),
             check_crc: self.core.config.rdbchecksum,
         };
-        match crate::rdb::loader::load_file(&path, &mut self.dbs, &lim, o) {
+        let loaded = std::fs::read(&path)
+            .map_err(crate::rdb::loader::RdbError::Io)
+            .and_then(|b| {
+                // Clients connecting meanwhile get -LOADING (or INFO...).
+                crate::loading::start(&mut self.core, b.len() as u64);
+                let Server {
+                    dbs,
+                    core,
+                    clients,
+                    redaction,
+                    signals,
+                    ..
+                } = self;
+                let mut s = crate::loading::Serve {
+                    clients,
+                    redaction,
+                    signals: Some(signals),
+                };
+                let r = crate::loading::load_rdb(&b, dbs, core, &mut s, &lim, o, 0);
+                crate::loading::stop(core);
+                r
+            });
+        if self.core.shutdown.is_some() {
+            return Err(StartError::Shutdown);
+        }
+        match loaded {
             Ok(st) => {
                 if let Err(e) = commands::process::load_libraries(&mut self.core, &st.functions) {
                     return Err(StartError::Rdb(format!(

@@ -216,3 +216,46 @@ fn the_link_to_the_master_is_listed_by_client_list_as_redis() {
     assert!(redis.contains(&"flags=M".to_string()), "{redis:?}");
     assert_eq!(master_client(common::Kind::GoStore), redis);
 }
+
+/// Replicas of a replica: a GoStore replica passes its master's stream on
+/// to its own replicas, a redis-server and a GoStore one, which end equal
+/// to the top master; when its own link drops and continues (+CONTINUE),
+/// theirs go on without a new full sync.
+#[test]
+fn a_gostore_replica_feeds_its_own_replicas() {
+    let top = TestServer::gostore(&[]);
+    fill_every_type(top.port);
+    let mid = TestServer::gostore(&[]);
+    replicaof(mid.port, top.port);
+    wait_caught_up(top.port, mid.port);
+    let ours = TestServer::gostore(&[]);
+    replicaof(ours.port, mid.port);
+    let mid_port = mid.port.to_string();
+    let theirs = TestServer::redis(&["--replicaof", "127.0.0.1", &mid_port]);
+    wait_for(30, "redis-server's link to the middle replica", || {
+        Info::fetch(theirs.port).get("master_link_status") == Some("up")
+    });
+    live_writes(top.port, "chained");
+    wait_caught_up(top.port, mid.port);
+    wait_caught_up(mid.port, ours.port);
+    wait_caught_up(mid.port, theirs.port);
+    same_data(top.port, ours.port, "a GoStore replica of a replica");
+    same_data(top.port, theirs.port, "a redis-server replica of a replica");
+    // The middle link drops and continues from the top's backlog.
+    let killed = RawConn::connect(top.port).cmd_str(&["CLIENT", "KILL", "TYPE", "replica"]);
+    assert_eq!(killed, ":1\r\n");
+    wait_for(30, "the middle replica's partial resync", || {
+        Info::fetch(top.port).get("sync_partial_ok") == Some("1")
+    });
+    live_writes(top.port, "after");
+    wait_caught_up(top.port, mid.port);
+    wait_caught_up(mid.port, ours.port);
+    wait_caught_up(mid.port, theirs.port);
+    same_data(top.port, ours.port, "after the middle link continued");
+    same_data(top.port, theirs.port, "after the middle link continued");
+    assert_eq!(
+        Info::fetch(mid.port).get("sync_full"),
+        Some("2"),
+        "the chained replicas synced again"
+    );
+}

@@ -46,11 +46,18 @@ pub fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 return Ok(());
             };
             let now = ctx.now_ms;
+            let mut started = None;
             if let Some(r) = ctx.client.repl.as_mut() {
                 if off as u64 > r.ack_off {
                     r.ack_off = off as u64;
                 }
                 r.ack_ms = now;
+                started = crate::repl::sync::start_stream(r).map(|held| (held, r.cap));
+            }
+            if let Some((held, cap)) = started {
+                // The replica class's cap applies from here on.
+                ctx.reply.set_cap(cap.saturating_add(held.len()));
+                ctx.reply.raw(&held);
             }
             ctx.server_mut().propagator.repl.acks_arrived = true;
             return Ok(());
@@ -169,6 +176,10 @@ fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>, failover: bool)
         stream.replid2 = crate::repl::NO_REPLID.to_string();
         stream.second_offset = -1;
         stream.create_backlog(backlog_size);
+        // The first PING comes a period later, as Redis's replicationCron
+        // counts its periods from the start (a PING straight after the
+        // sync would stand as the master's last command on the replica).
+        stream.last_ping_ms = now;
     }
     let stream = &mut ctx.server_mut().propagator.repl;
     stream.stats.sync_full += 1;
@@ -182,6 +193,7 @@ fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>, failover: bool)
     let r = repl_info(ctx);
     r.online = false;
     r.in_child = false;
+    r.await_ack = false;
     r.wait_since_ms = Some(now);
     r.psync = psync.is_some();
     r.held = Vec::new();

@@ -36,7 +36,8 @@ pub fn feed_replicas(stream: &mut ReplStream, clients: &mut Clients) {
         let Some(r) = c.state.repl.as_mut() else {
             continue;
         };
-        if !(r.online || r.in_child) || r.sent >= end {
+        let holding = r.in_child || r.await_ack;
+        if !(r.online || holding) || r.sent >= end {
             continue;
         }
         // `sent` is never before this tick's start: PSYNC hands a replica
@@ -45,8 +46,9 @@ pub fn feed_replicas(stream: &mut ReplStream, clients: &mut Clients) {
         let skip = (r.sent + 1).saturating_sub(start) as usize;
         let tail = &bytes[skip.min(bytes.len())..];
         r.sent = end;
-        if r.in_child {
-            // The child owns the socket: kept until it is done.
+        if holding {
+            // The child owns the socket, or the replica has yet to find
+            // the snapshot's end: kept until then.
             let fits = super::sync::hold(r, tail);
             fed.push((c.token, !fits));
             continue;
@@ -95,7 +97,7 @@ pub fn timed_out(clients: &Clients, timeout_ms: i64, now_ms: i64) -> Vec<(Token,
             c.state
                 .repl
                 .as_ref()
-                .is_some_and(|r| r.online && now_ms - r.ack_ms > timeout_ms)
+                .is_some_and(|r| (r.online || r.await_ack) && now_ms - r.ack_ms > timeout_ms)
         })
         .map(|c| {
             let port = c.state.repl.as_ref().map_or(0, |r| r.listening_port);
@@ -137,7 +139,11 @@ pub fn replicas(clients: &Clients) -> impl Iterator<Item = ReplicaView> + '_ {
             Some(ReplicaView {
                 ip,
                 port: r.listening_port,
-                state: if r.online { "online" } else { "wait_bgsave" },
+                state: if r.online || r.await_ack {
+                    "online"
+                } else {
+                    "wait_bgsave"
+                },
                 offset: r.ack_off,
                 lag: ((now - r.ack_ms) / 1000).max(0),
             })

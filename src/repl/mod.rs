@@ -268,6 +268,11 @@ pub struct ReplicaInfo {
     /// A snapshot child writes to its socket: the loop writes nothing to
     /// it and keeps the stream in `held` (`SLAVE_STATE_WAIT_BGSAVE_END`).
     pub in_child: bool,
+    /// The child sent it the snapshot in the `$EOF:<mark>` form: its
+    /// stream waits for its first REPLCONF ACK, because a replica finds
+    /// the end of such a transfer by the mark being the last bytes it
+    /// read (Redis's `repl_start_cmd_stream_on_ack`).
+    pub await_ack: bool,
     /// It asked with PSYNC (the child sends `+FULLRESYNC` first).
     pub psync: bool,
     /// The stream since its snapshot's offset, sent once the child is done.

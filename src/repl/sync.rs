@@ -109,9 +109,18 @@ fn finish(core: &mut Core, clients: &mut Clients, job: SyncJob, exit: ChildExit)
         };
         r.in_child = false;
         if ok.contains(&c.state.id) {
-            r.online = true;
             // `repl-timeout` counts from here: it acknowledges once loaded.
             r.ack_ms = crate::util::time::unix_ms();
+            if r.capa_eof {
+                // Nothing may follow the mark until it has found it: the
+                // stream waits for its first ACK (`replconf`).
+                r.await_ack = true;
+                log::info!(
+                    "Streamed RDB transfer with replica {name} succeeded (socket) in {secs:.3} s. Waiting for REPLCONF ACK from replica to enable streaming"
+                );
+                continue;
+            }
+            r.online = true;
             let held = std::mem::take(&mut r.held);
             // The replica class's cap applies from here on.
             c.reply.set_cap(r.cap.saturating_add(held.len()));
@@ -407,7 +416,20 @@ pub fn hold(r: &mut super::ReplicaInfo, bytes: &[u8]) -> bool {
     true
 }
 
-/// Whether a client's output must wait: the child owns its socket.
+/// Whether a client's output must wait: the child owns its socket, or
+/// the replica has yet to find the end of the snapshot it sent.
 pub fn socket_owned_by_child(c: &crate::client::ClientState) -> bool {
-    c.has(Flags::REPLICA) && c.repl.as_ref().is_some_and(|r| r.in_child)
+    c.has(Flags::REPLICA) && c.repl.as_ref().is_some_and(|r| r.in_child || r.await_ack)
+}
+
+/// A replica's first REPLCONF ACK after an `$EOF:` transfer: it has the
+/// snapshot, so its stream starts (Redis's `replicaStartCommandStream`).
+/// Returns the stream kept meanwhile, to go out now.
+pub fn start_stream(r: &mut super::ReplicaInfo) -> Option<Vec<u8>> {
+    if !r.await_ack {
+        return None;
+    }
+    r.await_ack = false;
+    r.online = true;
+    Some(std::mem::take(&mut r.held))
 }

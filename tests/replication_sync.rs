@@ -403,3 +403,77 @@ fn newlines_from_a_loading_replica_keep_it_from_repl_timeout() {
         }
     }
 }
+
+/// After an `$EOF:<mark>` transfer nothing follows the mark until the
+/// replica's first REPLCONF ACK (a replica finds the end by the mark being
+/// the last bytes it read); then the writes made during the transfer
+/// arrive. The same exchange with redis-server.
+#[test]
+fn after_a_diskless_transfer_the_stream_waits_for_the_first_ack() {
+    use std::io::{Read, Write};
+    for server in [
+        TestServer::gostore(&["--rdb-key-save-delay", "20000"]),
+        TestServer::redis(&["--rdb-key-save-delay", "20000"]),
+    ] {
+        fill(server.port, 0, 50);
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        s.write_all(b"REPLCONF capa eof capa psync2\r\n")
+            .expect("send");
+        let mut ok = [0u8; 5];
+        s.read_exact(&mut ok).expect("REPLCONF's reply");
+        s.write_all(b"PSYNC ? -1\r\n").expect("send");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        // +FULLRESYNC ... and $EOF:<mark>.
+        let mark = loop {
+            let text = String::from_utf8_lossy(&got).into_owned();
+            if let Some(at) = text.find("$EOF:") {
+                if text.len() >= at + 5 + 40 {
+                    break got[at + 5..at + 45].to_vec();
+                }
+            }
+            let n = s.read(&mut buf).expect("the snapshot's header");
+            assert!(n > 0, "closed");
+            got.extend_from_slice(&buf[..n]);
+        };
+        // A write while the snapshot is on its way (50 keys at 20 ms).
+        let mut w = RawConn::connect(server.port);
+        assert_eq!(w.cmd_str(&["SET", "during", "transfer"]), "+OK\r\n");
+        // The snapshot, up to its closing mark.
+        while !got.ends_with(&mark) || got.len() < 200 {
+            let n = s.read(&mut buf).expect("the snapshot");
+            assert!(n > 0, "closed during the snapshot");
+            got.extend_from_slice(&buf[..n]);
+        }
+        // Nothing behind the mark before the ACK.
+        s.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+            .expect("timeout");
+        match s.read(&mut buf) {
+            Ok(n) => panic!(
+                "port {}: {n} bytes followed the mark before any ACK: {:?}",
+                server.port,
+                String::from_utf8_lossy(&buf[..n])
+            ),
+            Err(e) => assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "{e}"
+            ),
+        }
+        // The first ACK starts the stream, the write made during the
+        // transfer first.
+        s.write_all(b"REPLCONF ACK 0\r\n").expect("ack");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .expect("timeout");
+        let mut stream = Vec::new();
+        while !String::from_utf8_lossy(&stream).contains("during") {
+            let n = s.read(&mut buf).expect("the stream after the ACK");
+            assert!(n > 0, "closed");
+            stream.extend_from_slice(&buf[..n]);
+        }
+    }
+}

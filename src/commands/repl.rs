@@ -52,6 +52,11 @@ pub fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     r.ack_off = off as u64;
                 }
                 r.ack_ms = now;
+                // An ACK means it loaded the whole snapshot, even before
+                // this loop reaped the child that sent it.
+                if r.in_child {
+                    r.early_ack = true;
+                }
                 started = crate::repl::sync::start_stream(r).map(|held| (held, r.cap));
             }
             if let Some((held, cap)) = started {
@@ -194,6 +199,7 @@ fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>, failover: bool)
     r.online = false;
     r.in_child = false;
     r.await_ack = false;
+    r.early_ack = false;
     r.wait_since_ms = Some(now);
     r.psync = psync.is_some();
     r.held = Vec::new();

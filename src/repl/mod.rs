@@ -273,6 +273,9 @@ pub struct ReplicaInfo {
     /// the end of such a transfer by the mark being the last bytes it
     /// read (Redis's `repl_start_cmd_stream_on_ack`).
     pub await_ack: bool,
+    /// It acknowledged while the child was still being reaped: it has the
+    /// whole snapshot already, so its stream need not wait.
+    pub early_ack: bool,
     /// It asked with PSYNC (the child sends `+FULLRESYNC` first).
     pub psync: bool,
     /// The stream since its snapshot's offset, sent once the child is done.

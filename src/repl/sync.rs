@@ -111,7 +111,7 @@ fn finish(core: &mut Core, clients: &mut Clients, job: SyncJob, exit: ChildExit)
         if ok.contains(&c.state.id) {
             // `repl-timeout` counts from here: it acknowledges once loaded.
             r.ack_ms = crate::util::time::unix_ms();
-            if r.capa_eof {
+            if r.capa_eof && !r.early_ack {
                 // Nothing may follow the mark until it has found it: the
                 // stream waits for its first ACK (`replconf`).
                 r.await_ack = true;

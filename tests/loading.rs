@@ -194,21 +194,30 @@ fn with_dbsize(mut t: Vec<String>, n: usize) -> Vec<String> {
     t
 }
 
+/// redis-server's transcript, which must be `want`. Redis's own timing
+/// (whether its load has begun when the first client is served) can make
+/// one run differ on a loaded machine, so it gets three tries; what is
+/// tested is that GoStore's then equals it.
+fn redis_transcript(aof: bool, want: &[String]) -> Vec<String> {
+    let mut last = Vec::new();
+    for _ in 0..3 {
+        last = startup(Kind::Redis, aof);
+        if last == want {
+            return last;
+        }
+    }
+    panic!("redis-server never gave the expected transcript:\n  got  {last:?}\n  want {want:?}");
+}
+
 #[test]
 fn clients_get_loading_while_the_rdb_loads_at_start_up_as_redis() {
-    let redis = startup(Kind::Redis, false);
-    assert_eq!(redis, expected_transcript(), "redis-server");
+    let redis = redis_transcript(false, &expected_transcript());
     assert_eq!(startup(Kind::GoStore, false), redis);
 }
 
 #[test]
 fn clients_get_loading_while_the_aof_replays_at_start_up_as_redis() {
-    let redis = startup(Kind::Redis, true);
-    assert_eq!(
-        redis,
-        with_dbsize(expected_transcript(), KEYS + 10),
-        "redis-server"
-    );
+    let redis = redis_transcript(true, &with_dbsize(expected_transcript(), KEYS + 10));
     assert_eq!(startup(Kind::GoStore, true), redis);
 }
 

@@ -375,6 +375,7 @@ impl Server {
     /// and the client that sent SHUTDOWN gets an error. Returns whether to
     /// go on and exit.
     fn prepare_shutdown(&mut self, req: ShutdownRequest) -> bool {
+        log::warn!("User requested shutdown...");
         if self.core.rdb.child_running() {
             log::warn!("There is a child saving an .rdb. Killing it!");
             self.core.rdb.kill_child();
@@ -424,7 +425,6 @@ impl Server {
 
     /// Clean shutdown: stop accepting, make the AOF durable, exit.
     fn finish(mut self, _req: ShutdownRequest) -> i32 {
-        log::warn!("User requested shutdown...");
         crate::service::stopping();
         self.core.listeners.close();
         if self.core.aof.enabled() {

@@ -1490,34 +1490,23 @@ fn rewrite(opts: &Options, rows: &mut Vec<Row>) {
         load(s.port, n, 1000, |i| {
             vec!["SET".into(), format!("key:{i:012}"), "value-1234".into()]
         });
-        let field = |info: &str, name: &str| -> String {
-            info.lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        };
         let t = Instant::now();
         let reply = s.cmd(&["BGREWRITEAOF"]);
         assert!(reply.starts_with("+Background"), "{kind:?}: {reply}");
-        let deadline = t + Duration::from_secs(300);
-        let info = loop {
-            let info = s.cmd(&["INFO", "persistence"]);
-            if field(&info, "aof_rewrite_in_progress") == "0"
-                && field(&info, "aof_rewrite_scheduled") == "0"
-            {
-                break info;
-            }
-            assert!(Instant::now() < deadline, "{kind:?}: rewrite never ended");
-            std::thread::sleep(Duration::from_millis(1));
-        };
+        let info = wait_info(&s, "persistence", "the rewrite's end", |i| {
+            info_field(i, "aof_rewrite_in_progress") == "0"
+                && info_field(i, "aof_rewrite_scheduled") == "0"
+        });
         secs[side] = t.elapsed().as_secs_f64();
         assert_eq!(
-            field(&info, "aof_last_bgrewrite_status"),
+            info_field(&info, "aof_last_bgrewrite_status"),
             "ok",
             "{kind:?} rewrite failed"
         );
-        cow[side] = field(&info, "aof_last_cow_size").parse().unwrap_or(0.0) / 1024.0;
+        cow[side] = info_field(&info, "aof_last_cow_size")
+            .parse()
+            .unwrap_or(0.0)
+            / 1024.0;
     }
     eprintln!(
         "  BGREWRITEAOF of {n} keys: {:.3} s vs {:.3} s, copy-on-write {:.0} KB vs {:.0} KB",

@@ -97,13 +97,7 @@ pub fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 }
 
 fn replica_name(ctx: &Ctx<'_>) -> String {
-    let port = ctx.client.repl.as_ref().map_or(0, |r| r.listening_port);
-    let ip = ctx
-        .client
-        .addr
-        .rsplit_once(':')
-        .map_or(ctx.client.addr.as_str(), |(ip, _)| ip);
-    format!("{ip}:{port}")
+    crate::repl::replica_name(ctx.client)
 }
 
 fn sync_common(ctx: &mut Ctx<'_>, psync: Option<(&[u8], &[u8])>, failover: bool) -> CmdResult {

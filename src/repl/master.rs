@@ -99,11 +99,7 @@ pub fn timed_out(clients: &Clients, timeout_ms: i64, now_ms: i64) -> Vec<(Token,
                 .as_ref()
                 .is_some_and(|r| (r.online || r.await_ack) && now_ms - r.ack_ms > timeout_ms)
         })
-        .map(|c| {
-            let port = c.state.repl.as_ref().map_or(0, |r| r.listening_port);
-            let ip = c.state.addr.rsplit_once(':').map_or("", |(ip, _)| ip);
-            (c.token, format!("{ip}:{port}"))
-        })
+        .map(|c| (c.token, super::replica_name(&c.state)))
         .collect()
 }
 

@@ -242,6 +242,17 @@ impl ReplStream {
     }
 }
 
+/// A replica as the replication log lines name it: its IP and its
+/// REPLCONF listening-port.
+pub fn replica_name(c: &crate::client::ClientState) -> String {
+    let port = c.repl.as_ref().map_or(0, |r| r.listening_port);
+    let ip = c
+        .addr
+        .rsplit_once(':')
+        .map_or(c.addr.as_str(), |(ip, _)| ip);
+    format!("{ip}:{port}")
+}
+
 /// What the master knows of one replica connection (Redis's `slave_*`
 /// fields of a client), kept in its `ClientState` from its first REPLCONF.
 #[derive(Debug, Clone, Default)]

@@ -103,7 +103,7 @@ fn finish(core: &mut Core, clients: &mut Clients, job: SyncJob, exit: ChildExit)
         if !job.replicas.contains(&c.state.id) {
             continue;
         }
-        let name = replica_name(&c.state);
+        let name = super::replica_name(&c.state);
         let Some(r) = c.state.repl.as_mut() else {
             continue;
         };
@@ -142,15 +142,6 @@ fn finish(core: &mut Core, clients: &mut Clients, job: SyncJob, exit: ChildExit)
     for t in failed {
         clients.kill(t);
     }
-}
-
-fn replica_name(c: &crate::client::ClientState) -> String {
-    let port = c.repl.as_ref().map_or(0, |r| r.listening_port);
-    let ip = c
-        .addr
-        .rsplit_once(':')
-        .map_or(c.addr.as_str(), |(ip, _)| ip);
-    format!("{ip}:{port}")
 }
 
 fn maybe_start(core: &mut Core, dbs: &[Db], clients: &mut Clients, now_ms: i64) {
